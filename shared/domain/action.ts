@@ -1,0 +1,41 @@
+import type { Money } from './money.js';
+import type { ResourceRef } from './resource.js';
+
+/** How a rule's findings are handled. */
+export type Mode = 'notify' | 'approve' | 'auto';
+
+/** Lifecycle of a proposed action. */
+export type ActionStatus =
+  | 'proposed' // waiting for a person
+  | 'approved' // decided, queued for execution
+  | 'executed'
+  | 'cancelled' // re-check showed it no longer applies, or expired
+  | 'rejected' // a person declined / snoozed / exempted
+  | 'failed'
+  | 'undone';
+
+/** A remediation costwatch proposes (or performs, in `auto` mode) for one finding. */
+export interface ProposedAction {
+  /** Stable: `<actionKind>:<resource id>`. */
+  readonly id: string;
+  readonly kind: string;
+  readonly findingId: string;
+  readonly ruleId: string;
+  readonly resource: ResourceRef;
+  readonly mode: Mode;
+  /** Why the mode is what it is, when it differs from the rule's (e.g. "medium confidence"). */
+  readonly modeReason?: string;
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  readonly reversible: boolean;
+  readonly monthlySaving?: Money;
+  readonly status: ActionStatus;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  /** Saved before the mutation, so Undo can restore. */
+  readonly undoData?: Readonly<Record<string, unknown>>;
+}
+
+/** Id of the action of a kind for a resource. */
+export function actionId(kind: string, resourceId: string): string {
+  return `${kind}:${resourceId}`;
+}

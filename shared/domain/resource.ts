@@ -1,0 +1,67 @@
+/** The clouds costwatch watches. */
+export type Cloud = 'aws' | 'gcp' | 'azure';
+
+export const CLOUDS: readonly Cloud[] = ['aws', 'gcp', 'azure'];
+
+/** An AWS account, a Google Cloud project or an Azure subscription. */
+export interface Scope {
+  readonly cloud: Cloud;
+  /** Account id, project id or subscription id. */
+  readonly id: string;
+  /** Display name, when configured. */
+  readonly name?: string;
+}
+
+/**
+ * A resource kind, `<cloud>.<service>.<type>`, e.g. `aws.sagemaker.endpoint`,
+ * `gcp.vertex.endpoint`, `azure.ml.online-endpoint`.
+ */
+export type ResourceKind = `${Cloud}.${string}.${string}`;
+
+/** A billable unit inside a resource: a SageMaker production variant, a Vertex deployed model. */
+export interface ResourceComponent {
+  /** Name unique within the resource (variant name, deployed model id). */
+  readonly name: string;
+  /** Instance / machine type, e.g. `ml.g5.xlarge`; absent for serverless capacity. */
+  readonly instanceType?: string;
+  /** Instances currently running for this component. */
+  readonly instanceCount: number;
+  /** `serverless` components are billed per use and cost nothing idle. */
+  readonly capacity: 'provisioned' | 'serverless';
+}
+
+/** One cloud resource as collected, cloud-neutral. */
+export interface Resource {
+  readonly cloud: Cloud;
+  readonly scope: Scope;
+  readonly region: string;
+  readonly kind: ResourceKind;
+  /** Native id: an ARN, a full Google resource name, an Azure resource id. */
+  readonly id: string;
+  /** Short name as shown in the console. */
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Provider state, normalised to the API's spelling (e.g. `InService`). */
+  readonly state: string;
+  readonly createdAt?: Date;
+  readonly lastModifiedAt?: Date;
+  /** Billable components; empty for kinds that have none. */
+  readonly components: readonly ResourceComponent[];
+  /** Kind-specific facts the actions need (e.g. the endpoint config name). */
+  readonly attributes: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** Enough to find a resource again. */
+export interface ResourceRef {
+  readonly cloud: Cloud;
+  readonly scopeId: string;
+  readonly region: string;
+  readonly kind: ResourceKind;
+  readonly id: string;
+  readonly name: string;
+}
+
+/** The reference of a resource. */
+export function refOf(r: Resource): ResourceRef {
+  return { cloud: r.cloud, scopeId: r.scope.id, region: r.region, kind: r.kind, id: r.id, name: r.name };
+}

@@ -1,0 +1,61 @@
+import type { Budget } from '../domain/budget.js';
+import type { CostRecord } from '../domain/cost.js';
+import type { Cloud, Resource, ResourceRef, Scope } from '../domain/resource.js';
+import type { UsageSeries } from '../domain/usage.js';
+
+/** One unit of collection: an account/project/subscription and the regions to read in it. */
+export interface ScopeTarget {
+  readonly scope: Scope;
+  readonly regions: readonly string[];
+}
+
+/** What usage to read: the look-back window per resource kind, ending at `now`. */
+export interface CollectOptions {
+  readonly now: Date;
+  /** Look-back window in hours for usage metrics. */
+  readonly windowHours: number;
+}
+
+/** A part of a scope that could not be read; becomes a `collection-failed` finding. */
+export interface CollectionFailure {
+  readonly scope: Scope;
+  readonly region?: string;
+  readonly operation: string;
+  readonly message: string;
+}
+
+/** Everything read from one scope. Partial results are kept next to the failures. */
+export interface Collection {
+  readonly scope: Scope;
+  readonly resources: readonly Resource[];
+  readonly usage: readonly UsageSeries[];
+  readonly costs: readonly CostRecord[];
+  readonly budgets: readonly Budget[];
+  readonly failures: readonly CollectionFailure[];
+}
+
+/** Result of performing an action against the cloud. */
+export interface ActOutcome {
+  /** What changed, in words, for the audit log and the Slack message. */
+  readonly summary: string;
+}
+
+/**
+ * A cloud behind one port. Adapters receive their SDK clients (or a factory of them) in the
+ * constructor and never construct clients inside a collector.
+ */
+export interface CloudProvider {
+  readonly cloud: Cloud;
+  /** Reads inventory, usage, cost and budgets of one scope. Never throws for a region's failure: reports it. */
+  collect(target: ScopeTarget, opts: CollectOptions): Promise<Collection>;
+  /** Re-reads one resource (before acting); undefined when it no longer exists. */
+  describe(ref: ResourceRef): Promise<Resource | undefined>;
+  /** Reads the usage series of one resource over a window (to re-evaluate a rule before acting). */
+  usageOf(resource: Resource, opts: CollectOptions): Promise<UsageSeries[]>;
+  /** Reads what must be saved to undo `actionKind` on the resource. Called and stored before `perform`. */
+  captureUndo(actionKind: string, resource: Resource): Promise<Record<string, unknown>>;
+  /** Performs the action. */
+  perform(actionKind: string, resource: Resource, parameters: Readonly<Record<string, unknown>>): Promise<ActOutcome>;
+  /** Reverses a performed action from its saved undo data. */
+  undo(actionKind: string, ref: ResourceRef, undoData: Readonly<Record<string, unknown>>): Promise<ActOutcome>;
+}
