@@ -8,7 +8,9 @@ export type Mode = 'notify' | 'approve' | 'auto';
 export type ActionStatus =
   | 'proposed' // waiting for a person
   | 'approved' // decided, queued for execution
+  | 'executing' // claimed by one executor; undo data saved
   | 'executed'
+  | 'undoing'
   | 'cancelled' // re-check showed it no longer applies, or expired
   | 'rejected' // a person declined / snoozed / exempted
   | 'failed'
@@ -16,8 +18,10 @@ export type ActionStatus =
 
 /** A remediation costwatch proposes (or performs, in `auto` mode) for one finding. */
 export interface ProposedAction {
-  /** Stable: `<actionKind>:<resource id>`. */
+  /** Unique per proposal: `<key>@<created ISO time>`; a resource idle again later gets a new proposal. */
   readonly id: string;
+  /** Same for every proposal of this action on this resource: `<actionKind>:<resource id>`. */
+  readonly key: string;
   readonly kind: string;
   readonly findingId: string;
   readonly ruleId: string;
@@ -35,7 +39,12 @@ export interface ProposedAction {
   readonly undoData?: Readonly<Record<string, unknown>>;
 }
 
-/** Id of the action of a kind for a resource. */
-export function actionId(kind: string, resourceId: string): string {
+/** Key of the action of a kind on a resource (shared by all its proposals over time). */
+export function actionKey(kind: string, resourceId: string): string {
   return `${kind}:${resourceId}`;
+}
+
+/** Id of one proposal. */
+export function proposalId(key: string, createdAt: Date): string {
+  return `${key}@${createdAt.toISOString()}`;
 }

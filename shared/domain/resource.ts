@@ -30,6 +30,9 @@ export interface ResourceComponent {
   readonly capacity: 'provisioned' | 'serverless';
 }
 
+/** Cloud-neutral lifecycle of a resource. */
+export type Lifecycle = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'deleting' | 'other';
+
 /** One cloud resource as collected, cloud-neutral. */
 export interface Resource {
   readonly cloud: Cloud;
@@ -41,8 +44,10 @@ export interface Resource {
   /** Short name as shown in the console. */
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
-  /** Provider state, normalised to the API's spelling (e.g. `InService`). */
+  /** Provider state in the API's own spelling (e.g. `InService`). */
   readonly state: string;
+  /** The state in cloud-neutral terms; only `running` resources cost compute. */
+  readonly lifecycle: Lifecycle;
   readonly createdAt?: Date;
   readonly lastModifiedAt?: Date;
   /** Billable components; empty for kinds that have none. */

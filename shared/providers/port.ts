@@ -12,8 +12,8 @@ export interface ScopeTarget {
 /** What usage to read: the look-back window per resource kind, ending at `now`. */
 export interface CollectOptions {
   readonly now: Date;
-  /** Look-back window in hours for usage metrics. */
-  readonly windowHours: number;
+  /** Hours of usage history to read (at least the longest rule window; more lets evidence name the last request). */
+  readonly lookbackHours: number;
 }
 
 /** A part of a scope that could not be read; becomes a `collection-failed` finding. */

@@ -1,0 +1,42 @@
+import type { Lifecycle, ResourceKind } from '../domain/resource.js';
+
+/**
+ * A remediation kind, declared in data (Cloud Custodian style): where it applies, what it saves
+ * for undo, how it undoes. Providers perform it; the executor enforces the declaration.
+ */
+export interface ActionDefinition {
+  readonly kind: string;
+  readonly resourceKind: ResourceKind;
+  /** Button label, e.g. "Delete endpoint". */
+  readonly label: string;
+  /** Lifecycle states in which the action may run; anything else cancels it. */
+  readonly appliesTo: readonly Lifecycle[];
+  readonly reversible: boolean;
+  /** What is saved before the mutation. */
+  readonly saves: string;
+  /** What Undo does, or why there is none. */
+  readonly undo: string;
+  /** Whether `auto` mode may run it; irreversible actions default to approval only. */
+  readonly autoAllowed: boolean;
+}
+
+/** Every action kind, explicitly listed. */
+export const ACTIONS: readonly ActionDefinition[] = [
+  {
+    kind: 'aws.sagemaker.delete-endpoint',
+    resourceKind: 'aws.sagemaker.endpoint',
+    label: 'Delete endpoint',
+    appliesTo: ['running'],
+    reversible: true,
+    saves: 'endpoint name, endpoint config name, variant instance types and counts, tags',
+    undo: 're-create the endpoint from its kept endpoint config, with its tags (the config is never deleted)',
+    autoAllowed: true,
+  },
+];
+
+/** The definition of an action kind; throws for an unknown kind, a programming error. */
+export function actionDefinition(kind: string): ActionDefinition {
+  const d = ACTIONS.find((a) => a.kind === kind);
+  if (!d) throw new Error(`unknown action kind ${kind}`);
+  return d;
+}

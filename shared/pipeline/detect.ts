@@ -1,0 +1,102 @@
+import type { Finding } from '../domain/finding.js';
+import { findingId } from '../domain/finding.js';
+import { refOf, type Resource } from '../domain/resource.js';
+import type { UsageSeries } from '../domain/usage.js';
+import type { PriceBook } from '../pricing/price-book.js';
+import type { Collection } from '../providers/port.js';
+import type { ResourceRule, RuleResult } from '../rules/types.js';
+
+/** Id of the finding raised when a cloud, scope or region could not be read. */
+export const COLLECTION_FAILED = 'collection-failed';
+
+/** A rule with the settings the policy gives it. */
+export interface ActiveRule {
+  readonly rule: ResourceRule<never>;
+  readonly settings: unknown;
+}
+
+/** Rule verdicts that produced no finding, kept for the report's counts. */
+export interface DetectStats {
+  readonly evaluated: number;
+  readonly ok: number;
+  readonly notApplicable: number;
+}
+
+/** Groups usage series by resource id. */
+export function usageIndex(usage: Iterable<UsageSeries>): Map<string, UsageSeries[]> {
+  const idx = new Map<string, UsageSeries[]>();
+  for (const u of usage) {
+    const list = idx.get(u.resourceId);
+    if (list) list.push(u);
+    else idx.set(u.resourceId, [u]);
+  }
+  return idx;
+}
+
+/** Runs one rule on one resource and turns its verdict into a finding (or nothing). */
+export function evaluateRule(
+  active: ActiveRule,
+  resource: Resource,
+  usage: readonly UsageSeries[],
+  now: Date,
+  prices: PriceBook,
+): { result: RuleResult; finding?: Finding } {
+  const result = active.rule.evaluate({ resource, usage, settings: active.settings as never, now, prices });
+  if (result.state !== 'violation' && result.state !== 'unknown') return { result };
+  const base = {
+    id: findingId(active.rule.id, resource.id),
+    ruleId: active.rule.id,
+    cloud: resource.cloud,
+    scopeId: resource.scope.id,
+    region: resource.region,
+    resource: refOf(resource),
+    title: result.title,
+    evidence: result.evidence,
+    detectedAt: now,
+  };
+  const finding: Finding =
+    result.state === 'violation'
+      ? {
+          ...base,
+          state: 'violation',
+          confidence: result.confidence,
+          ...(result.waste ? { waste: result.waste } : {}),
+          ...(result.lastActivity ? { lastActivity: result.lastActivity } : {}),
+        }
+      : { ...base, state: 'unknown' };
+  return { result, finding };
+}
+
+/** Collections → findings: failures become `collection-failed` findings, never silence. */
+export function detect(collections: readonly Collection[], rules: readonly ActiveRule[], now: Date, prices: PriceBook): { findings: Finding[]; stats: DetectStats } {
+  const findings: Finding[] = [];
+  let evaluated = 0;
+  let ok = 0;
+  let notApplicable = 0;
+  for (const c of collections) {
+    for (const f of c.failures) {
+      findings.push({
+        id: `${COLLECTION_FAILED}:${c.scope.cloud}:${c.scope.id}:${f.region ?? '*'}:${f.operation}`,
+        ruleId: COLLECTION_FAILED,
+        state: 'failure',
+        cloud: c.scope.cloud,
+        scopeId: c.scope.id,
+        ...(f.region ? { region: f.region } : {}),
+        title: `could not read ${f.operation} in ${c.scope.cloud} ${c.scope.name ?? c.scope.id}${f.region ? ` ${f.region}` : ''}`,
+        evidence: [f.message, 'findings of this scope may be incomplete; other scopes are unaffected'],
+        detectedAt: now,
+      });
+    }
+    const byResource = usageIndex(c.usage);
+    for (const r of c.resources) {
+      for (const active of rules) {
+        evaluated++;
+        const { result, finding } = evaluateRule(active, r, byResource.get(r.id) ?? [], now, prices);
+        if (finding) findings.push(finding);
+        else if (result.state === 'ok') ok++;
+        else notApplicable++;
+      }
+    }
+  }
+  return { findings, stats: { evaluated, ok, notApplicable } };
+}

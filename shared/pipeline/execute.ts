@@ -1,0 +1,142 @@
+import { actionDefinition } from '../actions/index.js';
+import type { ProposedAction } from '../domain/action.js';
+import type { Cloud } from '../domain/resource.js';
+import type { Clock } from '../clock.js';
+import { ConditionFailedError } from '../errors.js';
+import { exemptionOf, type PlannerPolicy } from '../planner/plan.js';
+import type { PriceBook } from '../pricing/price-book.js';
+import type { CloudProvider } from '../providers/port.js';
+import type { StateStore } from '../store/port.js';
+import { evaluateRule, type ActiveRule } from './detect.js';
+
+/** What the executor needs; all injected. */
+export interface ExecutorDeps {
+  readonly store: StateStore;
+  readonly providers: ReadonlyMap<Cloud, CloudProvider>;
+  readonly rules: ReadonlyMap<string, ActiveRule>;
+  readonly policy: PlannerPolicy;
+  readonly prices: PriceBook;
+  readonly clock: Clock;
+  readonly lookbackHours: number;
+}
+
+/** The result of trying to execute (or undo) one proposal. */
+export interface ExecutionOutcome {
+  readonly proposalId: string;
+  readonly outcome: 'executed' | 'cancelled' | 'failed' | 'skipped' | 'undone';
+  readonly detail: string;
+}
+
+/**
+ * Executes one approved proposal, enforcing the safety invariants: the resource is re-read and
+ * the rule re-evaluated first (cancelled if it no longer matches), the claim and the undo data are
+ * written before the mutation, and a proposal is executed by one executor only.
+ */
+export async function executeProposal(id: string, actor: string, deps: ExecutorDeps): Promise<ExecutionOutcome> {
+  const { store, clock } = deps;
+  const p = await store.getProposal(id);
+  if (!p) return { proposalId: id, outcome: 'skipped', detail: 'no such proposal' };
+  if (p.status !== 'approved') return { proposalId: id, outcome: 'skipped', detail: `proposal is ${p.status}, not approved` };
+  const now = clock.now();
+  const cancel = async (reason: string): Promise<ExecutionOutcome> => {
+    try {
+      await store.transitionProposal(id, ['approved'], 'cancelled');
+    } catch (err) {
+      if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
+      throw err;
+    }
+    await store.appendAudit({ at: now, actor, event: 'cancelled', proposalId: id, resourceId: p.resource.id, detail: reason });
+    return { proposalId: id, outcome: 'cancelled', detail: reason };
+  };
+  if (p.expiresAt <= now) return cancel(`expired at ${p.expiresAt.toISOString()}`);
+
+  const provider = deps.providers.get(p.resource.cloud);
+  const active = deps.rules.get(p.ruleId);
+  if (!provider || !active) return cancel(`no ${provider ? 'rule ' + p.ruleId : p.resource.cloud + ' provider'} configured to re-check it`);
+  const def = actionDefinition(p.kind);
+
+  let resource;
+  try {
+    resource = await provider.describe(p.resource);
+  } catch (err) {
+    return fail(p, actor, deps, `could not re-read the resource: ${(err as Error).message}`);
+  }
+  if (!resource) return cancel(`${p.resource.name} no longer exists`);
+  if (!def.appliesTo.includes(resource.lifecycle)) return cancel(`${p.resource.name} is now ${resource.state}`);
+  const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
+  if (exempt) return cancel(`exempt: ${exempt}`);
+  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours });
+  const { result } = evaluateRule(active, resource, usage, now, deps.prices);
+  if (result.state !== 'violation') {
+    const why = result.state === 'ok' ? `no longer matches: ${result.evidence.join('; ')}` : result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason;
+    return cancel(why);
+  }
+
+  let undoData: Record<string, unknown>;
+  try {
+    undoData = await provider.captureUndo(p.kind, resource);
+  } catch (err) {
+    return cancel(`undo data could not be saved, so nothing was changed: ${(err as Error).message}`);
+  }
+  try {
+    await store.transitionProposal(id, ['approved'], 'executing', { undoData });
+  } catch (err) {
+    if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
+    throw err;
+  }
+  try {
+    const done = await provider.perform(p.kind, resource, p.parameters);
+    await store.transitionProposal(id, ['executing'], 'executed');
+    await store.appendAudit({ at: clock.now(), actor, event: 'executed', proposalId: id, resourceId: resource.id, detail: done.summary });
+    return { proposalId: id, outcome: 'executed', detail: done.summary };
+  } catch (err) {
+    await store.transitionProposal(id, ['executing'], 'failed');
+    return fail(p, actor, deps, `${def.label} failed: ${(err as Error).message}`, true);
+  }
+}
+
+async function fail(p: ProposedAction, actor: string, deps: ExecutorDeps, detail: string, recorded = false): Promise<ExecutionOutcome> {
+  if (!recorded) {
+    try {
+      await deps.store.transitionProposal(p.id, ['approved'], 'failed');
+    } catch (err) {
+      if (!(err instanceof ConditionFailedError)) throw err;
+    }
+  }
+  await deps.store.appendAudit({ at: deps.clock.now(), actor, event: 'failed', proposalId: p.id, resourceId: p.resource.id, detail });
+  return { proposalId: p.id, outcome: 'failed', detail };
+}
+
+/** After an Undo, the resource is not proposed again for this long. */
+export const UNDO_SNOOZE_HOURS = 7 * 24;
+
+/** Reverses an executed proposal from its saved undo data. */
+export async function undoProposal(id: string, actor: string, deps: Pick<ExecutorDeps, 'store' | 'providers' | 'clock'>): Promise<ExecutionOutcome> {
+  const { store, clock } = deps;
+  const p = await store.getProposal(id);
+  if (!p) return { proposalId: id, outcome: 'skipped', detail: 'no such proposal' };
+  const def = actionDefinition(p.kind);
+  if (!def.reversible || !p.undoData) return { proposalId: id, outcome: 'skipped', detail: `cannot undo: ${def.undo}` };
+  const provider = deps.providers.get(p.resource.cloud);
+  if (!provider) return { proposalId: id, outcome: 'skipped', detail: `no ${p.resource.cloud} provider configured` };
+  try {
+    await store.transitionProposal(id, ['executed'], 'undoing');
+  } catch (err) {
+    if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `proposal is ${err.currentStatus}, not executed` };
+    throw err;
+  }
+  try {
+    const done = await provider.undo(p.kind, p.resource, p.undoData);
+    await store.transitionProposal(id, ['undoing'], 'undone');
+    await store.appendAudit({ at: clock.now(), actor, event: 'undone', proposalId: id, resourceId: p.resource.id, detail: done.summary });
+    // Whoever undid it wants it running: do not propose it again for a while.
+    const until = new Date(clock.now().getTime() + UNDO_SNOOZE_HOURS * 3600_000);
+    await store.putSnooze({ resourceId: p.resource.id, by: actor, until });
+    return { proposalId: id, outcome: 'undone', detail: done.summary };
+  } catch (err) {
+    await store.transitionProposal(id, ['undoing'], 'executed');
+    const detail = `undo failed: ${(err as Error).message}`;
+    await store.appendAudit({ at: clock.now(), actor, event: 'failed', proposalId: id, resourceId: p.resource.id, detail });
+    return { proposalId: id, outcome: 'failed', detail };
+  }
+}

@@ -1,0 +1,178 @@
+import type { Clock } from '../clock.js';
+import type { ProposedAction } from '../domain/action.js';
+import type { Finding } from '../domain/finding.js';
+import { totalsByCurrency, type Money } from '../domain/money.js';
+import type { Cloud, Resource } from '../domain/resource.js';
+import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
+import { plan, type PlannerPolicy, type Skip } from '../planner/plan.js';
+import type { PriceBook } from '../pricing/price-book.js';
+import type { CloudProvider, Collection, ScopeTarget } from '../providers/port.js';
+import type { StateStore } from '../store/port.js';
+import { mapLimit } from '../util/concurrency.js';
+import { detect, type ActiveRule, type DetectStats } from './detect.js';
+import { executeProposal, type ExecutionOutcome } from './execute.js';
+
+/** Progress events, for a TTY spinner or logs. */
+export type ScanProgress =
+  | { readonly type: 'collect-start'; readonly target: ScopeTarget }
+  | { readonly type: 'collect-done'; readonly target: ScopeTarget; readonly resources: number; readonly failures: number; readonly ms: number }
+  | { readonly type: 'phase'; readonly phase: 'detect' | 'plan' | 'execute' };
+
+export interface ScanOptions {
+  readonly targets: readonly ScopeTarget[];
+  readonly rules: readonly ActiveRule[];
+  readonly policy: PlannerPolicy;
+  /** Nothing mutates: no cloud change, no state written. */
+  readonly dryRun: boolean;
+  readonly lookbackHours: number;
+  /** How many scopes are collected at once. */
+  readonly concurrency?: number;
+}
+
+export interface ScanDeps {
+  readonly providers: ReadonlyMap<Cloud, CloudProvider>;
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly prices: PriceBook;
+  readonly onProgress?: (e: ScanProgress) => void;
+}
+
+/** Per scope: what was read. */
+export interface ScopeSummary {
+  readonly target: ScopeTarget;
+  readonly resources: number;
+  readonly failures: number;
+}
+
+/** Everything a scan found, proposed and did. */
+export interface ScanReport {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly dryRun: boolean;
+  readonly scopes: readonly ScopeSummary[];
+  readonly findings: readonly Finding[];
+  readonly proposals: readonly ProposedAction[];
+  readonly skipped: readonly Skip[];
+  readonly executions: readonly (ExecutionOutcome | { proposalId: string; outcome: 'would-execute'; detail: string })[];
+  /** Estimated monthly waste of the violations, one total per currency. */
+  readonly wastePerMonth: readonly Money[];
+  readonly stats: DetectStats;
+}
+
+/** The scan use-case: collect → detect → plan → persist → execute `auto` proposals. */
+export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanReport> {
+  const { store, clock } = deps;
+  const startedAt = clock.now();
+  const collections = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
+
+  deps.onProgress?.({ type: 'phase', phase: 'detect' });
+  const { findings, stats } = detect(collections, opts.rules, startedAt, deps.prices);
+  const resources = new Map<string, Resource>();
+  for (const c of collections) for (const r of c.resources) resources.set(r.id, r);
+
+  deps.onProgress?.({ type: 'phase', phase: 'plan' });
+  const open = await store.listProposals({ status: ['proposed', 'approved', 'executing'] });
+  const dayStart = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), startedAt.getUTCDate()));
+  const executedToday = (await store.listAudit({ since: dayStart })).filter((e) => e.event === 'executed').length;
+  const rulesById = new Map(opts.rules.map((r) => [r.rule.id, r.rule]));
+  const planned = plan({
+    findings,
+    resources,
+    actionKindFor: (ruleId, kind) => rulesById.get(ruleId)?.actions[kind],
+    policy: opts.policy,
+    state: {
+      openProposals: new Map(open.filter((p) => p.expiresAt > startedAt).map((p) => [p.key, p])),
+      snoozedUntil: new Map((await store.activeSnoozes(startedAt)).map((s) => [s.resourceId, s.until])),
+      chatExemptions: new Map((await store.activeExemptions(startedAt)).map((e) => [e.resourceId, e.reason])),
+      executedToday,
+    },
+    now: startedAt,
+  });
+
+  const executions: ScanReport['executions'][number][] = [];
+  const proposals: ProposedAction[] = [];
+  if (opts.dryRun) {
+    proposals.push(...planned.proposals);
+    for (const p of planned.proposals) if (p.mode === 'auto' && p.status === 'proposed') executions.push({ proposalId: p.id, outcome: 'would-execute', detail: 'dry run: nothing changed' });
+  } else {
+    await expireStale(open, store, startedAt);
+    for (const p of planned.proposals) {
+      const stored = await store.upsertProposal(p);
+      if (p.status === 'proposed' && !open.some((o) => o.id === p.id)) {
+        await store.appendAudit({ at: startedAt, actor: 'costwatch', event: 'proposed', proposalId: p.id, resourceId: p.resource.id, detail: `${p.kind} (${p.mode}${p.modeReason ? `: ${p.modeReason}` : ''})` });
+      }
+      proposals.push(stored);
+    }
+    deps.onProgress?.({ type: 'phase', phase: 'execute' });
+    const active = new Map(opts.rules.map((r) => [r.rule.id, r]));
+    for (const p of proposals) {
+      if (p.mode !== 'auto' || p.status !== 'proposed') continue;
+      try {
+        await store.decide({ proposalId: p.id, verdict: 'approve', by: 'policy', at: startedAt, via: 'policy', note: 'auto mode' });
+        await store.transitionProposal(p.id, ['proposed'], 'approved');
+      } catch (err) {
+        if (err instanceof AlreadyDecidedError || err instanceof ConditionFailedError) continue;
+        throw err;
+      }
+      executions.push(
+        await executeProposal(p.id, 'policy', {
+          store,
+          providers: deps.providers,
+          rules: active,
+          policy: opts.policy,
+          prices: deps.prices,
+          clock,
+          lookbackHours: opts.lookbackHours,
+        }),
+      );
+    }
+  }
+
+  const wastePerMonth = totalsByCurrency(findings.filter((f) => f.state === 'violation' && f.waste).map((f) => f.waste!.monthly));
+  return {
+    startedAt,
+    finishedAt: clock.now(),
+    dryRun: opts.dryRun,
+    scopes: collections.map((c, i) => ({ target: opts.targets[i]!, resources: c.resources.length, failures: c.failures.length })),
+    findings,
+    proposals,
+    skipped: planned.skipped,
+    executions,
+    wastePerMonth,
+    stats,
+  };
+}
+
+async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps, now: Date): Promise<Collection> {
+  deps.onProgress?.({ type: 'collect-start', target });
+  const t0 = Date.now();
+  const provider = deps.providers.get(target.scope.cloud);
+  let c: Collection;
+  if (!provider) {
+    c = emptyCollection(target, `${target.scope.cloud} collection is not available in this version of costwatch`, 'provider');
+  } else {
+    try {
+      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours });
+    } catch (err) {
+      c = emptyCollection(target, `${(err as Error).name}: ${(err as Error).message}`, 'collect');
+    }
+  }
+  deps.onProgress?.({ type: 'collect-done', target, resources: c.resources.length, failures: c.failures.length, ms: Date.now() - t0 });
+  return c;
+}
+
+function emptyCollection(target: ScopeTarget, message: string, operation: string): Collection {
+  return { scope: target.scope, resources: [], usage: [], costs: [], budgets: [], failures: [{ scope: target.scope, operation, message }] };
+}
+
+async function expireStale(open: readonly ProposedAction[], store: StateStore, now: Date): Promise<void> {
+  for (const p of open) {
+    if (p.status !== 'proposed' || p.expiresAt > now) continue;
+    try {
+      await store.transitionProposal(p.id, ['proposed'], 'cancelled');
+      await store.appendAudit({ at: now, actor: 'costwatch', event: 'expired', proposalId: p.id, resourceId: p.resource.id, detail: `no decision by ${p.expiresAt.toISOString()}` });
+    } catch (err) {
+      if (!(err instanceof ConditionFailedError)) throw err;
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListTagsCommand,
+  paginateListEndpoints,
+  type DescribeEndpointConfigCommandOutput,
+  type DescribeEndpointCommandOutput,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import type { Lifecycle, Resource, ResourceComponent, Scope } from '../../domain/resource.js';
+import { mapLimit } from '../../util/concurrency.js';
+
+/** Resource kind of SageMaker real-time (and async) endpoints. */
+export const SAGEMAKER_ENDPOINT = 'aws.sagemaker.endpoint' as const;
+
+const LIFECYCLE: Record<string, Lifecycle> = {
+  InService: 'running',
+  Creating: 'starting',
+  Updating: 'running',
+  SystemUpdating: 'running',
+  RollingBack: 'running',
+  UpdateRollbackFailed: 'running',
+  Deleting: 'deleting',
+  Failed: 'failed',
+  OutOfService: 'stopped',
+};
+
+/** Reads every endpoint of one account/region with variants, config and tags. */
+export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const names: string[] = [];
+  for await (const page of paginateListEndpoints({ client: sm, pageSize: 100 }, {})) {
+    for (const e of page.Endpoints ?? []) if (e.EndpointName) names.push(e.EndpointName);
+  }
+  const configs = new Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>();
+  const found = await mapLimit(names, concurrency, (name) => describeEndpoint(sm, scope, region, name, configs));
+  return found.filter((r): r is Resource => r !== undefined);
+}
+
+/** Reads one endpoint; undefined when it does not exist (any more). */
+export async function describeEndpoint(
+  sm: SageMakerClient,
+  scope: Scope,
+  region: string,
+  name: string,
+  configCache = new Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>(),
+): Promise<Resource | undefined> {
+  let ep: DescribeEndpointCommandOutput;
+  try {
+    ep = await sm.send(new DescribeEndpointCommand({ EndpointName: name }));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const configName = ep.EndpointConfigName;
+  let config: DescribeEndpointConfigCommandOutput | undefined;
+  if (configName) {
+    let p = configCache.get(configName);
+    if (!p) {
+      p = sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName })).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+      configCache.set(configName, p);
+    }
+    config = await p;
+  }
+  const arn = ep.EndpointArn ?? `arn:aws:sagemaker:${region}:${scope.id}:endpoint/${name.toLowerCase()}`;
+  const tags: Record<string, string> = {};
+  let token: string | undefined;
+  do {
+    const page = await sm.send(new ListTagsCommand({ ResourceArn: arn, NextToken: token, MaxResults: 100 }));
+    for (const t of page.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+    token = page.NextToken;
+  } while (token);
+
+  const configVariants = new Map((config?.ProductionVariants ?? []).map((v) => [v.VariantName, v]));
+  const components: ResourceComponent[] = (ep.ProductionVariants ?? []).map((v) => {
+    const cv = configVariants.get(v.VariantName);
+    const serverless = v.CurrentServerlessConfig ?? cv?.ServerlessConfig;
+    if (serverless) return { name: v.VariantName ?? 'AllTraffic', instanceCount: 0, capacity: 'serverless' as const };
+    return {
+      name: v.VariantName ?? 'AllTraffic',
+      instanceCount: v.CurrentInstanceCount ?? cv?.InitialInstanceCount ?? 0,
+      capacity: 'provisioned' as const,
+      ...(cv?.InstanceType ? { instanceType: cv.InstanceType } : {}),
+    };
+  });
+  const status = ep.EndpointStatus ?? 'Unknown';
+  return {
+    cloud: 'aws',
+    scope,
+    region,
+    kind: SAGEMAKER_ENDPOINT,
+    id: arn,
+    name: ep.EndpointName ?? name,
+    tags,
+    state: status,
+    lifecycle: LIFECYCLE[status] ?? 'other',
+    ...(ep.CreationTime ? { createdAt: ep.CreationTime } : {}),
+    ...(ep.LastModifiedTime ? { lastModifiedAt: ep.LastModifiedTime } : {}),
+    components,
+    attributes: {
+      endpointConfigName: configName ?? null,
+      asynchronous: config?.AsyncInferenceConfig !== undefined,
+    },
+  };
+}
+
+/** SageMaker answers a missing endpoint with ValidationException "Could not find endpoint". */
+export function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  return (
+    e?.name === 'ResourceNotFound' ||
+    (e?.name === 'ValidationException' && /could not find|does not exist|not found/i.test(e.message ?? ''))
+  );
+}
