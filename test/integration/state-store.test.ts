@@ -1,0 +1,486 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionStatus, ProposedAction } from '../../shared/domain/action.js';
+import type { AuditEntry, Decision } from '../../shared/domain/decision.js';
+import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../../shared/errors.js';
+import { DynamoStateStore, STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
+import { openEmbeddedStore, openMemoryStore } from '../../shared/store/embedded-store.js';
+import type { StateStore } from '../../shared/store/port.js';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (o: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
+
+const T0 = new Date('2025-03-10T12:00:00.000Z');
+const HOUR = 3_600_000;
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+function proposal(id: string, over: Partial<ProposedAction> = {}): ProposedAction {
+  return {
+    id,
+    key: `stop-endpoint:${id}`,
+    kind: 'stop-endpoint',
+    findingId: `idle-endpoint:${id}`,
+    ruleId: 'idle-endpoint',
+    resource: { cloud: 'aws', scopeId: '111122223333', region: 'us-east-1', kind: 'aws.sagemaker.endpoint', id, name: id },
+    mode: 'approve',
+    parameters: { since: '2025-03-07T12:00:00.000Z', instances: 2 },
+    reversible: true,
+    monthlySaving: { amount: 2050.4, currency: 'USD' },
+    status: 'proposed',
+    createdAt: T0,
+    expiresAt: at(72 * HOUR),
+    ...over,
+  };
+}
+
+function decision(proposalId: string, by: string, over: Partial<Decision> = {}): Decision {
+  return { proposalId, verdict: 'approve', by, at: at(HOUR), via: 'slack', ...over };
+}
+
+function audit(ms: number, detail: string): AuditEntry {
+  return { at: at(ms), actor: 'U123', event: 'decided', proposalId: 'p', detail };
+}
+
+/** Runs `work` over `items`, `width` at a time, so a thousand writes do not open a thousand sockets. */
+async function inBatches<T>(items: readonly T[], width: number, work: (t: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'costwatch-state-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A separately started dynalite server, one fresh table per store, as a deployed Lambda would see DynamoDB. */
+const server = {
+  dynalite: undefined as Server | undefined,
+  raw: undefined as DynamoDBClient | undefined,
+  queries: 0,
+  tables: 0,
+  async start() {
+    this.dynalite = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const endpoint = await listen(this.dynalite);
+    this.raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    this.raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') this.queries++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countQueries' },
+    );
+  },
+  async stop() {
+    this.raw?.destroy();
+    await new Promise<void>((ok) => (this.dynalite ? this.dynalite.close(() => ok()) : ok()));
+  },
+  async newTable(): Promise<string> {
+    const name = `state-${++this.tables}`;
+    await this.raw!.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [...STATE_TABLE_SCHEMA.keySchema],
+        AttributeDefinitions: [...STATE_TABLE_SCHEMA.attributeDefinitions],
+        BillingMode: STATE_TABLE_SCHEMA.billingMode,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 5)); // createTableMs 0 still activates on a later tick
+    return name;
+  },
+};
+
+const adapters: { name: string; open: () => Promise<StateStore> }[] = [
+  { name: 'embedded store on a folder', open: async () => openEmbeddedStore({ dir: await tempDir() }) },
+  { name: 'memory store', open: () => openMemoryStore() },
+  { name: 'DynamoStateStore on a dynalite server', open: async () => new DynamoStateStore({ client: server.raw!, tableName: await server.newTable() }) },
+];
+
+beforeAll(() => server.start());
+afterAll(() => server.stop());
+
+describe.each(adapters)('StateStore contract: $name', ({ open }) => {
+  let store: StateStore;
+  const opened: StateStore[] = [];
+  const fresh = async () => {
+    store = await open();
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  it('returns what was upserted, dates as Date instances, when read back', async () => {
+    await fresh();
+    const p = proposal('ep-1', { modeReason: 'medium confidence' });
+
+    const stored = await store.upsertProposal(p);
+    const read = await store.getProposal('ep-1');
+
+    expect(stored).toEqual(p);
+    expect(read).toEqual(p);
+    expect(read?.createdAt).toBeInstanceOf(Date);
+    expect(read?.expiresAt).toBeInstanceOf(Date);
+    expect(read?.parameters['since']).toBe('2025-03-07T12:00:00.000Z'); // a date-like string stays a string
+    expect(await store.getProposal('missing')).toBeUndefined();
+  });
+
+  it('refreshes an open proposal but keeps its first createdAt and status when upserted again', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1', { modeReason: 'medium confidence' }));
+
+    const again = proposal('ep-1', { createdAt: at(HOUR), expiresAt: at(96 * HOUR), parameters: { instances: 3 }, status: 'approved' });
+    const stored = await store.upsertProposal(again);
+
+    expect(stored).toEqual({ ...again, createdAt: T0, status: 'proposed' });
+    expect(stored.modeReason).toBeUndefined();
+    expect(await store.getProposal('ep-1')).toEqual(stored);
+  });
+
+  it('returns the stored proposal and changes nothing when upserting over a decided one', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+    const approved = await store.transitionProposal('ep-1', ['proposed'], 'approved');
+
+    const stored = await store.upsertProposal(proposal('ep-1', { expiresAt: at(200 * HOUR), parameters: { instances: 9 } }));
+
+    expect(stored).toEqual(approved);
+    expect(stored.status).toBe('approved');
+    expect(await store.getProposal('ep-1')).toEqual(approved);
+  });
+
+  it('moves a proposal and merges undo data when its status is one of from', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+    await store.transitionProposal('ep-1', ['proposed'], 'approved');
+
+    const executed = await store.transitionProposal('ep-1', ['approved', 'proposed'], 'executed', {
+      undoData: { endpointConfigName: 'cfg-1', tags: { team: 'ml' }, savedAt: T0 },
+    });
+
+    expect(executed.status).toBe('executed');
+    expect(executed.undoData).toEqual({ endpointConfigName: 'cfg-1', tags: { team: 'ml' }, savedAt: T0.toISOString() });
+    expect(executed.createdAt).toBeInstanceOf(Date);
+    expect(await store.getProposal('ep-1')).toEqual(executed);
+  });
+
+  it('throws ConditionFailedError with the current status when the status is not one of from', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+    await store.transitionProposal('ep-1', ['proposed'], 'cancelled');
+
+    const error = await store.transitionProposal('ep-1', ['proposed', 'approved'], 'executed').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConditionFailedError);
+    expect((error as ConditionFailedError).currentStatus).toBe('cancelled');
+    expect((await store.getProposal('ep-1'))?.status).toBe('cancelled');
+  });
+
+  it('throws ConditionFailedError without a status when the proposal does not exist', async () => {
+    await fresh();
+
+    const error = await store.transitionProposal('nope', ['proposed'], 'approved').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConditionFailedError);
+    expect((error as ConditionFailedError).currentStatus).toBeUndefined();
+    expect(await store.getProposal('nope')).toBeUndefined();
+  });
+
+  it('lists only the proposals in the given statuses when filtered', async () => {
+    await fresh();
+    const statuses: ActionStatus[] = ['proposed', 'approved', 'executed', 'cancelled'];
+    for (const [i, s] of statuses.entries()) {
+      await store.upsertProposal(proposal(`ep-${i}`));
+      if (s !== 'proposed') await store.transitionProposal(`ep-${i}`, ['proposed'], s);
+    }
+
+    const open = await store.listProposals({ status: ['proposed', 'approved'] });
+    const all = await store.listProposals();
+
+    expect(open.map((p) => [p.id, p.status])).toEqual([['ep-0', 'proposed'], ['ep-1', 'approved']]);
+    expect(all).toHaveLength(4);
+    expect(await store.listProposals({ status: [] })).toEqual([]);
+  });
+
+  it('records exactly one decision when 50 approvers decide the same proposal at once', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => store.decide(decision('ep-1', `U${i}`))));
+
+    const won = results.filter((r): r is PromiseFulfilledResult<Decision> => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(49);
+    const winner = won[0]!.value.by;
+    for (const r of lost) {
+      expect(r.reason).toBeInstanceOf(AlreadyDecidedError);
+      expect((r.reason as AlreadyDecidedError).existing).toEqual({ verdict: 'approve', by: winner, at: at(HOUR) });
+    }
+    const stored = await store.getDecision('ep-1');
+    expect(stored).toEqual(decision('ep-1', winner));
+    expect(stored?.at).toBeInstanceOf(Date);
+    expect(await store.getDecision('other')).toBeUndefined();
+  });
+
+  it('keeps the decision when the proposal is upserted again before its status moves', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+    await store.decide(decision('ep-1', 'U1'));
+
+    await store.upsertProposal(proposal('ep-1', { expiresAt: at(96 * HOUR) }));
+
+    await expect(store.decide(decision('ep-1', 'U2'))).rejects.toBeInstanceOf(AlreadyDecidedError);
+    expect((await store.getDecision('ep-1'))?.by).toBe('U1');
+  });
+
+  it('lists audit entries oldest first, keeping entries that share a timestamp', async () => {
+    await fresh();
+    await store.appendAudit(audit(2 * HOUR, 'c'));
+    await store.appendAudit(audit(0, 'a'));
+    for (const d of ['b1', 'b2', 'b3']) await store.appendAudit(audit(HOUR, d));
+
+    const all = await store.listAudit();
+    const since = await store.listAudit({ since: at(HOUR) });
+    const firstTwo = await store.listAudit({ limit: 2 });
+
+    expect(all.map((e) => e.detail)).toEqual(['a', 'b1', 'b2', 'b3', 'c']);
+    expect(all[0]).toEqual(audit(0, 'a'));
+    expect(all[0]?.at).toBeInstanceOf(Date);
+    expect(since.map((e) => e.detail)).toEqual(['b1', 'b2', 'b3', 'c']);
+    expect(firstTwo.map((e) => e.detail)).toEqual(['a', 'b1']);
+  });
+
+  it('returns only the snoozes still in force at now', async () => {
+    await fresh();
+    await store.putSnooze({ resourceId: 'ended', by: 'U1', until: at(HOUR) });
+    await store.putSnooze({ resourceId: 'running', by: 'U2', until: at(24 * HOUR) });
+
+    const active = await store.activeSnoozes(at(HOUR));
+
+    expect(active).toEqual([{ resourceId: 'running', by: 'U2', until: at(24 * HOUR) }]);
+    expect(active[0]?.until).toBeInstanceOf(Date);
+    expect(await store.activeSnoozes(at(25 * HOUR))).toEqual([]);
+  });
+
+  it('returns exemptions without expiry or expiring after now', async () => {
+    await fresh();
+    const forever = { resourceId: 'forever', by: 'U1', reason: 'prod', createdAt: T0 };
+    const later = { resourceId: 'later', by: 'U1', reason: 'demo', createdAt: T0, expiresAt: at(48 * HOUR) };
+    await store.putExemption(forever);
+    await store.putExemption(later);
+    await store.putExemption({ resourceId: 'over', by: 'U1', reason: 'old', createdAt: T0, expiresAt: at(HOUR) });
+
+    const active = await store.activeExemptions(at(HOUR));
+
+    expect(active).toEqual([forever, later]);
+    expect(active[1]?.expiresAt).toBeInstanceOf(Date);
+    expect(await store.activeExemptions(at(49 * HOUR))).toEqual([forever]);
+  });
+
+  it('marks an alert once until its mark expires, then again', async () => {
+    await fresh();
+
+    const first = await store.markAlerted('budget:ml', T0, at(HOUR));
+    const during = await store.markAlerted('budget:ml', at(HOUR - 1), at(2 * HOUR));
+    const other = await store.markAlerted('budget:data', at(HOUR - 1), at(2 * HOUR));
+    const after = await store.markAlerted('budget:ml', at(HOUR), at(2 * HOUR));
+    const renewed = await store.markAlerted('budget:ml', at(HOUR + 1), at(3 * HOUR));
+
+    expect([first, during, other, after, renewed]).toEqual([true, false, true, true, false]);
+  });
+
+  it('lists every proposal when they span several Query pages', async () => {
+    await fresh();
+    // DynamoDB and dynalite return at most 1 MB per Query page: 250 proposals of ~9 KB make three.
+    const padding = 'x'.repeat(9_000);
+    const ids = Array.from({ length: 250 }, (_, i) => `ep-${String(i).padStart(4, '0')}`);
+    await inBatches(ids, 50, (id) => store.upsertProposal(proposal(id, { parameters: { padding } })));
+
+    const all = await store.listProposals();
+    const open = await store.listProposals({ status: ['proposed'] });
+
+    expect(all.map((p) => p.id)).toEqual(ids);
+    expect(open).toHaveLength(250);
+  });
+});
+
+describe('openEmbeddedStore', () => {
+  it('keeps the data when the store is closed and opened again on the same folder', async () => {
+    const dir = await tempDir();
+    const first = await openEmbeddedStore({ dir });
+    await first.upsertProposal(proposal('ep-1'));
+    await first.decide(decision('ep-1', 'U1'));
+    await first.appendAudit(audit(0, 'kept'));
+    await first.close();
+
+    const second = await openEmbeddedStore({ dir });
+    try {
+      expect(await second.getProposal('ep-1')).toEqual(proposal('ep-1'));
+      expect(await second.getDecision('ep-1')).toEqual(decision('ep-1', 'U1'));
+      expect((await second.listAudit()).map((e) => e.detail)).toEqual(['kept']);
+      await expect(second.decide(decision('ep-1', 'U2'))).rejects.toBeInstanceOf(AlreadyDecidedError);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('creates the folder and its parents when they do not exist', async () => {
+    const dir = join(await tempDir(), 'a', 'b', 'state');
+
+    const store = await openEmbeddedStore({ dir });
+    await store.markAlerted('k', T0, at(HOUR));
+    await store.close();
+
+    const again = await openEmbeddedStore({ dir });
+    expect(await again.markAlerted('k', T0, at(HOUR))).toBe(false);
+    await again.close();
+  });
+
+  it('refuses with a clear message when the folder is already open in this process', async () => {
+    const dir = await tempDir();
+    const first = await openEmbeddedStore({ dir });
+    try {
+      const error = await openEmbeddedStore({ dir }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(CostwatchError);
+      expect((error as Error).message).toBe(`the state folder ${dir} is in use by another costwatch process`);
+      expect((error as Error).cause).toMatchObject({ cause: { code: 'LEVEL_LOCKED' } });
+      expect(await first.upsertProposal(proposal('ep-1'))).toEqual(proposal('ep-1'));
+    } finally {
+      await first.close();
+    }
+    const reopened = await openEmbeddedStore({ dir });
+    expect(await reopened.getProposal('ep-1')).toEqual(proposal('ep-1'));
+    await reopened.close();
+  });
+
+  it('refuses with a clear message when another process holds the folder', async () => {
+    const dir = await tempDir();
+    const holder = holdFolder(dir);
+    try {
+      await holder.ready;
+
+      const error = await openEmbeddedStore({ dir }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(CostwatchError);
+      expect((error as Error).message).toBe(`the state folder ${dir} is in use by another costwatch process`);
+    } finally {
+      holder.child.kill();
+    }
+  });
+});
+
+/** A child process opening the folder with LevelDB, as a second `costwatch` run would. */
+function holdFolder(dir: string): { child: ChildProcess; ready: Promise<void> } {
+  const level = createRequire(require.resolve('dynalite')).resolve('level');
+  const script = `const { Level } = require(${JSON.stringify(level)});
+    new Level(${JSON.stringify(dir)}).open().then(() => console.log('held'), (e) => { console.error(e); process.exit(1); });
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = new Promise<void>((ok, fail) => {
+    child.stdout!.once('data', () => ok());
+    child.once('exit', (code) => fail(new Error(`the holder exited with ${code}`)));
+  });
+  return { child, ready };
+}
+
+describe('openMemoryStore', () => {
+  it('starts empty every time it is opened', async () => {
+    const first = await openMemoryStore();
+    await first.upsertProposal(proposal('ep-1'));
+    await first.close();
+
+    const second = await openMemoryStore();
+
+    expect(await second.listProposals()).toEqual([]);
+    await second.close();
+  });
+});
+
+describe('DynamoStateStore', () => {
+  it('uses the item DynamoDB returns with a failed condition instead of reading it again', async () => {
+    // dynalite ignores ReturnValuesOnConditionCheckFailure; this client adds the item the way DynamoDB does.
+    const endpoint = (await server.raw!.config.endpoint!()) as { hostname: string; port?: number; protocol: string };
+    const raw = new DynamoDBClient({
+      endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
+      region: 'local',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const tableName = await server.newTable();
+    let gets = 0;
+    raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetItemCommand') gets++;
+        try {
+          return await next(args);
+        } catch (err) {
+          const input = args.input as { ReturnValuesOnConditionCheckFailure?: string; Key?: never; Item?: { pk: never; sk: never } };
+          if ((err as Error).name !== 'ConditionalCheckFailedException' || input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') throw err;
+          const key = input.Key ?? { pk: input.Item!.pk, sk: input.Item!.sk };
+          const old = await server.raw!.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+          throw Object.assign(err as Error, { Item: old.Item });
+        }
+      },
+      { step: 'build', name: 'returnOldItem' },
+    );
+    const store = new DynamoStateStore({ client: raw, tableName });
+    try {
+      await store.upsertProposal(proposal('ep-1'));
+      await store.transitionProposal('ep-1', ['proposed'], 'rejected');
+      await store.decide(decision('ep-1', 'U1'));
+      gets = 0;
+
+      const transition = await store.transitionProposal('ep-1', ['approved'], 'executed').catch((e: unknown) => e);
+      const decide = await store.decide(decision('ep-1', 'U2')).catch((e: unknown) => e);
+      const upsert = await store.upsertProposal(proposal('ep-1'));
+
+      expect((transition as ConditionFailedError).currentStatus).toBe('rejected');
+      expect((decide as AlreadyDecidedError).existing).toEqual({ verdict: 'approve', by: 'U1', at: at(HOUR) });
+      expect(upsert.status).toBe('rejected');
+      expect(upsert.createdAt).toBeInstanceOf(Date);
+      expect(gets).toBe(0);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('sets the TTL of open and cancelled proposals, snoozes and alert marks but not of approved proposals', async () => {
+    const tableName = await server.newTable();
+    const store = new DynamoStateStore({ client: server.raw!, tableName });
+    const ttlOf = async (pk: string, sk: string) => {
+      const { Item } = await server.raw!.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
+      return Item?.[STATE_TABLE_SCHEMA.timeToLiveAttribute]?.N;
+    };
+    const purge = String(at(72 * HOUR).getTime() / 1000 + 14 * 86_400);
+
+    await store.upsertProposal(proposal('ep-1'));
+    const whileOpen = await ttlOf('PROPOSAL', 'ep-1');
+    await store.transitionProposal('ep-1', ['proposed'], 'approved');
+    const whileApproved = await ttlOf('PROPOSAL', 'ep-1');
+    await store.transitionProposal('ep-1', ['approved'], 'cancelled');
+    const whenCancelled = await ttlOf('PROPOSAL', 'ep-1');
+    await store.putSnooze({ resourceId: 'r', by: 'U1', until: at(HOUR) });
+    await store.markAlerted('k', T0, at(2 * HOUR));
+
+    expect([whileOpen, whileApproved, whenCancelled]).toEqual([purge, undefined, purge]);
+    expect(await ttlOf('SNOOZE', 'r')).toBe(String(at(HOUR).getTime() / 1000));
+    expect(await ttlOf('ALERT', 'k')).toBe(String(at(2 * HOUR).getTime() / 1000));
+  });
+});
