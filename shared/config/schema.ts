@@ -1,0 +1,632 @@
+import { z } from 'zod';
+import type { Mode } from '../domain/action.js';
+import type { Cloud } from '../domain/resource.js';
+import type { ScopeTarget } from '../providers/port.js';
+import { closestMatch, idKeyedObjects } from './parse-file.js';
+
+/** Every rule id the policy file accepts, in the order the docs list them. */
+export const RULE_IDS = [
+  'idle-endpoint',
+  'underused-endpoint',
+  'idle-notebook',
+  'idle-studio-app',
+  'long-training-job',
+  'cold-artifacts',
+  'budget-breach',
+  'forecast-breach',
+  'cost-anomaly',
+] as const;
+
+/** A rule id known to the policy file. */
+export type RuleId = (typeof RULE_IDS)[number];
+
+/** Rules that report but have no remediation in this version, so only `notify` makes sense. */
+export const NOTIFY_ONLY_RULES: readonly RuleId[] = ['underused-endpoint', 'budget-breach', 'forecast-breach', 'cost-anomaly'];
+
+/** The mode a rule runs in when the policy does not say. */
+export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
+  'idle-endpoint': 'approve',
+  'underused-endpoint': 'notify',
+  'idle-notebook': 'approve',
+  'idle-studio-app': 'approve',
+  'long-training-job': 'notify',
+  'cold-artifacts': 'notify',
+  'budget-breach': 'notify',
+  'forecast-breach': 'notify',
+  'cost-anomaly': 'notify',
+};
+
+/** Tag key that exempts a resource when its value is `true`. */
+export const DEFAULT_EXEMPT_TAG_KEY = 'costwatch:exempt';
+
+const MODES = ['notify', 'approve', 'auto'] as const satisfies readonly Mode[];
+const CLOUD_IDS = ['aws', 'gcp', 'azure'] as const satisfies readonly Cloud[];
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+const awsAccountId = z
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `must be a quoted string: a YAML number loses leading zeros; write "${String(iss.input).padStart(12, '0')}"`
+        : undefined,
+  })
+  .regex(/^\d{12}$/, 'must be a 12-digit AWS account id, e.g. "123456789012"');
+
+/** An id of any cloud's scope, referenced from elsewhere (budgets). */
+const scopeIdRef = z
+  .string({ error: (iss) => (typeof iss.input === 'number' ? `must be a quoted string: a YAML number loses leading zeros; write "${String(iss.input).padStart(12, '0')}"` : undefined) })
+  .trim()
+  .min(1, 'must not be empty');
+
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+){1,2}-\d{1,2}$/, 'not an AWS region name (like us-east-1 or eu-central-1)');
+const gcpRegion = z
+  .string()
+  .regex(/^[a-z]+-[a-z]+\d{1,2}$/, 'not a Google Cloud region name (like us-central1 or europe-west4; zones are not regions)');
+const azureRegion = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*$/, 'not an Azure region name (lower case, no spaces, like westeurope or eastus2)');
+
+const guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a GUID like 00000000-0000-0000-0000-000000000000')
+  // Azure compares ids case-insensitively; one spelling keeps lookups and dedup simple.
+  .transform((s) => s.toLowerCase());
+
+const gcpProjectId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'not a Google Cloud project id (6–30 lower-case letters, digits, hyphens; the id, not the name or number)');
+
+const gcpBillingAccount = z
+  .string()
+  .regex(/^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/, 'must be a billing account id like 01A2B3-C4D5E6-F7A8B9');
+
+const ISO_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+const currency = z
+  .string()
+  .refine((c) => ISO_CURRENCIES.has(c), { error: (iss) => `not an ISO 4217 currency code (upper case, like USD or EUR): ${JSON.stringify(iss.input)}` });
+
+const positiveAmount = z.number().positive('must be greater than 0').finite();
+
+const slackChannel = z
+  .string({
+    // `channel: #costs` is a YAML comment, so the value arrives as null: the commonest Slack typo.
+    error: (iss) => (iss.input === null ? 'is empty: an unquoted # starts a YAML comment; quote the channel, e.g. "#ml-costs"' : undefined),
+  })
+  .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,})$/, 'must be a channel name like #ml-costs or a channel id like C0123456789');
+
+const tagMap = z.record(
+  nonEmpty,
+  z.string({ error: (iss) => (iss.input !== undefined && iss.input !== null ? 'tag values are strings: quote it, e.g. "true" or "42"' : undefined) }),
+);
+
+const hhmm = z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM, like 07:00');
+
+const timezone = z.string().refine(isTimeZone, { error: (iss) => `unknown IANA time zone ${JSON.stringify(iss.input)} (like Europe/Berlin or America/New_York)` });
+
+const isoDate = z
+  .string()
+  .refine((s) => expiryInstant(s) !== undefined, 'must be an ISO date like 2025-12-31 or a date-time with offset like 2025-12-31T18:00:00Z');
+
+const schedule = z.string().superRefine((s, ctx) => {
+  const problem = scheduleProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+function modeFor(id: RuleId) {
+  const mode = z.enum(MODES);
+  if (!NOTIFY_ONLY_RULES.includes(id)) return mode.default(DEFAULT_RULE_MODES[id]);
+  return mode
+    .refine((m): boolean => m === 'notify', `${id} is notify-only in this version: it reports but has no action to approve or run; use mode: notify`)
+    .default(DEFAULT_RULE_MODES[id]);
+}
+
+const percent = (dflt: number) => z.number().min(0).max(100).default(dflt);
+const windowHours = (dflt: number) => z.number().int().min(1).max(720).default(dflt);
+
+// ---------------------------------------------------------------------------------------------
+// Clouds
+
+const AwsAccountSchema = z
+  .strictObject({
+    id: awsAccountId,
+    name: nonEmpty.optional(),
+    regions: z.array(awsRegion).min(1, 'list at least one region to scan'),
+    roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'not an IAM role name (the name, not the ARN)').optional(),
+    externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'not a valid external id (2–1224 characters of A–Z a–z 0–9 +=,.@:/-)').optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.externalId !== undefined && a.roleName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'externalId is only used when assuming a role: set roleName too' });
+    }
+  });
+
+const GcpProjectSchema = z.strictObject({
+  id: gcpProjectId,
+  name: nonEmpty.optional(),
+  regions: z.array(gcpRegion).min(1).optional(),
+});
+
+const AzureSubscriptionSchema = z.strictObject({
+  id: guid,
+  name: nonEmpty.optional(),
+  regions: z.array(azureRegion).min(1).optional(),
+});
+
+const CloudsSchema = z
+  .strictObject({
+    aws: z.strictObject({ accounts: z.array(AwsAccountSchema).min(1, 'list at least one account, or remove the aws section') }).optional(),
+    gcp: z
+      .strictObject({
+        billingAccount: gcpBillingAccount.optional(),
+        projects: z.array(GcpProjectSchema).min(1, 'list at least one project, or remove the gcp section'),
+      })
+      .optional(),
+    azure: z
+      .strictObject({
+        tenantId: guid.optional(),
+        subscriptions: z.array(AzureSubscriptionSchema).min(1, 'list at least one subscription, or remove the azure section'),
+      })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    const lists: [string, string, readonly { id: string }[]][] = [
+      ['aws', 'accounts', c.aws?.accounts ?? []],
+      ['gcp', 'projects', c.gcp?.projects ?? []],
+      ['azure', 'subscriptions', c.azure?.subscriptions ?? []],
+    ];
+    for (const [cloud, key, items] of lists) {
+      reportDuplicates(items.map((i) => i.id), (index, first) =>
+        ctx.addIssue({ code: 'custom', path: [cloud, key, index, 'id'], message: `duplicate id: already listed as ${cloud}.${key}[${first}]` }),
+      );
+    }
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Budgets
+
+const thresholds = (dflt: number[]) =>
+  z
+    .array(z.number().min(1, 'thresholds are percent of the budget, 1 to 1000').max(1000, 'thresholds are percent of the budget, 1 to 1000'))
+    .default(dflt)
+    // Order and repeats carry no meaning; normalising keeps alert dedup keys stable.
+    .transform((xs) => [...new Set(xs)].sort((a, b) => a - b));
+
+const BudgetSchema = z.strictObject({
+  name: nonEmpty,
+  amount: positiveAmount,
+  currency: currency.default('USD'),
+  period: z.enum(['monthly', 'quarterly', 'yearly']).default('monthly'),
+  scope: z
+    .strictObject({
+      clouds: z.array(z.enum(CLOUD_IDS)).min(1).optional(),
+      accounts: z.array(scopeIdRef).min(1).optional(),
+      services: z.array(nonEmpty).min(1).optional(),
+      tags: tagMap.optional(),
+    })
+    .prefault({}),
+  thresholds: z.strictObject({ actual: thresholds([50, 80, 100]), forecast: thresholds([100]) }).prefault({}),
+  channel: slackChannel.optional(),
+});
+
+const BudgetsSchema = z
+  .array(BudgetSchema)
+  .default([])
+  .superRefine((budgets, ctx) => {
+    reportDuplicates(budgets.map((b) => b.name), (index, first) =>
+      ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate budget name: already used by budgets[${first}]` }),
+    );
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+function rule<S extends z.core.$ZodLooseShape>(id: RuleId, specific: S) {
+  return z.strictObject({
+    enabled: z.boolean().default(true),
+    mode: modeFor(id),
+    schedule: schedule.optional(),
+    channel: slackChannel.optional(),
+    ...specific,
+  });
+}
+
+const IdleEndpointRule = rule('idle-endpoint', {
+  windowHours: windowHours(24),
+  minAgeHours: z.number().int().min(0).max(8760).optional(),
+}).transform((r) => ({ ...r, minAgeHours: r.minAgeHours ?? r.windowHours }));
+
+const RulesSchema = z
+  .strictObject({
+    'idle-endpoint': IdleEndpointRule.prefault({}),
+    'underused-endpoint': rule('underused-endpoint', {
+      windowHours: windowHours(168),
+      cpuBelowPercent: percent(10),
+      gpuBelowPercent: percent(10),
+    }).prefault({}),
+    'idle-notebook': rule('idle-notebook', { windowHours: windowHours(2), cpuBelowPercent: percent(5) }).prefault({}),
+    'idle-studio-app': rule('idle-studio-app', { windowHours: windowHours(2) }).prefault({}),
+    'long-training-job': rule('long-training-job', {
+      maxHours: z.number().positive().max(8760).default(72),
+      maxRuntimeShare: z.number().gt(0).max(1).default(0.9),
+    }).prefault({}),
+    'cold-artifacts': rule('cold-artifacts', {
+      buckets: z
+        .array(
+          z.strictObject({
+            bucket: nonEmpty.refine((b) => !/^[a-z0-9]+:\/\//.test(b), 'give the bucket name without a scheme (no s3:// or gs://)'),
+            prefixes: z.array(nonEmpty).min(1).optional(),
+          }),
+        )
+        .default([]),
+      olderThanDays: z.number().int().min(1).max(3650).default(30),
+    }).prefault({}),
+    'budget-breach': rule('budget-breach', {}).prefault({}),
+    'forecast-breach': rule('forecast-breach', {}).prefault({}),
+    'cost-anomaly': rule('cost-anomaly', { minImpact: z.number().min(0).default(100) }).prefault({}),
+  })
+  .register(idKeyedObjects, { noun: 'rule id' });
+
+// ---------------------------------------------------------------------------------------------
+// Exemptions, quiet hours, Slack, limits, prices
+
+const ExemptionSchema = z
+  .strictObject({
+    tags: tagMap.optional(),
+    resourceIds: z.array(nonEmpty).min(1).optional(),
+    names: z.array(nonEmpty).min(1).optional(),
+    reason: nonEmpty,
+    expires: isoDate.optional(),
+  })
+  .superRefine((e, ctx) => {
+    // An empty tag map would match every resource: an exemption of everything is never meant.
+    if (e.tags !== undefined && Object.keys(e.tags).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tags'], message: 'an empty tag map would exempt every resource; list at least one tag' });
+    }
+    if (e.tags === undefined && e.resourceIds === undefined && e.names === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'an exemption needs tags, resourceIds or names to match resources' });
+    }
+  });
+
+const QuietHoursSchema = z
+  .strictObject({
+    start: hhmm,
+    end: hhmm,
+    timezone,
+    days: z.array(z.enum(WEEKDAYS)).min(1).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (minutesOf(q.start) === minutesOf(q.end)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'start and end are equal: the window would be empty (or all day); remove quietHours or pick an end' });
+    }
+  });
+
+const SlackSchema = z.strictObject({
+  channel: slackChannel,
+  routes: z
+    .array(
+      z.strictObject({
+        rules: z
+          .array(
+            z.enum(RULE_IDS, {
+              error: (iss) => {
+                const near = typeof iss.input === 'string' ? closestMatch(iss.input, RULE_IDS) : undefined;
+                return `unknown rule id ${JSON.stringify(iss.input)}${near ? `; did you mean ${near}?` : ''} Known rule ids: ${RULE_IDS.join(', ')}`;
+              },
+            }),
+          )
+          .min(1)
+          .optional(),
+        tags: tagMap.optional(),
+        clouds: z.array(z.enum(CLOUD_IDS)).min(1).optional(),
+        channel: slackChannel,
+      }),
+    )
+    .default([]),
+  approvers: z
+    .strictObject({
+      users: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U024BE7LH (not a name or @handle)')).default([]),
+      userGroups: z.array(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like S0614TZR7 (not a @handle)')).default([]),
+    })
+    .prefault({}),
+});
+
+const LimitsSchema = z.strictObject({
+  maxActionsPerRun: z.number().int().min(0).default(10),
+  maxActionsPerDay: z.number().int().min(0).default(50),
+  maxAutoMonthlyImpact: z.strictObject({ amount: z.number().min(0).finite().default(5000), currency: currency.default('USD') }).prefault({}),
+});
+
+const priceMap = z.record(nonEmpty, positiveAmount);
+
+// ---------------------------------------------------------------------------------------------
+// The policy
+
+/** The `costwatch.yml` policy file: strict (unknown keys are errors), defaults applied on parse. */
+export const PolicySchema = z
+  .strictObject({
+    version: z.literal(1, {
+      error: (iss) => (iss.input === undefined ? 'is required: start the file with version: 1' : `unsupported version ${JSON.stringify(iss.input)}: this costwatch reads version: 1`),
+    }),
+    dryRun: z.boolean().default(false),
+    clouds: CloudsSchema.prefault({}),
+    budgets: BudgetsSchema,
+    rules: RulesSchema.prefault({}),
+    exemptions: z.strictObject({ tagKey: nonEmpty.default(DEFAULT_EXEMPT_TAG_KEY), items: z.array(ExemptionSchema).default([]) }).prefault({}),
+    quietHours: QuietHoursSchema.optional(),
+    slack: SlackSchema.optional(),
+    limits: LimitsSchema.prefault({}),
+    prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional() }).optional(),
+  })
+  .superRefine(
+    (p, ctx) => {
+      // Approvals arrive only through Slack buttons and invariant 6 admits configured approvers
+      // only, so without any an approve-mode proposal could never be decided. `auto` counts too:
+      // over the limits or at medium confidence its actions fall back to approval.
+      if (!p.slack) return;
+      const { users, userGroups } = p.slack.approvers;
+      if (users.length > 0 || userGroups.length > 0) return;
+      const needing = RULE_IDS.filter((id) => p.rules[id].enabled && p.rules[id].mode !== 'notify');
+      if (needing.length === 0) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slack', 'approvers'],
+        message: `no approvers: ${needing.join(', ')} ${needing.length === 1 ? 'needs' : 'need'} someone to approve (list slack.approvers.users or userGroups, or set those rules to mode: notify)`,
+      });
+    },
+    // Checked as soon as slack and rules themselves are valid, so it is reported with the rest.
+    { when: (payload) => payload.issues.every((i) => i.path?.[0] !== 'slack' && i.path?.[0] !== 'rules') },
+  );
+
+/** A validated policy with every default applied. */
+export type Policy = z.output<typeof PolicySchema>;
+/** A policy as written in the file, before defaults. */
+export type PolicyInput = z.input<typeof PolicySchema>;
+/** Settings of one rule, typed per rule id. */
+export type RuleSettings<I extends RuleId> = Policy['rules'][I];
+/** One budget of the policy. */
+export type BudgetPolicy = Policy['budgets'][number];
+/** One configured exemption. */
+export type ExemptionPolicy = Policy['exemptions']['items'][number];
+/** The quiet hours window. */
+export type QuietHours = NonNullable<Policy['quietHours']>;
+
+/** The settings of a rule, with its defaults applied. */
+export function ruleSettings<I extends RuleId>(policy: Policy, id: I): RuleSettings<I> {
+  return policy.rules[id];
+}
+
+/** Every account, project and subscription the policy watches, with the regions to read. */
+export function policyScopes(policy: Policy): ScopeTarget[] {
+  const c = policy.clouds;
+  return [
+    ...(c.aws?.accounts ?? []).map((a) => ({ scope: { cloud: 'aws' as const, id: a.id, ...(a.name ? { name: a.name } : {}) }, regions: a.regions })),
+    ...(c.gcp?.projects ?? []).map((p) => ({ scope: { cloud: 'gcp' as const, id: p.id, ...(p.name ? { name: p.name } : {}) }, regions: p.regions ?? [] })),
+    ...(c.azure?.subscriptions ?? []).map((s) => ({ scope: { cloud: 'azure' as const, id: s.id, ...(s.name ? { name: s.name } : {}) }, regions: s.regions ?? [] })),
+  ];
+}
+
+/** Whether an exemption has passed its `expires` date at `at`; a date alone lasts through that UTC day. */
+export function exemptionExpired(item: Pick<ExemptionPolicy, 'expires'>, at: Date): boolean {
+  if (item.expires === undefined) return false;
+  const end = expiryInstant(item.expires);
+  return end !== undefined && at.getTime() >= end;
+}
+
+/** The exemptions in force at `at`. */
+export function activeExemptions(policy: Policy, at: Date): ExemptionPolicy[] {
+  return policy.exemptions.items.filter((e) => !exemptionExpired(e, at));
+}
+
+/**
+ * Whether `at` falls in the quiet hours window, read on the wall clock of its time zone (so
+ * DST shifts move the window with local time). A window crossing midnight belongs to the day
+ * it starts on: `fri 22:00–07:00` covers Friday night into Saturday morning.
+ */
+export function inQuietHours(quietHours: QuietHours | undefined, at: Date): boolean {
+  if (!quietHours) return false;
+  const { day, minutes } = wallClock(at, quietHours.timezone);
+  const start = minutesOf(quietHours.start);
+  const end = minutesOf(quietHours.end);
+  const days = quietHours.days ?? WEEKDAYS;
+  const on = (d: number) => days.includes(WEEKDAYS[(d + 7) % 7]!);
+  if (start < end) return on(day) && minutes >= start && minutes < end;
+  return (on(day) && minutes >= start) || (on(day - 1) && minutes < end);
+}
+
+/** A problem that does not stop costwatch from working but that the user should see. */
+export interface PolicyNotice {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** Warnings about a valid policy: things that work but probably not as meant. */
+export function policyWarnings(policy: Policy, at: Date): PolicyNotice[] {
+  const out: PolicyNotice[] = [];
+  const scopes = policyScopes(policy);
+  if (scopes.length === 0) {
+    out.push({ path: ['clouds'], message: 'no cloud scope configured: a scan needs at least one AWS account, Google Cloud project or Azure subscription' });
+  }
+  policy.exemptions.items.forEach((e, i) => {
+    if (exemptionExpired(e, at)) out.push({ path: ['exemptions', 'items', i, 'expires'], message: `expired (expires: ${e.expires}): this exemption is ignored; remove it or extend expires` });
+  });
+  if (!policy.slack) {
+    for (const id of RULE_IDS) {
+      if (policy.rules[id].channel) out.push({ path: ['rules', id, 'channel'], message: 'no slack section: this channel is not used' });
+    }
+    policy.budgets.forEach((b, i) => {
+      if (b.channel) out.push({ path: ['budgets', i, 'channel'], message: 'no slack section: this channel is not used' });
+    });
+  }
+  if (scopes.length > 0) {
+    const known = new Set(scopes.map((s) => s.scope.id));
+    policy.budgets.forEach((b, i) => {
+      (b.scope.accounts ?? []).forEach((id, j) => {
+        if (!known.has(id.toLowerCase())) {
+          // Not an error: a payer account's bill covers linked accounts costwatch does not scan.
+          out.push({ path: ['budgets', i, 'scope', 'accounts', j], message: `${id} is not among the configured clouds' scopes; only its billed cost can count` });
+        }
+      });
+    });
+  }
+  if (policy.limits.maxActionsPerRun > policy.limits.maxActionsPerDay) {
+    out.push({ path: ['limits', 'maxActionsPerRun'], message: `larger than maxActionsPerDay (${policy.limits.maxActionsPerDay}), which caps it anyway` });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function reportDuplicates(values: readonly string[], report: (index: number, firstIndex: number) => void): void {
+  const seen = new Map<string, number>();
+  values.forEach((v, i) => {
+    const first = seen.get(v);
+    if (first === undefined) seen.set(v, i);
+    else report(i, first);
+  });
+}
+
+function minutesOf(hhmmText: string): number {
+  const [h, m] = hhmmText.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Day of week (0 = Monday) and minutes past midnight of an instant on a zone's wall clock. */
+function wallClock(at: Date, timeZone: string): { day: number; minutes: number } {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  const day = WEEKDAYS.indexOf(String(parts['weekday']).toLowerCase().slice(0, 3) as (typeof WEEKDAYS)[number]);
+  return { day, minutes: Number(parts['hour']) * 60 + Number(parts['minute']) };
+}
+
+/** The instant an `expires` value ends, in ms; undefined when it is not an ISO date. */
+function expiryInstant(s: string): number | undefined {
+  const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (dateOnly) {
+    const [y, m, d] = dateOnly.slice(1).map(Number) as [number, number, number];
+    const t = Date.UTC(y, m - 1, d);
+    const back = new Date(t);
+    // Date.UTC rolls 2025-02-30 over to March; a date that does not round-trip is a typo.
+    if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d) return undefined;
+    return t + 86_400_000;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s)) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+const RATE_UNITS = ['minute', 'hour', 'day'];
+
+/** What is wrong with an EventBridge schedule expression, or undefined when it is well formed. */
+function scheduleProblem(s: string): string | undefined {
+  const rate = /^rate\((.*)\)$/.exec(s);
+  if (rate) {
+    const m = /^(\d+) ([a-z]+)$/.exec(rate[1]!.trim());
+    if (!m) return 'rate must be rate(<n> minutes|hours|days), e.g. rate(1 hour) or rate(15 minutes)';
+    const n = Number(m[1]);
+    const unit = m[2]!;
+    const singular = unit.replace(/s$/, '');
+    if (!RATE_UNITS.includes(singular)) return `unknown rate unit "${unit}": use minutes, hours or days`;
+    if (n < 1) return 'rate must be at least 1';
+    // EventBridge rejects rate(1 hours) and rate(5 hour).
+    if (n === 1 && unit !== singular) return `write rate(1 ${singular}): EventBridge wants the singular unit for 1`;
+    if (n > 1 && unit === singular) return `write rate(${n} ${singular}s): EventBridge wants the plural unit above 1`;
+    return undefined;
+  }
+  const cron = /^cron\((.*)\)$/.exec(s);
+  if (cron) return cronProblem(cron[1]!.trim());
+  return 'must be rate(<n> minutes|hours|days) or cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>)';
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+interface CronField {
+  name: string;
+  min: number;
+  max: number;
+  names?: readonly string[];
+}
+const CRON_FIELDS: CronField[] = [
+  { name: 'minutes', min: 0, max: 59 },
+  { name: 'hours', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTHS },
+  { name: 'day-of-week', min: 1, max: 7, names: DAYS },
+  { name: 'year', min: 1970, max: 2199 },
+];
+
+/** EventBridge cron: six fields, and exactly one of day-of-month / day-of-week must be `?`. */
+function cronProblem(expr: string): string | undefined {
+  const fields = expr.split(/\s+/);
+  if (fields.length !== 6) {
+    return `cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}${fields.length === 5 ? ': add the year, e.g. *' : ''}`;
+  }
+  const [, , dom, , dow] = fields as [string, string, string, string, string, string];
+  if ((dom === '?') === (dow === '?')) {
+    return 'cron: exactly one of day-of-month and day-of-week must be ?, e.g. cron(0 8 ? * MON-FRI *) or cron(0 8 1 * ? *)';
+  }
+  for (let i = 0; i < 6; i++) {
+    const problem = cronFieldProblem(fields[i]!, CRON_FIELDS[i]!, i);
+    if (problem) return `cron ${CRON_FIELDS[i]!.name} "${fields[i]}": ${problem}`;
+  }
+  return undefined;
+}
+
+function cronFieldProblem(field: string, spec: CronField, index: number): string | undefined {
+  if (field === '?') return index === 2 || index === 4 ? undefined : '? is only allowed in day-of-month or day-of-week';
+  // Special forms: L / LW / 15W in day-of-month; 5L / FRIL / 6#3 in day-of-week.
+  if (index === 2 && /^(L|LW|\d{1,2}W)$/.test(field)) return field.endsWith('W') && field !== 'LW' ? rangeProblem(Number(field.slice(0, -1)), spec) : undefined;
+  if (index === 4) {
+    const hash = /^([A-Za-z]{3}|\d)#([1-5])$/.exec(field);
+    if (hash) return valueProblem(hash[1]!, spec);
+    const last = /^([A-Za-z]{3}|\d)?L$/.exec(field);
+    if (last) return last[1] ? valueProblem(last[1], spec) : undefined;
+  }
+  for (const part of field.split(',')) {
+    const [base = '', step, extra] = part.split('/');
+    if (extra !== undefined) return 'more than one /';
+    if (step !== undefined && !/^\d+$/.test(step)) return `step "${step}" is not a number`;
+    if (step !== undefined && Number(step) < 1) return 'step must be at least 1';
+    if (base === '*') continue;
+    const range = base.split('-');
+    if (range.length > 2) return `"${base}" is not a value or a range`;
+    for (const v of range) {
+      const problem = valueProblem(v, spec);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+function valueProblem(v: string, spec: CronField): string | undefined {
+  if (/^\d+$/.test(v)) return rangeProblem(Number(v), spec);
+  if (spec.names?.includes(v.toUpperCase())) return undefined;
+  return spec.names ? `"${v}" is not ${spec.min}-${spec.max} or one of ${spec.names.join(',')}` : `"${v}" is not a number ${spec.min}-${spec.max}`;
+}
+
+function rangeProblem(n: number, spec: CronField): string | undefined {
+  return n < spec.min || n > spec.max ? `${n} is outside ${spec.min}-${spec.max}` : undefined;
+}
