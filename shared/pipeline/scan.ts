@@ -46,8 +46,10 @@ export interface ScopeSummary {
 
 /** Everything a scan found, proposed and did. */
 export interface ScanReport {
+  /** Scan time on the injected clock (the world's time in the sandbox). */
   readonly startedAt: Date;
-  readonly finishedAt: Date;
+  /** Wall-clock duration of the scan in milliseconds. */
+  readonly durationMs: number;
   readonly dryRun: boolean;
   readonly scopes: readonly ScopeSummary[];
   readonly findings: readonly Finding[];
@@ -63,6 +65,7 @@ export interface ScanReport {
 export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanReport> {
   const { store, clock } = deps;
   const startedAt = clock.now();
+  const t0 = performance.now();
   const collections = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
 
   deps.onProgress?.({ type: 'phase', phase: 'detect' });
@@ -131,7 +134,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const wastePerMonth = totalsByCurrency(findings.filter((f) => f.state === 'violation' && f.waste).map((f) => f.waste!.monthly));
   return {
     startedAt,
-    finishedAt: clock.now(),
+    durationMs: Math.round(performance.now() - t0),
     dryRun: opts.dryRun,
     scopes: collections.map((c, i) => ({ target: opts.targets[i]!, resources: c.resources.length, failures: c.failures.length })),
     findings,

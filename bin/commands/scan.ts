@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
+import type { Policy } from '../../shared/config/schema.js';
+import { formatProblem } from '../../shared/errors.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { CLOUDS, type Cloud } from '../../shared/domain/resource.js';
+import { runScan, type ScanProgress } from '../../shared/pipeline/scan.js';
+import { renderText, reportJson } from '../../shared/report/render.js';
+import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
+import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
+import { loadWorld, worldScopes, SAMPLE_WORLD_PATH } from '../../shared/sandbox/index.js';
+import { openEmbeddedStore } from '../../shared/store/embedded-store.js';
+import { EXIT, takeOptionalValue, UsageError } from './common.js';
+
+/** Streams and environment of one CLI invocation, injected so tests can run it in-process. */
+export interface Io {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const HAS_CLOUD_CREDENTIALS = ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'];
+
+/** `costwatch scan`: collect, detect, plan and (unless dry-run) act; prints the report. */
+export async function scanCommand(argv: readonly string[], io: Io): Promise<number> {
+  const sb = takeOptionalValue(argv, '--sandbox');
+  const { values, positionals } = parseArgs({
+    args: sb.rest,
+    options: {
+      config: { type: 'string', short: 'c' },
+      cloud: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
+    },
+    allowPositionals: false,
+    strict: true,
+  }).valueOf() as { values: { config?: string; cloud?: string; 'dry-run': boolean; json: boolean; 'state-dir'?: string }; positionals: string[] };
+  void positionals;
+  if (values.cloud && !(CLOUDS as readonly string[]).includes(values.cloud)) throw new UsageError(`--cloud must be one of ${CLOUDS.join(', ')}`);
+
+  const configPath = values.config ? resolve(io.cwd, values.config) : await findPolicyFile(io.cwd);
+  const useSandbox = sb.present || !configPath;
+  const notes: string[] = [];
+  let policy: Policy | undefined;
+  if (configPath) {
+    const loaded = await loadPolicy(configPath);
+    policy = loaded.policy;
+    for (const w of loaded.warnings) io.stderr.write(`warning: ${formatProblem(w)}\n`);
+  }
+
+  let sandbox: Sandbox | undefined;
+  let clock: Clock = systemClock;
+  if (useSandbox) {
+    const worldPath = sb.value ? resolve(io.cwd, sb.value) : SAMPLE_WORLD_PATH;
+    const world = await loadWorld(worldPath);
+    sandbox = await startSandbox({ world });
+    clock = sandbox.clock;
+    if (!configPath) {
+      const creds = HAS_CLOUD_CREDENTIALS.some((k) => io.env[k]) ? 'no costwatch.yml found' : 'no costwatch.yml and no cloud credentials found';
+      notes.push(`${creds}: scanning the ${sb.value ? 'sandbox world ' + sb.value : 'bundled sample sandbox world'} (${worldPath}) — nothing real is touched`);
+      policy = defaultPolicyFor(worldScopes(world));
+    } else {
+      notes.push(`scanning the sandbox world ${worldPath} with ${configPath} — nothing real is touched`);
+    }
+  }
+  if (!policy) throw new UsageError('no policy');
+
+  const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
+  const store = await openEmbeddedStore({ dir: stateDir });
+  try {
+    const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } } : {});
+    const options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}) });
+    if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
+    for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
+    const progress = io.stderr.isTTY && !values.json ? tty(io.stderr, options.targets.length) : undefined;
+    const report = await runScan(options, { providers, store, clock, prices: priceBook(policy), ...(progress ? { onProgress: progress } : {}) });
+    if (progress) io.stderr.write('\r\u001b[K');
+    io.stdout.write(values.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : `${renderText(report, { color: Boolean(io.stdout.isTTY) && !io.env['NO_COLOR'] })}\n`);
+    return report.findings.some((f) => f.state === 'failure') ? EXIT.partial : EXIT.ok;
+  } finally {
+    await store.close();
+    await sandbox?.close();
+  }
+}
+
+function tty(out: NodeJS.WritableStream, total: number): (e: ScanProgress) => void {
+  let done = 0;
+  return (e) => {
+    if (e.type === 'collect-done') done++;
+    const what = e.type === 'phase' ? e.phase : `collecting ${done}/${total} scopes`;
+    out.write(`\r\u001b[K${what}…`);
+  };
+}

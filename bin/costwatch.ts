@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { pathToFileURL } from 'node:url';
+import { EXIT, reportError, UsageError } from './commands/common.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { scanCommand, type Io } from './commands/scan.js';
+import { validateCommand } from './commands/validate.js';
+
+const USAGE = `costwatch — cost watchdog for AI workloads on AWS, Google Cloud and Azure
+
+Usage:
+  costwatch scan [--config FILE] [--sandbox [WORLD]] [--cloud aws|gcp|azure] [--dry-run] [--json] [--state-dir DIR]
+  costwatch validate [FILE]
+  costwatch sandbox serve [WORLD] [--port 4566] [--host 127.0.0.1]
+  costwatch help | --version
+
+Exit codes: 0 done; 1 scan done but a cloud/scope/region could not be read;
+            2 bad arguments, policy file or world file; 70 unexpected error.
+See README.md for every command, policy key and the world-file format.
+`;
+
+/** Runs the CLI with argv (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  // The SDK warns on Node 20 about its releases after January 2027; the lock file pins this one.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  try {
+    switch (cmd) {
+      case 'scan':
+        return await scanCommand(rest, io);
+      case 'validate':
+        return await validateCommand(rest, io);
+      case 'sandbox':
+        return await sandboxCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return cmd === undefined ? EXIT.usage : EXIT.ok;
+      case '--version':
+        io.stdout.write('costwatch 0.1.0\n');
+        return EXIT.ok;
+      default:
+        throw new UsageError(`unknown command ${cmd}`);
+    }
+  } catch (err) {
+    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      return reportError(new UsageError(err.message), io.stderr);
+    }
+    return reportError(err, io.stderr);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
+  process.exitCode = code;
+}

@@ -1,0 +1,81 @@
+import type { Finding } from '../domain/finding.js';
+import { formatMoney, totalsByCurrency } from '../domain/money.js';
+import type { ScanReport } from '../pipeline/scan.js';
+
+const CLOUD_NAMES = { aws: 'AWS', gcp: 'Google Cloud', azure: 'Azure' } as const;
+
+/** A scan report as plain text for a terminal: grouped by cloud and scope, waste per finding and in total. */
+export function renderText(report: ScanReport, opts: { color?: boolean } = {}): string {
+  const c = palette(opts.color ?? false);
+  const lines: string[] = [];
+  const resources = report.scopes.reduce((s, x) => s + x.resources, 0);
+  const secs = (report.durationMs / 1000).toFixed(1);
+  lines.push(
+    c.bold(`costwatch scan${report.dryRun ? ' (dry run: nothing will be changed)' : ''}`) +
+      ` — ${report.scopes.length} scope${report.scopes.length === 1 ? '' : 's'}, ${resources} resources, ${secs} s, at ${report.startedAt.toISOString()}`,
+  );
+  const byScope = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const k = `${f.cloud}\u0000${f.scopeId}`;
+    byScope.set(k, [...(byScope.get(k) ?? []), f]);
+  }
+  const proposalsByFinding = new Map(report.proposals.map((p) => [p.findingId, p]));
+  const skipByFinding = new Map(report.skipped.map((s) => [s.findingId, s.reason]));
+  const execByProposal = new Map(report.executions.map((e) => [e.proposalId, e]));
+
+  for (const s of report.scopes) {
+    const scope = s.target.scope;
+    const fs = (byScope.get(`${scope.cloud}\u0000${scope.id}`) ?? []).sort(order);
+    lines.push('');
+    lines.push(c.bold(`${CLOUD_NAMES[scope.cloud]} ${scope.name ? `${scope.name} (${scope.id})` : scope.id}`) + c.dim(` — ${s.target.regions.join(', ')}; ${s.resources} resources`));
+    if (fs.length === 0) {
+      lines.push(c.dim('  no findings'));
+      continue;
+    }
+    for (const f of fs) {
+      const tag = f.state === 'violation' ? c.red('WASTE') : f.state === 'unknown' ? c.yellow('UNKNOWN') : c.red('FAILED');
+      const waste = f.waste ? ` — ${c.bold(`~${formatMoney(f.waste.monthly)}/month`)}` : '';
+      lines.push(`  ${tag} ${f.title}${f.region ? c.dim(` [${f.region}]`) : ''}${waste}`);
+      if (f.waste) lines.push(c.dim(`      ${f.waste.arithmetic} (${f.waste.priceSource})`));
+      for (const e of f.evidence) lines.push(c.dim(`      · ${e}`));
+      if (f.confidence) lines.push(c.dim(`      confidence: ${f.confidence}`));
+      const p = proposalsByFinding.get(f.id);
+      if (p) {
+        const ex = execByProposal.get(p.id);
+        const how = p.mode === 'auto' ? 'automatic' : 'needs approval';
+        lines.push(`      → ${p.kind} (${how}${p.modeReason ? `: ${p.modeReason}` : ''}; ${p.status}${p.reversible ? ', undoable' : ', not undoable'})`);
+        if (ex) lines.push(`        ${ex.outcome}: ${ex.detail}`);
+      } else if (skipByFinding.has(f.id)) {
+        lines.push(c.dim(`      → no action: ${skipByFinding.get(f.id)}`));
+      }
+    }
+  }
+  lines.push('');
+  const violations = report.findings.filter((f) => f.state === 'violation');
+  const unknown = report.findings.filter((f) => f.state === 'unknown').length;
+  const failures = report.findings.filter((f) => f.state === 'failure').length;
+  const total = totalsByCurrency(violations.flatMap((f) => (f.waste ? [f.waste.monthly] : [])));
+  lines.push(
+    c.bold(
+      `Total: ${violations.length} wasteful resource${violations.length === 1 ? '' : 's'}` +
+        (total.length ? `, ~${total.map((m) => formatMoney(m)).join(' + ')}/month` : '') +
+        `; ${unknown} unknown; ${failures} collection failure${failures === 1 ? '' : 's'}; ${report.proposals.length} proposed action${report.proposals.length === 1 ? '' : 's'}`,
+    ),
+  );
+  return lines.join('\n');
+}
+
+/** The report as plain JSON (dates as ISO strings), stable for machines. */
+export function reportJson(report: ScanReport): unknown {
+  return JSON.parse(JSON.stringify({ schema: 'costwatch.scan/v1', ...report }));
+}
+
+function order(a: Finding, b: Finding): number {
+  const rank = { failure: 0, violation: 1, unknown: 2 } as const;
+  return rank[a.state] - rank[b.state] || (b.waste?.monthly.amount ?? 0) - (a.waste?.monthly.amount ?? 0) || a.title.localeCompare(b.title);
+}
+
+function palette(on: boolean) {
+  const wrap = (code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+  return { bold: wrap('1'), dim: wrap('2'), red: wrap('31'), yellow: wrap('33') };
+}
