@@ -1,6 +1,29 @@
 import type { Money } from './money.js';
 import type { Cloud, ResourceRef } from './resource.js';
 
+/** A top cost driver named in a budget or anomaly finding. */
+export interface CostDriver {
+  readonly by: 'service' | 'tag' | 'account' | 'region' | 'resource';
+  /** Service name, `tagKey=value`, account id, region or resource id. */
+  readonly key: string;
+  readonly amount: Money;
+}
+
+/** What a budget, forecast or anomaly finding is about, for messages and dedup. */
+export interface BudgetEvidence {
+  readonly budgetName: string;
+  /** Where the numbers come from: a configured budget checked against cost data, or a cloud's own notification. */
+  readonly source: 'config' | 'aws-budgets' | 'aws-anomaly' | 'gcp-budget' | 'azure-budget';
+  readonly kind: 'actual' | 'forecast' | 'anomaly';
+  readonly period?: { readonly start: Date; readonly end: Date };
+  readonly limit?: Money;
+  readonly actual?: Money;
+  readonly forecast?: Money;
+  /** The threshold crossed, in percent of the limit. */
+  readonly thresholdPercent?: number;
+  readonly drivers: readonly CostDriver[];
+}
+
 /** Monthly waste with the arithmetic that produced it, e.g. `$1.41/h × 2 × 730 h`. */
 export interface WasteEstimate {
   readonly monthly: Money;
@@ -35,6 +58,8 @@ export interface Finding {
   readonly evidence: readonly string[];
   readonly confidence?: Confidence;
   readonly waste?: WasteEstimate;
+  /** Budget, forecast and anomaly findings carry their numbers here. */
+  readonly budget?: BudgetEvidence;
   /** Last time the resource was seen in use, when known. */
   readonly lastActivity?: Date;
   readonly detectedAt: Date;

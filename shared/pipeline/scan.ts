@@ -7,6 +7,7 @@ import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
 import { plan, type PlannerPolicy, type Skip } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider, Collection, ScopeTarget } from '../providers/port.js';
+import type { Notifier } from '../notify/port.js';
 import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
 import { detect, type ActiveRule, type DetectStats } from './detect.js';
@@ -35,6 +36,8 @@ export interface ScanDeps {
   readonly clock: Clock;
   readonly prices: PriceBook;
   readonly onProgress?: (e: ScanProgress) => void;
+  /** Told about every finding after planning and execution (Slack when configured). */
+  readonly notifier?: Notifier;
 }
 
 /** Per scope: what was read. */
@@ -129,6 +132,19 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
         }),
       );
     }
+  }
+
+  if (deps.notifier) {
+    const byFinding = new Map(proposals.map((p) => [p.findingId, p]));
+    const outcomes = new Map(executions.map((e) => [e.proposalId, e]));
+    await deps.notifier.publish(
+      findings.map((finding) => {
+        const proposal = byFinding.get(finding.id);
+        const outcome = proposal ? outcomes.get(proposal.id) : undefined;
+        return { finding, ...(proposal ? { proposal } : {}), ...(outcome ? { outcome } : {}) };
+      }),
+      { dryRun: opts.dryRun, now: startedAt },
+    );
   }
 
   const wastePerMonth = totalsByCurrency(findings.filter((f) => f.state === 'violation' && f.waste).map((f) => f.waste!.monthly));
