@@ -16,7 +16,14 @@ export interface IdleEndpointSettings {
 /** Endpoint kinds this rule judges, one per cloud as they are added. */
 export const ENDPOINT_KINDS = ['aws.sagemaker.endpoint'] as const;
 
-type Verdict = { kind: 'busy'; requests: number } | { kind: 'zeros' } | { kind: 'heartbeat-only' } | { kind: 'unknown'; why: string };
+type Verdict =
+  | { kind: 'busy'; requests: number }
+  | { kind: 'zeros'; coverage: number }
+  | { kind: 'heartbeat-only' }
+  | { kind: 'unknown'; why: string };
+
+/** Share of the window's periods that must carry zero datapoints for zeros to prove idleness. */
+export const FULL_COVERAGE = 0.9;
 
 /**
  * `idle-endpoint`: a provisioned inference endpoint that served no request over the window.
@@ -42,7 +49,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
     }
 
     const windowStart = new Date(now.getTime() - settings.windowHours * 3600_000);
-    const verdicts = provisioned.map((c) => ({ name: c.name, v: judge(c.name, usage, windowStart, now) }));
+    const verdicts = provisioned.map((c) => ({ name: c.name, v: judge(c.name, usage, windowStart, now, settings.windowHours) }));
     const lastActivity = lastRequest(usage);
     const lastLine = lastActivity
       ? `last request seen ${fmtTime(lastActivity)} (${hoursAgo(lastActivity, now)} ago)`
@@ -64,14 +71,16 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
         ],
       };
     }
-    const zeros = verdicts.filter((x) => x.v.kind === 'zeros').length;
-    const confidence = zeros === verdicts.length ? 'high' : 'medium';
+    const proven = verdicts.filter((x) => x.v.kind === 'zeros' && x.v.coverage >= FULL_COVERAGE).length;
+    const confidence = proven === verdicts.length ? 'high' : 'medium';
     const variantsText = `${verdicts.length} variant${verdicts.length > 1 ? 's' : ''}`;
     const evidence = [
       `0 invocations in ${settings.windowHours} h across ${variantsText}`,
       ...verdicts.map((x) =>
         x.v.kind === 'zeros'
-          ? `variant ${x.name}: Invocations datapoints present, all zero`
+          ? x.v.coverage >= FULL_COVERAGE
+            ? `variant ${x.name}: Invocations datapoints present, all zero`
+            : `variant ${x.name}: Invocations all zero, but datapoints cover only ${Math.round(x.v.coverage * 100)}% of the window`
           : `variant ${x.name}: no Invocations datapoints, but the instance heartbeat (CPUUtilization) is present — zero traffic, not proven by zeros`,
       ),
       lastLine,
@@ -89,7 +98,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   },
 };
 
-function judge(component: string, usage: readonly UsageSeries[], start: Date, end: Date): Verdict {
+function judge(component: string, usage: readonly UsageSeries[], start: Date, end: Date, windowHours: number): Verdict {
   const of = (signal: string) => usage.find((u) => u.component === component && u.signal === signal);
   const req = of('requests');
   const hb = of('heartbeat');
@@ -98,7 +107,9 @@ function judge(component: string, usage: readonly UsageSeries[], start: Date, en
   const reqPoints = inWindow(req);
   if (reqPoints.length > 0) {
     const total = reqPoints.reduce((s, p) => s + p.value, 0);
-    return total > 0 ? { kind: 'busy', requests: total } : { kind: 'zeros' };
+    if (total > 0) return { kind: 'busy', requests: total };
+    const periods = (windowHours * 3600_000) / periodMs(req!);
+    return { kind: 'zeros', coverage: Math.min(1, reqPoints.length / periods) };
   }
   const hbPoints = inWindow(hb).filter((p) => p.value > 0);
   if (hbPoints.length > 0) return { kind: 'heartbeat-only' };

@@ -132,3 +132,13 @@ describe('idle-endpoint rule', () => {
     expect(r.state).toBe('violation');
   });
 });
+
+describe('idle-endpoint rule, partial data', () => {
+  it('lowers confidence to medium when zero datapoints cover only part of the window', () => {
+    const r = idleEndpoint.evaluate({ resource: endpoint(), usage: [series('requests', zeros(8))], settings, now, prices });
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.confidence).toBe('medium');
+    expect(r.evidence.join('\n')).toContain('cover only 33% of the window');
+  });
+});

@@ -1,0 +1,115 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../bin/costwatch.js';
+
+async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += String(d)));
+  stderr.on('data', (d) => (err += String(d)));
+  const code = await main(argv, { stdout, stderr, cwd, env });
+  return { code, out, err };
+}
+
+const WORLD = `version: 1
+now: 2026-11-28T12:00:00Z
+aws:
+  accounts:
+    - id: "444444444444"
+      name: cli
+      regions:
+        us-east-1:
+          sagemaker:
+            endpoints:
+              - name: idle
+                createdAt: -10d
+                variants: [{ instanceType: ml.m5.large, instanceCount: 1, metrics: { invocations: { constant: 0 }, cpu: { constant: 1 } } }]
+              - name: busy
+                createdAt: -10d
+                variants: [{ instanceType: ml.m5.large, instanceCount: 1, metrics: { invocations: { constant: 9 }, cpu: { constant: 50 } } }]
+`;
+
+describe('costwatch CLI', () => {
+  it('scans the bundled sample world with no config and says so on its first line', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    const { code, out } = await run(['scan'], cwd);
+    expect(code).toBe(0);
+    expect(out.split('\n')[0]).toMatch(/no costwatch\.yml and no cloud credentials found: scanning the bundled sample sandbox world/);
+    expect(out).toMatch(/WASTE endpoint \S+ had 0 invocations in 24 h/);
+    expect(out).toMatch(/Total: \d+ wasteful resources, ~\$[\d,]+\.\d\d\/month/);
+  });
+
+  it('prints a JSON report for a given world and reads findings from it', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    await writeFile(join(cwd, 'world.yml'), WORLD);
+    const { code, out, err } = await run(['scan', '--sandbox', 'world.yml', '--json', '--dry-run'], cwd);
+    expect(code).toBe(0);
+    expect(err).toContain('scanning the sandbox world world.yml');
+    const report = JSON.parse(out) as { schema: string; dryRun: boolean; findings: { resource: { name: string }; state: string; waste: { monthly: { amount: number } } }[] };
+    expect(report.schema).toBe('costwatch.scan/v1');
+    expect(report.dryRun).toBe(true);
+    expect(report.findings.map((f) => [f.resource.name, f.state, f.waste.monthly.amount])).toEqual([['idle', 'violation', 83.95]]);
+  });
+
+  it('gives the expected verdicts for a world written from the docs alone by someone who never read the code', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    const world = join(__dirname, '..', 'fixtures', 'worlds', 'from-docs.yml');
+    const { code, out } = await run(['scan', '--sandbox', world, '--json', '--dry-run', '--state-dir', join(cwd, 's')], cwd);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { findings: { resource: { name: string }; state: string; confidence?: string }[]; stats: { ok: number; notApplicable: number } };
+    const verdicts = Object.fromEntries(report.findings.map((f) => [f.resource.name, `${f.state}${f.confidence ? `/${f.confidence}` : ''}`]));
+    expect(verdicts).toEqual({
+      'idle-zeros': 'violation/high',
+      'no-data': 'unknown',
+      'heartbeat-only': 'violation/medium',
+      'two-gpus-idle': 'violation/high',
+    });
+    // busy and nightly-batch are not idle; brand-new is too young to judge
+    expect(report.stats).toMatchObject({ ok: 2, notApplicable: 1 });
+  });
+
+  it('exits 2 naming file, line and key for a broken policy', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    await writeFile(join(cwd, 'costwatch.yml'), 'version: 1\nrules:\n  idle-endpoint:\n    mode: sometimes\n');
+    const { code, err } = await run(['validate'], cwd);
+    expect(code).toBe(2);
+    expect(err).toMatch(/costwatch\.yml:4:11: rules\.idle-endpoint\.mode: /);
+    const scan = await run(['scan'], cwd);
+    expect(scan.code).toBe(2);
+  });
+
+  it('exits 2 with the reason for a broken world file', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    await writeFile(join(cwd, 'world.yml'), WORLD.replace('instanceCount: 1', 'instanceCount: one'));
+    const { code, err } = await run(['scan', '--sandbox', 'world.yml'], cwd);
+    expect(code).toBe(2);
+    expect(err).toMatch(/world\.yml:\d+:\d+: aws\.accounts\[0\]\.regions\.us-east-1\.sagemaker\.endpoints\[0\]\.variants\[0\]\.instanceCount/);
+  });
+
+  it('scans with a policy against the sandbox and exits 1 when an account cannot be read', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    await writeFile(join(cwd, 'world.yml'), WORLD);
+    await writeFile(
+      join(cwd, 'costwatch.yml'),
+      'version: 1\nclouds:\n  aws:\n    accounts:\n      - { id: "444444444444", regions: [us-east-1] }\n      - { id: "555555555555", regions: [us-east-1] }\n',
+    );
+    const { code, out } = await run(['scan', '--sandbox', 'world.yml', '--state-dir', join(cwd, 'state')], cwd);
+    expect(code).toBe(1);
+    expect(out).toMatch(/FAILED could not read .* 555555555555/);
+    expect(out).toMatch(/WASTE endpoint idle had 0 invocations/);
+  });
+
+  it('refuses unknown commands and options with exit code 2', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    expect((await run(['frobnicate'], cwd)).code).toBe(2);
+    const bad = await run(['scan', '--nope'], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("Run 'costwatch help'");
+    expect((await run(['scan', '--cloud', 'mars'], cwd)).code).toBe(2);
+  });
+});
