@@ -20,6 +20,8 @@ export interface DetectStats {
   readonly evaluated: number;
   readonly ok: number;
   readonly notApplicable: number;
+  /** Resources a rule applies to by kind but did not judge this time (too young, not running, serverless…). */
+  readonly notJudged: readonly { readonly resource: string; readonly ruleId: string; readonly reason: string }[];
 }
 
 /** Groups usage series by resource id. */
@@ -73,6 +75,7 @@ export function detect(collections: readonly Collection[], rules: readonly Activ
   let evaluated = 0;
   let ok = 0;
   let notApplicable = 0;
+  const notJudged: { resource: string; ruleId: string; reason: string }[] = [];
   for (const c of collections) {
     for (const f of c.failures) {
       findings.push({
@@ -90,13 +93,17 @@ export function detect(collections: readonly Collection[], rules: readonly Activ
     const byResource = usageIndex(c.usage);
     for (const r of c.resources) {
       for (const active of rules) {
+        if (!active.rule.kinds.includes(r.kind)) continue;
         evaluated++;
         const { result, finding } = evaluateRule(active, r, byResource.get(r.id) ?? [], now, prices);
         if (finding) findings.push(finding);
         else if (result.state === 'ok') ok++;
-        else notApplicable++;
+        else {
+          notApplicable++;
+          if (result.state === 'not-applicable') notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: result.reason });
+        }
       }
     }
   }
-  return { findings, stats: { evaluated, ok, notApplicable } };
+  return { findings, stats: { evaluated, ok, notApplicable, notJudged } };
 }

@@ -51,6 +51,11 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
     }
   }
   lines.push('');
+  const nj = report.stats.notJudged;
+  if (nj.length > 0) {
+    const shown = nj.slice(0, 5).map((n) => `${n.resource} (${n.reason})`).join('; ');
+    lines.push(c.dim(`Not judged: ${shown}${nj.length > 5 ? `; and ${nj.length - 5} more (see --json)` : ''}`));
+  }
   const violations = report.findings.filter((f) => f.state === 'violation');
   const unknown = report.findings.filter((f) => f.state === 'unknown').length;
   const failures = report.findings.filter((f) => f.state === 'failure').length;

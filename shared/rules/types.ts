@@ -33,6 +33,8 @@ export interface ResourceRule<S = unknown> {
   readonly title: string;
   readonly explanation: string;
   readonly severity: 'low' | 'medium' | 'high';
+  /** Resource kinds the rule judges; the pipeline runs it on these kinds only. */
+  readonly kinds: readonly string[];
   /** The action the planner proposes for a violation, per resource kind. */
   readonly actions: Readonly<Record<string, string>>;
   evaluate(input: ResourceRuleInput<S>): RuleResult;
