@@ -38,7 +38,11 @@ export async function sandboxCommand(argv: readonly string[], io: Io, signal?: A
     ].join('\n'),
   );
   await new Promise<void>((done) => {
-    const stop = () => done();
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     signal?.addEventListener('abort', stop, { once: true });

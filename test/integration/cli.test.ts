@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { main } from '../../bin/costwatch.js';
+import { sandboxCommand } from '../../bin/commands/sandbox.js';
 
 async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const stdout = new PassThrough();
@@ -102,6 +104,25 @@ describe('costwatch CLI', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/FAILED could not read .* 555555555555/);
     expect(out).toMatch(/WASTE endpoint idle had 0 invocations/);
+  });
+
+  it('serves the sandbox cloud until stopped and prints an endpoint the real SDK can use', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    await writeFile(join(cwd, 'world.yml'), WORLD);
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => (out += String(d)));
+    const stop = new AbortController();
+    const serving = sandboxCommand(['serve', 'world.yml', '--port', '0'], { stdout, stderr: new PassThrough(), cwd, env: {} }, stop.signal);
+    while (!out.includes('Press Ctrl+C')) await new Promise((r) => setTimeout(r, 20));
+    const endpoint = /AWS endpoint:\s+(\S+)/.exec(out)?.[1];
+    const key = /AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)/.exec(out);
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    const sm = new SageMakerClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: key![1]!, secretAccessKey: key![2]! } });
+    const listed = await sm.send(new ListEndpointsCommand({}));
+    expect(listed.Endpoints?.map((e) => e.EndpointName).sort()).toEqual(['busy', 'idle']);
+    stop.abort();
+    expect(await serving).toBe(0);
   });
 
   it('refuses unknown commands and options with exit code 2', async () => {
