@@ -52,10 +52,10 @@ describe('costwatch CLI', () => {
     const { code, out, err } = await run(['scan', '--sandbox', 'world.yml', '--json', '--dry-run'], cwd);
     expect(code).toBe(0);
     expect(err).toContain('scanning the sandbox world world.yml');
-    const report = JSON.parse(out) as { schema: string; dryRun: boolean; findings: { resource: { name: string }; state: string; waste: { monthly: { amount: number } } }[] };
+    const report = JSON.parse(out) as { schema: string; dryRun: boolean; findings: { ruleId: string; resource: { name: string }; state: string; waste: { monthly: { amount: number } } }[] };
     expect(report.schema).toBe('costwatch.scan/v1');
     expect(report.dryRun).toBe(true);
-    expect(report.findings.map((f) => [f.resource.name, f.state, f.waste.monthly.amount])).toEqual([['idle', 'violation', 83.95]]);
+    expect(report.findings.filter((f) => f.ruleId === 'idle-endpoint').map((f) => [f.resource.name, f.state, f.waste.monthly.amount])).toEqual([['idle', 'violation', 83.95]]);
   });
 
   it('gives the expected verdicts for a world written from the docs alone by someone who never read the code', async () => {
@@ -63,8 +63,9 @@ describe('costwatch CLI', () => {
     const world = join(__dirname, '..', 'fixtures', 'worlds', 'from-docs.yml');
     const { code, out } = await run(['scan', '--sandbox', world, '--json', '--dry-run', '--state-dir', join(cwd, 's')], cwd);
     expect(code).toBe(0);
-    const report = JSON.parse(out) as { findings: { resource: { name: string }; state: string; confidence?: string }[]; stats: { ok: number; notApplicable: number } };
-    const verdicts = Object.fromEntries(report.findings.map((f) => [f.resource.name, `${f.state}${f.confidence ? `/${f.confidence}` : ''}`]));
+    const report = JSON.parse(out) as { findings: { ruleId: string; resource: { name: string }; state: string; confidence?: string }[]; stats: { notJudged: { resource: string; ruleId: string }[] } };
+    const idle = report.findings.filter((f) => f.ruleId === 'idle-endpoint');
+    const verdicts = Object.fromEntries(idle.map((f) => [f.resource.name, `${f.state}${f.confidence ? `/${f.confidence}` : ''}`]));
     expect(verdicts).toEqual({
       'idle-zeros': 'violation/high',
       'no-data': 'unknown',
@@ -72,7 +73,7 @@ describe('costwatch CLI', () => {
       'two-gpus-idle': 'violation/high',
     });
     // busy and nightly-batch are not idle; brand-new is too young to judge
-    expect(report.stats).toMatchObject({ ok: 2, notApplicable: 1 });
+    expect(report.stats.notJudged.filter((n) => n.ruleId === 'idle-endpoint').map((n) => n.resource)).toEqual(['brand-new']);
   });
 
   it('exits 2 naming file, line and key for a broken policy', async () => {
