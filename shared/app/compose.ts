@@ -8,7 +8,16 @@ import { PriceBook } from '../pricing/price-book.js';
 import { awsClientFactory } from '../providers/aws/clients.js';
 import { AwsProvider } from '../providers/aws/provider.js';
 import type { CloudProvider } from '../providers/port.js';
-import { RESOURCE_RULES } from '../rules/index.js';
+import { COST_RULES, RESOURCE_RULES } from '../rules/index.js';
+import type { Budget } from '../domain/budget.js';
+import { money } from '../domain/money.js';
+import type { ActiveCostRule } from '../pipeline/detect.js';
+import type { AwsBillingOptions } from '../providers/aws/billing.js';
+import type { Clock } from '../clock.js';
+import type { Notification } from '../notify/port.js';
+import { slackWebClient, WebApiSlack, type SlackApi, type SlackClientOptions } from '../slack/api.js';
+import { SlackNotifier } from '../slack/notifier.js';
+import type { StateStore } from '../store/port.js';
 
 /** Usage history read per resource: two weeks, so evidence can name a weekly job's last request. */
 export const MIN_LOOKBACK_HOURS = 14 * 24;
@@ -20,8 +29,48 @@ export const PROPOSAL_TTL_HOURS = 72;
 export function activeRules(policy: Policy): ActiveRule[] {
   return RESOURCE_RULES.filter((r) => policy.rules[r.id as RuleId]?.enabled !== false).map((rule) => ({
     rule,
-    settings: ruleSettings(policy, rule.id as RuleId),
+    // Idle rules for notebooks and Studio apps judge by night when no usage metric exists.
+    settings: { ...ruleSettings(policy, rule.id as RuleId), quietHours: policy.quietHours },
   }));
+}
+
+/** The cost rules (budgets, forecasts, anomalies) the policy enables, each with its settings. */
+export function activeCostRules(policy: Policy): ActiveCostRule[] {
+  return COST_RULES.filter((r) => policy.rules[r.id as RuleId]?.enabled !== false).map((rule) => ({ rule, settings: ruleSettings(policy, rule.id as RuleId) }));
+}
+
+/** The policy's budgets as the cost rules read them. */
+export function policyBudgets(policy: Policy): Budget[] {
+  return policy.budgets.map((b) => ({
+    name: b.name,
+    limit: money(b.amount, b.currency),
+    period: b.period,
+    scope: {
+      ...(b.scope.clouds ? { clouds: b.scope.clouds } : {}),
+      ...(b.scope.accounts ? { scopeIds: b.scope.accounts } : {}),
+      ...(b.scope.services ? { services: b.scope.services } : {}),
+      ...(b.scope.tags ? { tags: b.scope.tags } : {}),
+    },
+    actualThresholds: b.thresholds.actual,
+    forecastThresholds: b.thresholds.forecast,
+  }));
+}
+
+/** What the AWS provider reads about money for a policy: only what an enabled rule will use. */
+export function awsBillingOptions(policy: Policy, now?: () => Date): AwsBillingOptions {
+  const on = (id: RuleId) => policy.rules[id].enabled;
+  const budgetsOn = on('budget-breach') || on('forecast-breach');
+  const cold = policy.rules['cold-artifacts'];
+  return {
+    costAllocationTags: policy.clouds.aws?.costAllocationTags ?? [],
+    budgets: budgetsOn ? policyBudgets(policy) : [],
+    nativeBudgets: budgetsOn,
+    anomalies: on('cost-anomaly'),
+    ...(cold.enabled && cold.buckets.length > 0
+      ? { coldArtifacts: { buckets: cold.buckets, olderThanDays: cold.olderThanDays, retrievalPercentPerMonth: cold.retrievalPercentPerMonth, prices: priceBook(policy).storage() } }
+      : {}),
+    ...(now ? { now } : {}),
+  };
 }
 
 /** Hours of usage history the active rules need. */
@@ -46,12 +95,20 @@ export function plannerPolicy(policy: Policy, at: () => Date): PlannerPolicy {
 
 /** Prices: the bundled tables with the policy's overrides on top. */
 export function priceBook(policy: Policy): PriceBook {
-  return new PriceBook(policy.prices ?? {});
+  const { s3, ...instances } = policy.prices ?? {};
+  return new PriceBook(instances, undefined, s3 ? { s3 } : {});
 }
 
 /** Where the providers' SDK clients point: the real clouds, or the sandbox cloud. */
 export interface ProviderEndpoints {
-  readonly aws?: { endpoint: string; credentials: (accountId: string) => AwsCredentialIdentity };
+  readonly aws?: {
+    endpoint: string;
+    credentials: (accountId: string) => AwsCredentialIdentity;
+    /** Who assumes the policy's roles (`roleName`); default the target account's own credentials. */
+    callerCredentials?: AwsCredentialIdentity;
+    /** The sandbox world's clock, for re-reads before acting (default: the machine's). */
+    now?: () => Date;
+  };
 }
 
 /** One provider per configured cloud; clouds without a provider yet are reported by the scan. */
@@ -61,9 +118,11 @@ export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}
   if (aws && aws.accounts.length > 0) {
     const factory = awsClientFactory(
       aws.accounts.map((a) => ({ accountId: a.id, ...(a.roleName ? { roleName: a.roleName } : {}), ...(a.externalId ? { externalId: a.externalId } : {}) })),
-      endpoints.aws ? { endpoint: endpoints.aws.endpoint, credentials: endpoints.aws.credentials } : {},
+      endpoints.aws
+        ? { endpoint: endpoints.aws.endpoint, credentials: endpoints.aws.credentials, ...(endpoints.aws.callerCredentials ? { callerCredentials: endpoints.aws.callerCredentials } : {}) }
+        : {},
     );
-    providers.set('aws', new AwsProvider(factory));
+    providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now) }));
   }
   return providers;
 }
@@ -77,5 +136,33 @@ export function scanOptionsFor(policy: Policy, opts: { now: () => Date; dryRun?:
     policy: plannerPolicy(policy, opts.now),
     dryRun: opts.dryRun ?? policy.dryRun,
     lookbackHours: lookbackHours(rules),
+    costRules: activeCostRules(policy),
+    budgets: policyBudgets(policy),
   };
+}
+
+/** What a Slack notifier is built from, besides the policy. */
+export interface SlackNotifierDeps {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  /** Used to read a resource's tags when a `slack.routes` entry matches on tags. */
+  readonly providers: ReadonlyMap<Cloud, CloudProvider>;
+  /** The bot token (`xoxb-…`), or a ready SlackApi (tests, `costwatch serve`). */
+  readonly slack: { readonly botToken: string; readonly client?: SlackClientOptions } | { readonly api: SlackApi };
+  readonly onError?: (error: unknown, notification: Notification) => void;
+}
+
+/** The Slack notifier of a policy that has a `slack` section; undefined when it has none. */
+export function slackNotifier(policy: Policy, deps: SlackNotifierDeps): SlackNotifier | undefined {
+  const slack = policy.slack;
+  if (!slack) return undefined;
+  const api = 'api' in deps.slack ? deps.slack.api : new WebApiSlack(slackWebClient(deps.slack.botToken, deps.slack.client));
+  return new SlackNotifier({
+    api,
+    store: deps.store,
+    clock: deps.clock,
+    policy: { ...policy, slack },
+    resourceTags: async (ref) => (await deps.providers.get(ref.cloud)?.describe(ref))?.tags,
+    ...(deps.onError ? { onError: deps.onError } : {}),
+  });
 }

@@ -61,17 +61,20 @@ export async function findPolicyFile(cwd: string): Promise<string | undefined> {
  * A valid policy watching the given scopes with every default, for runs without a policy
  * file (the bundled sandbox world).
  */
-export function defaultPolicyFor(targets: readonly ScopeTarget[]): Policy {
+export function defaultPolicyFor(targets: readonly ScopeTarget[], extra: Readonly<Record<string, unknown>> = {}): Policy {
   const of = (cloud: ScopeTarget['scope']['cloud']) => targets.filter((t) => t.scope.cloud === cloud);
   const named = (t: ScopeTarget) => ({ id: t.scope.id, ...(t.scope.name ? { name: t.scope.name } : {}) });
   const withRegions = (t: ScopeTarget) => ({ ...named(t), ...(t.regions.length > 0 ? { regions: [...t.regions] } : {}) });
   const aws = of('aws');
   const gcp = of('gcp');
   const azure = of('azure');
+  // `extra` (a sandbox world's policy) adds settings; the scopes always come from the targets.
+  const extraAws = (extra['clouds'] as { aws?: Record<string, unknown> } | undefined)?.aws;
   const input: PolicyInput = {
+    ...(extra as Partial<PolicyInput>),
     version: 1,
     clouds: {
-      ...(aws.length > 0 ? { aws: { accounts: aws.map((t) => ({ ...named(t), regions: [...t.regions] })) } } : {}),
+      ...(aws.length > 0 ? { aws: { ...extraAws, accounts: aws.map((t) => ({ ...named(t), regions: [...t.regions] })) } } : {}),
       ...(gcp.length > 0 ? { gcp: { projects: gcp.map(withRegions) } } : {}),
       ...(azure.length > 0 ? { azure: { subscriptions: azure.map(withRegions) } } : {}),
     },

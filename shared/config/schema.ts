@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Mode } from '../domain/action.js';
 import type { Cloud } from '../domain/resource.js';
 import type { ScopeTarget } from '../providers/port.js';
+import { S3PriceOverridesSchema } from '../pricing/storage-prices.js';
 import { closestMatch, idKeyedObjects } from './parse-file.js';
 
 /** Every rule id the policy file accepts, in the order the docs list them. */
@@ -161,7 +162,13 @@ const AzureSubscriptionSchema = z.strictObject({
 
 const CloudsSchema = z
   .strictObject({
-    aws: z.strictObject({ accounts: z.array(AwsAccountSchema).min(1, 'list at least one account, or remove the aws section') }).optional(),
+    aws: z
+      .strictObject({
+        accounts: z.array(AwsAccountSchema).min(1, 'list at least one account, or remove the aws section'),
+        // Each key is one more Cost Explorer request per account and day ($0.01 each).
+        costAllocationTags: z.array(z.string().trim().min(1).max(128)).max(10, 'at most 10 tag keys: each costs a Cost Explorer request per account and day').default([]),
+      })
+      .optional(),
     gcp: z
       .strictObject({
         billingAccount: gcpBillingAccount.optional(),
@@ -266,6 +273,7 @@ const RulesSchema = z
         )
         .default([]),
       olderThanDays: z.number().int().min(1).max(3650).default(30),
+      retrievalPercentPerMonth: z.number().min(0).max(1000).default(10),
     }).prefault({}),
     'budget-breach': rule('budget-breach', {}).prefault({}),
     'forecast-breach': rule('forecast-breach', {}).prefault({}),
@@ -362,7 +370,7 @@ export const PolicySchema = z
     quietHours: QuietHoursSchema.optional(),
     slack: SlackSchema.optional(),
     limits: LimitsSchema.prefault({}),
-    prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional() }).optional(),
+    prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional(), s3: S3PriceOverridesSchema.optional() }).optional(),
   })
   .superRefine(
     (p, ctx) => {

@@ -17,6 +17,12 @@ export interface CostRecord {
   readonly RegionId?: string;
   readonly ResourceId?: string;
   readonly Tags: Readonly<Record<string, string>>;
+  /**
+   * FOCUS custom column. Pre-aggregated sources (AWS Cost Explorer) return the same spend once per
+   * grouping; this names the grouping the row belongs to, e.g. `SERVICE` or `SERVICE,TAG:team`.
+   * Rows of different breakdowns overlap and are never added together; absent for line items.
+   */
+  readonly x_Breakdown?: string;
 }
 
 /** Maps a FOCUS ProviderName to the cloud costwatch knows it as. */

@@ -5,6 +5,8 @@ import type { UsageSeries } from '../domain/usage.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { Collection } from '../providers/port.js';
 import type { ResourceRule, RuleResult } from '../rules/types.js';
+import type { Budget } from '../domain/budget.js';
+import type { CostRule, CostScope } from '../rules/types.js';
 
 /** Id of the finding raised when a cloud, scope or region could not be read. */
 export const COLLECTION_FAILED = 'collection-failed';
@@ -69,8 +71,47 @@ export function evaluateRule(
   return { result, finding };
 }
 
+/** A cost rule with the settings the policy gives it. */
+export interface ActiveCostRule {
+  readonly rule: CostRule<never>;
+  readonly settings: unknown;
+}
+
+/** The cost rules to run and the configured budgets they judge. */
+export interface CostDetection {
+  readonly rules: readonly ActiveCostRule[];
+  readonly budgets: readonly Budget[];
+}
+
+/** Failures that leave a scope's costs unread (the whole scope, or Cost Explorer's cost query). */
+function costProblems(c: Collection): string[] {
+  return c.failures.filter((f) => f.operation === 'provider' || f.operation === 'collect' || f.operation.startsWith('ce:GetCostAndUsage')).map((f) => `${f.operation}: ${f.message}`);
+}
+
+/** Runs the cost rules once over every collection: budgets span scopes. */
+export function detectCosts(collections: readonly Collection[], cost: CostDetection, now: Date, prices: PriceBook): Finding[] {
+  const scopes: CostScope[] = collections.map((c) => ({ scope: c.scope, costProblems: costProblems(c) }));
+  const input = {
+    costs: collections.flatMap((c) => c.costs),
+    cloudBudgets: collections.flatMap((c) => c.budgets),
+    budgets: cost.budgets,
+    forecasts: collections.flatMap((c) => c.forecasts ?? []),
+    anomalies: collections.flatMap((c) => c.anomalies ?? []),
+    scopes,
+    now,
+    prices,
+  };
+  return cost.rules.flatMap((r) => r.rule.evaluate({ ...input, settings: r.settings as never }));
+}
+
 /** Collections → findings: failures become `collection-failed` findings, never silence. */
-export function detect(collections: readonly Collection[], rules: readonly ActiveRule[], now: Date, prices: PriceBook): { findings: Finding[]; stats: DetectStats } {
+export function detect(
+  collections: readonly Collection[],
+  rules: readonly ActiveRule[],
+  now: Date,
+  prices: PriceBook,
+  cost?: CostDetection,
+): { findings: Finding[]; stats: DetectStats } {
   const findings: Finding[] = [];
   let evaluated = 0;
   let ok = 0;
@@ -105,5 +146,6 @@ export function detect(collections: readonly Collection[], rules: readonly Activ
       }
     }
   }
+  if (cost) findings.push(...detectCosts(collections, cost, now, prices));
   return { findings, stats: { evaluated, ok, notApplicable, notJudged } };
 }

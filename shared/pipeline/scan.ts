@@ -10,7 +10,8 @@ import type { CloudProvider, Collection, ScopeTarget } from '../providers/port.j
 import type { Notifier } from '../notify/port.js';
 import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
-import { detect, type ActiveRule, type DetectStats } from './detect.js';
+import { detect, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
+import type { Budget } from '../domain/budget.js';
 import { executeProposal, type ExecutionOutcome } from './execute.js';
 
 /** Progress events, for a TTY spinner or logs. */
@@ -28,6 +29,10 @@ export interface ScanOptions {
   readonly lookbackHours: number;
   /** How many scopes are collected at once. */
   readonly concurrency?: number;
+  /** Budget, forecast and anomaly rules, run once over every scope's costs. */
+  readonly costRules?: readonly ActiveCostRule[];
+  /** The policy's budgets, for the cost rules. */
+  readonly budgets?: readonly Budget[];
 }
 
 export interface ScanDeps {
@@ -72,7 +77,8 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const collections = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
 
   deps.onProgress?.({ type: 'phase', phase: 'detect' });
-  const { findings, stats } = detect(collections, opts.rules, startedAt, deps.prices);
+  for (const c of collections) if (c.prices) deps.prices.addFetched(c.prices);
+  const { findings, stats } = detect(collections, opts.rules, startedAt, deps.prices, { rules: opts.costRules ?? [], budgets: opts.budgets ?? [] });
   const resources = new Map<string, Resource>();
   for (const c of collections) for (const r of c.resources) resources.set(r.id, r);
 
@@ -171,7 +177,7 @@ async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps
     c = emptyCollection(target, `${target.scope.cloud} collection is not available in this version of costwatch`, 'provider');
   } else {
     try {
-      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours });
+      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, cache: deps.store });
     } catch (err) {
       c = emptyCollection(target, `${(err as Error).name}: ${(err as Error).message}`, 'collect');
     }

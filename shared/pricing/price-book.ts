@@ -1,11 +1,20 @@
 import { createRequire } from 'node:module';
 import type { Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
+import { BUNDLED_S3_PRICES, s3PriceTable, type S3PriceOverrides, type StoragePriceTable } from './storage-prices.js';
+
+/**
+ * What an instance-hour pays for. SageMaker prices the same instance type differently per use,
+ * so a lookup names its use and never falls back to another's table.
+ */
+export type PriceUsage = 'hosting' | 'notebook' | 'studio' | 'training' | 'processing';
 
 /** A bundled price table: dated, sourced, one currency, one reference region. */
 export interface PriceTable {
   readonly cloud: Cloud;
   readonly service: string;
+  /** The use the prices are for; absent means `hosting` (the first tables had none). */
+  readonly usage?: PriceUsage;
   readonly currency: string;
   readonly unit: string;
   readonly region: string;
@@ -20,8 +29,24 @@ export interface HourlyPrice {
   readonly source: string;
 }
 
+/** A price read from a cloud's price list during a scan (AWS Price List API), loaded before rules run. */
+export interface FetchedPrice {
+  readonly cloud: Cloud;
+  readonly usage: PriceUsage;
+  readonly instanceType: string;
+  readonly region: string;
+  readonly price: Money;
+  readonly source: string;
+}
+
 const require = createRequire(import.meta.url);
-const BUNDLED: readonly PriceTable[] = [require('./aws-sagemaker-hosting.json') as PriceTable];
+const BUNDLED: readonly PriceTable[] = [
+  require('./aws-sagemaker-hosting.json') as PriceTable,
+  require('./aws-sagemaker-notebooks.json') as PriceTable,
+  require('./aws-sagemaker-studio.json') as PriceTable,
+  require('./aws-sagemaker-training.json') as PriceTable,
+  require('./aws-sagemaker-processing.json') as PriceTable,
+];
 
 /**
  * Looks up hourly instance prices: config overrides first, then the bundled tables. Returns
@@ -31,20 +56,48 @@ export class PriceBook {
   constructor(
     private readonly overrides: Partial<Record<Cloud, Readonly<Record<string, number>>>> = {},
     private readonly tables: readonly PriceTable[] = BUNDLED,
-  ) {}
+    options: { readonly s3?: S3PriceOverrides } = {},
+  ) {
+    this.s3 = options.s3 ? s3PriceTable(options.s3) : BUNDLED_S3_PRICES;
+  }
 
-  /** Hourly on-demand price of an instance type in a region. */
+  private readonly s3: StoragePriceTable;
+  // Synchronous lookups stay synchronous: a scan loads fetched prices first, rules read them here.
+  private readonly fetched = new Map<string, FetchedPrice>();
+
+  /** Adds prices fetched for this scan; they rank below config overrides and above the bundled tables. */
+  addFetched(prices: readonly FetchedPrice[]): void {
+    for (const p of prices) this.fetched.set(`${p.cloud}|${p.usage}|${p.region}|${p.instanceType}`, p);
+  }
+
+  /** S3 storage-class prices and fees (bundled, dated table with the policy's `prices.s3` on top). */
+  storage(): StoragePriceTable {
+    return this.s3;
+  }
+
+  /** Hourly on-demand price of an instance type in a region, for real-time inference hosting. */
   hourly(cloud: Cloud, instanceType: string, region: string): HourlyPrice | undefined {
-    const override = this.overrides[cloud]?.[instanceType];
+    return this.hourlyFor('hosting', cloud, instanceType, region);
+  }
+
+  /**
+   * Hourly on-demand price for one use. Overrides are keyed `<use>:<instance type>`; a bare
+   * instance type overrides the hosting price only.
+   */
+  hourlyFor(usage: PriceUsage, cloud: Cloud, instanceType: string, region: string): HourlyPrice | undefined {
+    const key = usage === 'hosting' ? instanceType : `${usage}:${instanceType}`;
+    const override = this.overrides[cloud]?.[key];
     if (override !== undefined) {
-      return { price: { amount: override, currency: 'USD' }, source: 'costwatch.yml prices override' };
+      return { price: { amount: override, currency: 'USD' }, source: usage === 'hosting' ? 'costwatch.yml prices override' : `costwatch.yml prices override (${key})` };
     }
+    const fetched = this.fetched.get(`${cloud}|${usage}|${region}|${instanceType}`);
+    if (fetched) return { price: fetched.price, source: fetched.source };
     for (const t of this.tables) {
-      if (t.cloud !== cloud) continue;
+      if (t.cloud !== cloud || (t.usage ?? 'hosting') !== usage) continue;
       const p = t.prices[instanceType];
       if (p === undefined) continue;
       const regionNote = region === t.region ? t.region : `${t.region} price used for ${region}`;
-      return { price: { amount: p, currency: t.currency }, source: `bundled price table ${t.asOf} (${regionNote})` };
+      return { price: { amount: p, currency: t.currency }, source: `bundled ${usage === 'hosting' ? '' : `${usage} `}price table ${t.asOf} (${regionNote})` };
     }
     return undefined;
   }

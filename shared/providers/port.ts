@@ -1,5 +1,8 @@
 import type { Budget } from '../domain/budget.js';
 import type { CostRecord } from '../domain/cost.js';
+import type { CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+import type { FetchedPrice } from '../pricing/price-book.js';
+import type { StateStore } from '../store/port.js';
 import type { Cloud, Resource, ResourceRef, Scope } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
 
@@ -14,6 +17,8 @@ export interface CollectOptions {
   readonly now: Date;
   /** Hours of usage history to read (at least the longest rule window; more lets evidence name the last request). */
   readonly lookbackHours: number;
+  /** Where paid reads (Cost Explorer: $0.01 per page) are cached between scans; absent = no cache. */
+  readonly cache?: Pick<StateStore, 'getCached' | 'putCached'>;
 }
 
 /** A part of a scope that could not be read; becomes a `collection-failed` finding. */
@@ -31,6 +36,11 @@ export interface Collection {
   readonly usage: readonly UsageSeries[];
   readonly costs: readonly CostRecord[];
   readonly budgets: readonly Budget[];
+  /** The cloud's forecasts for the rest of each configured budget's period. */
+  readonly forecasts?: readonly CostForecast[];
+  readonly anomalies?: readonly CostAnomaly[];
+  /** Prices read from the cloud's price list during the scan, loaded into the PriceBook before rules run. */
+  readonly prices?: readonly FetchedPrice[];
   readonly failures: readonly CollectionFailure[];
 }
 

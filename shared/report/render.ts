@@ -23,17 +23,33 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
   const skipByFinding = new Map(report.skipped.map((s) => [s.findingId, s.reason]));
   const execByProposal = new Map(report.executions.map((e) => [e.proposalId, e]));
 
-  for (const s of report.scopes) {
-    const scope = s.target.scope;
-    const fs = (byScope.get(`${scope.cloud}\u0000${scope.id}`) ?? []).sort(order);
+  // Budgets spanning several scopes are filed under none of them; they get a section of their own.
+  const scanned = new Set(report.scopes.map((s) => `${s.target.scope.cloud}\u0000${s.target.scope.id}`));
+  const across = report.findings.filter((f) => !scanned.has(`${f.cloud}\u0000${f.scopeId}`));
+  const sections = [
+    ...report.scopes.map((s) => ({
+      heading: c.bold(`${CLOUD_NAMES[s.target.scope.cloud]} ${s.target.scope.name ? `${s.target.scope.name} (${s.target.scope.id})` : s.target.scope.id}`) + c.dim(` — ${s.target.regions.join(', ')}; ${s.resources} resources`),
+      fs: byScope.get(`${s.target.scope.cloud}\u0000${s.target.scope.id}`) ?? [],
+    })),
+    ...(across.length > 0 ? [{ heading: c.bold('Across scopes') + c.dim(' — budgets spanning accounts or clouds'), fs: across }] : []),
+  ];
+  for (const section of sections) {
+    const fs = [...section.fs].sort(order);
     lines.push('');
-    lines.push(c.bold(`${CLOUD_NAMES[scope.cloud]} ${scope.name ? `${scope.name} (${scope.id})` : scope.id}`) + c.dim(` — ${s.target.regions.join(', ')}; ${s.resources} resources`));
+    lines.push(section.heading);
     if (fs.length === 0) {
       lines.push(c.dim('  no findings'));
       continue;
     }
     for (const f of fs) {
-      const tag = f.state === 'violation' ? c.red('WASTE') : f.state === 'unknown' ? c.yellow('UNKNOWN') : c.red('FAILED');
+      const tag =
+        f.state === 'violation' && f.budget
+          ? c.red(f.budget.kind === 'anomaly' ? 'ANOMALY' : f.budget.kind === 'forecast' ? 'FORECAST' : 'BUDGET')
+          : f.state === 'violation'
+            ? c.red('WASTE')
+            : f.state === 'unknown'
+              ? c.yellow('UNKNOWN')
+              : c.red('FAILED');
       const waste = f.waste ? ` — ${c.bold(`~${formatMoney(f.waste.monthly)}/month`)}` : '';
       lines.push(`  ${tag} ${f.title}${f.region ? c.dim(` [${f.region}]`) : ''}${waste}`);
       if (f.waste) lines.push(c.dim(`      ${f.waste.arithmetic} (${f.waste.priceSource})`));
@@ -56,7 +72,8 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
     const shown = nj.slice(0, 5).map((n) => `${n.resource} (${n.reason})`).join('; ');
     lines.push(c.dim(`Not judged: ${shown}${nj.length > 5 ? `; and ${nj.length - 5} more (see --json)` : ''}`));
   }
-  const violations = report.findings.filter((f) => f.state === 'violation');
+  const violations = report.findings.filter((f) => f.state === 'violation' && !f.budget);
+  const alerts = report.findings.filter((f) => f.state === 'violation' && f.budget).length;
   const unknown = report.findings.filter((f) => f.state === 'unknown').length;
   const failures = report.findings.filter((f) => f.state === 'failure').length;
   const total = totalsByCurrency(violations.flatMap((f) => (f.waste ? [f.waste.monthly] : [])));
@@ -64,6 +81,7 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
     c.bold(
       `Total: ${violations.length} wasteful resource${violations.length === 1 ? '' : 's'}` +
         (total.length ? `, ~${total.map((m) => formatMoney(m)).join(' + ')}/month` : '') +
+        (alerts > 0 ? `; ${alerts} budget, forecast and anomaly alert${alerts === 1 ? '' : 's'}` : '') +
         `; ${unknown} unknown; ${failures} collection failure${failures === 1 ? '' : 's'}; ${report.proposals.length} proposed action${report.proposals.length === 1 ? '' : 's'}`,
     ),
   );

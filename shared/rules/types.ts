@@ -1,5 +1,8 @@
-import type { Confidence, WasteEstimate } from '../domain/finding.js';
-import type { Resource } from '../domain/resource.js';
+import type { Budget } from '../domain/budget.js';
+import type { CostRecord } from '../domain/cost.js';
+import type { CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+import type { Confidence, Finding, WasteEstimate } from '../domain/finding.js';
+import type { Resource, Scope } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
 import type { PriceBook } from '../pricing/price-book.js';
 
@@ -38,4 +41,41 @@ export interface ResourceRule<S = unknown> {
   /** The action the planner proposes for a violation, per resource kind. */
   readonly actions: Readonly<Record<string, string>>;
   evaluate(input: ResourceRuleInput<S>): RuleResult;
+}
+
+/** A scope the scan read, and what is missing from its cost data (for cost rules to say what their numbers cover). */
+export interface CostScope {
+  readonly scope: Scope;
+  /** Why this scope's costs are missing or partial; empty when they were read in full. */
+  readonly costProblems: readonly string[];
+}
+
+/**
+ * Everything a cost rule may read; no SDK, no I/O. Cost rules see every scanned scope at once,
+ * because a budget may span accounts and clouds.
+ */
+export interface CostRuleInput<S> {
+  /** Cost records of every scope (FOCUS columns; see `x_Breakdown` for pre-aggregated rows). */
+  readonly costs: readonly CostRecord[];
+  /** Budgets defined in the clouds themselves (AWS Budgets), with their actual and forecast spend. */
+  readonly cloudBudgets: readonly Budget[];
+  /** Budgets configured in costwatch.yml. */
+  readonly budgets: readonly Budget[];
+  /** The clouds' forecasts of the rest of each budget's period. */
+  readonly forecasts: readonly CostForecast[];
+  readonly anomalies: readonly CostAnomaly[];
+  readonly scopes: readonly CostScope[];
+  readonly settings: S;
+  readonly now: Date;
+  readonly prices: PriceBook;
+}
+
+/** A pure rule over a scan's cost data; its findings carry `budget` evidence and no resource. */
+export interface CostRule<S = unknown> {
+  readonly id: string;
+  readonly title: string;
+  readonly explanation: string;
+  readonly severity: 'low' | 'medium' | 'high';
+  /** Findings in state `violation` or `unknown`, each with `budget` set. */
+  evaluate(input: CostRuleInput<S>): Finding[];
 }

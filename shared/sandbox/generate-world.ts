@@ -1,4 +1,5 @@
 import { seededRng, type Rng } from './rng.js';
+import { generateSageMakerSections, type SageMakerCounts } from './aws/generate-sagemaker.js';
 import { defineWorld, type EndpointInput, type FaultInput, type World, type WorldInput } from './world.js';
 
 /** The kinds of endpoint `generateWorld` mixes; each generated endpoint's name starts with its kind. */
@@ -33,6 +34,8 @@ export interface GenerateWorldOptions {
   /** Relative weights of the kinds; unspecified kinds keep their default weight. */
   readonly mix?: Partial<Record<GeneratedKind, number>>;
   readonly faults?: readonly FaultInput[];
+  /** Notebook instances, Studio apps, training and processing jobs per account × region (default none). */
+  readonly sagemaker?: SageMakerCounts;
 }
 
 const DEFAULT_MIX: Record<GeneratedKind, number> = {
@@ -60,6 +63,8 @@ const TEAMS = ['fraud', 'search', 'recs', 'vision', 'nlp', 'ads'];
 export function generateWorld(options: GenerateWorldOptions = {}): World {
   const { accounts = 1, regions = ['us-east-1'], endpointsPerRegion = 100, seed = 1, now = '2025-06-16T12:00:00Z', faults = [] } = options;
   const rng = seededRng(seed);
+  // A stream of its own, so adding notebooks or jobs leaves the endpoints of a seed unchanged.
+  const sageMakerRng = seededRng(seed ^ 0x5a5a5a5a);
   const mix = { ...DEFAULT_MIX, ...options.mix };
   const input: WorldInput = {
     version: 1,
@@ -75,6 +80,7 @@ export function generateWorld(options: GenerateWorldOptions = {}): World {
             {
               sagemaker: {
                 endpoints: Array.from({ length: endpointsPerRegion }, (_, i) => endpoint(pick(rng, mix), i, rng)),
+                ...generateSageMakerSections(sageMakerRng, options.sagemaker ?? {}),
               },
             },
           ]),

@@ -16,8 +16,14 @@ import {
 } from './aws/protocol.js';
 import { SAGEMAKER_OPERATIONS, type AwsHandler } from './aws/sagemaker.js';
 import { AwsState } from './aws/state.js';
+import { AwsBillingState } from './aws/billing-state.js';
+import { BILLING_OPERATIONS, handleBillingRequest, type BillingEnv } from './aws/billing-server.js';
+import { S3State } from './aws/s3.js';
+import { handleSts, isQueryRequest, STS_OPERATIONS, type AssumedRoleSession } from './aws/sts.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
 import { resolveTime } from './time.js';
+import { handleSlackApiRequest, SLACK_API_PREFIX } from './slack/web-api.js';
+import { SlackWorkspace } from './slack/workspace.js';
 import type { FaultInput, World } from './world.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -31,7 +37,8 @@ const OPERATIONS: Readonly<Record<AwsService, Readonly<Record<string, AwsHandler
 /** Every operation the sandbox implements, as counted by `calls()`. */
 export type SandboxOperation =
   | `sagemaker.${keyof typeof SAGEMAKER_OPERATIONS}`
-  | `cloudwatch.${keyof typeof CLOUDWATCH_OPERATIONS}`;
+  | `cloudwatch.${keyof typeof CLOUDWATCH_OPERATIONS}`
+  | `sts.${keyof typeof STS_OPERATIONS}`;
 
 /** Calls per `service.Operation`; implemented operations are always present, others once called. */
 export type CallCounts = Readonly<Record<SandboxOperation, number>> & Readonly<Record<string, number>>;
@@ -48,11 +55,22 @@ export interface SandboxOptions {
    * to watch the transition.
    */
   readonly endpointCreationMs?: number;
+  /**
+   * World-clock milliseconds a stop, start or delete (notebooks, Studio apps, jobs) stays in its
+   * transitional state (`Stopping`, `Pending`, `Deleting`). Default 0: done at the next read.
+   */
+  readonly transitionMs?: number;
 }
 
 /** The mutable clouds behind the server, for tests to inspect. */
 export interface SandboxState {
   readonly aws: AwsState;
+  /** Every successful STS AssumeRole, in order. */
+  readonly stsSessions: readonly AssumedRoleSession[];
+  /** Cost Explorer rows, AWS Budgets, anomalies and Price List products. */
+  readonly billing: AwsBillingState;
+  /** S3 buckets, their objects and lifecycle configurations. */
+  readonly s3: S3State;
 }
 
 /** A running sandbox cloud. */
@@ -61,6 +79,10 @@ export interface Sandbox {
   readonly url: string;
   /** `endpoint` for AWS SDK v3 clients. */
   readonly awsEndpoint: string;
+  /** `slackApiUrl` for @slack/web-api's WebClient: the Slack Web API stub under `/slack/api/`. */
+  readonly slackApiUrl: string;
+  /** The stub's Slack workspace (messages, threads, ephemerals, user groups, rate limits), for tests to inspect. */
+  readonly slack: SlackWorkspace;
   /** Stops the server, dropping open connections. */
   close(): Promise<void>;
   /** Calls received per `service.Operation`, faulted ones included. */
@@ -80,12 +102,24 @@ export interface Sandbox {
 
 /** Starts the sandbox cloud on a local port, seeded from a validated world. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0 } = options;
+  const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0, transitionMs = 0 } = options;
   const worldNow = resolveTime(world.now, 0);
   const clock = fixedClock(new Date(worldNow));
-  const state: SandboxState = { aws: new AwsState(world, worldNow) };
+  const stsSessions: AssumedRoleSession[] = [];
+  const state: SandboxState = { aws: new AwsState(world, worldNow), stsSessions, billing: new AwsBillingState(world, worldNow), s3: new S3State(world, worldNow) };
   const faults = new FaultInjector(world.faults, world.seed);
   const counts = new Map<string, number>();
+  const slack = new SlackWorkspace();
+  const sts = { state: state.aws, sessions: stsSessions, count: (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1), decide: faults.decide.bind(faults) };
+
+  const billingEnv: BillingEnv = {
+    billing: state.billing,
+    s3: state.s3,
+    hasAccount: (id) => state.aws.hasAccount(id),
+    count: (k) => counts.set(k, (counts.get(k) ?? 0) + 1),
+    decide: (call) => faults.decide(call),
+    now: () => clock.now().getTime(),
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -95,9 +129,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url?.startsWith(SLACK_API_PREFIX)) return handleSlackApiRequest(slack, req, res);
+    if (await handleBillingRequest(req, res, billingEnv)) return;
     const target = req.headers['x-amz-target'];
     if (typeof target !== 'string') {
-      if (req.url?.startsWith('/aws')) {
+      if (req.url?.startsWith('/aws') && req.method === 'POST' && isQueryRequest(req)) {
+        await handleSts(req, res, sts);
+      } else if (req.url?.startsWith('/aws')) {
         const e = errorResponse('sagemaker', new AwsApiError('unknown-operation', 'Missing X-Amz-Target header'));
         send(res, e.status, e.headers, e.body);
       } else {
@@ -138,7 +176,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new AwsApiError('serialization', 'The request body must be a JSON object.');
       }
-      const output = handler({ region: state.aws.region(accountId, region), now: clock.now().getTime(), endpointCreationMs }, body);
+      const output = handler({ region: state.aws.region(accountId, region), now: clock.now().getTime(), endpointCreationMs, transitionMs }, body);
       send(res, 200, { 'content-type': contentType }, toWireJson(output));
     } catch (err) {
       if (!(err instanceof AwsApiError)) throw err;
@@ -160,6 +198,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   return {
     url,
     awsEndpoint: `${url}/aws`,
+    slackApiUrl: `${url}${SLACK_API_PREFIX}`,
+    slack,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -170,6 +210,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       for (const service of Object.keys(OPERATIONS) as AwsService[]) {
         for (const op of Object.keys(OPERATIONS[service])) out[`${service}.${op}`] = 0;
       }
+      for (const op of Object.keys(STS_OPERATIONS)) out[`sts.${op}`] = 0;
+      for (const [service, ops] of Object.entries(BILLING_OPERATIONS)) for (const op of ops) out[`${service}.${op}`] = 0;
       for (const [k, v] of counts) out[k] = v;
       return out as CallCounts;
     },

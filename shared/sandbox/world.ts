@@ -4,6 +4,11 @@ import type { ScopeTarget } from '../providers/port.js';
 import { loadFileWithSchema, parseWithSchema } from '../config/parse-file.js';
 import { ConfigError, type FileProblem } from '../errors.js';
 import { timeProblem } from './time.js';
+import { checkSageMakerWorld, sageMakerWorldSections } from './aws/world-sagemaker.js';
+import { rolesSchema } from './aws/world-sts.js';
+import { anomaliesSchema, budgetsSchema, costsSchema, priceListSchema } from './aws/world-cost.js';
+import { checkBucketNames, s3Schema } from './aws/world-s3.js';
+import { worldPolicySchema } from './world-policy.js';
 
 /*
  * The world file seeds the sandbox cloud. Its format is documented in docs/world-file.md;
@@ -164,10 +169,11 @@ const metricSchema = z.strictObject({
 
 const regionSchema = z
   .strictObject({
-    sagemaker: z.strictObject({ endpoints: z.array(endpointSchema).default([]) }).default({ endpoints: [] }),
+    sagemaker: z.strictObject({ endpoints: z.array(endpointSchema).default([]), ...sageMakerWorldSections(seriesSchema) }).prefault({}),
     cloudwatch: z.strictObject({ metrics: z.array(metricSchema).default([]) }).default({ metrics: [] }),
   })
   .superRefine((r, ctx) => {
+    checkSageMakerWorld(r, ctx);
     const names = new Set<string>();
     const configs = new Set<string>();
     const metrics = new Set<string>();
@@ -198,12 +204,17 @@ const accountSchema = z.strictObject({
   id: accountId,
   name: z.string().min(1),
   regions: z.record(regionName, regionSchema).default({}),
+  roles: rolesSchema,
+  costs: costsSchema,
+  budgets: budgetsSchema,
+  anomalies: anomaliesSchema,
+  s3: s3Schema,
 });
 
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */
 export const faultSchema = z
   .strictObject({
-    service: z.enum(['sagemaker', 'cloudwatch', '*']).default('*'),
+    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', '*']).default('*'),
     operation: z.string().min(1).default('*'),
     kind: z.enum(['throttle', 'server-error', 'latency', 'access-denied']),
     rate: z.number().min(0).max(1).default(1),
@@ -225,8 +236,9 @@ export const worldSchema = z
     version: z.literal(1, { error: 'version must be 1, the only world-file version' }),
     now: absoluteTime,
     seed: z.number().int().default(1),
-    aws: z.strictObject({ accounts: z.array(accountSchema).default([]) }).default({ accounts: [] }),
+    aws: z.strictObject({ accounts: z.array(accountSchema).default([]), priceList: priceListSchema }).prefault({}),
     faults: z.array(faultSchema).default([]),
+    policy: worldPolicySchema,
   })
   .superRefine((w, ctx) => {
     const ids = new Set<string>();
@@ -234,6 +246,7 @@ export const worldSchema = z
       if (ids.has(a.id)) ctx.addIssue({ code: 'custom', path: ['aws', 'accounts', i, 'id'], message: `account ${a.id} is declared twice` });
       ids.add(a.id);
     });
+    checkBucketNames(w.aws.accounts, ctx);
   });
 
 /** A validated world, defaults applied. */

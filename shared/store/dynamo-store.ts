@@ -9,6 +9,8 @@
  *   snooze      SNOOZE      <resource id>                        until
  *   exemption   EXEMPTION   <resource id>                        its expiry, if any
  *   alert mark  ALERT       <dedup key>                          until
+ *   slack msg   SLACK       <finding key>                        updatedAt + 90 days
+ *   cache       CACHE       <cache key>                          its expiry (value gzipped in `blob`)
  *
  * One partition per item type keeps every listing a single Query (no Scan, no index); costwatch
  * writes a few hundred items a day, far below what one partition serves. The domain object lives
@@ -17,6 +19,7 @@
  * read that depends on time filters on the stored dates, never on TTL.
  */
 import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
   type AttributeDefinition,
@@ -35,8 +38,9 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ActionStatus, ProposedAction } from '../domain/action.js';
 import type { AuditEntry, Decision } from '../domain/decision.js';
+import type { Finding } from '../domain/finding.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../errors.js';
-import type { StateStore, StoredExemption, StoredSnooze } from './port.js';
+import type { StateStore, StoredExemption, StoredSlackMessage, StoredSnooze } from './port.js';
 
 /** Key schema, attribute definitions and TTL attribute of the state table, shared by the CDK stack and the embedded store. */
 export const STATE_TABLE_SCHEMA = {
@@ -64,7 +68,13 @@ export interface DynamoStateStoreOptions {
   readonly tableName: string;
 }
 
-const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT' } as const;
+const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE' } as const;
+
+/** Largest gzipped cache value kept in one item (DynamoDB items hold at most 400 KB). */
+export const MAX_CACHED_BYTES = 350_000;
+
+/** How long a Slack message reference outlives its last update; a finding alive longer is posted afresh. */
+export const SLACK_MESSAGE_RETENTION_DAYS = 90;
 
 // Only statuses in which nothing was changed, or the change was undone, may expire: the others
 // hold undo data or are in flight. An allow-list, so a status added later is kept by default.
@@ -84,6 +94,7 @@ interface StoredItem {
   readonly expiresAt?: number;
   readonly purgeAt?: number;
   readonly doc: Doc;
+  readonly blob?: Uint8Array;
 }
 
 /** The StateStore over one DynamoDB table (deployed) or dynalite (embedded); see the layout at the top of the file. */
@@ -263,6 +274,49 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
+  async putSlackMessage(m: StoredSlackMessage, expectedState: string | undefined): Promise<boolean> {
+    const item = { pk: PK.slack, sk: m.key, expiresAt: epochSeconds(m.updatedAt) + SLACK_MESSAGE_RETENTION_DAYS * 86_400, doc: jsonClone(m) };
+    try {
+      if (expectedState === undefined) await this.#put(item, 'attribute_not_exists(pk)');
+      else await this.#put(item, '#doc.#state = :expected', { '#doc': 'doc', '#state': 'state' }, { ':expected': expectedState });
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  async getSlackMessage(key: string): Promise<StoredSlackMessage | undefined> {
+    const item = await this.#get(PK.slack, key);
+    return item && decodeSlackMessage(item.doc);
+  }
+
+  async listSlackMessages(opts?: { since?: Date }): Promise<StoredSlackMessage[]> {
+    const items = await this.#queryAll(
+      PK.slack,
+      opts?.since && {
+        FilterExpression: '#doc.#updatedAt >= :since',
+        ExpressionAttributeNames: { '#doc': 'doc', '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: { ':since': opts.since.toISOString() },
+      },
+    );
+    return items.map((i) => decodeSlackMessage(i.doc));
+  }
+
+  async getCached(key: string, now: Date): Promise<unknown> {
+    const item = await this.#get(PK.cache, key);
+    if (!item?.blob || date(item.doc['expiresAt']).getTime() <= now.getTime()) return undefined;
+    return JSON.parse(gunzipSync(item.blob).toString('utf8')) as unknown;
+  }
+
+  async putCached(key: string, value: unknown, expiresAt: Date): Promise<void> {
+    const blob = gzipSync(JSON.stringify(value));
+    if (blob.length > MAX_CACHED_BYTES) {
+      throw new CostwatchError(`cache value for ${key} is ${blob.length} bytes gzipped, over the ${MAX_CACHED_BYTES} bytes one item holds`);
+    }
+    await this.#put({ pk: PK.cache, sk: key, expiresAt: epochSeconds(expiresAt), doc: { key, expiresAt: expiresAt.toISOString() }, blob });
+  }
+
   /** The client is injected, so its owner destroys it; adapters that own resources override this. */
   async close(): Promise<void> {}
 
@@ -404,6 +458,26 @@ function decodeSnooze(doc: Doc): StoredSnooze {
 function decodeExemption(doc: Doc): StoredExemption {
   const e = { ...(doc as unknown as StoredExemption), createdAt: date(doc['createdAt']) };
   return doc['expiresAt'] === undefined ? e : { ...e, expiresAt: date(doc['expiresAt']) };
+}
+
+function decodeSlackMessage(doc: Doc): StoredSlackMessage {
+  return {
+    ...(doc as unknown as StoredSlackMessage),
+    ...(doc['finding'] !== undefined ? { finding: decodeFinding(doc['finding'] as Doc) } : {}),
+    postedAt: date(doc['postedAt']),
+    updatedAt: date(doc['updatedAt']),
+  };
+}
+
+function decodeFinding(doc: Doc): Finding {
+  const f = { ...(doc as unknown as Finding), detectedAt: date(doc['detectedAt']) };
+  const budget = doc['budget'] as Doc | undefined;
+  const period = budget?.['period'] as Doc | undefined;
+  return {
+    ...f,
+    ...(doc['lastActivity'] !== undefined ? { lastActivity: date(doc['lastActivity']) } : {}),
+    ...(budget ? { budget: { ...(budget as unknown as NonNullable<Finding['budget']>), ...(period ? { period: { start: date(period['start']), end: date(period['end']) } } : {}) } } : {}),
+  };
 }
 
 function date(value: unknown): Date {

@@ -1,5 +1,6 @@
 import type { ActionStatus, ProposedAction } from '../domain/action.js';
 import type { AuditEntry, Decision } from '../domain/decision.js';
+import type { Finding } from '../domain/finding.js';
 
 /** An exemption added from chat or the CLI (exemptions in costwatch.yml live in config). */
 export interface StoredExemption {
@@ -15,6 +16,25 @@ export interface StoredSnooze {
   readonly resourceId: string;
   readonly by: string;
   readonly until: Date;
+}
+
+/**
+ * The Slack message of one finding: posted once, then updated in place (`chat.update`) as its
+ * state changes, with the history in its thread.
+ */
+export interface StoredSlackMessage {
+  /** Dedup key: the finding id (plus the period, for budget findings). */
+  readonly key: string;
+  /** Channel id, as Slack returned it (chat.update needs the id, not the name). */
+  readonly channel: string;
+  readonly ts: string;
+  /** What the message shows now; a finding in the same state is not posted again. */
+  readonly state: string;
+  /** The finding as last rendered, so an update (e.g. by the executor) can render it again; absent for the weekly digest. */
+  readonly finding?: Finding;
+  readonly proposalId?: string;
+  readonly postedAt: Date;
+  readonly updatedAt: Date;
 }
 
 /**
@@ -51,5 +71,20 @@ export interface StateStore {
   activeExemptions(now: Date): Promise<StoredExemption[]>;
   /** Dedup of alerts: true when `key` was not yet marked (or its mark expired), and marks it until `until`. */
   markAlerted(key: string, now: Date, until: Date): Promise<boolean>;
+  /**
+   * Writes a Slack message reference only if the stored one is still in `expectedState`
+   * (`undefined`: only if there is none yet). False when another writer got there first.
+   */
+  putSlackMessage(m: StoredSlackMessage, expectedState: string | undefined): Promise<boolean>;
+  getSlackMessage(key: string): Promise<StoredSlackMessage | undefined>;
+  /** Slack message references updated at or after `since` (all when omitted), oldest key first. */
+  listSlackMessages(opts?: { since?: Date }): Promise<StoredSlackMessage[]>;
+  /**
+   * A value cached until `expiresAt` (e.g. Cost Explorer results, which cost $0.01 per page);
+   * undefined when absent or expired at `now`. Values are JSON: dates come back as ISO strings.
+   */
+  getCached(key: string, now: Date): Promise<unknown>;
+  /** Caches a JSON value (compressed; throws `CostwatchError` when it would not fit in one item). */
+  putCached(key: string, value: unknown, expiresAt: Date): Promise<void>;
   close(): Promise<void>;
 }

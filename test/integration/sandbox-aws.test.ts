@@ -500,7 +500,7 @@ describe('sandbox cloud: wire protocol', () => {
   it('answers a missing or malformed Authorization header, an unknown operation and bad JSON as AWS does', async () => {
     const missing = await raw(sb, 'SageMaker.ListEndpoints', '{}');
     const malformed = await raw(sb, 'SageMaker.ListEndpoints', '{}', { authorization: 'Bearer abc' });
-    const unknown = await raw(sb, 'SageMaker.StopNotebookInstance', '{}', { authorization: AUTH(PROD) });
+    const unknown = await raw(sb, 'SageMaker.CreateNotebookInstance', '{}', { authorization: AUTH(PROD) });
     const badJson = await raw(sb, 'SageMaker.ListEndpoints', '{"MaxResults": ', { authorization: AUTH(PROD) });
     const cwMissing = await raw(sb, 'GraniteServiceVersion20100801.GetMetricData', '{}');
 

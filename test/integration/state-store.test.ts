@@ -9,10 +9,11 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/cli
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionStatus, ProposedAction } from '../../shared/domain/action.js';
 import type { AuditEntry, Decision } from '../../shared/domain/decision.js';
+import type { Finding } from '../../shared/domain/finding.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../../shared/errors.js';
 import { DynamoStateStore, STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
 import { openEmbeddedStore, openMemoryStore } from '../../shared/store/embedded-store.js';
-import type { StateStore } from '../../shared/store/port.js';
+import type { StateStore, StoredSlackMessage } from '../../shared/store/port.js';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (o: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
@@ -304,6 +305,75 @@ describe.each(adapters)('StateStore contract: $name', ({ open }) => {
     const renewed = await store.markAlerted('budget:ml', at(HOUR + 1), at(3 * HOUR));
 
     expect([first, during, other, after, renewed]).toEqual([true, false, true, true, false]);
+  });
+
+  it('returns a cached value until it expires, then nothing; a later put replaces it', async () => {
+    await fresh();
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ ServiceName: `svc-${i % 40}`, BilledCost: i / 7, ChargePeriodStart: at(i * HOUR) }));
+
+    await store.putCached('ce:k', { rows }, at(HOUR));
+    const hit = await store.getCached('ce:k', at(HOUR - 1));
+    const expired = await store.getCached('ce:k', at(HOUR));
+    const missing = await store.getCached('ce:other', T0);
+    await store.putCached('ce:k', 'fresh', at(3 * HOUR));
+
+    expect(hit).toEqual(JSON.parse(JSON.stringify({ rows })));
+    expect(expired).toBeUndefined();
+    expect(missing).toBeUndefined();
+    expect(await store.getCached('ce:k', at(2 * HOUR))).toBe('fresh');
+  });
+
+  it('refuses a cached value too large for one item, keeping the previous one', async () => {
+    await fresh();
+    await store.putCached('big', 'small', at(HOUR));
+    // Random text does not compress: well over the 350 kB an item may hold gzipped.
+    const noise = Array.from({ length: 60_000 }, () => Math.random().toString(36).slice(2)).join('');
+
+    await expect(store.putCached('big', noise, at(HOUR))).rejects.toThrow(/over the 350000 bytes/);
+    expect(await store.getCached('big', T0)).toBe('small');
+  });
+
+  it('writes a Slack message reference only over the expected state, and reads it back with its dates', async () => {
+    await fresh();
+    const finding: Finding = {
+      id: 'budget-breach:aws:ml',
+      ruleId: 'budget-breach',
+      state: 'violation',
+      cloud: 'aws',
+      scopeId: '111122223333',
+      title: 'budget ml at 112%',
+      evidence: ['spent $11,200 of $10,000'],
+      lastActivity: at(-HOUR),
+      budget: { budgetName: 'ml', source: 'config', kind: 'actual', period: { start: T0, end: at(30 * 24 * HOUR) }, drivers: [] },
+      detectedAt: T0,
+    };
+    const m: StoredSlackMessage = { key: 'k1', channel: 'C1', ts: '1.000100', state: 'proposed', finding, proposalId: 'p1', postedAt: T0, updatedAt: T0 };
+
+    const created = await store.putSlackMessage(m, undefined);
+    const createdAgain = await store.putSlackMessage({ ...m, ts: '2.000100' }, undefined);
+    const wrongState = await store.putSlackMessage({ ...m, state: 'executed' }, 'approved');
+    const moved = await store.putSlackMessage({ ...m, state: 'executed', updatedAt: at(HOUR) }, 'proposed');
+    const read = await store.getSlackMessage('k1');
+
+    expect([created, createdAgain, wrongState, moved]).toEqual([true, false, false, true]);
+    expect(read).toEqual({ ...m, state: 'executed', updatedAt: at(HOUR) });
+    expect(read?.finding?.detectedAt).toBeInstanceOf(Date);
+    expect(read?.finding?.budget?.period?.start).toBeInstanceOf(Date);
+    expect(await store.getSlackMessage('other')).toBeUndefined();
+  });
+
+  it('lists Slack message references updated since a time', async () => {
+    await fresh();
+    const finding: Finding = { id: 'f', ruleId: 'idle-endpoint', state: 'unknown', cloud: 'aws', scopeId: '1', title: 't', evidence: [], detectedAt: T0 };
+    for (const [key, h] of [['a', 0], ['b', 2], ['c', 5]] as const) {
+      await store.putSlackMessage({ key, channel: 'C1', ts: `${h}.1`, state: 's', finding, postedAt: T0, updatedAt: at(h * HOUR) }, undefined);
+    }
+
+    const recent = await store.listSlackMessages({ since: at(2 * HOUR) });
+    const all = await store.listSlackMessages();
+
+    expect(recent.map((m) => m.key)).toEqual(['b', 'c']);
+    expect(all.map((m) => m.key)).toEqual(['a', 'b', 'c']);
   });
 
   it('lists every proposal when they span several Query pages', async () => {

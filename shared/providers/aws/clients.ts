@@ -1,12 +1,22 @@
+import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import { PricingClient } from '@aws-sdk/client-pricing';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { CollectorRetryStrategy, type RetryOptions } from './retry.js';
 
 /** The SDK clients the AWS provider uses for one account and region. */
 export interface AwsClients {
   readonly sagemaker: SageMakerClient;
   readonly cloudwatch: CloudWatchClient;
+  /** Cost Explorer, AWS Budgets and the Price List API are global: use the us-east-1 clients. */
+  readonly costExplorer: CostExplorerClient;
+  readonly budgets: BudgetsClient;
+  readonly pricing: PricingClient;
+  readonly s3: S3Client;
 }
 
 /** Where clients point: one account and region. */
@@ -25,45 +35,111 @@ export interface AwsAccountAccess {
   readonly externalId?: string;
 }
 
-interface FactoryOptions {
-  /** Override the service endpoint (the sandbox cloud). */
+/** Options of `awsClientFactory`. */
+export interface FactoryOptions {
+  /** Override the service endpoint (the sandbox cloud); STS AssumeRole goes there too. */
   readonly endpoint?: string;
-  /** Credentials per account; default: assume `roleName` in the account, else the ambient chain. */
+  /** Credentials per account, for accounts without a `roleName`; default: the ambient chain. */
   readonly credentials?: (accountId: string) => AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+  /**
+   * Who calls STS AssumeRole for accounts with a `roleName` (the account costwatch runs in).
+   * Default: `credentials(<target account>)` when given, else the ambient chain.
+   */
+  readonly callerCredentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Retry patience of every client; `maxAttempts` below is kept as a shorthand. */
+  readonly retry?: RetryOptions;
   readonly maxAttempts?: number;
 }
 
+/** Temporary credentials are refreshed this long before they expire. */
+const REFRESH_BEFORE_MS = 5 * 60_000;
+/** The session name costwatch uses, so CloudTrail shows who called. */
+export const ROLE_SESSION_NAME = 'costwatch';
+
 /**
- * Client factory for real accounts (and the sandbox, given `endpoint` and `credentials`): assumes the
- * configured role in each account, caching one client pair per account and region.
+ * Client factory for real accounts and the sandbox: for an account with a `roleName` it assumes
+ * `arn:aws:iam::<account>:role/<roleName>` (with the external id, if configured) once per account
+ * and shares the temporary credentials between that account's regions and clients, refreshing
+ * them before they expire. One client pair is cached per account and region.
  */
 export function awsClientFactory(accounts: readonly AwsAccountAccess[], opts: FactoryOptions = {}): AwsClientFactory {
   const cache = new Map<string, AwsClients>();
+  const roleCredentials = new Map<string, AwsCredentialIdentityProvider>();
   const access = new Map(accounts.map((a) => [a.accountId, a]));
+  const retry = { ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}), ...opts.retry };
+
+  const credentialsOf = (accountId: string, region: string) => {
+    const a = access.get(accountId);
+    if (!a?.roleName) return opts.credentials?.(accountId);
+    let provider = roleCredentials.get(accountId);
+    if (!provider) {
+      const caller = opts.callerCredentials ?? opts.credentials?.(accountId);
+      provider = memoize(
+        fromTemporaryCredentials({
+          params: {
+            RoleArn: `arn:aws:iam::${accountId}:role/${a.roleName}`,
+            RoleSessionName: ROLE_SESSION_NAME,
+            ...(a.externalId ? { ExternalId: a.externalId } : {}),
+          },
+          ...(caller ? { masterCredentials: caller } : {}),
+          clientConfig: {
+            region,
+            ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+            retryStrategy: new CollectorRetryStrategy(retry),
+          },
+        }),
+      );
+      roleCredentials.set(accountId, provider);
+    }
+    return provider;
+  };
+
   return (target) => {
     const key = `${target.accountId}/${target.region}`;
     const hit = cache.get(key);
     if (hit) return hit;
-    const a = access.get(target.accountId);
-    const credentials =
-      opts.credentials?.(target.accountId) ??
-      (a?.roleName
-        ? fromTemporaryCredentials({
-            params: {
-              RoleArn: `arn:aws:iam::${target.accountId}:role/${a.roleName}`,
-              RoleSessionName: 'costwatch',
-              ...(a.externalId ? { ExternalId: a.externalId } : {}),
-            },
-          })
-        : undefined);
+    const credentials = credentialsOf(target.accountId, target.region);
     const common = {
       region: target.region,
-      maxAttempts: opts.maxAttempts ?? 6,
+      retryStrategy: new CollectorRetryStrategy(retry),
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
     };
-    const clients: AwsClients = { sagemaker: new SageMakerClient(common), cloudwatch: new CloudWatchClient(common) };
+    const clients: AwsClients = {
+      sagemaker: new SageMakerClient(common),
+      cloudwatch: new CloudWatchClient(common),
+      costExplorer: new CostExplorerClient(common),
+      budgets: new BudgetsClient(common),
+      pricing: new PricingClient(common),
+      // A custom endpoint (the sandbox) cannot take bucket names as host names.
+      s3: new S3Client({ ...common, ...(opts.endpoint ? { forcePathStyle: true } : {}) }),
+    };
     cache.set(key, clients);
     return clients;
+  };
+}
+
+/**
+ * Shares one credentials promise between every caller until shortly before it expires; a failed
+ * attempt is not cached, so the next call tries again.
+ */
+function memoize(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let current: Promise<AwsCredentialIdentity> | undefined;
+  let expiresAt = Infinity;
+  return () => {
+    if (!current || expiresAt - Date.now() < REFRESH_BEFORE_MS) {
+      const attempt = provider();
+      current = attempt;
+      expiresAt = Infinity;
+      attempt.then(
+        (c) => {
+          if (current === attempt) expiresAt = c.expiration?.getTime() ?? Infinity;
+        },
+        () => {
+          if (current === attempt) current = undefined;
+        },
+      );
+    }
+    return current;
   };
 }

@@ -15,6 +15,18 @@ export interface MetricRequest {
   readonly dimensions: Readonly<Record<string, string>>;
   readonly stat: 'Sum' | 'Average' | 'Maximum' | 'SampleCount';
   readonly unit: string;
+  /** The datapoints are an idle share: the series carries 100 − value (e.g. the CloudWatch agent's cpu_usage_idle). */
+  readonly invert?: boolean;
+  /** The same datapoints also answer for this signal (one query, one billed metric, shared points). */
+  readonly alsoAs?: UsageSignal;
+}
+
+/** What GetMetricData was asked, for the watchdog's own bill: CloudWatch bills per metric requested. */
+export interface MetricMeter {
+  calls: number;
+  queries: number;
+  /** Distinct metrics per call; up to five statistics of one metric in one call bill as one metric. */
+  metricsRequested: number;
 }
 
 /**
@@ -26,6 +38,7 @@ export async function readMetrics(
   requests: readonly MetricRequest[],
   window: { start: Date; end: Date },
   periodSeconds: number,
+  meter?: MetricMeter,
 ): Promise<UsageSeries[]> {
   const out: UsageSeries[] = [];
   for (const batch of chunk(requests, MAX_QUERIES_PER_CALL)) {
@@ -43,10 +56,18 @@ export async function readMetrics(
       },
     }));
     const points = new Map<string, { at: Date; value: number }[]>();
+    // The series of a batch share one period grid: one Date per timestamp instead of one per point.
+    const instants = new Map<number, Date>();
+    const billed = billedMetrics(batch);
     let failure: string | undefined;
     try {
       let token: string | undefined;
       do {
+        if (meter) {
+          meter.calls += 1;
+          meter.queries += queries.length;
+          meter.metricsRequested += billed;
+        }
         const res = await cw.send(
           new GetMetricDataCommand({
             MetricDataQueries: queries,
@@ -61,7 +82,15 @@ export async function readMetrics(
           const list = points.get(r.Id) ?? [];
           const ts = r.Timestamps ?? [];
           const vs = r.Values ?? [];
-          for (let k = 0; k < ts.length && k < vs.length; k++) list.push({ at: ts[k] as Date, value: vs[k] as number });
+          for (let k = 0; k < ts.length && k < vs.length; k++) {
+            const t = (ts[k] as Date).getTime();
+            let at = instants.get(t);
+            if (!at) {
+              at = ts[k] as Date;
+              instants.set(t, at);
+            }
+            list.push({ at, value: vs[k] as number });
+          }
           points.set(r.Id, list);
         }
         token = res.NextToken;
@@ -70,12 +99,13 @@ export async function readMetrics(
       failure = `GetMetricData failed: ${(err as Error).name}: ${(err as Error).message}`;
     }
     batch.forEach((r, i) => {
-      const pts = (points.get(`m${i}`) ?? []).sort((a, b) => a.at.getTime() - b.at.getTime());
-      out.push({
+      const raw = (points.get(`m${i}`) ?? []).sort((a, b) => a.at.getTime() - b.at.getTime());
+      const pts = r.invert ? raw.map((p) => ({ at: p.at, value: 100 - p.value })) : raw;
+      for (const signal of r.alsoAs ? [r.signal, r.alsoAs] : [r.signal]) out.push({
         resourceId: r.resourceId,
         ...(r.component !== undefined ? { component: r.component } : {}),
-        signal: r.signal,
-        metric: `${r.namespace}:${r.metricName}`,
+        signal,
+        metric: `${r.namespace}:${r.invert ? '100-' : ''}${r.metricName}`,
         unit: r.unit,
         window,
         status: failure ? 'error' : pts.length > 0 ? 'present' : 'absent',
@@ -85,4 +115,15 @@ export async function readMetrics(
     });
   }
   return out;
+}
+
+function billedMetrics(batch: readonly MetricRequest[]): number {
+  const stats = new Map<string, number>();
+  for (const r of batch) {
+    const key = `${r.namespace}\u0000${r.metricName}\u0000${Object.entries(r.dimensions).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    stats.set(key, (stats.get(key) ?? 0) + 1);
+  }
+  let n = 0;
+  for (const count of stats.values()) n += Math.ceil(count / 5);
+  return n;
 }

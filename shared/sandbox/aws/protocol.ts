@@ -30,7 +30,8 @@ export type AwsErrorKind =
   | 'unrecognized-client'
   | 'access-denied'
   | 'unknown-operation'
-  | 'serialization';
+  | 'serialization'
+  | 'resource-not-found';
 
 interface ErrorCode {
   /** `__type` and `x-amzn-ErrorType`: the modelled shape name where there is one. */
@@ -54,6 +55,7 @@ const SAGEMAKER_ERRORS: Record<AwsErrorKind, ErrorCode> = {
   'access-denied': { type: 'AccessDeniedException', status: 400 },
   'unknown-operation': { type: 'UnknownOperationException', status: 400 },
   serialization: { type: 'SerializationException', status: 400 },
+  'resource-not-found': { type: 'ResourceNotFound', status: 400 },
 };
 
 const CLOUDWATCH_ERRORS: Record<AwsErrorKind, ErrorCode> = {
@@ -70,6 +72,7 @@ const CLOUDWATCH_ERRORS: Record<AwsErrorKind, ErrorCode> = {
   'access-denied': { type: 'AccessDenied', query: 'AccessDenied', status: 403 },
   'unknown-operation': { type: 'UnknownOperationException', query: 'InvalidAction', status: 400 },
   serialization: { type: 'SerializationException', query: 'MalformedInput', status: 400 },
+  'resource-not-found': { type: 'ResourceNotFoundException', query: 'ResourceNotFound', status: 404 },
 };
 
 /** An AWS API error the sandbox answers with. Never escapes the server. */

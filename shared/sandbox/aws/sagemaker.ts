@@ -15,6 +15,9 @@ import { z } from 'zod';
 import type { VariantSpec } from '../world.js';
 import { AwsApiError, decodeToken, encodeToken, fromWireTime, parseInput } from './protocol.js';
 import type { AwsRegionState, EndpointConfigRecord, EndpointRecord } from './state.js';
+import { JOB_OPERATIONS } from './sagemaker-jobs.js';
+import { NOTEBOOK_OPERATIONS } from './sagemaker-notebooks.js';
+import { STUDIO_OPERATIONS } from './sagemaker-studio.js';
 
 /** What a handler sees: the caller's account × region state and the world clock. */
 export interface AwsCallContext {
@@ -22,6 +25,8 @@ export interface AwsCallContext {
   readonly now: number;
   /** World-clock ms an API-created endpoint stays `Creating`; 0 = InService at once. */
   readonly endpointCreationMs: number;
+  /** World-clock ms a stop, start or delete stays in its transitional state (Stopping, Pending, Deleting); 0 = done at once. */
+  readonly transitionMs?: number;
 }
 
 /** One operation: validated input in, an SDK-typed output (minus $metadata) out. */
@@ -232,14 +237,16 @@ function listEndpointConfigs(ctx: AwsCallContext, body: unknown): Out<ListEndpoi
 
 /** Tags of the resource an ARN names, which must live in the caller's account and region. */
 function tagsOf(ctx: AwsCallContext, arn: string): Map<string, string> {
-  const m = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):(endpoint|endpoint-config)\/(.+)$/.exec(arn);
+  const m = /^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):([a-z-]+)\/(.+)$/.exec(arn);
   if (!m) throw new AwsApiError('validation', `1 validation error detected: Value '${arn}' at 'resourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:.+`);
   const [, region, account, kind, resource = ''] = m;
   const found =
     region === ctx.region.region && account === ctx.region.accountId
       ? kind === 'endpoint'
         ? ctx.region.endpoint(resource)?.tags
-        : ctx.region.config(resource)?.tags
+        : kind === 'endpoint-config'
+          ? ctx.region.config(resource)?.tags
+          : ctx.region.sm.tagsOf(`${kind}/${resource}`)
       : undefined;
   if (!found) throw new AwsApiError('validation', `Could not find resource "${arn}".`);
   return found;
@@ -296,4 +303,7 @@ export const SAGEMAKER_OPERATIONS = {
   AddTags: addTags,
   DeleteEndpoint: deleteEndpoint,
   CreateEndpoint: createEndpoint,
+  ...NOTEBOOK_OPERATIONS,
+  ...STUDIO_OPERATIONS,
+  ...JOB_OPERATIONS,
 } as const satisfies Record<string, AwsHandler>;

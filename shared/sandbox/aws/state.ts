@@ -1,6 +1,8 @@
 import { compileSeries, type Interval, type SeriesFn } from '../series.js';
 import { resolveTime } from '../time.js';
 import { metricKey, SHORTCUT_METRICS, type EndpointSpec, type VariantSpec, type World } from '../world.js';
+import { loadSageMakerWorld, SageMakerRegionState } from './state-sagemaker.js';
+import type { RoleSpec } from './world-sts.js';
 
 /** SageMaker endpoint status values. */
 export type EndpointStatus = EndpointSpec['status'];
@@ -53,11 +55,15 @@ export class AwsRegionState {
   private readonly pending = new Set<EndpointRecord>();
   /** Bumped on every mutation, so sorted listings can be cached. */
   version = 0;
+  /** Notebook instances, Studio and jobs. */
+  readonly sm: SageMakerRegionState;
 
   constructor(
     readonly accountId: string,
     readonly region: string,
-  ) {}
+  ) {
+    this.sm = new SageMakerRegionState(accountId, region);
+  }
 
   /** ARN of a SageMaker resource; SageMaker lowercases names in ARNs. */
   arn(kind: 'endpoint' | 'endpoint-config', name: string): string {
@@ -126,16 +132,17 @@ export class AwsRegionState {
 
 /** The sandbox's AWS: accounts by id, regions by name, built from the world and then mutated by calls. */
 export class AwsState {
-  private readonly accounts = new Map<string, { name: string; regions: Map<string, AwsRegionState> }>();
+  private readonly accounts = new Map<string, { name: string; regions: Map<string, AwsRegionState>; roles: readonly RoleSpec[] }>();
 
   constructor(world: World, worldNowMs: number) {
     for (const account of world.aws.accounts) {
       const regions = new Map<string, AwsRegionState>();
-      this.accounts.set(account.id, { name: account.name, regions });
+      this.accounts.set(account.id, { name: account.name, regions, roles: account.roles });
       for (const [regionName, spec] of Object.entries(account.regions)) {
         const region = new AwsRegionState(account.id, regionName);
         regions.set(regionName, region);
         for (const ep of spec.sagemaker.endpoints) addDeclaredEndpoint(region, ep, worldNowMs);
+        loadSageMakerWorld(region.sm, spec.sagemaker, region.metrics, worldNowMs);
         for (const m of spec.cloudwatch.metrics) {
           region.metrics.set(metricKey(m.namespace, m.name, m.dimensions), {
             namespace: m.namespace,
@@ -152,6 +159,11 @@ export class AwsState {
   /** Whether the account exists in the world (unknown accounts are refused like bad credentials). */
   hasAccount(accountId: string): boolean {
     return this.accounts.has(accountId);
+  }
+
+  /** An IAM role the world declares in an account, for STS AssumeRole. */
+  role(accountId: string, name: string): RoleSpec | undefined {
+    return this.accounts.get(accountId)?.roles.find((r) => r.name === name);
   }
 
   /** Account ids in the world. */

@@ -1,0 +1,228 @@
+import type { Budget, BudgetPeriod } from '../../domain/budget.js';
+import type { CostRecord } from '../../domain/cost.js';
+import type { CostAnomaly, CostForecast } from '../../domain/cost-signals.js';
+import type { Resource, Scope } from '../../domain/resource.js';
+import type { FetchedPrice } from '../../pricing/price-book.js';
+import type { CollectionFailure, CollectOptions } from '../port.js';
+import { readAnomalies } from './anomalies.js';
+import { readBudgets } from './budgets.js';
+import type { AwsClientFactory } from './clients.js';
+import { cachedRead, endOfUtcDay } from './cost-cache.js';
+import { forecastFilter, readCostAndUsage, readForecast, type Breakdown } from './cost-explorer.js';
+import { fetchHostingPrices } from './price-list.js';
+import { ColdArtifacts, type ColdArtifactsOptions } from './s3-artifacts.js';
+
+/** What the AWS provider reads about money, from the policy. */
+export interface AwsBillingOptions {
+  /** Cost allocation tag keys Cost Explorer groups by (besides SERVICE), for drivers; budgets' own tag keys are added. */
+  readonly costAllocationTags: readonly string[];
+  /** Configured budgets: they decide how far back costs are read and which forecasts are asked. */
+  readonly budgets: readonly Budget[];
+  /** Read the account's AWS Budgets (the budget rules are on). */
+  readonly nativeBudgets: boolean;
+  /** Read Cost Anomaly Detection (the cost-anomaly rule is on). */
+  readonly anomalies: boolean;
+  /** Days of anomalies to read, ending today (default 14). */
+  readonly anomalyDays?: number;
+  /** Read SageMaker hosting prices from the Price List API (default true). */
+  readonly priceList?: boolean;
+  /** Watched buckets for cold-artifacts; absent or empty = no S3 reads. */
+  readonly coldArtifacts?: ColdArtifactsOptions;
+  /** The clock re-reads before acting use (the sandbox world's in local runs); default: the machine's. */
+  readonly now?: () => Date;
+}
+
+/** Everything one scope's billing reads produced. */
+export interface BillingCollection {
+  readonly costs: CostRecord[];
+  readonly budgets: Budget[];
+  readonly forecasts: CostForecast[];
+  readonly anomalies: CostAnomaly[];
+  readonly prices: FetchedPrice[];
+  readonly resources: Resource[];
+  readonly failures: CollectionFailure[];
+}
+
+const DAY_MS = 86_400_000;
+/** Cost Explorer, Budgets and the Price List API answer from us-east-1 for every account. */
+const GLOBAL_REGION = 'us-east-1';
+
+/**
+ * Reads one AWS account's costs (Cost Explorer, cached so a day costs one request per grouping),
+ * forecasts, anomalies, AWS budgets, Price List prices and watched S3 prefixes. Each read fails
+ * alone: its failure is reported and the others stand.
+ */
+export class AwsBilling {
+  private readonly artifacts: ColdArtifacts | undefined;
+
+  constructor(
+    private readonly clients: AwsClientFactory,
+    private readonly options: AwsBillingOptions,
+  ) {
+    this.artifacts = options.coldArtifacts && options.coldArtifacts.buckets.length > 0 ? new ColdArtifacts(clients, options.coldArtifacts) : undefined;
+  }
+
+  /** The S3 side (collector and lifecycle action), when buckets are watched. */
+  get coldArtifacts(): ColdArtifacts | undefined {
+    return this.artifacts;
+  }
+
+  /** The tag keys each day's cost reads group by: the configured ones and every single-tag budget's. */
+  tagKeys(): string[] {
+    const keys = new Set(this.options.costAllocationTags);
+    for (const b of this.options.budgets) {
+      const k = Object.keys(b.scope.tags ?? {});
+      if (k.length === 1) keys.add(k[0]!);
+    }
+    return [...keys].sort();
+  }
+
+  /** Reads one account; `inventory` (the SageMaker resources, when read) names the instance types to price. */
+  async collect(scope: Scope, inventory: Promise<readonly Resource[]>, opts: CollectOptions): Promise<BillingCollection> {
+    const now = opts.now;
+    const failures: CollectionFailure[] = [];
+    const fail = (operation: string, err: unknown, region?: string) => failures.push({ scope, operation, message: describe(err), ...(region ? { region } : {}) });
+    const { costExplorer, budgets: budgetsClient, pricing } = this.clients({ accountId: scope.id, region: GLOBAL_REGION });
+    const today = dayOf(now);
+    const expires = endOfUtcDay(now);
+
+    const nativeRead = (this.options.nativeBudgets ? readBudgets(budgetsClient, scope.id) : Promise.resolve({ budgets: [] as Budget[], skipped: [] as string[] })).catch((err: unknown) => {
+      fail('budgets:DescribeBudgets', err);
+      return { budgets: [] as Budget[], skipped: [] as string[] };
+    });
+    const prices =
+      this.options.priceList === false
+        ? Promise.resolve([] as FetchedPrice[])
+        : inventory.then((found) => fetchHostingPrices(pricing, hostingKeys(found), opts.cache, now)).catch((err: unknown) => {
+            fail('pricing:GetProducts', err);
+            return [] as FetchedPrice[];
+          });
+    const s3 = this.artifacts
+      ? this.artifacts.collect(scope, now)
+      : Promise.resolve({ resources: [] as Resource[], failures: [] as CollectionFailure[] });
+
+    const native = await nativeRead;
+    const applicable = this.options.budgets.filter((b) => covers(b, scope));
+    const costs: CostRecord[] = [];
+    // Cost Explorer bills every request: read costs only when a budget will look at them.
+    if (applicable.length > 0 || native.budgets.length > 0) {
+      const start = dayOf(new Date(Math.min(startOfPeriod('monthly', now), ...[...applicable, ...native.budgets].map((b) => startOfPeriod(b.period, now)))));
+      if (start < today) {
+        const breakdowns: Breakdown[] = ['SERVICE', ...this.tagKeys().map((k): Breakdown => `SERVICE,TAG:${k}`)];
+        await Promise.all(
+          breakdowns.map(async (breakdown) => {
+            try {
+              const records = await cachedRead(
+                opts.cache,
+                `ce:GetCostAndUsage:v1:${scope.id}:${breakdown}:${start}:${today}`,
+                now,
+                expires,
+                async () => (await readCostAndUsage(costExplorer, { accountId: scope.id, start, end: today, breakdown })).records,
+                { encode: (rs) => rs, decode: reviveRecords },
+              );
+              costs.push(...records);
+            } catch (err) {
+              fail(`ce:GetCostAndUsage (${breakdown})`, err);
+            }
+          }),
+        );
+      }
+    }
+
+    const forecasts: CostForecast[] = [];
+    await Promise.all(
+      applicable.map(async (b) => {
+        const end = dayOf(new Date(endOfPeriod(b.period, now)));
+        const filter = forecastFilter(scope.id, { ...(b.scope.services ? { services: b.scope.services } : {}), ...(b.scope.tags ? { tags: b.scope.tags } : {}) });
+        try {
+          const f = await cachedRead(
+            opts.cache,
+            `ce:GetCostForecast:v1:${scope.id}:${JSON.stringify(filter)}:${today}:${end}`,
+            now,
+            expires,
+            () => readForecast(costExplorer, { accountId: scope.id, start: today, end, filter, budgetName: b.name }),
+            { encode: (v) => v ?? null, decode: (raw) => (raw === null ? undefined : reviveForecast(raw)) },
+          );
+          // The same filter may serve several budgets; the cached value names the first.
+          if (f) forecasts.push({ ...f, budgetName: b.name });
+        } catch (err) {
+          fail(`ce:GetCostForecast (budget ${b.name})`, err);
+        }
+      }),
+    );
+
+    let anomalies: CostAnomaly[] = [];
+    if (this.options.anomalies) {
+      // Cost Anomaly Detection gives impacts without a unit, in US dollars.
+      const currency = 'USD';
+      const from = dayOf(new Date(now.getTime() - (this.options.anomalyDays ?? 14) * DAY_MS));
+      try {
+        anomalies = await cachedRead(
+          opts.cache,
+          `ce:GetAnomalies:v1:${scope.id}:${from}:${today}`,
+          now,
+          expires,
+          () => readAnomalies(costExplorer, { scopeId: scope.id, start: from, end: today, currency }),
+          { encode: (as) => as, decode: reviveAnomalies },
+        );
+      } catch (err) {
+        fail('ce:GetAnomalies', err);
+      }
+    }
+
+    const [fetched, artifacts] = await Promise.all([prices, s3]);
+    failures.push(...artifacts.failures);
+    return { costs, budgets: native.budgets, forecasts, anomalies, prices: fetched, resources: artifacts.resources, failures };
+  }
+}
+
+/** Whether a configured budget counts this AWS account's costs. */
+function covers(b: Budget, scope: Scope): boolean {
+  return (!b.scope.clouds || b.scope.clouds.includes('aws')) && (!b.scope.scopeIds || b.scope.scopeIds.some((id) => id === scope.id));
+}
+
+function hostingKeys(inventory: readonly Resource[]): { instanceType: string; region: string }[] {
+  const out: { instanceType: string; region: string }[] = [];
+  for (const r of inventory) {
+    if (r.kind !== 'aws.sagemaker.endpoint') continue;
+    for (const c of r.components) if (c.instanceType && c.capacity === 'provisioned') out.push({ instanceType: c.instanceType, region: r.region });
+  }
+  return out;
+}
+
+function startOfPeriod(period: BudgetPeriod, now: Date): number {
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  return period === 'monthly' ? Date.UTC(y, m, 1) : period === 'quarterly' ? Date.UTC(y, Math.floor(m / 3) * 3, 1) : Date.UTC(y, 0, 1);
+}
+
+function endOfPeriod(period: BudgetPeriod, now: Date): number {
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  return period === 'monthly' ? Date.UTC(y, m + 1, 1) : period === 'quarterly' ? Date.UTC(y, Math.floor(m / 3) * 3 + 3, 1) : Date.UTC(y + 1, 0, 1);
+}
+
+function dayOf(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function reviveRecords(raw: unknown): CostRecord[] {
+  if (!Array.isArray(raw)) throw new TypeError('cached cost records are not a list');
+  return (raw as (CostRecord & { ChargePeriodStart: string; ChargePeriodEnd: string })[]).map((r) => ({ ...r, ChargePeriodStart: new Date(r.ChargePeriodStart), ChargePeriodEnd: new Date(r.ChargePeriodEnd) }));
+}
+
+function reviveForecast(raw: unknown): CostForecast {
+  const f = raw as CostForecast & { period: { start: string; end: string } };
+  return { ...f, period: { start: new Date(f.period.start), end: new Date(f.period.end) } };
+}
+
+function reviveAnomalies(raw: unknown): CostAnomaly[] {
+  if (!Array.isArray(raw)) throw new TypeError('cached anomalies are not a list');
+  return (raw as (CostAnomaly & { start: string; end?: string })[]).map((a) => ({ ...a, start: new Date(a.start), ...(a.end ? { end: new Date(a.end) } : {}) }));
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  return `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+}
+

@@ -1,0 +1,119 @@
+import {
+  DescribeProcessingJobCommand,
+  DescribeTrainingJobCommand,
+  paginateListProcessingJobs,
+  paginateListTrainingJobs,
+  type DescribeProcessingJobCommandOutput,
+  type DescribeTrainingJobCommandOutput,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import type { Lifecycle, Resource, ResourceComponent, Scope } from '../../domain/resource.js';
+import { mapLimit } from '../../util/concurrency.js';
+import { isSageMakerNotFound, readTags } from './tags.js';
+
+/** Resource kind of SageMaker training jobs. */
+export const SAGEMAKER_TRAINING_JOB = 'aws.sagemaker.training-job' as const;
+/** Resource kind of SageMaker processing jobs. */
+export const SAGEMAKER_PROCESSING_JOB = 'aws.sagemaker.processing-job' as const;
+
+const LIFECYCLE: Record<string, Lifecycle> = {
+  InProgress: 'running',
+  Stopping: 'stopping',
+  Stopped: 'stopped',
+  Completed: 'stopped',
+  Failed: 'failed',
+};
+
+/** Reads the training jobs in progress in one account/region (every page), each described with its tags. */
+export async function listTrainingJobs(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const names: string[] = [];
+  for await (const page of paginateListTrainingJobs({ client: sm, pageSize: 100 }, { StatusEquals: 'InProgress' })) {
+    for (const j of page.TrainingJobSummaries ?? []) if (j.TrainingJobName) names.push(j.TrainingJobName);
+  }
+  const found = await mapLimit(names, concurrency, (name) => describeTrainingJob(sm, scope, region, name));
+  return found.filter((r): r is Resource => r !== undefined);
+}
+
+/** Reads the processing jobs in progress in one account/region. */
+export async function listProcessingJobs(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const names: string[] = [];
+  for await (const page of paginateListProcessingJobs({ client: sm, pageSize: 100 }, { StatusEquals: 'InProgress' })) {
+    for (const j of page.ProcessingJobSummaries ?? []) if (j.ProcessingJobName) names.push(j.ProcessingJobName);
+  }
+  const found = await mapLimit(names, concurrency, (name) => describeProcessingJob(sm, scope, region, name));
+  return found.filter((r): r is Resource => r !== undefined);
+}
+
+/** Reads one training job; undefined when it does not exist. */
+export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, region: string, name: string): Promise<Resource | undefined> {
+  let j: DescribeTrainingJobCommandOutput;
+  try {
+    j = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+  } catch (err) {
+    if (isSageMakerNotFound(err)) return undefined;
+    throw err;
+  }
+  const arn = j.TrainingJobArn ?? `arn:aws:sagemaker:${region}:${scope.id}:training-job/${name.toLowerCase()}`;
+  const status = j.TrainingJobStatus ?? 'Unknown';
+  const lifecycle = LIFECYCLE[status] ?? 'other';
+  const running = lifecycle === 'running';
+  const rc = j.ResourceConfig;
+  // Heterogeneous clusters describe instance groups instead of one type and count.
+  const components: ResourceComponent[] = rc?.InstanceGroups?.length
+    ? rc.InstanceGroups.map((g) => ({ name: g.InstanceGroupName ?? 'group', instanceCount: running ? (g.InstanceCount ?? 0) : 0, capacity: 'provisioned' as const, ...(g.InstanceType ? { instanceType: g.InstanceType } : {}) }))
+    : [{ name: 'training', instanceCount: running ? (rc?.InstanceCount ?? 0) : 0, capacity: 'provisioned', ...(rc?.InstanceType ? { instanceType: rc.InstanceType } : {}) }];
+  return {
+    cloud: 'aws',
+    scope,
+    region,
+    kind: SAGEMAKER_TRAINING_JOB,
+    id: arn,
+    name: j.TrainingJobName ?? name,
+    tags: await readTags(sm, arn),
+    state: status,
+    lifecycle,
+    ...(j.CreationTime ? { createdAt: j.CreationTime } : {}),
+    ...(j.LastModifiedTime ? { lastModifiedAt: j.LastModifiedTime } : {}),
+    components,
+    attributes: {
+      startedAt: j.TrainingStartTime?.toISOString() ?? null,
+      maxRuntimeSeconds: j.StoppingCondition?.MaxRuntimeInSeconds ?? null,
+      managedSpot: j.EnableManagedSpotTraining === true,
+      secondaryStatus: j.SecondaryStatus ?? null,
+    },
+  };
+}
+
+/** Reads one processing job; undefined when it does not exist. */
+export async function describeProcessingJob(sm: SageMakerClient, scope: Scope, region: string, name: string): Promise<Resource | undefined> {
+  let j: DescribeProcessingJobCommandOutput;
+  try {
+    j = await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }));
+  } catch (err) {
+    if (isSageMakerNotFound(err)) return undefined;
+    throw err;
+  }
+  const arn = j.ProcessingJobArn ?? `arn:aws:sagemaker:${region}:${scope.id}:processing-job/${name.toLowerCase()}`;
+  const status = j.ProcessingJobStatus ?? 'Unknown';
+  const lifecycle = LIFECYCLE[status] ?? 'other';
+  const cc = j.ProcessingResources?.ClusterConfig;
+  return {
+    cloud: 'aws',
+    scope,
+    region,
+    kind: SAGEMAKER_PROCESSING_JOB,
+    id: arn,
+    name: j.ProcessingJobName ?? name,
+    tags: await readTags(sm, arn),
+    state: status,
+    lifecycle,
+    ...(j.CreationTime ? { createdAt: j.CreationTime } : {}),
+    ...(j.LastModifiedTime ? { lastModifiedAt: j.LastModifiedTime } : {}),
+    components: [{ name: 'processing', instanceCount: lifecycle === 'running' ? (cc?.InstanceCount ?? 0) : 0, capacity: 'provisioned', ...(cc?.InstanceType ? { instanceType: cc.InstanceType } : {}) }],
+    attributes: {
+      startedAt: j.ProcessingStartTime?.toISOString() ?? null,
+      maxRuntimeSeconds: j.StoppingCondition?.MaxRuntimeInSeconds ?? null,
+      managedSpot: false,
+    },
+  };
+}

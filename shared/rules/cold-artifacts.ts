@@ -1,0 +1,119 @@
+import { formatMoney, money } from '../domain/money.js';
+import type { Resource } from '../domain/resource.js';
+import { storagePriceSource } from '../pricing/storage-prices.js';
+import { chooseTiering, lifecycleRuleFor, SMALL_OBJECT_BYTES, tieringOptions, type TieringStats } from './storage-tiering.js';
+import type { ResourceRule, RuleResult } from './types.js';
+
+/** Resource kind of a watched S3 bucket prefix (the whole bucket when the prefix is empty). */
+export const S3_PREFIX_KIND = 'aws.s3.prefix' as const;
+
+/** Action that adds a lifecycle transition rule to a bucket, merged with its existing rules. */
+export const PUT_LIFECYCLE_RULE = 'aws.s3.put-lifecycle-rule';
+
+/** Settings of the cold-artifacts rule. */
+export interface ColdArtifactsSettings {
+  readonly buckets: readonly { readonly bucket: string; readonly prefixes?: readonly string[] }[];
+  /** STANDARD objects last modified longer ago than this are cold. */
+  readonly olderThanDays: number;
+  /** Expected share of the cold data read back per month, in percent: retrieval fees count against the saving. */
+  readonly retrievalPercentPerMonth: number;
+}
+
+/** The facts the collector records on an S3 prefix resource (all counts of STANDARD objects). */
+export interface ColdStats extends TieringStats {
+  readonly smallObjects: number;
+  readonly smallBytes: number;
+  /** Cold objects already under an enabled transition rule. */
+  readonly coveredObjects: number;
+  /** Cold objects under a transition rule with a tag filter: object tags are not listed, so they may be covered. */
+  readonly maybeCoveredObjects: number;
+  readonly listedObjects: number;
+  readonly lifecycleRules: number;
+  readonly oldest?: string;
+}
+
+/** Reads the collector's attributes back; undefined when the resource is not an S3 prefix. */
+export function coldStatsOf(r: Resource): ColdStats | undefined {
+  if (r.kind !== S3_PREFIX_KIND) return undefined;
+  const a = r.attributes;
+  const n = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : 0);
+  return {
+    objects: n('coldObjects'),
+    bytes: n('coldBytes'),
+    olderThanDays: n('olderThanDays'),
+    smallObjects: n('coldSmallObjects'),
+    smallBytes: n('coldSmallBytes'),
+    coveredObjects: n('coveredObjects'),
+    maybeCoveredObjects: n('maybeCoveredObjects'),
+    listedObjects: n('listedObjects'),
+    lifecycleRules: n('lifecycleRules'),
+    ...(typeof a['oldestColdModified'] === 'string' ? { oldest: a['oldestColdModified'] } : {}),
+  };
+}
+
+/**
+ * `cold-artifacts`: STANDARD objects older than `olderThanDays` under a watched bucket/prefix
+ * with no lifecycle transition rule covering them. Proposes a transition rule only to a class
+ * that pays back within its minimum storage duration after transition, retrieval and monitoring
+ * fees; otherwise nothing is proposed and the arithmetic says why.
+ */
+export const coldArtifacts: ResourceRule<ColdArtifactsSettings> = {
+  id: 'cold-artifacts',
+  title: 'Cold ML artifacts in S3 Standard',
+  explanation: 'Checkpoints and datasets nobody has touched in weeks cost less in a colder storage class.',
+  severity: 'low',
+  kinds: [S3_PREFIX_KIND],
+  actions: { [S3_PREFIX_KIND]: PUT_LIFECYCLE_RULE },
+  evaluate({ resource: r, settings, prices }): RuleResult {
+    const s = coldStatsOf(r);
+    if (!s) return { state: 'not-applicable', reason: `kind ${r.kind}` };
+    if (s.olderThanDays !== settings.olderThanDays) {
+      return { state: 'not-applicable', reason: `collected with olderThanDays ${s.olderThanDays}, the rule uses ${settings.olderThanDays}` };
+    }
+    const where = `s3://${String(r.attributes['bucket'])}/${String(r.attributes['prefix'] ?? '')}`;
+    const facts = [
+      `${int(s.listedObjects)} objects listed; ${int(s.objects + s.smallObjects + s.coveredObjects + s.maybeCoveredObjects)} in STANDARD last modified more than ${s.olderThanDays} d ago${s.oldest ? ` (oldest ${s.oldest.slice(0, 10)})` : ''} — age by LastModified: S3 lists no last-access time`,
+      ...(s.coveredObjects > 0 ? [`${int(s.coveredObjects)} of them already under a lifecycle transition rule`] : []),
+      ...(s.maybeCoveredObjects > 0 ? [`${int(s.maybeCoveredObjects)} under a transition rule with a tag filter (object tags are not listed): left alone`] : []),
+      ...(s.smallObjects > 0 ? [`${int(s.smallObjects)} of ${kib(SMALL_OBJECT_BYTES)} or less (${gb(s.smallBytes)}): left in STANDARD — colder classes bill them as ${kib(SMALL_OBJECT_BYTES)} or never tier them`] : []),
+    ];
+    if (s.objects === 0) return { state: 'ok', evidence: [...facts, 'nothing to move'] };
+    const table = prices.storage();
+    const options = tieringOptions(s, settings.retrievalPercentPerMonth / 100, table);
+    const chosen = chooseTiering(options);
+    const assumption = `assumes ${settings.retrievalPercentPerMonth}% of the data is read back each month (rules.cold-artifacts.retrievalPercentPerMonth)`;
+    if (!chosen) {
+      return { state: 'ok', evidence: [...facts, `not proposed: no colder class pays back within its minimum storage duration; ${assumption}`, ...options.map((o) => o.arithmetic)] };
+    }
+    const monthly = money(Math.round((chosen.yearNet / 12) * 100) / 100, chosen.currency);
+    const rule = lifecycleRuleFor(String(r.attributes['prefix'] ?? ''), chosen);
+    return {
+      state: 'violation',
+      title: `${where}: ${int(s.objects)} objects (${gb(s.bytes)}) in STANDARD older than ${s.olderThanDays} d with no transition rule`,
+      evidence: [
+        ...facts,
+        `proposed lifecycle rule ${rule.ID}: objects over ${kib(SMALL_OBJECT_BYTES)} move to ${chosen.storageClass} ${chosen.transitionDays} d after last modification, merged with the bucket's ${s.lifecycleRules} existing rule${s.lifecycleRules === 1 ? '' : 's'}`,
+        assumption,
+        ...options.filter((o) => o !== chosen).map((o) => `also priced — ${o.arithmetic}`),
+      ],
+      confidence: 'high',
+      waste: {
+        monthly,
+        arithmetic: `${chosen.arithmetic} → ${formatMoney(monthly)}/month over the first year`,
+        priceSource: storagePriceSource(table, r.region),
+      },
+    };
+  },
+};
+
+function int(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function gb(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toLocaleString('en-US', { maximumFractionDigits: 2 })} GB`;
+}
+
+function kib(bytes: number): string {
+  return `${bytes / 1024} KiB`;
+}

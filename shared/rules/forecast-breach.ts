@@ -1,0 +1,65 @@
+import type { Finding } from '../domain/finding.js';
+import { formatMoney } from '../domain/money.js';
+import { budgetFindingId, budgetStatuses, day, highestCrossed, percentOf, statusEvidence } from './budget-status.js';
+import type { CostRule } from './types.js';
+
+/** Settings of forecast-breach: the common rule settings only. */
+export type ForecastBreachSettings = Record<string, unknown>;
+
+/**
+ * `forecast-breach`: spend so far plus the cloud's forecast of the rest of the period reaches
+ * one of a configured budget's forecast thresholds (one finding, at the highest crossed), or an
+ * AWS budget's forecast passes its limit. A threshold the actual spend already reached is
+ * budget-breach's to report, not forecast-breach's.
+ */
+export const forecastBreach: CostRule<ForecastBreachSettings> = {
+  id: 'forecast-breach',
+  title: 'Budget forecast to be breached',
+  explanation: 'At the current pace, spend will pass a budget threshold before the period ends.',
+  severity: 'medium',
+  evaluate(input): Finding[] {
+    const out: Finding[] = [];
+    for (const s of budgetStatuses(input)) {
+      if (s.problem || !s.actual || !s.forecast) continue;
+      const b = s.budget;
+      const thresholds = s.source === 'config' ? b.forecastThresholds : [100];
+      const already = highestCrossed(s.actual, b.limit, thresholds) ?? 0;
+      const crossed = highestCrossed(s.forecast, b.limit, thresholds.filter((t) => t > already));
+      if (crossed === undefined) continue;
+      const pct = percentOf(s.forecast, b.limit);
+      const end = day(new Date(s.period.end.getTime() - 86_400_000));
+      const name = s.source === 'config' ? `budget ${b.name}` : `AWS budget ${b.name} (${s.scopeId})`;
+      out.push({
+        id: budgetFindingId('forecast-breach', s, crossed),
+        ruleId: 'forecast-breach',
+        state: 'violation',
+        cloud: s.cloud,
+        scopeId: s.scopeId,
+        title:
+          s.source === 'config'
+            ? `${name}: forecast ${formatMoney(s.forecast)} by ${end} is ${pct}% of ${formatMoney(b.limit)}, past its ${crossed}% threshold`
+            : `${name}: forecast ${formatMoney(s.forecast)} by ${end} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
+        evidence: [
+          `limit ${formatMoney(b.limit)}; spent ${formatMoney(s.actual)} (${percentOf(s.actual, b.limit)}%); forecast for the period ${formatMoney(s.forecast)} (${pct}%)` +
+            (s.source === 'config' ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : '; as AWS Budgets reports it'),
+          ...(s.source === 'config' ? ['forecast = spend so far + AWS Cost Explorer GetCostForecast for the rest of the period'] : []),
+          ...statusEvidence(s),
+          ...s.forecastNotes,
+        ],
+        budget: {
+          budgetName: b.name,
+          source: s.source,
+          kind: 'forecast',
+          period: s.period,
+          limit: b.limit,
+          actual: s.actual,
+          forecast: s.forecast,
+          thresholdPercent: crossed,
+          drivers: s.drivers,
+        },
+        detectedAt: input.now,
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,102 @@
+import type { QuietHours } from '../config/schema.js';
+import type { ResourceRule, RuleResult } from './types.js';
+import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, pointsIn, quietHoursText, rateOf, utc } from './helpers.js';
+
+/** Settings of the idle-notebook rule (`rules.idle-notebook` plus the policy's quiet hours). */
+export interface IdleNotebookSettings {
+  /** Hours of idleness that make a notebook idle. */
+  readonly windowHours: number;
+  /** CPU in use (percent of the instance) below which it counts as idle, where a CPU metric is published. */
+  readonly cpuBelowPercent: number;
+  /** The policy's quiet hours: a notebook running through them, with no CPU metric, is idle by night. */
+  readonly quietHours?: QuietHours | undefined;
+}
+
+/** Notebook kinds this rule judges. */
+export const NOTEBOOK_KINDS = ['aws.sagemaker.notebook-instance'] as const;
+
+/**
+ * `idle-notebook`: a running notebook instance nobody uses.
+ * - Where a CPU metric is published (AWS publishes none for notebook instances; the aws-samples
+ *   `publish-instance-metrics` lifecycle configuration does), CPU below the threshold for the
+ *   whole window is idle, high confidence.
+ * - Without one, a notebook that ran through the last quiet hours is idle by night, medium
+ *   confidence — unless a lifecycle configuration stops it when idle, which is then trusted.
+ * - Without either signal and with nothing that stops it when idle, usage is unknown: reported,
+ *   never acted on.
+ */
+export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
+  id: 'idle-notebook',
+  title: 'Idle notebook instance',
+  explanation: 'A notebook instance bills every hour it is InService, whether or not anyone has it open.',
+  kinds: NOTEBOOK_KINDS,
+  severity: 'medium',
+  actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance' },
+  evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
+    if (!(NOTEBOOK_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
+    if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
+    const since = dateAttribute(r, 'runningSince') ?? r.lastModifiedAt ?? r.createdAt;
+    const windowMs = settings.windowHours * 3_600_000;
+    if (since && now.getTime() - since.getTime() < windowMs) {
+      return { state: 'not-applicable', reason: `running for ${duration(now.getTime() - since.getTime())}, less than the ${settings.windowHours} h window` };
+    }
+    const type = r.components[0]?.instanceType ?? '?';
+    const autoStop = numberAttribute(r, 'autoStopIdleMinutes');
+    const lcc = typeof r.attributes['lifecycleConfigName'] === 'string' ? r.attributes['lifecycleConfigName'] : undefined;
+    const runningLine = `InService${since ? ` since ${utc(since)} (${duration(now.getTime() - since.getTime())})` : ''} on ${type}`;
+    const rate = rateOf(r, 'notebook', prices);
+    const priced = (evidence: string[]) => {
+      if (rate) return { waste: monthlyWaste(rate) };
+      evidence.push(noPriceLine(r, 'notebook'));
+      return {};
+    };
+
+    const cpuSeries = usage.filter((u) => u.signal === 'cpu');
+    const cpu = pointsIn(cpuSeries, new Date(now.getTime() - windowMs), now);
+    if (cpu.length > 0) {
+      const peak = Math.max(...cpu.map((p) => p.value));
+      if (peak >= settings.cpuBelowPercent) return { state: 'ok', evidence: [`CPU up to ${pct(peak)} in the last ${settings.windowHours} h`] };
+      const evidence = [
+        runningLine,
+        `CPU in use below ${settings.cpuBelowPercent}% for all of the last ${settings.windowHours} h (peak ${pct(peak)}, from ${cpuSeries[0]?.metric ?? 'CPU'})`,
+        autoStop !== undefined
+          ? `its lifecycle configuration ${lcc ?? ''} should stop it after ${autoStop} min idle, yet it is still running`
+          : lcc
+            ? `lifecycle configuration ${lcc} does not stop it when idle`
+            : 'no lifecycle configuration stops it when idle',
+      ];
+      return { state: 'violation', title: `notebook instance ${r.name} idle for ${settings.windowHours} h (CPU below ${settings.cpuBelowPercent}%)`, evidence, confidence: 'high', ...priced(evidence) };
+    }
+    const failed = cpuSeries.find((s) => s.status === 'error');
+    if (autoStop !== undefined && !failed) {
+      return { state: 'not-applicable', reason: `lifecycle configuration ${lcc ?? ''} stops it after ${autoStop} min idle` };
+    }
+    const quiet = settings.quietHours ? lastQuietStretch(settings.quietHours, now, settings.windowHours) : undefined;
+    if (settings.quietHours && quiet && since && since.getTime() <= quiet.start.getTime()) {
+      const evidence = [
+        runningLine,
+        `ran through the quiet hours ${quietHoursText(settings.quietHours)}: ${utc(quiet.start)} to ${quiet.ongoing ? 'now' : utc(quiet.end)}, when nobody is around to use it`,
+        failed ? `its CPU metric could not be read (${failed.error ?? 'error'})` : 'no CPU metric is published for it (AWS publishes none for notebook instances), so idleness is inferred from the hour',
+        lcc ? `lifecycle configuration ${lcc} does not stop it when idle` : 'no lifecycle configuration stops it when idle',
+      ];
+      return { state: 'violation', title: `notebook instance ${r.name} ran through the quiet hours`, evidence, confidence: 'medium', ...priced(evidence) };
+    }
+    if (settings.quietHours && quiet && since) {
+      return { state: 'not-applicable', reason: `started ${utc(since)}, after the last quiet hours began; judged again after the next` };
+    }
+    return {
+      state: 'unknown',
+      title: `notebook instance ${r.name}: usage unknown and nothing stops it when idle — not acted on`,
+      evidence: [
+        runningLine,
+        failed ? `its CPU metric could not be read (${failed.error ?? 'error'})` : 'no CPU metric is published for it (AWS publishes none for notebook instances; the aws-samples publish-instance-metrics lifecycle configuration adds one)',
+        settings.quietHours ? `no quiet hours ${quietHoursText(settings.quietHours)} in the last 8 days to judge it by` : 'no quietHours in costwatch.yml to judge it by night',
+        `${lcc ? `lifecycle configuration ${lcc} does not stop it` : 'no lifecycle configuration stops it'} when idle: attach an auto-stop one (aws-samples auto-stop-idle)`,
+      ],
+    };
+  },
+};
+
+function pct(v: number): string {
+  return `${Math.round(v * 10) / 10}%`;
+}

@@ -1,0 +1,160 @@
+import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
+import type { ResourceComponent } from '../domain/resource.js';
+import type { UsageSeries } from '../domain/usage.js';
+import { INSTANCE_TABLE_SOURCE, instanceSpec } from '../pricing/instance-types.js';
+import type { ResourceRule, RuleResult } from './types.js';
+import { duration, pointsIn, rate, round2 } from './helpers.js';
+
+/** Settings of the underused-endpoint rule (`rules.underused-endpoint`). */
+export interface UnderusedEndpointSettings {
+  /** Window the utilization is averaged over. */
+  readonly windowHours: number;
+  /** Average CPU, in percent of all the instance's vCPUs, below which a CPU instance is underused. */
+  readonly cpuBelowPercent: number;
+  /** Average GPU, in percent of all the instance's GPUs, below which a GPU instance is underused. */
+  readonly gpuBelowPercent: number;
+}
+
+/** The smaller type must still run the observed peak at or below this share of its capacity. */
+export const HEADROOM_PERCENT = 80;
+
+/** Endpoint kinds this rule judges. */
+export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint'] as const;
+
+type VariantVerdict =
+  | { kind: 'skip'; why: string }
+  | { kind: 'unknown'; why: string }
+  | { kind: 'fits'; line: string }
+  | { kind: 'underused'; lines: string[]; saving?: { amount: number; currency: string; arithmetic: string; source: string } };
+
+/**
+ * `underused-endpoint` (notify only): an endpoint serving requests on far more capacity than it
+ * uses. SageMaker reports CPUUtilization and GPUUtilization per variant as 0–100 % per vCPU / per
+ * GPU (so 0–400 % on four vCPUs), averaged over its instances; they are divided by the instance's
+ * vCPU / GPU count to give a share of the whole instance. GPU instances are judged by GPU, the
+ * others by CPU. Below the threshold on average over the window, the rule suggests the next size
+ * down in the same family with the same accelerators (the family ladder in
+ * shared/pricing/aws-sagemaker-instances.json) when the observed peak would still fit within
+ * 80 % of it, with the monthly price difference. Variants without requests are left to
+ * idle-endpoint; missing utilization is unknown, never zero.
+ */
+export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
+  id: 'underused-endpoint',
+  title: 'Underused inference endpoint',
+  explanation: 'An endpoint on a larger instance than its load needs pays for idle capacity every hour.',
+  kinds: UNDERUSED_KINDS,
+  severity: 'low',
+  actions: {},
+  evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
+    if (!(UNDERUSED_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
+    if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
+    const windowMs = settings.windowHours * 3_600_000;
+    if (r.createdAt && now.getTime() - r.createdAt.getTime() < windowMs) {
+      return { state: 'not-applicable', reason: `created ${duration(now.getTime() - r.createdAt.getTime())} ago, younger than the ${settings.windowHours} h window` };
+    }
+    const start = new Date(now.getTime() - windowMs);
+    const variants = r.components.filter((c) => c.capacity === 'provisioned' && c.instanceCount > 0);
+    if (variants.length === 0) return { state: 'not-applicable', reason: 'serverless or scaled to zero' };
+
+    const verdicts = variants.map((c) => ({ c, v: judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region)) }));
+    const under = verdicts.filter((x) => x.v.kind === 'underused');
+    if (under.length > 0) {
+      const evidence = under.flatMap((x) => (x.v.kind === 'underused' ? x.v.lines.map((l) => `variant ${x.c.name}: ${l}`) : []));
+      const savings = under.flatMap((x) => (x.v.kind === 'underused' && x.v.saving ? [x.v.saving] : []));
+      const currency = savings[0]?.currency;
+      const consistent = currency !== undefined && savings.every((s) => s.currency === currency);
+      const total = consistent ? round2(savings.reduce((s, x) => s + x.amount, 0)) : undefined;
+      const waste =
+        total !== undefined && total > 0 && currency
+          ? {
+              monthly: { amount: total, currency },
+              arithmetic: `${savings.map((s) => s.arithmetic).join(' + ')}${savings.length > 1 ? ` = ${formatMoney({ amount: total, currency })}/month` : ''}`,
+              priceSource: [...new Set(savings.map((s) => s.source))].join('; '),
+            }
+          : undefined;
+      const what = under.map((x) => x.c.instanceType ?? '?').join(', ');
+      return {
+        state: 'violation',
+        title: `endpoint ${r.name} is underused on ${what} over ${settings.windowHours} h${waste ? ': a smaller instance type would do' : ''}`,
+        evidence,
+        confidence: 'high',
+        ...(waste ? { waste } : {}),
+      };
+    }
+    const unknown = verdicts.filter((x) => x.v.kind === 'unknown');
+    const fits = verdicts.filter((x) => x.v.kind === 'fits');
+    if (unknown.length > 0 && fits.length === 0) {
+      return {
+        state: 'unknown',
+        title: `endpoint ${r.name}: utilization unknown — not judged`,
+        evidence: [...unknown.map((x) => `variant ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero utilization'],
+      };
+    }
+    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `variant ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    return { state: 'not-applicable', reason: verdicts.map((x) => `variant ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
+  },
+};
+
+function judge(
+  c: ResourceComponent,
+  series: readonly UsageSeries[],
+  start: Date,
+  now: Date,
+  settings: UnderusedEndpointSettings,
+  hosting: (type: string) => { price: { amount: number; currency: string }; source: string } | undefined,
+): VariantVerdict {
+  const of = (signal: string) => series.filter((s) => s.signal === signal);
+  const requests = pointsIn(of('requests'), start, now);
+  // Idle, not underused: that is idle-endpoint's finding, and nothing this rule should repeat.
+  if (requests.length === 0 || requests.every((p) => p.value === 0)) return { kind: 'fits', line: 'no requests in the window: idle rather than underused (see idle-endpoint)' };
+  if (!c.instanceType) return { kind: 'skip', why: 'no instance type' };
+  const spec = instanceSpec(c.instanceType);
+  if (!spec) return { kind: 'unknown', why: `${c.instanceType} is not in the ${INSTANCE_TABLE_SOURCE}: its vCPU and GPU counts are unknown` };
+  if ((spec.neuron ?? 0) > 0) return { kind: 'skip', why: `${c.instanceType} runs on AWS Inferentia, which publishes no GPUUtilization` };
+  const gpu = (spec.gpus ?? 0) > 0;
+  const signal = gpu ? 'gpu' : 'cpu';
+  const metric = gpu ? 'GPUUtilization' : 'CPUUtilization';
+  const units = gpu ? (spec.gpus ?? 1) : spec.vcpu;
+  const pts = pointsIn(of(signal), start, now);
+  if (pts.length === 0) {
+    const failed = of(signal).find((s) => s.status === 'error');
+    return { kind: 'unknown', why: failed ? `${metric} could not be read (${failed.error ?? 'error'})` : `no ${metric} datapoints in the window` };
+  }
+  const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length / units;
+  const peak = Math.max(...pts.map((p) => p.value)) / units;
+  const threshold = gpu ? settings.gpuBelowPercent : settings.cpuBelowPercent;
+  const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${units > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
+  if (avg >= threshold) return { kind: 'fits', line: `${metric} averaged ${pct(avg)} of the instance, not below ${threshold}%` };
+  const lines = [`${c.instanceType} × ${c.instanceCount}: ${usedLine}, below ${threshold}%`];
+  const smaller = spec.smaller ? instanceSpec(spec.smaller) : undefined;
+  if (!spec.smaller || !smaller) {
+    lines.push(`already the smallest ${c.instanceType.split('.').slice(0, 2).join('.')} size with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider serverless or asynchronous inference, or a cheaper family`);
+    return { kind: 'underused', lines };
+  }
+  // The next size keeps the accelerators; what shrinks is the vCPU count (and GPUs, were they to differ).
+  const cpuPeak = Math.max(...pointsIn(of('cpu'), start, now).map((p) => p.value), 0) / spec.vcpu;
+  const projectedCpu = cpuPeak * (spec.vcpu / smaller.vcpu);
+  const projectedGpu = gpu ? peak * (units / (smaller.gpus ?? units)) : 0;
+  if (projectedCpu > HEADROOM_PERCENT || projectedGpu > HEADROOM_PERCENT) {
+    return { kind: 'fits', line: `${usedLine}, but its peak would run ${pct(Math.max(projectedCpu, projectedGpu))} of a ${spec.smaller}, over the ${HEADROOM_PERCENT}% headroom` };
+  }
+  lines.push(`${spec.smaller} (${smaller.vcpu} vCPUs${gpu ? `, ${smaller.gpus ?? 0} GPU${smaller.gpus === 1 ? '' : 's'}` : ''}) would run its CPU peak at ${pct(projectedCpu)}${gpu ? ` and its GPU peak at ${pct(projectedGpu)}` : ''}`);
+  const priceNow = hosting(c.instanceType);
+  const priceNext = hosting(spec.smaller);
+  if (!priceNow || !priceNext || priceNow.price.currency !== priceNext.price.currency) {
+    lines.push(`no hosting price known for ${!priceNow ? c.instanceType : spec.smaller}: set prices.aws in costwatch.yml to see the saving`);
+    return { kind: 'underused', lines };
+  }
+  const diff = priceNow.price.amount - priceNext.price.amount;
+  if (diff <= 0) {
+    lines.push(`${spec.smaller} is not cheaper (${rate(priceNext.price.amount, priceNext.price.currency)}/h): no saving from a smaller size`);
+    return { kind: 'underused', lines };
+  }
+  const amount = round2(diff * c.instanceCount * HOURS_PER_MONTH);
+  const arithmetic = `(${c.instanceType} ${rate(priceNow.price.amount, priceNow.price.currency)}/h − ${spec.smaller} ${rate(priceNext.price.amount, priceNext.price.currency)}/h) × ${c.instanceCount} × ${HOURS_PER_MONTH} h = ${formatMoney({ amount, currency: priceNow.price.currency })}/month`;
+  return { kind: 'underused', lines, saving: { amount, currency: priceNow.price.currency, arithmetic, source: priceNow.source === priceNext.source ? priceNow.source : `${priceNow.source}; ${priceNext.source}` } };
+}
+
+function pct(v: number): string {
+  return `${Math.round(v * 10) / 10}%`;
+}
