@@ -1,0 +1,30 @@
+import { activeRules, lookbackHours, plannerPolicy, priceBook } from '../app/compose.js';
+import type { Clock } from '../clock.js';
+import { policyScopes, type Policy } from '../config/schema.js';
+import type { Cloud } from '../domain/resource.js';
+import type { CloudProvider } from '../providers/port.js';
+import type { StateStore } from '../store/port.js';
+import type { SlackApi } from './api.js';
+import type { JobDeps } from './jobs.js';
+import { SlackMessenger } from './messenger.js';
+
+/** The executor's dependencies for a policy: its rules, planner view and prices, with the store, providers, clock and Slack given. */
+export function jobDepsFor(policy: Policy, deps: { store: StateStore; providers: ReadonlyMap<Cloud, CloudProvider>; clock: Clock; api: SlackApi }): JobDeps {
+  const rules = activeRules(policy);
+  return {
+    store: deps.store,
+    clock: deps.clock,
+    api: deps.api,
+    messenger: new SlackMessenger({ api: deps.api, store: deps.store, clock: deps.clock }),
+    scopeNames: new Map(policyScopes(policy).flatMap((t) => (t.scope.name ? [[t.scope.id, t.scope.name] as const] : []))),
+    executor: {
+      store: deps.store,
+      providers: deps.providers,
+      rules: new Map(rules.map((r) => [r.rule.id, r])),
+      policy: plannerPolicy(policy, () => deps.clock.now()),
+      prices: priceBook(policy),
+      clock: deps.clock,
+      lookbackHours: lookbackHours(rules),
+    },
+  };
+}
