@@ -1,0 +1,50 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type { Context } from 'aws-lambda';
+import { systemClock } from '../shared/clock.js';
+import { loadPolicy } from '../shared/config/load.js';
+import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
+import { postDigest } from '../shared/slack/digest.js';
+import { parseSlackSecret } from '../shared/slack/secret.js';
+import { DynamoStateStore } from '../shared/store/dynamo-store.js';
+import { ENV } from './lib/contract.js';
+import { loadEnv } from './lib/env.js';
+import { logger } from './lib/observability.js';
+import type { SlackFunctionOptions } from './slack-interactions.js';
+
+/** What one digest run did. */
+export interface DigestResult {
+  readonly posted: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Weekly (EventBridge Scheduler): posts the week's waste found and savings realized to the
+ * policy's default Slack channel, once per ISO week however often it is invoked.
+ */
+export function createHandler(options: SlackFunctionOptions = {}) {
+  const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.slackSecretArn], options.env);
+  const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
+
+  const digest = async (_event: unknown, context: Context & { slackSecret?: unknown }): Promise<DigestResult> => {
+    const { policy } = await loadPolicy(env.POLICY_FILE);
+    if (!policy.slack) {
+      logger.warn('no slack section in the policy: no digest to post');
+      return { posted: false, reason: 'no slack section' };
+    }
+    const secret = parseSlackSecret(context.slackSecret);
+    const api = new WebApiSlack(slackWebClient(secret.botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
+    const result = await postDigest({ store, api, clock: options.clock ?? systemClock, channel: policy.slack.channel });
+    logger.info(result.posted ? 'digest posted' : 'digest already posted this week', { key: result.key, found: result.digest.found, realized: result.digest.realized });
+    return result.posted ? { posted: true } : { posted: false, reason: `already posted (${result.key})` };
+  };
+
+  return middy(digest)
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-digest', cacheExpiry: 15 * 60_000 }));
+}
+
+export const handler = createHandler();

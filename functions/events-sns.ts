@@ -1,0 +1,36 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type { Context, SNSEvent } from 'aws-lambda';
+import { receiveSns } from '../shared/events/receive.js';
+import { deployedEventDeps, outcomeSummary, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
+import { ENV } from './lib/contract.js';
+import { loadEnv } from './lib/env.js';
+import { logger } from './lib/observability.js';
+
+/**
+ * AWS Budgets notifications and Cost Anomaly Detection alerts from the SNS topic. A refused
+ * message fails the invocation with the reason, so after Lambda's retries it lands in the
+ * dead-letter queue; a message already alerted this period is a no-op.
+ */
+export function createHandler(options: EventFunctionOptions = {}) {
+  const env = loadEnv([ENV.stateTable, ENV.policyFile], options.env);
+  const slackSecretArn = (options.env ?? process.env)[ENV.slackSecretArn];
+  const onSns = async (event: SNSEvent, context: Context & { slackSecret?: unknown }) => {
+    const botToken = secretField(context.slackSecret, 'botToken');
+    const events = await deployedEventDeps({
+      policyFile: env.POLICY_FILE,
+      stateTable: env.STATE_TABLE,
+      ...(botToken ? { botToken } : {}),
+      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+      log: logger,
+    });
+    return outcomeSummary(await receiveSns(event, { events, log: logger }));
+  };
+  const fn = middy(onSns).use(injectLambdaContext(logger, { clearState: true }));
+  return slackSecretArn
+    ? fn.use(secretsManager({ fetchData: { slackSecret: slackSecretArn }, setToContext: true, cacheKey: 'costwatch-events-sns', cacheExpiry: 15 * 60_000 }))
+    : fn;
+}
+
+export const handler = createHandler();

@@ -1,0 +1,70 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { buildProviders } from '../shared/app/compose.js';
+import { systemClock } from '../shared/clock.js';
+import { loadPolicy } from '../shared/config/load.js';
+import { parseExecutionJob } from '../shared/queue/port.js';
+import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
+import { runJob, type JobDeps } from '../shared/slack/jobs.js';
+import { parseSlackSecret } from '../shared/slack/secret.js';
+import { jobDepsFor } from '../shared/slack/wiring.js';
+import { DynamoStateStore } from '../shared/store/dynamo-store.js';
+import { ENV } from './lib/contract.js';
+import { loadEnv } from './lib/env.js';
+import { logger } from './lib/observability.js';
+import type { SlackFunctionOptions } from './slack-interactions.js';
+
+/**
+ * The executor: the execution queue's consumer. Runs each job (execute an approved proposal,
+ * undo, refresh a message, reply to a person) and reports the jobs that failed as batch item
+ * failures, so only those are retried and, after the queue's maxReceiveCount, dead-lettered.
+ */
+export function createHandler(options: SlackFunctionOptions = {}) {
+  const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.slackSecretArn], options.env);
+  const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
+
+  let deps: { token: string; deps: Promise<JobDeps> } | undefined;
+  const depsFor = (botToken: string): Promise<JobDeps> => {
+    if (deps?.token !== botToken) {
+      const built = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
+        const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
+        return jobDepsFor(policy, { store, providers: buildProviders(policy), clock: options.clock ?? systemClock, api });
+      });
+      built.catch(() => (deps = undefined));
+      deps = { token: botToken, deps: built };
+    }
+    return deps.deps;
+  };
+
+  const execute = async (event: SQSEvent, context: Context & { slackSecret?: unknown }): Promise<SQSBatchResponse> => {
+    const jobDeps = await depsFor(parseSlackSecret(context.slackSecret).botToken);
+    const failures: SQSBatchItemFailure[] = [];
+    // One at a time: two jobs of one batch may concern the same proposal (approve, then undo).
+    for (const record of event.Records) {
+      // On a FIFO queue, a failure must hold back the rest of the batch to keep each group in order.
+      if (failures.length > 0 && record.eventSourceARN?.endsWith('.fifo')) {
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      try {
+        const job = parseExecutionJob(record.body);
+        const result = await runJob(job, jobDeps);
+        logger.info('job done', { messageId: record.messageId, job: job.type, ...('proposalId' in job ? { proposalId: job.proposalId } : {}), outcome: result.outcome, message: result.message });
+      } catch (error) {
+        logger.error('job failed; it will be retried, then dead-lettered', { messageId: record.messageId, error: error as Error });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+
+  return middy(execute)
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-execute', cacheExpiry: 15 * 60_000 }));
+}
+
+export const handler = createHandler();

@@ -1,0 +1,73 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { loadPolicy } from '../shared/config/load.js';
+import { SqsExecutionQueue } from '../shared/queue/sqs-queue.js';
+import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
+import { approverCheck, type ApproverCheck } from '../shared/slack/approvers.js';
+import { handleInteractionRequest } from '../shared/slack/interactions.js';
+import { parseSlackSecret } from '../shared/slack/secret.js';
+import { DynamoStateStore } from '../shared/store/dynamo-store.js';
+import { ENV, type SlackSecret } from './lib/contract.js';
+import { loadEnv } from './lib/env.js';
+import { logger } from './lib/observability.js';
+
+/** What differs between the deployed function and a test of it. */
+export interface SlackFunctionOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Slack Web API base URL (the stub in tests). */
+  readonly slackApiUrl?: string;
+  /** Domain time: proposal expiry, decisions, re-checks (the sandbox world's clock in tests). Slack signatures are always checked against the machine's clock. */
+  readonly clock?: Clock;
+}
+
+/**
+ * The Slack app's interactivity URL (a Function URL, auth NONE: every request is verified here):
+ * verify the signature, refuse replays, authorize, decide once, enqueue the work, answer 200 —
+ * well within Slack's three seconds, since nothing here waits on Slack or the cloud.
+ */
+export function createHandler(options: SlackFunctionOptions = {}) {
+  const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl, ENV.slackSecretArn], options.env);
+  const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
+  const queue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+
+  // Built on the first request and kept for the life of the execution environment; rebuilt when the
+  // bot token changes (rotation), so the user-group cache never outlives its token.
+  let approvers: { token: string; check: Promise<ApproverCheck> } | undefined;
+  const approversFor = (secret: SlackSecret): Promise<ApproverCheck> => {
+    if (approvers?.token !== secret.botToken) {
+      const check = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
+        // One quick attempt: a click must be answered within three seconds.
+        const client = slackWebClient(secret.botToken, { ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), timeoutMs: 1500, retryConfig: { retries: 0 } });
+        return approverCheck(policy.slack?.approvers ?? { users: [], userGroups: [] }, new WebApiSlack(client));
+      });
+      check.catch(() => (approvers = undefined));
+      approvers = { token: secret.botToken, check };
+    }
+    return approvers.check;
+  };
+
+  const interactions = async (event: APIGatewayProxyEventV2, context: Context & { slackSecret?: unknown }): Promise<APIGatewayProxyStructuredResultV2> => {
+    const secret: SlackSecret = parseSlackSecret(context.slackSecret);
+    // Function URLs hand a form body over base64-encoded; the signature covers the decoded bytes.
+    const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    const outcome = await handleInteractionRequest(
+      { headers: event.headers ?? {}, rawBody },
+      { store, queue, approvers: await approversFor(secret), clock: options.clock ?? systemClock, signingSecret: secret.signingSecret },
+    );
+    if (outcome.result === 'rejected') logger.warn('slack interaction rejected', { status: outcome.status, reason: outcome.message });
+    else logger.info('slack interaction', { result: outcome.result, reason: outcome.message });
+    return { statusCode: outcome.status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: outcome.status === 200 ? '' : outcome.message };
+  };
+
+  return middy(interactions)
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-slack-interactions', cacheExpiry: 15 * 60_000 }));
+}
+
+export const handler = createHandler();

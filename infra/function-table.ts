@@ -1,0 +1,192 @@
+import type { Policy } from '../shared/config/schema.js';
+import type { Cloud } from '../shared/domain/resource.js';
+import type { ENV } from '../functions/lib/contract.js';
+import type { RemediationSet } from './aws-access.js';
+
+/** A key of the environment contract (functions/lib/contract.ts). */
+export type EnvKey = keyof typeof ENV;
+
+/** What invokes a function. */
+export type Trigger =
+  /** The scan schedules derived from the policy (EventBridge Scheduler, one per cadence). */
+  | { readonly kind: 'scan-schedules' }
+  /** The weekly digest schedule. */
+  | { readonly kind: 'digest-schedule' }
+  /** An SQS queue of the stack, through an event source mapping with bounded concurrency. */
+  | { readonly kind: 'queue'; readonly queue: QueueName; readonly batchSize: number; readonly maxConcurrency: number }
+  /** A Function URL (auth NONE: the handler verifies each request), throttled by reserved concurrency. */
+  | { readonly kind: 'url'; readonly reservedConcurrency: number; readonly output: string; readonly outputDescription: string }
+  /** The cost-events SNS topic (AWS Budgets, Cost Anomaly Detection). */
+  | { readonly kind: 'cost-topic' }
+  /** EventBridge rules: SageMaker state changes and Cost Anomaly Detection. */
+  | { readonly kind: 'event-rules' };
+
+/** The stack's queues. */
+export type QueueName = 'scan' | 'execution';
+
+/** A secret of the stack, by the contract key of its ARN variable. */
+export type SecretKey = 'slackSecretArn' | 'gcpSecretArn' | 'azureSecretArn' | 'webhookSecretArn';
+
+/** What a function may touch beyond its own logs and dead-letter queue. */
+export interface Access {
+  readonly state?: 'read' | 'read-write';
+  readonly send?: readonly QueueName[];
+  readonly secrets?: readonly SecretKey[];
+  /** Reads in watched AWS accounts (own account directly, member accounts through their role). */
+  readonly awsRead?: boolean;
+  /** Remediation calls in watched AWS accounts, for the rules of this set (see aws-access.ts). */
+  readonly awsRemediate?: { readonly rules: RemediationSet; readonly undo: boolean };
+}
+
+/** One Lambda function of the watchdog: where its code is, what calls it, what it may do. */
+export interface FunctionSpec {
+  /** File name under functions/ without `.ts`; also the base of the construct id. */
+  readonly name: string;
+  readonly description: string;
+  readonly trigger: Trigger;
+  /** Environment variables, by contract key; values are filled in by the stack. */
+  readonly env: readonly EnvKey[];
+  readonly access: Access;
+  /** Google Cloud / Azure SDKs the bundle may contain (the AWS SDK v3 is external, never bundled). */
+  readonly foreignSdks: readonly Exclude<Cloud, 'aws'>[];
+  /**
+   * AWS SDK clients the bundle imports without the function being granted their calls, each with
+   * why those calls are never made by this function (shared code reaches them on other paths).
+   */
+  readonly unusedClients?: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** Deployed only when the policy needs it (e.g. a webhook for a cloud that is configured). */
+  readonly when?: (policy: Policy) => boolean;
+}
+
+/** Why budget and anomaly handlers carry the AWS provider's clients without its permissions. */
+const BUDGET_EVENTS_DO_NOT_READ_RESOURCES: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    '@aws-sdk/client-budgets',
+    '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-cost-explorer',
+    '@aws-sdk/client-pricing',
+    '@aws-sdk/client-s3',
+    '@aws-sdk/client-sagemaker',
+    '@aws-sdk/credential-providers',
+  ].map((c) => [
+    c,
+    'the shared event pipeline builds the AWS provider, but budget and anomaly events raise findings without a resource: it never reads or changes one',
+  ]),
+);
+
+/**
+ * Every function of the watchdog, in one place. Handler files that do not exist yet are not
+ * listed: nothing deploys a placeholder.
+ */
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    name: 'scan-dispatch',
+    description: 'Scheduled: enqueues one scan message per configured account, project and subscription',
+    trigger: { kind: 'scan-schedules' },
+    env: ['policyFile', 'scanQueueUrl'],
+    access: { send: ['scan'] },
+    foreignSdks: [],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    name: 'scan-worker',
+    description: 'Scans one account, project or subscription per message: collect, detect, plan, persist',
+    trigger: { kind: 'queue', queue: 'scan', batchSize: 1, maxConcurrency: 20 },
+    env: ['stateTable', 'policyFile', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'auto', undo: false } },
+    foreignSdks: [],
+    timeoutSeconds: 600,
+    memoryMb: 1024,
+  },
+  {
+    name: 'slack-interactions',
+    description: 'Slack interactivity endpoint: verify, authorize, decide once, enqueue the work, answer within 3 s',
+    trigger: { kind: 'url', reservedConcurrency: 10, output: 'InteractivityUrl', outputDescription: 'Interactivity request URL for the Slack app (costwatch slack manifest --url <this>)' },
+    env: ['stateTable', 'policyFile', 'executionQueueUrl', 'slackSecretArn'],
+    access: { state: 'read-write', send: ['execution'], secrets: ['slackSecretArn'] },
+    foreignSdks: [],
+    timeoutSeconds: 10,
+    memoryMb: 512,
+  },
+  {
+    name: 'execute',
+    description: 'Executor: re-checks, acts, undoes and updates Slack messages for each queued job',
+    trigger: { kind: 'queue', queue: 'execution', batchSize: 1, maxConcurrency: 5 },
+    env: ['stateTable', 'policyFile', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'approved', undo: true } },
+    foreignSdks: [],
+    timeoutSeconds: 120,
+    memoryMb: 512,
+  },
+  {
+    name: 'digest',
+    description: 'Weekly digest of waste found and savings realized, posted to Slack',
+    trigger: { kind: 'digest-schedule' },
+    env: ['stateTable', 'policyFile', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn'] },
+    foreignSdks: [],
+    timeoutSeconds: 60,
+    memoryMb: 512,
+  },
+  {
+    name: 'events-sns',
+    description: 'AWS Budgets notifications and Cost Anomaly Detection alerts from the cost-events topic',
+    trigger: { kind: 'cost-topic' },
+    env: ['stateTable', 'policyFile', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn'] },
+    foreignSdks: [],
+    unusedClients: BUDGET_EVENTS_DO_NOT_READ_RESOURCES,
+    timeoutSeconds: 60,
+    memoryMb: 512,
+  },
+  {
+    name: 'events-eventbridge',
+    description: 'SageMaker state changes (watch new endpoints and notebooks, flag training jobs) and Cost Anomaly Detection events',
+    trigger: { kind: 'event-rules' },
+    env: ['stateTable', 'policyFile', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'auto', undo: false } },
+    foreignSdks: [],
+    timeoutSeconds: 120,
+    memoryMb: 512,
+  },
+  {
+    name: 'webhook-gcp',
+    description: 'Google Cloud budget notifications pushed by Pub/Sub (OIDC token verified in code)',
+    trigger: { kind: 'url', reservedConcurrency: 5, output: 'GcpWebhookUrl', outputDescription: 'Pub/Sub push endpoint for Cloud Billing budget notifications' },
+    env: ['stateTable', 'policyFile', 'webhookSecretArn', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['webhookSecretArn', 'slackSecretArn'] },
+    foreignSdks: [],
+    unusedClients: BUDGET_EVENTS_DO_NOT_READ_RESOURCES,
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    when: (p) => p.clouds.gcp !== undefined,
+  },
+  {
+    name: 'webhook-azure',
+    description: 'Azure budget alerts from an action group webhook (token verified in code)',
+    trigger: { kind: 'url', reservedConcurrency: 5, output: 'AzureWebhookUrl', outputDescription: 'Action group webhook endpoint for Azure budget alerts (append ?token=<azureToken>)' },
+    env: ['stateTable', 'policyFile', 'webhookSecretArn', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['webhookSecretArn', 'slackSecretArn'] },
+    foreignSdks: [],
+    unusedClients: BUDGET_EVENTS_DO_NOT_READ_RESOURCES,
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    when: (p) => p.clouds.azure !== undefined,
+  },
+];
+
+/** The functions the policy needs. */
+export function functionsFor(policy: Policy, table: readonly FunctionSpec[] = FUNCTIONS): FunctionSpec[] {
+  return table.filter((f) => !f.when || f.when(policy));
+}
+
+/** Construct id of a function: `scan-worker` → `ScanWorker`. */
+export function constructIdOf(name: string): string {
+  return name
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}
