@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { pathToFileURL } from 'node:url';
 import { EXIT, reportError, UsageError } from './commands/common.js';
+import { eventCommand } from './commands/event.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { scanCommand, type Io } from './commands/scan.js';
+import { serveCommand } from './commands/serve.js';
+import { slackCommand } from './commands/slack.js';
 import { validateCommand } from './commands/validate.js';
 
 const USAGE = `costwatch — cost watchdog for AI workloads on AWS, Google Cloud and Azure
@@ -11,6 +14,9 @@ Usage:
   costwatch scan [--config FILE] [--sandbox [WORLD]] [--cloud aws|gcp|azure] [--dry-run] [--json] [--state-dir DIR]
   costwatch validate [FILE]
   costwatch sandbox serve [WORLD] [--port 4566] [--host 127.0.0.1]
+  costwatch event parse FILE [--source aws-budgets|aws-anomaly|sagemaker|gcp-budget|azure-budget]
+  costwatch slack manifest (--url HTTPS_URL | --socket-mode) [--name NAME] [--config FILE] [--json]
+  costwatch serve [--config FILE] [--sandbox [WORLD]] [--port 3000] [--host 127.0.0.1] [--state-dir DIR] [--no-scan]
   costwatch help | --version
 
 Exit codes: 0 done; 1 scan done but a cloud/scope/region could not be read;
@@ -31,6 +37,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await validateCommand(rest, io);
       case 'sandbox':
         return await sandboxCommand(rest, io);
+      case 'slack':
+        return await slackCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
+      case 'event':
+        return await eventCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { formatProblem } from '../../shared/errors.js';
@@ -62,7 +62,7 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     if (!configPath) {
       const creds = HAS_CLOUD_CREDENTIALS.some((k) => io.env[k]) ? 'no costwatch.yml found' : 'no costwatch.yml and no cloud credentials found';
       notes.push(`${creds}: scanning the ${sb.value ? 'sandbox world ' + sb.value : 'bundled sample sandbox world'} (${worldPath}) — nothing real is touched`);
-      policy = defaultPolicyFor(worldScopes(world));
+      policy = defaultPolicyFor(worldScopes(world), world.policy);
     } else {
       notes.push(`scanning the sandbox world ${worldPath} with ${configPath} — nothing real is touched`);
     }
@@ -72,12 +72,23 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
   const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
   const store = await openEmbeddedStore({ dir: stateDir });
   try {
-    const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } } : {});
+    const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
     const options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}) });
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
     const progress = io.stderr.isTTY && !values.json ? tty(io.stderr, options.targets.length) : undefined;
-    const report = await runScan(options, { providers, store, clock, prices: priceBook(policy), ...(progress ? { onProgress: progress } : {}) });
+    // Real Slack only for real clouds with a bot token: a sandbox scan never posts to a workspace.
+    const botToken = io.env['SLACK_BOT_TOKEN'];
+    const notifier = !sandbox && botToken ? slackNotifier(policy, { store, clock, providers, slack: { botToken } }) : undefined;
+    if (policy.slack && !notifier && !sandbox) io.stderr.write('note: slack is configured but SLACK_BOT_TOKEN is not set: nothing is posted\n');
+    const report = await runScan(options, {
+      providers,
+      store,
+      clock,
+      prices: priceBook(policy),
+      ...(progress ? { onProgress: progress } : {}),
+      ...(notifier ? { notifier } : {}),
+    });
     if (progress) io.stderr.write('\r\u001b[K');
     io.stdout.write(values.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : `${renderText(report, { color: Boolean(io.stdout.isTTY) && !io.env['NO_COLOR'] })}\n`);
     return report.findings.some((f) => f.state === 'failure') ? EXIT.partial : EXIT.ok;

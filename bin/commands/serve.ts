@@ -1,0 +1,307 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SocketModeClient } from '@slack/socket-mode';
+import { createRemoteJWKSet } from 'jose';
+import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
+import type { Policy } from '../../shared/config/schema.js';
+import { formatProblem } from '../../shared/errors.js';
+import { GOOGLE_JWKS_URL } from '../../shared/events/auth.js';
+import type { EventDeps } from '../../shared/events/handle.js';
+import { receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventLog, type HttpRequest, type WebhookDeps } from '../../shared/events/receive.js';
+import { failOnUndelivered } from '../../shared/events/runtime.js';
+import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
+import { InProcessExecutionQueue } from '../../shared/queue/in-process-queue.js';
+import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
+import { loadWorld, SAMPLE_WORLD_PATH, worldScopes } from '../../shared/sandbox/index.js';
+import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
+import { signedClick } from '../../shared/sandbox/slack/click.js';
+import { ACTION_IDS } from '../../shared/slack/action-ids.js';
+import { slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
+import { approverCheck } from '../../shared/slack/approvers.js';
+import { BlockActionsPayloadSchema, handleBlockActions, handleInteractionRequest, MAX_INTERACTION_BODY_BYTES, type InteractionDeps } from '../../shared/slack/interactions.js';
+import { runJob } from '../../shared/slack/jobs.js';
+import { jobDepsFor } from '../../shared/slack/wiring.js';
+import { openEmbeddedStore } from '../../shared/store/embedded-store.js';
+import { EXIT, takeOptionalValue, UsageError } from './common.js';
+import type { Io } from './scan.js';
+
+/** The approver `serve --sandbox` adds when the policy names none: clicks in the sandbox are made as this user. */
+export const SANDBOX_APPROVER = 'U0SANDBOX1';
+
+/** Path of the interactivity endpoint `serve` listens on. */
+export const INTERACTIONS_PATH = '/slack/interactions';
+
+const ACTIONS_BY_WORD: Readonly<Record<string, string>> = {
+  approve: ACTION_IDS.approve,
+  snooze: ACTION_IDS.snooze,
+  exempt: ACTION_IDS.exempt,
+  undo: ACTION_IDS.undo,
+};
+
+/**
+ * `costwatch serve`: the interactivity endpoint on localhost, the executor in-process, and — with
+ * an app-level token — Socket Mode, so approvals can be tried from a laptop. With `--sandbox` (or
+ * without a policy file) everything runs against the sandbox cloud and its Slack stub, and clicks
+ * are simulated with `POST /sandbox/click`.
+ */
+export async function serveCommand(argv: readonly string[], io: Io, signal?: AbortSignal): Promise<number> {
+  const sb = takeOptionalValue(argv, '--sandbox');
+  const { values } = parseArgs({
+    args: sb.rest,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', default: '3000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'state-dir': { type: 'string' },
+      'no-scan': { type: 'boolean', default: false },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${values.port}`);
+  const configPath = values.config ? resolve(io.cwd, values.config) : await findPolicyFile(io.cwd);
+  const useSandbox = sb.present || !configPath;
+
+  let policy: Policy | undefined;
+  if (configPath) {
+    const loaded = await loadPolicy(configPath);
+    policy = loaded.policy;
+    for (const w of loaded.warnings) io.stderr.write(`warning: ${formatProblem(w)}\n`);
+  }
+
+  let sandbox: Sandbox | undefined;
+  let clock: Clock = systemClock;
+  let slack: { botToken: string; signingSecret: string; appToken?: string; slackApiUrl?: string };
+  if (useSandbox) {
+    const worldPath = sb.value ? resolve(io.cwd, sb.value) : SAMPLE_WORLD_PATH;
+    const world = await loadWorld(worldPath);
+    policy ??= defaultPolicyFor(worldScopes(world), world.policy);
+    sandbox = await startSandbox({ world });
+    clock = sandbox.clock;
+    slack = { botToken: sandbox.slack.botToken, signingSecret: randomBytes(16).toString('hex'), slackApiUrl: sandbox.slackApiUrl };
+    if (!policy.slack) policy = { ...policy, slack: { channel: '#costwatch', routes: [], approvers: { users: [SANDBOX_APPROVER], userGroups: [] } } };
+  } else {
+    const botToken = io.env['SLACK_BOT_TOKEN'];
+    const signingSecret = io.env['SLACK_SIGNING_SECRET'];
+    if (!botToken || !signingSecret) throw new UsageError('set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (and SLACK_APP_TOKEN for Socket Mode), or use --sandbox');
+    slack = { botToken, signingSecret, ...(io.env['SLACK_APP_TOKEN'] ? { appToken: io.env['SLACK_APP_TOKEN'] } : {}) };
+  }
+  if (!policy?.slack) throw new UsageError(`${configPath ?? 'the policy'} has no slack section: nothing to serve`);
+  const slackPolicy = policy.slack;
+
+  const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
+  const store = await openEmbeddedStore({ dir: stateDir });
+  const api = new WebApiSlack(slackWebClient(slack.botToken, slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}));
+  const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
+  const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (err, n) => io.stderr.write(`slack: ${n.finding.id}: ${(err as Error).message}\n`) });
+  const queue = new InProcessExecutionQueue();
+  const jobDeps = jobDepsFor(policy, { store, providers, clock, api });
+  const stopWorker = queue.startWorker(
+    async (job) => {
+      const r = await runJob(job, jobDeps);
+      if (r.outcome) io.stdout.write(`${job.type} ${r.outcome.proposalId}: ${r.outcome.outcome} — ${r.outcome.detail}\n`);
+    },
+    (job, err) => io.stderr.write(`job ${job.type} failed: ${(err as Error).message}\n`),
+  );
+  const deps: InteractionDeps = { store, queue, approvers: approverCheck(slackPolicy.approvers, api), clock };
+  // Cloud events (budgets, anomalies, SageMaker state changes) through the same notifier, as the event functions run them.
+  const log: EventLog = {
+    info: (m, ...x) => io.stdout.write(`event: ${m} ${x.length > 0 ? JSON.stringify(Object.assign({}, ...x)) : ''}\n`),
+    warn: (m, ...x) => io.stderr.write(`event: ${m} ${x.length > 0 ? JSON.stringify(Object.assign({}, ...x)) : ''}\n`),
+    error: (m, ...x) => io.stderr.write(`event: ${m} ${x.length > 0 ? JSON.stringify(Object.assign({}, ...x)) : ''}\n`),
+  };
+  const events: EventDeps = { policy, store, clock, providers, prices: priceBook(policy), notifier: notifier ? failOnUndelivered(notifier) : { publish: async () => undefined } };
+  const webhooks: WebhookDeps = { events, log };
+  const azureToken = io.env['AZURE_WEBHOOK_TOKEN'] ?? randomBytes(12).toString('hex');
+  const gcp = io.env['GCP_PUSH_AUDIENCE'] && io.env['GCP_PUSH_SERVICE_ACCOUNT'] ? { audience: io.env['GCP_PUSH_AUDIENCE'], serviceAccountEmail: io.env['GCP_PUSH_SERVICE_ACCOUNT'] } : undefined;
+  const jwks = gcp ? createRemoteJWKSet(new URL(GOOGLE_JWKS_URL)) : undefined;
+  const options = scanOptionsFor(policy, { now: () => clock.now() });
+  const scan = (): Promise<ScanReport> => runScan(options, { providers, store, clock, prices: priceBook(policy), ...(notifier ? { notifier } : {}) });
+
+  let base = '';
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
+  });
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
+    if (req.method === 'POST' && url.pathname === INTERACTIONS_PATH) {
+      const rawBody = await readBody(req);
+      if (rawBody === undefined) return send(res, 413, 'body too large');
+      const outcome = await handleInteractionRequest({ headers: req.headers, rawBody }, { ...deps, signingSecret: slack.signingSecret });
+      io.stdout.write(`interaction: ${outcome.result} (${outcome.status}) ${outcome.message}\n`);
+      return send(res, outcome.status, outcome.status === 200 ? '' : outcome.message);
+    }
+    if (url.pathname.startsWith('/webhooks/') || url.pathname.startsWith('/events/')) {
+      const body = await readBody(req);
+      if (body === undefined) return send(res, 413, 'body too large');
+      const http: HttpRequest = { method: req.method ?? 'GET', headers: lowerHeaders(req.headers), query: Object.fromEntries(url.searchParams), body };
+      if (url.pathname === '/webhooks/azure') return sendHttp(res, await receiveAzureAlert(http, { ...webhooks, token: azureToken }));
+      if (url.pathname === '/webhooks/gcp' && gcp && jwks) return sendHttp(res, await receiveGcpPush(http, { ...webhooks, identity: gcp, jwks }));
+      if (url.pathname === '/events/sns' && req.method === 'POST') return send(res, 200, await receiveSns(parseJson(body), webhooks).catch((err: Error) => ({ error: err.message })));
+      if (url.pathname === '/events/eventbridge' && req.method === 'POST') return send(res, 200, await receiveEventBridge(parseJson(body), webhooks).catch((err: Error) => ({ error: err.message })));
+    }
+    if (sandbox && url.pathname === '/sandbox/messages' && req.method === 'GET') return send(res, 200, sandboxMessages(sandbox));
+    if (sandbox && url.pathname === '/sandbox/scan' && req.method === 'POST') {
+      const r = await scan();
+      await queue.idle();
+      return send(res, 200, { findings: r.findings.length, proposals: r.proposals.length, slack: sandbox.slack.calls() });
+    }
+    if (sandbox && url.pathname === '/sandbox/click' && req.method === 'POST') return send(res, ...(await sandboxClick(sandbox, url.searchParams)));
+    return send(res, 404, { error: `nothing at ${req.method ?? ''} ${url.pathname}` });
+  }
+
+  async function sandboxClick(sb: Sandbox, q: URLSearchParams): Promise<[number, unknown]> {
+    const action = ACTIONS_BY_WORD[q.get('action') ?? ''];
+    if (!action) return [400, { error: 'action must be approve, snooze, exempt or undo' }];
+    const about = q.get('resource');
+    const ts = q.get('ts');
+    const hasButton = (blocks: unknown[] | undefined) => ((blocks ?? []) as { type?: string; elements?: { action_id?: string }[] }[]).some((b) => b.type === 'actions' && b.elements?.some((e) => e.action_id === action));
+    const found = sb.slack.allMessages().filter((m) => (ts ? m.ts === ts : about ? m.text.includes(about) && hasButton(m.blocks) : false));
+    if (found.length !== 1) return [404, { error: `${found.length} messages with a ${q.get('action')} button match; give ?resource=<name> or ?ts=<message ts> (GET /sandbox/messages lists them)` }];
+    const msg = found[0]!;
+    const user = q.get('user') ?? slackPolicy.approvers.users[0] ?? SANDBOX_APPROVER;
+    let click;
+    try {
+      click = signedClick(sb.slack, { channel: msg.channel, ts: msg.ts, actionId: action, user }, slack.signingSecret);
+    } catch (err) {
+      return [409, { error: (err as Error).message }];
+    }
+    // Delivered over HTTP to our own endpoint, exactly as Slack would deliver it.
+    const answer = await fetch(`${base}${INTERACTIONS_PATH}`, { method: 'POST', headers: click.headers, body: click.body });
+    const text = await answer.text();
+    await queue.idle();
+    const after = sb.slack.message(msg.channel, msg.ts);
+    return [200, { interaction: { status: answer.status, body: text }, message: after?.text, thread: after?.replies.map((r) => r.text) ?? [], ephemeral: sb.slack.ephemerals().filter((e) => e.user === user).at(-1)?.text }];
+  }
+
+  await listen(server, values.host, port);
+  const address = server.address() as AddressInfo;
+  base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let socket: SocketModeClient | undefined;
+  if (slack.appToken) {
+    socket = new SocketModeClient({ appToken: slack.appToken, ...(slack.slackApiUrl ? { clientOptions: { slackApiUrl: slack.slackApiUrl } } : {}) });
+    socket.on('interactive', ({ ack, body }: { ack: () => Promise<void>; body: unknown }) => {
+      void socketInteraction(ack, body, deps, io);
+    });
+    await socket.start();
+  }
+
+  const lines = [
+    `costwatch serve: interactivity endpoint ${base}${INTERACTIONS_PATH}${socket ? ' and Socket Mode' : ''}`,
+    `  webhooks: ${base}/webhooks/azure?token=${azureToken}${gcp ? `, ${base}/webhooks/gcp` : ' (Google push: set GCP_PUSH_AUDIENCE and GCP_PUSH_SERVICE_ACCOUNT)'}; events: POST ${base}/events/sns, ${base}/events/eventbridge`,
+    sandbox ? `  sandbox cloud ${sandbox.url} (world time ${clock.now().toISOString()}); Slack stub ${sandbox.slackApiUrl}` : `  Slack: ${socket ? 'Socket Mode connected' : `point your app's Interactivity Request URL at a tunnel to ${base}${INTERACTIONS_PATH}`}`,
+  ];
+  if (!values['no-scan']) {
+    const r = await scan();
+    lines.push(`  scanned: ${r.findings.length} findings, ${r.proposals.length} proposals${sandbox ? `, ${sandbox.slack.allMessages().length} Slack messages in the stub` : ''}`);
+  }
+  if (sandbox) {
+    lines.push(
+      '  try it:',
+      `    curl -s ${base}/sandbox/messages`,
+      `    curl -s -X POST '${base}/sandbox/click?resource=fraud-v3&action=approve'`,
+      `    curl -s -X POST '${base}/sandbox/click?resource=fraud-v3&action=undo'`,
+      `  clicks are signed like Slack's and sent to ${INTERACTIONS_PATH} as ${slackPolicy.approvers.users[0] ?? SANDBOX_APPROVER} (add &user=U… to click as someone else)`,
+    );
+  }
+  lines.push('Press Ctrl+C to stop.', '');
+  io.stdout.write(lines.join('\n'));
+
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
+  });
+  await socket?.disconnect();
+  await new Promise<void>((ok) => {
+    server.close(() => ok());
+    server.closeAllConnections();
+  });
+  await stopWorker();
+  await store.close();
+  await sandbox?.close();
+  return EXIT.ok;
+}
+
+/** Socket Mode: acknowledge first, then handle; there is no signature to check, the app-level token authenticated the socket. */
+export async function socketInteraction(ack: () => Promise<void>, body: unknown, deps: InteractionDeps, io: Io): Promise<void> {
+  await ack();
+  const parsed = BlockActionsPayloadSchema.safeParse(body);
+  if (!parsed.success) {
+    io.stderr.write(`socket mode: ignored an interaction that is not a button click\n`);
+    return;
+  }
+  try {
+    const outcome = await handleBlockActions(parsed.data, deps);
+    io.stdout.write(`interaction (socket): ${outcome.result} ${outcome.message}\n`);
+  } catch (err) {
+    io.stderr.write(`socket mode: ${(err as Error).message}\n`);
+  }
+}
+
+function sandboxMessages(sb: Sandbox): unknown {
+  return sb.slack.allMessages().map((m) => ({
+    channel: m.channel,
+    ts: m.ts,
+    text: m.text,
+    buttons: ((m.blocks ?? []) as { type?: string; elements?: { action_id?: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => (b.elements ?? []).map((e) => e.action_id)),
+    thread: m.replies.length,
+  }));
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_INTERACTION_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendHttp(res: ServerResponse, r: { statusCode: number; headers: Readonly<Record<string, string>>; body: string }): void {
+  res.writeHead(r.statusCode, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
+  res.end(r.body);
+}
+
+function lowerHeaders(h: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (typeof v === 'string') out[k.toLowerCase()] = v;
+  return out;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+}
