@@ -30,6 +30,22 @@ export interface WasteEstimate {
   readonly arithmetic: string;
   /** Where the price came from (price table and date, or config override). */
   readonly priceSource: string;
+  /**
+   * `per-month` (default): `monthly` recurs every month. `until-stopped`: `monthly` is what the
+   * resource can still cost before it stops by itself (a training job's remaining runtime);
+   * such amounts are never added to monthly totals.
+   */
+  readonly basis?: 'per-month' | 'until-stopped';
+}
+
+/** Whether a waste estimate recurs monthly (and so belongs in monthly totals). */
+export function isMonthlyWaste(w: WasteEstimate): boolean {
+  return (w.basis ?? 'per-month') === 'per-month';
+}
+
+/** The unit after a waste amount: `/month`, or ` until it stops`. */
+export function wasteUnit(w: WasteEstimate): string {
+  return isMonthlyWaste(w) ? '/month' : ' until it stops';
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ProposedAction } from '../domain/action.js';
-import type { Finding } from '../domain/finding.js';
+import { isMonthlyWaste, type Finding } from '../domain/finding.js';
 import { totalsByCurrency, type Money } from '../domain/money.js';
 import type { Cloud, Resource } from '../domain/resource.js';
 import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
@@ -153,7 +153,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     );
   }
 
-  const wastePerMonth = totalsByCurrency(findings.filter((f) => f.state === 'violation' && f.waste).map((f) => f.waste!.monthly));
+  const wastePerMonth = totalsByCurrency(findings.filter((f) => f.state === 'violation' && f.waste && isMonthlyWaste(f.waste)).map((f) => f.waste!.monthly));
   return {
     startedAt,
     durationMs: Math.round(performance.now() - t0),

@@ -1,4 +1,4 @@
-import type { Finding } from '../domain/finding.js';
+import { isMonthlyWaste, wasteUnit, type Finding } from '../domain/finding.js';
 import { formatMoney, totalsByCurrency } from '../domain/money.js';
 import type { ScanReport } from '../pipeline/scan.js';
 
@@ -50,7 +50,7 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
             : f.state === 'unknown'
               ? c.yellow('UNKNOWN')
               : c.red('FAILED');
-      const waste = f.waste ? ` — ${c.bold(`~${formatMoney(f.waste.monthly)}/month`)}` : '';
+      const waste = f.waste ? ` — ${c.bold(`~${formatMoney(f.waste.monthly)}${wasteUnit(f.waste)}`)}` : '';
       lines.push(`  ${tag} ${f.title}${f.region ? c.dim(` [${f.region}]`) : ''}${waste}`);
       if (f.waste) lines.push(c.dim(`      ${f.waste.arithmetic} (${f.waste.priceSource})`));
       for (const e of f.evidence) lines.push(c.dim(`      · ${e}`));
@@ -76,7 +76,7 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
   const alerts = report.findings.filter((f) => f.state === 'violation' && f.budget).length;
   const unknown = report.findings.filter((f) => f.state === 'unknown').length;
   const failures = report.findings.filter((f) => f.state === 'failure').length;
-  const total = totalsByCurrency(violations.flatMap((f) => (f.waste ? [f.waste.monthly] : [])));
+  const total = totalsByCurrency(violations.flatMap((f) => (f.waste && isMonthlyWaste(f.waste) ? [f.waste.monthly] : [])));
   lines.push(
     c.bold(
       `Total: ${violations.length} wasteful resource${violations.length === 1 ? '' : 's'}` +

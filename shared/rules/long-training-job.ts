@@ -71,7 +71,7 @@ export const longTrainingJob: ResourceRule<LongTrainingJobSettings> = {
       title: `${what} ${r.name} has run ${duration(ranMs)} (${formatMoney(soFar)} so far)`,
       evidence,
       confidence: 'high',
-      waste: { monthly, arithmetic: `${rate.parts} × ${round1(billable)} ${until} = ${formatMoney(monthly)}`, priceSource: rate.source },
+      waste: { basis: 'until-stopped', monthly, arithmetic: `${rate.parts} × ${round1(billable)} ${until} = ${formatMoney(monthly)}`, priceSource: rate.source },
     };
   },
 };

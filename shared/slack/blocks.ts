@@ -1,7 +1,7 @@
 import type { Button, KnownBlock } from '@slack/types';
 import { actionDefinition, ACTIONS } from '../actions/index.js';
 import type { Mode, ProposedAction } from '../domain/action.js';
-import type { CostDriver, Finding } from '../domain/finding.js';
+import { wasteUnit, type CostDriver, type Finding, type WasteEstimate } from '../domain/finding.js';
 import { formatMoney, type Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
 import { ACTION_IDS, SNOOZE_HOURS } from './action-ids.js';
@@ -53,6 +53,10 @@ export function actorText(by: string | undefined): string {
   if (by === 'costwatch') return 'costwatch';
   if (by.startsWith('cli:')) return `${escapeMrkdwn(by.slice(4))} (CLI)`;
   return /^[UW][A-Z0-9]+$/.test(by) ? `<@${by}>` : escapeMrkdwn(by);
+}
+
+function wasteText(w: WasteEstimate): string {
+  return `~${formatMoney(w.monthly)}${wasteUnit(w)}`;
 }
 
 function perMonth(m: Money | undefined): string {
@@ -190,11 +194,11 @@ function resourceMessage(v: AlertView): SlackMessage {
     `*${SCOPE_NOUNS[f.cloud]}*\n${scopeText(f.cloud, f.scopeId, v.scopeName)}`,
     ...(f.region ?? r?.region ? [`*Region*\n${escapeMrkdwn(f.region ?? r!.region)}`] : []),
     ...(r ? [`*Resource*\n\`${escapeMrkdwn(r.name)}\` (${escapeMrkdwn(r.kind)})`] : []),
-    ...(f.waste ? [`*Waste*\n*${perMonth(f.waste.monthly)}*`] : []),
+    ...(f.waste ? [`*Waste*\n*${wasteText(f.waste)}*`] : []),
     `*Mode*\n${modeText(v)}`,
   ];
   const blocks: KnownBlock[] = [
-    header(`${f.waste ? `${perMonth(f.waste.monthly)} — ` : ''}${f.title}`),
+    header(`${f.waste ? `${wasteText(f.waste)} — ` : ''}${f.title}`),
     section(undefined, fields),
   ];
   if (f.evidence.length > 0) blocks.push(section(`*Evidence*\n${bullets(f.evidence)}`));
@@ -211,7 +215,7 @@ function resourceMessage(v: AlertView): SlackMessage {
   if (buttons.length > 0) blocks.push(actions(ALERT_ACTIONS_BLOCK_ID, buttons));
   const where = `${CLOUD_NAMES[f.cloud]} ${f.scopeId}${f.region ? ` ${f.region}` : ''}`;
   const ask = status === 'proposed' ? ' — approval needed' : status === 'executed' ? ' — done' : '';
-  return message(`${f.title} (${where})${f.waste ? `: ${perMonth(f.waste.monthly)}` : ''}${ask}`, blocks);
+  return message(`${f.title} (${where})${f.waste ? `: ${wasteText(f.waste)}` : ''}${ask}`, blocks);
 }
 
 function failureMessage(v: AlertView): SlackMessage {

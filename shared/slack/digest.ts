@@ -1,5 +1,6 @@
 import { actionDefinition } from '../actions/index.js';
 import type { Clock } from '../clock.js';
+import { isMonthlyWaste } from '../domain/finding.js';
 import { totalsByCurrency, type Money } from '../domain/money.js';
 import type { StateStore } from '../store/port.js';
 import type { SlackApi } from './api.js';
@@ -17,7 +18,7 @@ export async function buildDigest(store: StateStore, now: Date, days = DIGEST_DA
   const from = new Date(now.getTime() - days * 86_400_000);
   const [messages, audit, open] = await Promise.all([store.listSlackMessages({ since: from }), store.listAudit({ since: from }), store.listProposals({ status: ['proposed'] })]);
   const alerted = messages.filter((m) => m.finding && m.postedAt >= from).map((m) => m.finding!);
-  const withWaste = alerted.filter((f) => f.state === 'violation' && f.waste);
+  const withWaste = alerted.filter((f) => f.state === 'violation' && f.waste && isMonthlyWaste(f.waste));
   const undoneIds = new Set(audit.filter((e) => e.event === 'undone').map((e) => e.proposalId));
   const executedIds = [...new Set(audit.filter((e) => e.event === 'executed' && e.proposalId && !undoneIds.has(e.proposalId)).map((e) => e.proposalId!))];
   const executed = (await Promise.all(executedIds.map((id) => store.getProposal(id)))).filter((p) => p !== undefined);
