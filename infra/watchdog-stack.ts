@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -34,33 +34,6 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where the policy file lands in every function package (the Lambda task root). */
 export const BUNDLED_POLICY_PATH = '/var/task/costwatch.yml';
-
-/**
- * Folders whose JSON files the code loads at run time with `createRequire(import.meta.url)`
- * relative to itself, which esbuild does not follow. Copied beside every bundle, where that
- * require resolves (the bundle is the module). JSON imports with `with { type: 'json' }`
- * would be bundled instead and make this list unnecessary.
- */
-export const RUNTIME_DATA_DIRS = ['shared/pricing'] as const;
-
-/** The runtime data files to ship, failing on two with one name (they would land on one path). */
-export function runtimeDataFiles(root: string = PROJECT_ROOT): string[] {
-  const files = RUNTIME_DATA_DIRS.flatMap((d) =>
-    existsSync(join(root, d))
-      ? readdirSync(join(root, d))
-          .filter((f) => f.endsWith('.json'))
-          .sort()
-          .map((f) => join(root, d, f))
-      : [],
-  );
-  const seen = new Map<string, string>();
-  for (const f of files) {
-    const other = seen.get(basename(f));
-    if (other) throw new FunctionTableError(`${f} and ${other} would both be copied to ${basename(f)} in the function package`);
-    seen.set(basename(f), f);
-  }
-  return files;
-}
 
 /** DynamoDB calls of the state store (shared/store/dynamo-store.ts), by access level. */
 export const STATE_TABLE_ACTIONS = {
@@ -291,7 +264,6 @@ export class WatchdogStack extends Stack {
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     logGroup.grantWrite(role);
     const policyFile = this.policy.file;
-    const dataFiles = runtimeDataFiles();
 
     const fn = new NodejsFunction(this, id, {
       entry,
@@ -327,7 +299,6 @@ export class WatchdogStack extends Stack {
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, 'costwatch.yml'))}`,
-            ...(dataFiles.length > 0 ? [`cp ${dataFiles.map(shellQuote).join(' ')} ${shellQuote(outputDir)}`] : []),
           ],
         },
       },

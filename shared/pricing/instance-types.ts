@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import instancesTable from './aws-sagemaker-instances.json' with { type: 'json' };
 
 /** Capacity of one instance type: what utilization metrics are relative to. */
 export interface InstanceSpec {
@@ -19,8 +19,7 @@ interface InstanceTable {
   readonly types: Readonly<Record<string, InstanceSpec>>;
 }
 
-const require = createRequire(import.meta.url);
-const TABLE = require('./aws-sagemaker-instances.json') as InstanceTable;
+const TABLE = instancesTable as InstanceTable;
 
 /** Where the instance facts come from, for evidence lines. */
 export const INSTANCE_TABLE_SOURCE = `bundled instance table ${TABLE.asOf}`;

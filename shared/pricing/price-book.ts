@@ -1,4 +1,8 @@
-import { createRequire } from 'node:module';
+import hostingTable from './aws-sagemaker-hosting.json' with { type: 'json' };
+import notebooksTable from './aws-sagemaker-notebooks.json' with { type: 'json' };
+import processingTable from './aws-sagemaker-processing.json' with { type: 'json' };
+import studioTable from './aws-sagemaker-studio.json' with { type: 'json' };
+import trainingTable from './aws-sagemaker-training.json' with { type: 'json' };
 import type { Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
 import { BUNDLED_S3_PRICES, s3PriceTable, type S3PriceOverrides, type StoragePriceTable } from './storage-prices.js';
@@ -39,13 +43,12 @@ export interface FetchedPrice {
   readonly source: string;
 }
 
-const require = createRequire(import.meta.url);
 const BUNDLED: readonly PriceTable[] = [
-  require('./aws-sagemaker-hosting.json') as PriceTable,
-  require('./aws-sagemaker-notebooks.json') as PriceTable,
-  require('./aws-sagemaker-studio.json') as PriceTable,
-  require('./aws-sagemaker-training.json') as PriceTable,
-  require('./aws-sagemaker-processing.json') as PriceTable,
+  hostingTable as PriceTable,
+  notebooksTable as PriceTable,
+  studioTable as PriceTable,
+  trainingTable as PriceTable,
+  processingTable as PriceTable,
 ];
 
 /**

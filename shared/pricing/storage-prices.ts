@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import s3Table from './aws-s3-storage.json' with { type: 'json' };
 import { z } from 'zod';
 
 /** S3 storage classes costwatch prices. */
@@ -46,10 +46,9 @@ export interface StoragePriceTable {
   readonly overridden?: readonly S3StorageClass[];
 }
 
-const require = createRequire(import.meta.url);
 
 /** The bundled S3 table (us-east-1). */
-export const BUNDLED_S3_PRICES = require('./aws-s3-storage.json') as StoragePriceTable;
+export const BUNDLED_S3_PRICES = s3Table as StoragePriceTable;
 
 const fee = z.number().min(0, 'must be 0 or more').finite();
 

@@ -67,7 +67,8 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
     }
   }
   lines.push('');
-  const nj = report.stats.notJudged;
+  // One line per resource: its first reason (several rules often skip it for the same cause).
+  const nj = [...new Map(report.stats.notJudged.map((n) => [n.resource, n])).values()];
   if (nj.length > 0) {
     const shown = nj.slice(0, 5).map((n) => `${n.resource} (${n.reason})`).join('; ');
     lines.push(c.dim(`Not judged: ${shown}${nj.length > 5 ? `; and ${nj.length - 5} more (see --json)` : ''}`));
