@@ -1,3 +1,4 @@
+import { sagemakerLifecycle } from '../providers/aws/lifecycle.js';
 import { z } from 'zod';
 import type { Money } from '../domain/money.js';
 import type { Lifecycle } from '../domain/resource.js';
@@ -161,39 +162,10 @@ export function apiStatus(s: string): string {
     .join('');
 }
 
-const LIFECYCLES: Readonly<Record<string, Readonly<Record<string, Lifecycle>>>> = {
-  'aws.sagemaker.endpoint': {
-    InService: 'running',
-    Creating: 'starting',
-    Updating: 'running',
-    SystemUpdating: 'running',
-    RollingBack: 'running',
-    UpdateRollbackFailed: 'running',
-    Deleting: 'deleting',
-    Failed: 'failed',
-    OutOfService: 'stopped',
-  },
-  'aws.sagemaker.notebook-instance': {
-    InService: 'running',
-    Pending: 'starting',
-    Updating: 'running',
-    Stopping: 'stopping',
-    Stopped: 'stopped',
-    Failed: 'failed',
-    Deleting: 'deleting',
-  },
-  'aws.sagemaker.training-job': {
-    InProgress: 'running',
-    Stopping: 'stopping',
-    Completed: 'stopped',
-    Stopped: 'stopped',
-    Failed: 'failed',
-  },
-};
 
 /** The cloud-neutral lifecycle of a SageMaker status; `other` for one this version does not know. */
 export function lifecycleOf(kind: string, status: string): Lifecycle {
-  return LIFECYCLES[kind]?.[status] ?? 'other';
+  return sagemakerLifecycle(kind, status);
 }
 
 /** The calendar period (UTC) containing `at`. */

@@ -1,29 +1,19 @@
+import { sagemakerLifecycle } from './lifecycle.js';
+import { isSageMakerNotFound, readTags } from './tags.js';
 import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
-  ListTagsCommand,
   paginateListEndpoints,
   type DescribeEndpointConfigCommandOutput,
   type DescribeEndpointCommandOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { Lifecycle, Resource, ResourceComponent, Scope } from '../../domain/resource.js';
+import type { Resource, ResourceComponent, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 
 /** Resource kind of SageMaker real-time (and async) endpoints. */
 export const SAGEMAKER_ENDPOINT = 'aws.sagemaker.endpoint' as const;
 
-const LIFECYCLE: Record<string, Lifecycle> = {
-  InService: 'running',
-  Creating: 'starting',
-  Updating: 'running',
-  SystemUpdating: 'running',
-  RollingBack: 'running',
-  UpdateRollbackFailed: 'running',
-  Deleting: 'deleting',
-  Failed: 'failed',
-  OutOfService: 'stopped',
-};
 
 /** Reads every endpoint of one account/region with variants, config and tags. */
 export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
@@ -65,13 +55,7 @@ export async function describeEndpoint(
     config = await p;
   }
   const arn = ep.EndpointArn ?? `arn:aws:sagemaker:${region}:${scope.id}:endpoint/${name.toLowerCase()}`;
-  const tags: Record<string, string> = {};
-  let token: string | undefined;
-  do {
-    const page = await sm.send(new ListTagsCommand({ ResourceArn: arn, NextToken: token, MaxResults: 100 }));
-    for (const t of page.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
-    token = page.NextToken;
-  } while (token);
+  const tags = await readTags(sm, arn);
 
   const configVariants = new Map((config?.ProductionVariants ?? []).map((v) => [v.VariantName, v]));
   const components: ResourceComponent[] = (ep.ProductionVariants ?? []).map((v) => {
@@ -95,7 +79,7 @@ export async function describeEndpoint(
     name: ep.EndpointName ?? name,
     tags,
     state: status,
-    lifecycle: LIFECYCLE[status] ?? 'other',
+    lifecycle: sagemakerLifecycle(SAGEMAKER_ENDPOINT, status),
     ...(ep.CreationTime ? { createdAt: ep.CreationTime } : {}),
     ...(ep.LastModifiedTime ? { lastModifiedAt: ep.LastModifiedTime } : {}),
     components,
@@ -107,10 +91,4 @@ export async function describeEndpoint(
 }
 
 /** SageMaker answers a missing endpoint with ValidationException "Could not find endpoint". */
-export function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; message?: string };
-  return (
-    e?.name === 'ResourceNotFound' ||
-    (e?.name === 'ValidationException' && /could not find|does not exist|not found/i.test(e.message ?? ''))
-  );
-}
+export const isNotFound = isSageMakerNotFound;

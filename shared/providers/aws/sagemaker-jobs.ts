@@ -1,3 +1,4 @@
+import { sagemakerLifecycle } from './lifecycle.js';
 import {
   DescribeProcessingJobCommand,
   DescribeTrainingJobCommand,
@@ -7,7 +8,7 @@ import {
   type DescribeTrainingJobCommandOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { Lifecycle, Resource, ResourceComponent, Scope } from '../../domain/resource.js';
+import type { Resource, ResourceComponent, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { isSageMakerNotFound, readTags } from './tags.js';
 
@@ -16,13 +17,6 @@ export const SAGEMAKER_TRAINING_JOB = 'aws.sagemaker.training-job' as const;
 /** Resource kind of SageMaker processing jobs. */
 export const SAGEMAKER_PROCESSING_JOB = 'aws.sagemaker.processing-job' as const;
 
-const LIFECYCLE: Record<string, Lifecycle> = {
-  InProgress: 'running',
-  Stopping: 'stopping',
-  Stopped: 'stopped',
-  Completed: 'stopped',
-  Failed: 'failed',
-};
 
 /** Reads the training jobs in progress in one account/region (every page), each described with its tags. */
 export async function listTrainingJobs(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
@@ -55,7 +49,7 @@ export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, reg
   }
   const arn = j.TrainingJobArn ?? `arn:aws:sagemaker:${region}:${scope.id}:training-job/${name.toLowerCase()}`;
   const status = j.TrainingJobStatus ?? 'Unknown';
-  const lifecycle = LIFECYCLE[status] ?? 'other';
+  const lifecycle = sagemakerLifecycle(SAGEMAKER_TRAINING_JOB, status);
   const running = lifecycle === 'running';
   const rc = j.ResourceConfig;
   // Heterogeneous clusters describe instance groups instead of one type and count.
@@ -95,7 +89,7 @@ export async function describeProcessingJob(sm: SageMakerClient, scope: Scope, r
   }
   const arn = j.ProcessingJobArn ?? `arn:aws:sagemaker:${region}:${scope.id}:processing-job/${name.toLowerCase()}`;
   const status = j.ProcessingJobStatus ?? 'Unknown';
-  const lifecycle = LIFECYCLE[status] ?? 'other';
+  const lifecycle = sagemakerLifecycle(SAGEMAKER_PROCESSING_JOB, status);
   const cc = j.ProcessingResources?.ClusterConfig;
   return {
     cloud: 'aws',

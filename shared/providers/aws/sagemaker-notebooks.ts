@@ -1,3 +1,4 @@
+import { sagemakerLifecycle } from './lifecycle.js';
 import {
   DescribeNotebookInstanceCommand,
   DescribeNotebookInstanceLifecycleConfigCommand,
@@ -5,22 +6,13 @@ import {
   type DescribeNotebookInstanceCommandOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { Lifecycle, Resource, Scope } from '../../domain/resource.js';
+import type { Resource, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { isSageMakerNotFound, readTags } from './tags.js';
 
 /** Resource kind of SageMaker notebook instances. */
 export const SAGEMAKER_NOTEBOOK = 'aws.sagemaker.notebook-instance' as const;
 
-const LIFECYCLE: Record<string, Lifecycle> = {
-  InService: 'running',
-  Pending: 'starting',
-  Updating: 'other',
-  Stopping: 'stopping',
-  Stopped: 'stopped',
-  Failed: 'failed',
-  Deleting: 'deleting',
-};
 
 /** What a lifecycle configuration does about idleness, read from its scripts. */
 export interface AutoStop {
@@ -67,7 +59,7 @@ export async function describeNotebook(sm: SageMakerClient, scope: Scope, region
   const lccName = nb.NotebookInstanceLifecycleConfigName;
   const [tags, autoStop] = await Promise.all([readTags(sm, arn), lccName ? autoStopOf(sm, lccName, configs) : Promise.resolve(null)]);
   const status = nb.NotebookInstanceStatus ?? 'Unknown';
-  const lifecycle = LIFECYCLE[status] ?? 'other';
+  const lifecycle = sagemakerLifecycle(SAGEMAKER_NOTEBOOK, status);
   return {
     cloud: 'aws',
     scope,

@@ -1,3 +1,4 @@
+import { sagemakerLifecycle } from './lifecycle.js';
 import {
   DescribeAppCommand,
   DescribeDomainCommand,
@@ -9,20 +10,13 @@ import {
   type DescribeAppCommandOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { Lifecycle, Resource, Scope } from '../../domain/resource.js';
+import type { Resource, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { isSageMakerNotFound, readTags } from './tags.js';
 
 /** Resource kind of SageMaker Studio apps (JupyterLab, Code Editor, KernelGateway, JupyterServer). */
 export const SAGEMAKER_STUDIO_APP = 'aws.sagemaker.studio-app' as const;
 
-const LIFECYCLE: Record<string, Lifecycle> = {
-  InService: 'running',
-  Pending: 'starting',
-  Deleting: 'deleting',
-  Deleted: 'stopped',
-  Failed: 'failed',
-};
 
 /** Where an app lives: a space (JupyterLab, Code Editor, shared Classic apps) or a user profile (Studio Classic). */
 export interface StudioAppKey {
@@ -118,7 +112,7 @@ export async function describeStudioApp(
     key.spaceName ? once(spaces, `${key.domainId}/${key.spaceName}`, () => spaceFacts(sm, key.domainId, key.spaceName ?? '')) : Promise.resolve(undefined),
   ]);
   const status = app.Status ?? 'Unknown';
-  const lifecycle = LIFECYCLE[status] ?? 'other';
+  const lifecycle = sagemakerLifecycle(SAGEMAKER_STUDIO_APP, status);
   const instanceType = app.ResourceSpec?.InstanceType;
   // JupyterServer apps run on the free `system` instance: nothing to bill.
   const billable = instanceType !== undefined && instanceType !== 'system';
