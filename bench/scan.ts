@@ -27,6 +27,9 @@ const COST_EXPLORER_PER_REQUEST = 0.01; // verified: AWS Cost Explorer FAQ and P
 const GET_METRIC_DATA_PER_1000_METRICS = 0.01; // secondary source: CloudWatch pricing page transcription (2022)
 const LIST_METRICS_PER_1000_REQUESTS = 0.01; // same source; the first 1M requests a month are free tier
 const SCANS_PER_MONTH = 730; // hourly
+// Cost Explorer answers are cached in the state store until midnight UTC (shared/providers/aws/cost-explorer.ts):
+// only the first scan of a day calls it, so an hourly schedule pays for ~30 cold scans a month, not 730.
+const COLD_SCANS_PER_MONTH = 30;
 
 const options: GenerateWorldOptions = {
   accounts: ACCOUNTS,
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
     const listMetrics = calls['cloudwatch.ListMetrics'] ?? 0;
     const bill = {
       getMetricData: (aws.meter.metricsRequested / 1000) * GET_METRIC_DATA_PER_1000_METRICS * SCANS_PER_MONTH,
-      costExplorer: ceCalls * COST_EXPLORER_PER_REQUEST * SCANS_PER_MONTH,
+      costExplorer: ceCalls * COST_EXPLORER_PER_REQUEST * COLD_SCANS_PER_MONTH,
       listMetrics: (listMetrics / 1000) * LIST_METRICS_PER_1000_REQUESTS * SCANS_PER_MONTH,
     };
     const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
         .map(([op, n]) => `    ${op.padEnd(48)} ${String(n).padStart(7)}`),
       `  projected monthly AWS bill of the watchdog itself, scanning hourly (${SCANS_PER_MONTH} scans):`,
       `    GetMetricData  ${aws.meter.metricsRequested.toLocaleString('en-US')} metrics × $0.01/1,000 × ${SCANS_PER_MONTH} = ${usd(bill.getMetricData)}`,
-      `    Cost Explorer  ${ceCalls} requests × $0.01 × ${SCANS_PER_MONTH} = ${usd(bill.costExplorer)}${ceCalls === 0 ? ' (this scan made no Cost Explorer call)' : ''}`,
+      `    Cost Explorer  ${ceCalls} requests × $0.01 × ${COLD_SCANS_PER_MONTH} (first scan of each day; later scans hit the day's cache) = ${usd(bill.costExplorer)}${ceCalls === 0 ? ' (this scan made no Cost Explorer call)' : ''}`,
       `    ListMetrics    ${listMetrics} requests × $0.01/1,000 × ${SCANS_PER_MONTH} = ${usd(bill.listMetrics)} (within the free tier of 1M requests a month)`,
       '    SageMaker and STS API calls are not charged.',
       `    total          ${usd(bill.getMetricData + bill.costExplorer + bill.listMetrics)} a month`,
