@@ -27,7 +27,7 @@ const COST_EXPLORER_PER_REQUEST = 0.01; // verified: AWS Cost Explorer FAQ and P
 const GET_METRIC_DATA_PER_1000_METRICS = 0.01; // secondary source: CloudWatch pricing page transcription (2022)
 const LIST_METRICS_PER_1000_REQUESTS = 0.01; // same source; the first 1M requests a month are free tier
 const SCANS_PER_MONTH = 730; // hourly
-// Cost Explorer answers are cached in the state store until midnight UTC (shared/providers/aws/cost-explorer.ts):
+// Cost Explorer answers are cached in the state store until midnight UTC (shared/providers/aws/cost-cache.ts):
 // only the first scan of a day calls it, so an hourly schedule pays for ~30 cold scans a month, not 730.
 const COLD_SCANS_PER_MONTH = 30;
 
