@@ -6,6 +6,7 @@ import type { Finding } from '../domain/finding.js';
 import type { Resource } from '../domain/resource.js';
 import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
 import type { Notification, Notifier } from '../notify/port.js';
+import { holdToDailyLimit } from '../pipeline/daily-limit.js';
 import { executeProposal, type ExecutionOutcome } from '../pipeline/execute.js';
 import { plan } from '../planner/plan.js';
 import { RESOURCE_RULES } from '../rules/index.js';
@@ -189,7 +190,7 @@ async function propose(
   if (dryRun) return { proposals: [...planned.proposals], outcomes };
 
   const proposals: ProposedAction[] = [];
-  for (const p of planned.proposals) {
+  for (const p of await holdToDailyLimit(planned.proposals, store, now, policy.limits.maxActionsPerDay)) {
     const stored = await store.upsertProposal(p);
     if (p.status === 'proposed' && !open.some((o) => o.id === p.id)) {
       await store.appendAudit({ at: now, actor: 'costwatch', event: 'proposed', proposalId: p.id, resourceId: p.resource.id, detail: `${p.kind} (${p.mode}${p.modeReason ? `: ${p.modeReason}` : ''}); raised by a cloud event` });

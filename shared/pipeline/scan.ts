@@ -13,6 +13,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { detect, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
 import type { Budget } from '../domain/budget.js';
 import { executeProposal, type ExecutionOutcome } from './execute.js';
+import { holdToDailyLimit } from './daily-limit.js';
 
 /** Progress events, for a TTY spinner or logs. */
 export type ScanProgress =
@@ -108,7 +109,8 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     for (const p of planned.proposals) if (p.mode === 'auto' && p.status === 'proposed') executions.push({ proposalId: p.id, outcome: 'would-execute', detail: 'dry run: nothing changed' });
   } else {
     await expireStale(open, store, startedAt);
-    for (const p of planned.proposals) {
+    const held = await holdToDailyLimit(planned.proposals, store, startedAt, opts.policy.limits.maxActionsPerDay);
+    for (const p of held) {
       const stored = await store.upsertProposal(p);
       if (p.status === 'proposed' && !open.some((o) => o.id === p.id)) {
         await store.appendAudit({ at: startedAt, actor: 'costwatch', event: 'proposed', proposalId: p.id, resourceId: p.resource.id, detail: `${p.kind} (${p.mode}${p.modeReason ? `: ${p.modeReason}` : ''})` });

@@ -116,7 +116,7 @@ export function plan(input: {
             : autoCount + 1 > limits.maxActionsPerRun
               ? `over maxActionsPerRun (${limits.maxActionsPerRun})`
               : state.executedToday + autoCount + 1 > limits.maxActionsPerDay
-                ? `over maxActionsPerDay (${limits.maxActionsPerDay})`
+                ? overDailyLimit(limits.maxActionsPerDay)
                 : !saving || saving.currency !== limits.maxAutoMonthlyImpact.currency
                   ? 'monthly impact unknown in the limit currency: approval required'
                   : autoImpact + saving.amount > limits.maxAutoMonthlyImpact.amount
@@ -149,6 +149,11 @@ export function plan(input: {
     });
   }
   return { proposals, skipped };
+}
+
+/** Why an `auto` action goes to approval once the day's automatic actions are used up. */
+export function overDailyLimit(maxActionsPerDay: number): string {
+  return `over maxActionsPerDay (${maxActionsPerDay})`;
 }
 
 /** The reason a resource is exempt, or undefined. */

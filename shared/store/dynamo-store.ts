@@ -11,6 +11,7 @@
  *   alert mark  ALERT       <dedup key>                          until
  *   slack msg   SLACK       <finding key>                        updatedAt + 90 days
  *   cache       CACHE       <cache key>                          its expiry (value gzipped in `blob`)
+ *   day count   DAILY       <YYYY-MM-DD>                         day end + 3 days (number in `reserved`, no `doc`)
  *
  * One partition per item type keeps every listing a single Query (no Scan, no index); costwatch
  * writes a few hundred items a day, far below what one partition serves. The domain object lives
@@ -68,7 +69,7 @@ export interface DynamoStateStoreOptions {
   readonly tableName: string;
 }
 
-const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE' } as const;
+const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE', daily: 'DAILY' } as const;
 
 /** Largest gzipped cache value kept in one item (DynamoDB items hold at most 400 KB). */
 export const MAX_CACHED_BYTES = 350_000;
@@ -86,6 +87,9 @@ const REFRESHABLE = ['key', 'kind', 'findingId', 'ruleId', 'resource', 'mode', '
 
 const UPSERT_ATTEMPTS = 3;
 
+/** How long a day's action count outlives the day; only the current day's count is ever read. */
+export const DAILY_COUNT_RETENTION_DAYS = 3;
+
 type Doc = Record<string, unknown>;
 
 interface StoredItem {
@@ -95,6 +99,8 @@ interface StoredItem {
   readonly purgeAt?: number;
   readonly doc: Doc;
   readonly blob?: Uint8Array;
+  /** The day count's reserved slots (DAILY items only). */
+  readonly reserved?: number;
 }
 
 /** The StateStore over one DynamoDB table (deployed) or dynalite (embedded); see the layout at the top of the file. */
@@ -317,6 +323,38 @@ export class DynamoStateStore implements StateStore {
     await this.#put({ pk: PK.cache, sk: key, expiresAt: epochSeconds(expiresAt), doc: { key, expiresAt: expiresAt.toISOString() }, blob });
   }
 
+  async reserveDailyActions(day: string, count: number, limit: number): Promise<number> {
+    const dayStart = parseDay(day);
+    checkSlots('count', count);
+    checkSlots('limit', limit);
+    const purgeAt = epochSeconds(dayStart) + (1 + DAILY_COUNT_RETENTION_DAYS) * 86_400;
+    let want = Math.min(count, limit);
+    // Each refusal means fewer slots are left than asked for: ask again for what is left, so a
+    // partial grant needs at most a few round trips and the total never passes the limit.
+    while (want > 0) {
+      try {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: PK.daily, sk: day },
+            UpdateExpression: 'ADD #reserved :want SET expiresAt = :purge',
+            ConditionExpression: 'attribute_not_exists(#reserved) OR #reserved <= :room',
+            ExpressionAttributeNames: { '#reserved': 'reserved' },
+            ExpressionAttributeValues: { ':want': want, ':room': limit - want, ':purge': purgeAt },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return want;
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+        const current = oldItem(err) ?? (await this.#get(PK.daily, day));
+        // The count only grows, so what is left now is less than `want`; `want - 1` also bounds the loop.
+        want = Math.min(want - 1, limit - Number(current?.reserved ?? 0));
+      }
+    }
+    return 0;
+  }
+
   /** The client is injected, so its owner destroys it; adapters that own resources override this. */
   async close(): Promise<void> {}
 
@@ -417,6 +455,19 @@ function isConditionFailed(err: unknown): err is ConditionalCheckFailedException
 function oldItem(err: ConditionalCheckFailedException): StoredItem | undefined {
   const raw = (err as { Item?: Record<string, AttributeValue> }).Item;
   return raw ? (unmarshall(raw) as StoredItem) : undefined;
+}
+
+/** Start of a `YYYY-MM-DD` UTC day; a clear error for anything else. */
+function parseDay(day: string): Date {
+  const start = new Date(`${day}T00:00:00.000Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(start.getTime()) || start.toISOString().slice(0, 10) !== day) {
+    throw new CostwatchError(`day must be a UTC date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  }
+  return start;
+}
+
+function checkSlots(name: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new CostwatchError(`${name} must be a whole number ≥ 0, got ${n}`);
 }
 
 function epochSeconds(d: Date): number {

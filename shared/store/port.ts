@@ -86,5 +86,11 @@ export interface StateStore {
   getCached(key: string, now: Date): Promise<unknown>;
   /** Caches a JSON value (compressed; throws `CostwatchError` when it would not fit in one item). */
   putCached(key: string, value: unknown, expiresAt: Date): Promise<void>;
+  /**
+   * Reserves up to `count` of the automatic-action slots of a UTC `day` (`YYYY-MM-DD`), never
+   * letting the day's reserved total exceed `limit`; returns how many it got (0 to `count`).
+   * Atomic across processes (conditional write), so parallel scans share one per-day limit.
+   */
+  reserveDailyActions(day: string, count: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }

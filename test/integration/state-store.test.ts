@@ -376,6 +376,54 @@ describe.each(adapters)('StateStore contract: $name', ({ open }) => {
     expect(all.map((m) => m.key)).toEqual(['a', 'b', 'c']);
   });
 
+  it('grants what is left of the day when more is asked, and nothing once the limit is reached', async () => {
+    await fresh();
+
+    const grants = [];
+    for (const count of [2, 2, 3, 1]) grants.push(await store.reserveDailyActions('2025-03-10', count, 5));
+
+    expect(grants).toEqual([2, 2, 1, 0]);
+    expect(await store.reserveDailyActions('2025-03-10', 1, 6)).toBe(1); // a raised limit frees only the difference
+    expect(await store.reserveDailyActions('2025-03-10', 0, 50)).toBe(0);
+    expect(await store.reserveDailyActions('2025-03-11', 4, 0)).toBe(0);
+    expect(await store.reserveDailyActions('2025-03-11', 4, 3)).toBe(3);
+  });
+
+  it('never lets the day pass the limit when 30 callers reserve at once', async () => {
+    await fresh();
+    const counts = Array.from({ length: 30 }, (_, i) => 1 + (i % 3)); // 60 slots asked for
+
+    const grants = await Promise.all(counts.map((n) => store.reserveDailyActions('2025-03-10', n, 20)));
+
+    expect(grants.reduce((a, b) => a + b, 0)).toBe(20);
+    grants.forEach((g, i) => expect(g).toBeLessThanOrEqual(counts[i]!));
+    expect(await store.reserveDailyActions('2025-03-10', 1, 20)).toBe(0);
+  });
+
+  it('counts each UTC day on its own', async () => {
+    await fresh();
+
+    const day1 = await Promise.all(Array.from({ length: 30 }, () => store.reserveDailyActions('2025-03-10', 1, 4)));
+    const day2 = await Promise.all(Array.from({ length: 30 }, () => store.reserveDailyActions('2025-03-11', 1, 40)));
+
+    expect(day1.filter((g) => g === 1)).toHaveLength(4);
+    expect(day2.filter((g) => g === 1)).toHaveLength(30);
+    expect(await store.reserveDailyActions('2025-03-10', 1, 4)).toBe(0);
+    expect(await store.reserveDailyActions('2025-03-11', 20, 40)).toBe(10);
+  });
+
+  it('refuses a malformed day or slot count with a clear error and reserves nothing', async () => {
+    await fresh();
+
+    for (const day of ['2025-3-10', '2025-02-30', '2025-03-10T00:00:00Z', '']) {
+      await expect(store.reserveDailyActions(day, 1, 5)).rejects.toThrow(`day must be a UTC date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
+    }
+    await expect(store.reserveDailyActions('2025-03-10', -1, 5)).rejects.toThrow('count must be a whole number ≥ 0, got -1');
+    await expect(store.reserveDailyActions('2025-03-10', 1.5, 5)).rejects.toBeInstanceOf(CostwatchError);
+    await expect(store.reserveDailyActions('2025-03-10', 1, Number.NaN)).rejects.toThrow('limit must be a whole number ≥ 0, got NaN');
+    expect(await store.reserveDailyActions('2025-03-10', 5, 5)).toBe(5);
+  });
+
   it('lists every proposal when they span several Query pages', async () => {
     await fresh();
     // DynamoDB and dynalite return at most 1 MB per Query page: 250 proposals of ~9 KB make three.
@@ -520,11 +568,14 @@ describe('DynamoStateStore', () => {
       const transition = await store.transitionProposal('ep-1', ['approved'], 'executed').catch((e: unknown) => e);
       const decide = await store.decide(decision('ep-1', 'U2')).catch((e: unknown) => e);
       const upsert = await store.upsertProposal(proposal('ep-1'));
+      const first = await store.reserveDailyActions('2025-03-10', 3, 4);
+      const partial = await store.reserveDailyActions('2025-03-10', 3, 4);
 
       expect((transition as ConditionFailedError).currentStatus).toBe('rejected');
       expect((decide as AlreadyDecidedError).existing).toEqual({ verdict: 'approve', by: 'U1', at: at(HOUR) });
       expect(upsert.status).toBe('rejected');
       expect(upsert.createdAt).toBeInstanceOf(Date);
+      expect([first, partial]).toEqual([3, 1]);
       expect(gets).toBe(0);
     } finally {
       raw.destroy();
@@ -552,5 +603,17 @@ describe('DynamoStateStore', () => {
     expect([whileOpen, whileApproved, whenCancelled]).toEqual([purge, undefined, purge]);
     expect(await ttlOf('SNOOZE', 'r')).toBe(String(at(HOUR).getTime() / 1000));
     expect(await ttlOf('ALERT', 'k')).toBe(String(at(2 * HOUR).getTime() / 1000));
+  });
+
+  it('keeps a day count until three days after the day ends', async () => {
+    const tableName = await server.newTable();
+    const store = new DynamoStateStore({ client: server.raw!, tableName });
+
+    await store.reserveDailyActions('2025-03-10', 2, 5);
+    await store.reserveDailyActions('2025-03-10', 1, 5);
+
+    const { Item } = await server.raw!.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'DAILY' }, sk: { S: '2025-03-10' } } }));
+    expect(Item?.['reserved']?.N).toBe('3');
+    expect(Item?.[STATE_TABLE_SCHEMA.timeToLiveAttribute]?.N).toBe(String(Date.parse('2025-03-14T00:00:00Z') / 1000));
   });
 });
