@@ -1,8 +1,5 @@
-import type { WasteEstimate } from '../domain/finding.js';
-import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
-import type { Resource } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
-import type { PriceBook } from '../pricing/price-book.js';
+import { monthlyWaste, rateOf } from './helpers.js';
 import type { ResourceRule, RuleResult } from './types.js';
 
 /** Settings of the idle-endpoint rule. */
@@ -86,7 +83,8 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
       ),
       lastLine,
     ];
-    const waste = estimate(r, provisioned, prices);
+    const rate = rateOf(r, 'hosting', prices);
+    const waste = rate ? monthlyWaste(rate) : undefined;
     if (!waste) evidence.push(`no price known for ${provisioned.map((c) => c.instanceType ?? '?').join(', ')}: set prices.${r.cloud} in costwatch.yml`);
     return {
       state: 'violation',
@@ -137,26 +135,6 @@ function lastRequest(usage: readonly UsageSeries[]): Date | undefined {
 function historyHours(usage: readonly UsageSeries[]): number {
   const w = usage[0]?.window;
   return w ? Math.round((w.end.getTime() - w.start.getTime()) / 3600_000) : 0;
-}
-
-function estimate(r: Resource, comps: Resource['components'], prices: PriceBook): WasteEstimate | undefined {
-  const parts: string[] = [];
-  let total = 0;
-  let currency: string | undefined;
-  const sources = new Set<string>();
-  for (const c of comps) {
-    if (!c.instanceType) return undefined;
-    const p = prices.hourly(r.cloud, c.instanceType, r.region);
-    if (!p) return undefined;
-    if (currency && p.price.currency !== currency) return undefined;
-    currency = p.price.currency;
-    sources.add(p.source);
-    total += p.price.amount * c.instanceCount * HOURS_PER_MONTH;
-    parts.push(`${c.instanceType} ${formatMoney(p.price, 4).replace(/0{1,2}$/, '')}/h × ${c.instanceCount} × ${HOURS_PER_MONTH} h`);
-  }
-  if (!currency) return undefined;
-  const monthly = { amount: Math.round(total * 100) / 100, currency };
-  return { monthly, arithmetic: `${parts.join(' + ')} = ${formatMoney(monthly)}/month`, priceSource: [...sources].join('; ') };
 }
 
 function hoursAgo(t: Date, now: Date): string {
