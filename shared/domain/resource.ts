@@ -1,3 +1,5 @@
+import type { Money } from './money.js';
+
 /** The clouds costwatch watches. */
 export type Cloud = 'aws' | 'gcp' | 'azure';
 
@@ -50,6 +52,8 @@ export interface Resource {
   readonly lifecycle: Lifecycle;
   readonly createdAt?: Date;
   readonly lastModifiedAt?: Date;
+  /** What the resource costs per hour while it runs, when its price is known (set by the scan from the price book). */
+  readonly hourlyPrice?: Money;
   /** Billable components; empty for kinds that have none. */
   readonly components: readonly ResourceComponent[];
   /** Kind-specific facts the actions need (e.g. the endpoint config name). */

@@ -13,6 +13,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { detect, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
 import type { Budget } from '../domain/budget.js';
 import { executeProposal, type ExecutionOutcome } from './execute.js';
+import { priceCollections } from './price-resources.js';
 import { holdToDailyLimit } from './daily-limit.js';
 
 /** Progress events, for a TTY spinner or logs. */
@@ -75,10 +76,11 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const { store, clock } = deps;
   const startedAt = clock.now();
   const t0 = performance.now();
-  const collections = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
+  const collected = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
 
   deps.onProgress?.({ type: 'phase', phase: 'detect' });
-  for (const c of collections) if (c.prices) deps.prices.addFetched(c.prices);
+  for (const c of collected) if (c.prices) deps.prices.addFetched(c.prices);
+  const collections = priceCollections(collected, deps.prices);
   const { findings, stats } = detect(collections, opts.rules, startedAt, deps.prices, { rules: opts.costRules ?? [], budgets: opts.budgets ?? [] });
   const resources = new Map<string, Resource>();
   for (const c of collections) for (const r of c.resources) resources.set(r.id, r);
