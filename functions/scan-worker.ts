@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
@@ -15,6 +16,8 @@ import type { Notifier } from '../shared/notify/port.js';
 import { runScan, type ScanReport } from '../shared/pipeline/scan.js';
 import type { PriceBook } from '../shared/pricing/price-book.js';
 import type { CloudProvider } from '../shared/providers/port.js';
+import { SqsExecutionQueue } from '../shared/queue/sqs-queue.js';
+import type { ExecutionQueue } from '../shared/queue/port.js';
 import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import type { StateStore } from '../shared/store/port.js';
 import { ENV } from './lib/contract.js';
@@ -47,6 +50,8 @@ export interface ScanWorkerDeps {
   readonly clock: Clock;
   readonly prices: PriceBook;
   readonly notifier?: Notifier;
+  /** Where approvals whose execution job was lost are queued again. */
+  readonly executionQueue?: ExecutionQueue;
 }
 
 /** What one scope's scan did, for the log. */
@@ -89,7 +94,14 @@ export async function scanScope(message: ScanMessage, deps: ScanWorkerDeps): Pro
   if (rules.length === 0) return { scope, rules: [], unimplemented };
   const report = await runScan(
     { ...base, targets: [target], rules, lookbackHours: lookbackHours(rules), concurrency: 1 },
-    { providers: deps.providers, store: deps.store, clock: deps.clock, prices: deps.prices, ...(deps.notifier ? { notifier: deps.notifier } : {}) },
+    {
+      providers: deps.providers,
+      store: deps.store,
+      clock: deps.clock,
+      prices: deps.prices,
+      ...(deps.notifier ? { notifier: deps.notifier } : {}),
+      ...(deps.executionQueue ? { executionQueue: deps.executionQueue } : {}),
+    },
   );
   return { scope, rules: rules.map((r) => r.rule.id), unimplemented, report };
 }
@@ -142,7 +154,7 @@ function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
   const token = typeof secret?.botToken === 'string' ? secret.botToken : '';
   if (defaultDeps?.token === token) return defaultDeps.deps;
   const deps = (async () => {
-    const env = loadEnv([ENV.stateTable, ENV.policyFile]);
+    const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);
     const { policy, warnings } = await loadPolicy(env.POLICY_FILE);
     for (const w of warnings) logger.warn('policy warning', { ...w });
     const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
@@ -152,7 +164,8 @@ function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
       ? slackNotifier(policy, { store, clock: systemClock, providers, slack: { botToken: token }, onError: (error, n) => logger.error('slack message failed', { finding: n.finding.id, error: error as Error }) })
       : undefined;
     if (policy.slack && !notifier) logger.warn('the policy has a slack section but the Slack secret has no botToken: findings are stored, not posted');
-    return { policy, providers, store, clock: systemClock, prices: priceBook(policy), ...(notifier ? { notifier } : {}) };
+    const executionQueue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+    return { policy, providers, store, clock: systemClock, prices: priceBook(policy), executionQueue, ...(notifier ? { notifier } : {}) };
   })();
   // A failed start (bad environment or policy) is not cached: the next message tries again.
   deps.catch(() => {

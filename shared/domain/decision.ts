@@ -25,7 +25,8 @@ export interface AuditEntry {
     | 'undone'
     | 'snoozed'
     | 'exempted'
-    | 'expired';
+    | 'expired'
+    | 'requeued';
   readonly proposalId?: string;
   readonly resourceId?: string;
   readonly detail: string;

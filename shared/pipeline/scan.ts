@@ -8,6 +8,7 @@ import { plan, type PlannerPolicy, type Skip } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider, Collection, ScopeTarget } from '../providers/port.js';
 import type { Notifier } from '../notify/port.js';
+import type { ExecutionQueue } from '../queue/port.js';
 import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
 import { detect, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
@@ -45,6 +46,11 @@ export interface ScanDeps {
   readonly onProgress?: (e: ScanProgress) => void;
   /** Told about every finding after planning and execution (Slack when configured). */
   readonly notifier?: Notifier;
+  /**
+   * The executor's queue. When given, approved proposals that were never executed (the approval
+   * was recorded but its job was lost) are queued again after STALE_APPROVAL_MINUTES.
+   */
+  readonly executionQueue?: ExecutionQueue;
 }
 
 /** Per scope: what was read. */
@@ -111,6 +117,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     for (const p of planned.proposals) if (p.mode === 'auto' && p.status === 'proposed') executions.push({ proposalId: p.id, outcome: 'would-execute', detail: 'dry run: nothing changed' });
   } else {
     await expireStale(open, store, startedAt);
+    if (deps.executionQueue) await requeueStaleApprovals(open, store, deps.executionQueue, startedAt);
     const held = await holdToDailyLimit(planned.proposals, store, startedAt, opts.policy.limits.maxActionsPerDay);
     for (const p of held) {
       const stored = await store.upsertProposal(p);
@@ -192,6 +199,24 @@ async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps
 
 function emptyCollection(target: ScopeTarget, message: string, operation: string): Collection {
   return { scope: target.scope, resources: [], usage: [], costs: [], budgets: [], failures: [{ scope: target.scope, operation, message }] };
+}
+
+/** Minutes after its decision an approved, unexecuted proposal is considered lost and queued again. */
+export const STALE_APPROVAL_MINUTES = 15;
+
+/**
+ * An approval whose job never reached the executor (a crash between the decision and the enqueue)
+ * would wait forever: queue it again. The executor claims a proposal with a conditional write, so a
+ * job that was only slow is not executed twice.
+ */
+async function requeueStaleApprovals(open: readonly ProposedAction[], store: StateStore, queue: ExecutionQueue, now: Date): Promise<void> {
+  for (const p of open) {
+    if (p.status !== 'approved') continue;
+    const d = await store.getDecision(p.id);
+    if (!d || d.verdict !== 'approve' || now.getTime() - d.at.getTime() < STALE_APPROVAL_MINUTES * 60_000) continue;
+    await queue.enqueue({ type: 'execute', proposalId: p.id, actor: d.by, requestedAt: now.toISOString() });
+    await store.appendAudit({ at: now, actor: 'costwatch', event: 'requeued', proposalId: p.id, resourceId: p.resource.id, detail: `approved by ${d.by} at ${d.at.toISOString()} but not executed: queued again` });
+  }
 }
 
 async function expireStale(open: readonly ProposedAction[], store: StateStore, now: Date): Promise<void> {

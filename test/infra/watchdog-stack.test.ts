@@ -99,7 +99,8 @@ const AWS_READ = [
 const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'scan-dispatch': [...LOGS, 'sqs:SendMessage'],
   // idle-endpoint is the fixture's only `auto` rule: the scanner may delete endpoints, nothing else.
-  'scan-worker': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, ...AWS_READ, 'sagemaker:DeleteEndpoint', 'sts:AssumeRole'],
+  // sqs:SendMessage: approvals whose execution job was lost are queued again.
+  'scan-worker': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, ...AWS_READ, 'sagemaker:DeleteEndpoint', 'sqs:SendMessage', 'sts:AssumeRole'],
   'events-sns': [...LOGS, 'sqs:SendMessage', ...STATE_RW, ...SECRET],
   'events-eventbridge': [...LOGS, 'sqs:SendMessage', ...STATE_RW, ...SECRET, ...AWS_READ, 'sagemaker:DeleteEndpoint', 'sts:AssumeRole'],
   'webhook-gcp': [...LOGS, ...STATE_RW, ...SECRET],
@@ -361,6 +362,7 @@ describe('the deployed scan functions', () => {
       const creds = sandboxAwsCredentials(OWN);
       const scanned = await invoke('scan-worker', { Records: [{ messageId: 'm1', body: own, attributes: { ApproximateReceiveCount: '1' }, eventSourceARN: 'arn:aws:sqs:us-east-1:1:scan' }] }, {
         [ENV.stateTable]: 'state',
+        [ENV.executionQueueUrl]: `${stub.url}/${OWN}/execution`,
         AWS_ENDPOINT_URL: sb.awsEndpoint,
         AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
         AWS_ACCESS_KEY_ID: creds.accessKeyId,

@@ -3,7 +3,8 @@ import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/comp
 import { defaultPolicyFor, parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { executeProposal, undoProposal } from '../../shared/pipeline/execute.js';
-import { runScan } from '../../shared/pipeline/scan.js';
+import { runScan, STALE_APPROVAL_MINUTES } from '../../shared/pipeline/scan.js';
+import { InProcessExecutionQueue } from '../../shared/queue/in-process-queue.js';
 import { defineWorld, sandboxAwsCredentials, startSandbox, worldScopes, type Sandbox, type WorldInput } from '../../shared/sandbox/index.js';
 import { openMemoryStore } from '../../shared/store/embedded-store.js';
 import type { StateStore } from '../../shared/store/port.js';
@@ -146,6 +147,24 @@ describe('scan pipeline on the sandbox cloud', () => {
     expect(out.detail).toMatch(/no longer matches: \d+ invocations/);
     expect(sandbox.calls()['sagemaker.DeleteEndpoint']).toBe(0);
     expect((await store.getProposal(p.id))?.status).toBe('cancelled');
+  });
+
+  it('queues again an approval whose execution job was lost, once it is older than the grace period', async () => {
+    const policy = policyWith('rules:\n  idle-endpoint: { mode: approve }');
+    const { report, opts, deps } = await scan(policy);
+    const p = report.proposals.find((x) => x.resource.name === 'idle-a')!;
+    // The approval is recorded but its job never reached the queue (a crash in between).
+    await store.decide({ proposalId: p.id, verdict: 'approve', by: 'U1', at: sandbox.clock.now(), via: 'slack' });
+    await store.transitionProposal(p.id, ['proposed'], 'approved');
+    const queue = new InProcessExecutionQueue();
+    await runScan(opts, { ...deps, executionQueue: queue });
+    expect(queue.pending()).toHaveLength(0); // still within the grace period: the job may just be slow
+
+    sandbox.clock.advance((STALE_APPROVAL_MINUTES + 1) * 60_000);
+    await runScan(opts, { ...deps, executionQueue: queue });
+    const jobs = queue.pending();
+    expect(jobs).toEqual([expect.objectContaining({ type: 'execute', proposalId: p.id, actor: 'U1' })]);
+    expect((await store.listAudit()).some((e) => e.event === 'requeued' && e.proposalId === p.id)).toBe(true);
   });
 
   it('executes an approved proposal exactly once under concurrent executors', async () => {
