@@ -4,7 +4,7 @@ import secretsManager from '@middy/secrets-manager';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/compose.js';
 import { receiveEventBridge } from '../shared/events/receive.js';
-import { deployedEventDeps, outcomeSummary, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
+import { invocationEventDeps, outcomeSummary, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
 import { logger } from './lib/observability.js';
@@ -18,15 +18,7 @@ export function createHandler(options: EventFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile], options.env);
   const slackSecretArn = (options.env ?? process.env)[ENV.slackSecretArn];
   const onEvent = async (event: EventBridgeEvent<string, unknown>, context: Context & { slackSecret?: unknown }) => {
-    const botToken = secretField(context.slackSecret, 'botToken');
-    const events = await deployedEventDeps({
-      policyFile: env.POLICY_FILE,
-      stateTable: env.STATE_TABLE,
-      ...(botToken ? { botToken } : {}),
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      log: logger,
-      providers: (policy) => buildProviders(policy),
-    });
+    const events = await invocationEventDeps(context, env, { slackApiUrl: options.slackApiUrl, log: logger, providers: (policy) => buildProviders(policy) });
     const outcome = await receiveEventBridge(event, { events, log: logger });
     return { ...outcomeSummary([outcome]), proposals: outcome.proposals.map((p) => p.id) };
   };

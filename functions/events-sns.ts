@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { receiveSns } from '../shared/events/receive.js';
-import { deployedEventDeps, outcomeSummary, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
+import { invocationEventDeps, outcomeSummary, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
 import { logger } from './lib/observability.js';
@@ -17,14 +17,7 @@ export function createHandler(options: EventFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile], options.env);
   const slackSecretArn = (options.env ?? process.env)[ENV.slackSecretArn];
   const onSns = async (event: SNSEvent, context: Context & { slackSecret?: unknown }) => {
-    const botToken = secretField(context.slackSecret, 'botToken');
-    const events = await deployedEventDeps({
-      policyFile: env.POLICY_FILE,
-      stateTable: env.STATE_TABLE,
-      ...(botToken ? { botToken } : {}),
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      log: logger,
-    });
+    const events = await invocationEventDeps(context, env, { slackApiUrl: options.slackApiUrl, log: logger });
     return outcomeSummary(await receiveSns(event, { events, log: logger }));
   };
   const fn = middy(onSns).use(injectLambdaContext(logger, { clearState: true }));

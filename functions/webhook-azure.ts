@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { httpRequestOf, receiveAzureAlert } from '../shared/events/receive.js';
-import { deployedEventDeps, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
+import { invocationEventDeps, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
 import { logger } from './lib/observability.js';
@@ -22,14 +22,7 @@ export function createHandler(options: EventFunctionOptions = {}) {
       logger.error('the webhook secret has no azureToken');
       return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: false, error: 'webhook not configured' }) };
     }
-    const botToken = secretField(context.slackSecret, 'botToken');
-    const events = await deployedEventDeps({
-      policyFile: env.POLICY_FILE,
-      stateTable: env.STATE_TABLE,
-      ...(botToken ? { botToken } : {}),
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      log: logger,
-    });
+    const events = await invocationEventDeps(context, env, { slackApiUrl: options.slackApiUrl, log: logger });
     return receiveAzureAlert(httpRequestOf(event), { events, log: logger, token });
   };
   return middy(onAlert)

@@ -5,7 +5,7 @@ import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'a
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { GOOGLE_JWKS_URL } from '../shared/events/auth.js';
 import { httpRequestOf, receiveGcpPush } from '../shared/events/receive.js';
-import { deployedEventDeps, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
+import { invocationEventDeps, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
 import { logger } from './lib/observability.js';
@@ -32,14 +32,7 @@ export function createHandler(options: GcpWebhookOptions = {}) {
       logger.error('the webhook secret has no gcpAudience or gcpServiceAccountEmail');
       return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: false, error: 'webhook not configured' }) };
     }
-    const botToken = secretField(context.slackSecret, 'botToken');
-    const events = await deployedEventDeps({
-      policyFile: env.POLICY_FILE,
-      stateTable: env.STATE_TABLE,
-      ...(botToken ? { botToken } : {}),
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      log: logger,
-    });
+    const events = await invocationEventDeps(context, env, { slackApiUrl: options.slackApiUrl, log: logger });
     return receiveGcpPush(httpRequestOf(event), { events, log: logger, identity: { audience, serviceAccountEmail }, jwks });
   };
   return middy(onPush)

@@ -123,6 +123,26 @@ async function build(config: DeployedEventConfig): Promise<EventDeps> {
   return { policy, store, clock, providers, prices: priceBook(policy), notifier };
 }
 
+/**
+ * The event dependencies of one function invocation: the bundled policy and state table from the
+ * environment, and Slack when the secret middy put on the context holds a bot token.
+ */
+export function invocationEventDeps(
+  context: { readonly slackSecret?: unknown },
+  env: { readonly POLICY_FILE: string; readonly STATE_TABLE: string },
+  options: Pick<EventFunctionOptions, 'slackApiUrl'> & Pick<DeployedEventConfig, 'log' | 'providers'>,
+): Promise<EventDeps> {
+  const botToken = secretField(context.slackSecret, 'botToken');
+  return deployedEventDeps({
+    policyFile: env.POLICY_FILE,
+    stateTable: env.STATE_TABLE,
+    log: options.log,
+    ...(botToken ? { botToken } : {}),
+    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+    ...(options.providers ? { providers: options.providers } : {}),
+  });
+}
+
 /** A string field of a secret as middy's secrets middleware hands it over (parsed JSON), or undefined. */
 export function secretField(secret: unknown, field: string): string | undefined {
   if (typeof secret !== 'object' || secret === null) return undefined;
