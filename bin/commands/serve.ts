@@ -187,11 +187,7 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
 
   let socket: SocketModeClient | undefined;
   if (slack.appToken) {
-    socket = new SocketModeClient({ appToken: slack.appToken, ...(slack.slackApiUrl ? { clientOptions: { slackApiUrl: slack.slackApiUrl } } : {}) });
-    socket.on('interactive', ({ ack, body }: { ack: () => Promise<void>; body: unknown }) => {
-      void socketInteraction(ack, body, deps, io);
-    });
-    await socket.start();
+    socket = await startSocketMode({ appToken: slack.appToken, ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}) }, deps, io);
   }
 
   const lines = [
@@ -231,6 +227,16 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
   await store.close();
   await sandbox?.close();
   return EXIT.ok;
+}
+
+/** Connects a Socket Mode client with the app-level token and routes its `interactive` envelopes to the interaction handler; `disconnect()` it to stop. */
+export async function startSocketMode(slack: { appToken: string; slackApiUrl?: string }, deps: InteractionDeps, io: Io): Promise<SocketModeClient> {
+  const socket = new SocketModeClient({ appToken: slack.appToken, ...(slack.slackApiUrl ? { clientOptions: { slackApiUrl: slack.slackApiUrl } } : {}) });
+  socket.on('interactive', ({ ack, body }: { ack: () => Promise<void>; body: unknown }) => {
+    void socketInteraction(ack, body, deps, io);
+  });
+  await socket.start();
+  return socket;
 }
 
 /** Socket Mode: acknowledge first, then handle; there is no signature to check, the app-level token authenticated the socket. */

@@ -238,7 +238,13 @@ export async function handleSlackApiRequest(ws: SlackWorkspace, req: IncomingMes
   const auth = req.headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice(7) : args['token'];
   if (!token) return reply(res, 200, { ok: false, error: 'not_authed' });
-  if (token !== ws.botToken) return reply(res, 200, { ok: false, error: 'invalid_auth' });
+  if (token !== ws.botToken && token !== ws.appToken) return reply(res, 200, { ok: false, error: 'invalid_auth' });
+  // Slack: apps.connections.open takes only the app-level token, every other method refuses it.
+  if ((method === 'apps.connections.open') !== (token === ws.appToken)) return reply(res, 200, { ok: false, error: 'not_allowed_token_type' });
+  if (method === 'apps.connections.open') {
+    if (!ws.socketMode) return reply(res, 200, { ok: false, error: 'internal_error', warning: 'sandbox: no Socket Mode stub is running (startSocketModeStub)' });
+    return reply(res, 200, { ok: true, url: ws.socketMode.openConnection() });
+  }
   const handler = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!handler) return reply(res, 200, { ok: false, error: 'unknown_method' });
   try {

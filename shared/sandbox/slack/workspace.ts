@@ -28,6 +28,8 @@ export interface StubEphemeral {
 export interface SlackWorkspaceOptions {
   /** Bot token the stub accepts; default `xoxb-sandbox-token`. */
   readonly botToken?: string;
+  /** App-level token (`xapp-…`) the stub accepts for `apps.connections.open`; default `xapp-1-sandbox-token`. */
+  readonly appToken?: string;
   /** User groups and their members, e.g. `{ S0614TZR7: ['U024BE7LH'] }`. */
   readonly usergroups?: Readonly<Record<string, readonly string[]>>;
   /** Channel names that exist; default: any channel name exists when first used. */
@@ -39,6 +41,9 @@ export const STUB_BOT = { userId: 'UCOSTWATCH', botId: 'BCOSTWATCH', teamId: 'TS
 
 /** The token the stub accepts unless told otherwise. */
 export const DEFAULT_STUB_BOT_TOKEN = 'xoxb-sandbox-token';
+
+/** The app-level token the stub accepts unless told otherwise. */
+export const DEFAULT_STUB_APP_TOKEN = 'xapp-1-sandbox-token';
 
 /** The id the stub gives a channel name: deterministic, in Slack's `C…` form. */
 export function stubChannelId(name: string): string {
@@ -53,6 +58,9 @@ export function stubChannelId(name: string): string {
  */
 export class SlackWorkspace {
   readonly botToken: string;
+  readonly appToken: string;
+  /** The Socket Mode server `apps.connections.open` hands out URLs of; set by `startSocketModeStub`. */
+  socketMode: { openConnection(): string } | undefined;
   readonly #channels = new Map<string, { id: string; name: string; messages: StubMessage[] }>();
   readonly #strictChannels: boolean;
   readonly #usergroups = new Map<string, string[]>();
@@ -63,6 +71,7 @@ export class SlackWorkspace {
 
   constructor(options: SlackWorkspaceOptions = {}) {
     this.botToken = options.botToken ?? DEFAULT_STUB_BOT_TOKEN;
+    this.appToken = options.appToken ?? DEFAULT_STUB_APP_TOKEN;
     for (const [id, users] of Object.entries(options.usergroups ?? {})) this.#usergroups.set(id, [...users]);
     this.#strictChannels = options.channels !== undefined;
     for (const name of options.channels ?? []) this.#createChannel(name);
