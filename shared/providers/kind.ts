@@ -39,6 +39,14 @@ export interface KindModule<Ctx, Query = never> {
   readonly kind: ResourceKind;
   /** The API operations the inventory calls, named in a `collection-failed` finding when it fails. */
   readonly inventoryOperation: string;
+  /**
+   * `region` (the default): `list` is called once per scope·region. `scope`: once per scope, with
+   * the cloud's home region, for kinds whose listing is global (S3 buckets, GCS buckets, storage
+   * accounts), each resource still carrying its own region.
+   */
+  readonly listedPer?: 'region' | 'scope';
+  /** The API operation `usageQueries` calls, if any, named in a `collection-failed` finding when it fails. */
+  readonly usageOperation?: string;
   /** Every resource of the kind in one scope·region (all pages followed). */
   list(ctx: Ctx, scope: Scope, region: string): Promise<Resource[]>;
   /** Re-reads one resource (before acting); undefined when it no longer exists. */

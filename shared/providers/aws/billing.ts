@@ -39,7 +39,6 @@ export interface BillingCollection {
   readonly forecasts: CostForecast[];
   readonly anomalies: CostAnomaly[];
   readonly prices: FetchedPrice[];
-  readonly resources: Resource[];
   readonly failures: CollectionFailure[];
 }
 
@@ -49,8 +48,9 @@ const GLOBAL_REGION = 'us-east-1';
 
 /**
  * Reads one AWS account's costs (Cost Explorer, cached so a day costs one request per grouping),
- * forecasts, anomalies, AWS budgets, Price List prices and watched S3 prefixes. Each read fails
- * alone: its failure is reported and the others stand.
+ * forecasts, anomalies, AWS budgets and Price List prices. Each read fails alone: its failure is
+ * reported and the others stand. It also holds the watched S3 buckets' side (`coldArtifacts`),
+ * which the `aws.s3.prefix` kind module lists and acts through.
  */
 export class AwsBilling {
   private readonly artifacts: ColdArtifacts | undefined;
@@ -97,10 +97,6 @@ export class AwsBilling {
             fail('pricing:GetProducts', err);
             return [] as FetchedPrice[];
           });
-    const s3 = this.artifacts
-      ? this.artifacts.collect(scope, now)
-      : Promise.resolve({ resources: [] as Resource[], failures: [] as CollectionFailure[] });
-
     const native = await nativeRead;
     const applicable = this.options.budgets.filter((b) => covers(b, scope));
     const costs: CostRecord[] = [];
@@ -170,9 +166,7 @@ export class AwsBilling {
       }
     }
 
-    const [fetched, artifacts] = await Promise.all([prices, s3]);
-    failures.push(...artifacts.failures);
-    return { costs, budgets: native.budgets, forecasts, anomalies, prices: fetched, resources: artifacts.resources, failures };
+    return { costs, budgets: native.budgets, forecasts, anomalies, prices: await prices, failures };
   }
 }
 

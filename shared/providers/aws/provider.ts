@@ -1,52 +1,21 @@
-import { ListMetricsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import {
-  CreateEndpointCommand,
-  DeleteAppCommand,
-  DeleteEndpointCommand,
-  DescribeEndpointConfigCommand,
-  StartNotebookInstanceCommand,
-  StopNotebookInstanceCommand,
-  StopProcessingJobCommand,
-  StopTrainingJobCommand,
-  type AppType,
-} from '@aws-sdk/client-sagemaker';
 import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import type { UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
-import { instanceSpec } from '../../pricing/instance-types.js';
+import type { KindAction, KindRegistry } from '../kind.js';
 import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
 import type { AwsClientFactory } from './clients.js';
-import { PUT_LIFECYCLE_RULE, S3_PREFIX_KIND } from '../../rules/cold-artifacts.js';
 import { AwsBilling, type AwsBillingOptions } from './billing.js';
-import type { ColdArtifacts } from './s3-artifacts.js';
 import { MAX_QUERIES_PER_CALL, readMetrics, type MetricMeter, type MetricRequest } from './metrics.js';
-import { describeEndpoint, isNotFound, listEndpoints, SAGEMAKER_ENDPOINT } from './sagemaker-endpoints.js';
-import {
-  describeProcessingJob,
-  describeTrainingJob,
-  listProcessingJobs,
-  listTrainingJobs,
-  SAGEMAKER_PROCESSING_JOB,
-  SAGEMAKER_TRAINING_JOB,
-} from './sagemaker-jobs.js';
-import { describeNotebook, listNotebooks, SAGEMAKER_NOTEBOOK } from './sagemaker-notebooks.js';
-import { describeStudioAppByRef, listStudioApps, SAGEMAKER_STUDIO_APP } from './sagemaker-studio.js';
+import { AWS_KINDS, awsKindRegistry, type AwsKindContext, type AwsKindModule } from './kinds/index.js';
 
-/** Action kinds the AWS provider performs. */
-export const AWS_DELETE_ENDPOINT = 'aws.sagemaker.delete-endpoint';
-export const AWS_STOP_NOTEBOOK = 'aws.sagemaker.stop-notebook-instance';
-export const AWS_DELETE_STUDIO_APP = 'aws.sagemaker.delete-studio-app';
-export const AWS_STOP_TRAINING_JOB = 'aws.sagemaker.stop-training-job';
-export const AWS_STOP_PROCESSING_JOB = 'aws.sagemaker.stop-processing-job';
+export { AWS_DELETE_ENDPOINT, endpointMetricRequests } from './kinds/sagemaker-endpoint.js';
+export { AWS_STOP_NOTEBOOK, NOTEBOOK_CPU } from './kinds/sagemaker-notebook-instance.js';
+export { AWS_DELETE_STUDIO_APP } from './kinds/sagemaker-studio-app.js';
+export { AWS_STOP_TRAINING_JOB } from './kinds/sagemaker-training-job.js';
+export { AWS_STOP_PROCESSING_JOB } from './kinds/sagemaker-processing-job.js';
 
-/** The resource kind each action applies to. */
-const ACTION_KINDS: Readonly<Record<string, string>> = {
-  [AWS_DELETE_ENDPOINT]: SAGEMAKER_ENDPOINT,
-  [AWS_STOP_NOTEBOOK]: SAGEMAKER_NOTEBOOK,
-  [AWS_DELETE_STUDIO_APP]: SAGEMAKER_STUDIO_APP,
-  [AWS_STOP_TRAINING_JOB]: SAGEMAKER_TRAINING_JOB,
-  [AWS_STOP_PROCESSING_JOB]: SAGEMAKER_PROCESSING_JOB,
-};
+/** Where kinds listed once per account (S3 buckets) are read from: ListBuckets is global. */
+const HOME_REGION = 'us-east-1';
 
 /** GetMetricData returns at most this many datapoints per call before paginating. */
 const MAX_DATAPOINTS_PER_CALL = 100_800;
@@ -61,51 +30,14 @@ export function metricPeriodSeconds(lookbackHours: number): number {
   return 3600 * Math.max(1, Math.ceil(lookbackHours / pointsPerSeries));
 }
 
-/**
- * Metrics read per endpoint variant: the request signal, CPU utilization — which is also the
- * heartbeat (DESIGN.md "Reading usage": published for as long as the instances run) — and GPU
- * utilization on GPU instances.
- */
-export function endpointMetricRequests(r: Resource): MetricRequest[] {
-  const out: MetricRequest[] = [];
-  for (const c of r.components) {
-    if (c.capacity !== 'provisioned') continue;
-    const dimensions = { EndpointName: r.name, VariantName: c.name };
-    const base = { resourceId: r.id, component: c.name, dimensions };
-    out.push(
-      { ...base, signal: 'requests', namespace: 'AWS/SageMaker', metricName: 'Invocations', stat: 'Sum', unit: 'Count' },
-      { ...base, signal: 'cpu', alsoAs: 'heartbeat', namespace: '/aws/sagemaker/Endpoints', metricName: 'CPUUtilization', stat: 'Average', unit: 'Percent' },
-    );
-    // GPUUtilization exists only on GPU instances; an unknown type is asked, since a metric not published costs nothing to miss.
-    const spec = c.instanceType ? instanceSpec(c.instanceType) : undefined;
-    if (!spec || (spec.gpus ?? 0) > 0) {
-      out.push({ ...base, signal: 'gpu', namespace: '/aws/sagemaker/Endpoints', metricName: 'GPUUtilization', stat: 'Average', unit: 'Percent' });
-    }
-  }
-  return out;
-}
-
-/**
- * AWS publishes no CloudWatch metric for notebook instances. The aws-samples lifecycle
- * configuration `publish-instance-metrics` runs the CloudWatch agent, which publishes
- * `cpu_usage_idle` with the notebook's name; when it is there, it is read as CPU in use.
- */
-export const NOTEBOOK_CPU = { namespace: 'SageMakerNotebookInstances', metricName: 'cpu_usage_idle', nameDimension: 'notebook_instance_name' } as const;
-
-/** Undo data saved before an endpoint is deleted. */
-interface EndpointUndo {
-  endpointName: string;
-  endpointConfigName: string;
-  tags: Record<string, string>;
-  variants: { name: string; instanceType?: string; instanceCount: number; capacity: string }[];
-}
-
 /** Tuning of the AWS provider. */
 export interface AwsProviderOptions {
   /** Describe calls in flight per inventory, per account and region (default 8). */
   readonly describeConcurrency?: number;
   /** Costs, forecasts, anomalies, AWS budgets, Price List prices and watched S3 buckets; absent = none are read. */
   readonly billing?: AwsBillingOptions;
+  /** The resource kinds watched (default: every AWS kind, `AWS_KINDS`). */
+  readonly kinds?: readonly AwsKindModule[];
 }
 
 /** AWS behind the CloudProvider port; SDK clients come from the injected factory. */
@@ -116,6 +48,8 @@ export class AwsProvider implements CloudProvider {
   /** The same, per `<account>/<region>` collected. */
   readonly regionMeters = new Map<string, MetricMeter>();
   private readonly concurrency: number;
+  /** The kinds this provider lists, reads and acts on; every dispatch goes through it. */
+  readonly kinds: KindRegistry<AwsKindContext, MetricRequest>;
 
   constructor(
     private readonly clients: AwsClientFactory,
@@ -124,69 +58,95 @@ export class AwsProvider implements CloudProvider {
     this.concurrency = Math.max(1, options.describeConcurrency ?? 8);
     this.billing = options.billing ? new AwsBilling(clients, options.billing) : undefined;
     this.now = options.billing?.now ?? (() => new Date());
+    this.kinds = awsKindRegistry(options.kinds ?? AWS_KINDS);
   }
 
   private readonly billing: AwsBilling | undefined;
   private readonly now: () => Date;
 
-  /** The S3 lifecycle side; only there when buckets are watched. */
-  private artifacts(): ColdArtifacts {
-    const a = this.billing?.coldArtifacts;
-    if (!a) throw new ProviderError('no S3 buckets are watched (rules.cold-artifacts.buckets is empty)', { cloud: 'aws', operation: PUT_LIFECYCLE_RULE });
-    return a;
+  /** What a kind module is handed for one account and region. */
+  private context(scope: Scope, region: string, now: Date, reportFailure: (f: CollectionFailure) => void = () => {}): AwsKindContext {
+    const coldArtifacts = this.billing?.coldArtifacts;
+    return {
+      scope,
+      region,
+      clients: this.clients({ accountId: scope.id, region }),
+      clientsFor: this.clients,
+      concurrency: this.concurrency,
+      now,
+      ...(coldArtifacts ? { coldArtifacts } : {}),
+      reportFailure,
+    };
+  }
+
+  private refContext(ref: ResourceRef): AwsKindContext {
+    return this.context({ cloud: 'aws', id: ref.scopeId }, ref.region, this.now());
   }
 
   async collect(target: ScopeTarget, opts: CollectOptions): Promise<Collection> {
     const regions = Promise.all(target.regions.map((region) => this.collectRegion(target.scope, region, opts)));
-    // Cost Explorer, Budgets and S3 are read once per account, not per region, alongside the regions.
+    // Kinds listed per account (S3 buckets), Cost Explorer, Budgets and prices are read once per account, alongside the regions.
+    const scoped = this.collectScoped(target.scope, opts);
     const billing = this.billing?.collect(
       target.scope,
       regions.then((rs) => rs.flatMap((r) => r.resources)),
       opts,
     );
-    const [perRegion, money] = await Promise.all([regions, billing]);
+    const [perRegion, money, perScope] = await Promise.all([regions, billing, scoped]);
     return {
       scope: target.scope,
-      resources: [...perRegion.flatMap((r) => r.resources), ...(money?.resources ?? [])],
+      resources: [...perRegion.flatMap((r) => r.resources), ...perScope.resources],
       usage: perRegion.flatMap((r) => r.usage),
       costs: money?.costs ?? [],
       budgets: money?.budgets ?? [],
       ...(money ? { forecasts: money.forecasts, anomalies: money.anomalies, prices: money.prices } : {}),
-      failures: [...perRegion.flatMap((r) => r.failures), ...(money?.failures ?? [])],
+      failures: [...perRegion.flatMap((r) => r.failures), ...(money?.failures ?? []), ...perScope.failures],
     };
   }
 
-  private async collectRegion(scope: Scope, region: string, opts: CollectOptions) {
+  /** Lists the kinds read once per account. Their usage, if any, is not read (none has usage queries today). */
+  private async collectScoped(scope: Scope, opts: CollectOptions): Promise<{ resources: Resource[]; failures: CollectionFailure[] }> {
     const failures: CollectionFailure[] = [];
-    const { sagemaker: sm, cloudwatch } = this.clients({ accountId: scope.id, region });
-    const c = this.concurrency;
-    // One inventory failing (say, no permission for Studio) leaves the others standing.
-    const inventories: [string, () => Promise<Resource[]>][] = [
-      ['sagemaker:ListEndpoints/DescribeEndpoint', () => listEndpoints(sm, scope, region, c)],
-      ['sagemaker:ListNotebookInstances/DescribeNotebookInstance', () => listNotebooks(sm, scope, region, c)],
-      ['sagemaker:ListDomains/ListApps/DescribeApp', () => listStudioApps(sm, scope, region, c)],
-      ['sagemaker:ListTrainingJobs/DescribeTrainingJob', () => listTrainingJobs(sm, scope, region, c)],
-      ['sagemaker:ListProcessingJobs/DescribeProcessingJob', () => listProcessingJobs(sm, scope, region, c)],
-    ];
+    const ctx = this.context(scope, HOME_REGION, opts.now, (f) => failures.push(f));
+    const modules = this.kinds.modules.filter((m) => m.listedPer === 'scope');
     const lists = await Promise.all(
-      inventories.map(async ([operation, read]) => {
+      modules.map(async (m) => {
         try {
-          return await read();
+          return await m.list(ctx, scope, HOME_REGION);
         } catch (err) {
-          failures.push({ scope, region, operation, message: describeError(err) });
+          failures.push({ scope, operation: m.inventoryOperation, message: describeError(err) });
           return [];
         }
       }),
     );
+    return { resources: lists.flat(), failures };
+  }
+
+  private async collectRegion(scope: Scope, region: string, opts: CollectOptions) {
+    const failures: CollectionFailure[] = [];
+    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f));
+    const { cloudwatch } = ctx.clients;
+    const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region');
+    // One inventory failing (say, no permission for Studio) leaves the others standing.
+    const lists = await Promise.all(
+      modules.map(async (m) => {
+        try {
+          return await m.list(ctx, scope, region);
+        } catch (err) {
+          failures.push({ scope, region, operation: m.inventoryOperation, message: describeError(err) });
+          return [] as Resource[];
+        }
+      }),
+    );
     const resources = lists.flat();
-    const running = resources.filter((r) => r.lifecycle === 'running');
-    const requests = running.filter((r) => r.kind === SAGEMAKER_ENDPOINT).flatMap(endpointMetricRequests);
-    const notebooks = running.filter((r) => r.kind === SAGEMAKER_NOTEBOOK);
-    if (notebooks.length > 0) {
+    const requests: MetricRequest[] = [];
+    for (const [i, m] of modules.entries()) {
+      const running = (lists[i] ?? []).filter((r) => r.lifecycle === 'running');
+      if (!m.usageQueries || running.length === 0) continue;
       try {
-        requests.push(...(await notebookCpuRequests(cloudwatch, notebooks)));
+        requests.push(...(await m.usageQueries(ctx, running)));
       } catch (err) {
-        failures.push({ scope, region, operation: 'cloudwatch:ListMetrics', message: describeError(err) });
+        failures.push({ scope, region, operation: m.usageOperation ?? `${m.kind} usage queries`, message: describeError(err) });
       }
     }
     const regional: MetricMeter = { calls: 0, queries: 0, metricsRequested: 0 };
@@ -201,195 +161,46 @@ export class AwsProvider implements CloudProvider {
   }
 
   async describe(ref: ResourceRef): Promise<Resource | undefined> {
-    if (ref.kind === S3_PREFIX_KIND) return this.artifacts().describe(ref, this.now());
-    const { sagemaker: sm } = this.clients({ accountId: ref.scopeId, region: ref.region });
-    const scope: Scope = { cloud: 'aws', id: ref.scopeId };
-    switch (ref.kind) {
-      case SAGEMAKER_ENDPOINT:
-        return describeEndpoint(sm, scope, ref.region, ref.name);
-      case SAGEMAKER_NOTEBOOK:
-        return describeNotebook(sm, scope, ref.region, ref.name);
-      case SAGEMAKER_STUDIO_APP:
-        return describeStudioAppByRef(sm, scope, ref.region, ref.id, ref.name);
-      case SAGEMAKER_TRAINING_JOB:
-        return describeTrainingJob(sm, scope, ref.region, ref.name);
-      case SAGEMAKER_PROCESSING_JOB:
-        return describeProcessingJob(sm, scope, ref.region, ref.name);
-      default:
-        throw new ProviderError(`unsupported resource kind ${ref.kind}`, { cloud: 'aws', resourceId: ref.id });
-    }
+    if (!this.kinds.has(ref.kind)) throw new ProviderError(`unsupported resource kind ${ref.kind}`, { cloud: 'aws', resourceId: ref.id });
+    return this.kinds.module(ref.kind).describe(this.refContext(ref), ref);
   }
 
   async usageOf(resource: Resource, opts: CollectOptions): Promise<UsageSeries[]> {
-    if (resource.kind === S3_PREFIX_KIND) return [];
-    const { cloudwatch } = this.clients({ accountId: resource.scope.id, region: resource.region });
-    const requests =
-      resource.kind === SAGEMAKER_ENDPOINT
-        ? endpointMetricRequests(resource)
-        : resource.kind === SAGEMAKER_NOTEBOOK && resource.lifecycle === 'running'
-          ? await notebookCpuRequests(cloudwatch, [resource])
-          : [];
+    const m = this.kinds.has(resource.kind) ? this.kinds.module(resource.kind) : undefined;
+    if (!m?.usageQueries) return [];
+    const ctx = this.context(resource.scope, resource.region, opts.now);
+    const { cloudwatch } = ctx.clients;
+    const requests = await m.usageQueries(ctx, [resource]);
     return readMetrics(cloudwatch, requests, windowOf(opts), metricPeriodSeconds(opts.lookbackHours), this.meter);
   }
 
   async captureUndo(actionKind: string, resource: Resource): Promise<Record<string, unknown>> {
-    if (actionKind === PUT_LIFECYCLE_RULE && resource.kind === S3_PREFIX_KIND) return this.artifacts().captureUndo(resource);
-    this.assertAction(actionKind, resource.kind);
-    switch (actionKind) {
-      case AWS_DELETE_ENDPOINT:
-        return { ...endpointUndo(resource) };
-      case AWS_STOP_NOTEBOOK:
-        return { notebookInstanceName: resource.name, instanceType: resource.components[0]?.instanceType ?? null, status: resource.state, tags: { ...resource.tags } };
-      case AWS_DELETE_STUDIO_APP:
-        // Nothing can bring the app back; this records what was deleted, for the audit log.
-        return { ...studioAppKeyOf(resource), instanceType: resource.components[0]?.instanceType ?? null };
-      default:
-        // Stopping a job cannot be undone; record what was stopped and how far it got.
-        return {
-          jobName: resource.name,
-          status: resource.state,
-          startedAt: resource.attributes['startedAt'] ?? null,
-          instances: resource.components.map((c) => ({ instanceType: c.instanceType ?? null, instanceCount: c.instanceCount })),
-        };
-    }
+    const action = this.actionFor(actionKind, resource);
+    return action.capture(this.context(resource.scope, resource.region, this.now()), resource);
   }
 
-  async perform(actionKind: string, resource: Resource): Promise<ActOutcome> {
-    if (actionKind === PUT_LIFECYCLE_RULE && resource.kind === S3_PREFIX_KIND) return this.artifacts().perform(resource);
-    this.assertAction(actionKind, resource.kind);
-    const { sagemaker: sm } = this.clients({ accountId: resource.scope.id, region: resource.region });
-    switch (actionKind) {
-      case AWS_DELETE_ENDPOINT:
-        await sm.send(new DeleteEndpointCommand({ EndpointName: resource.name }));
-        return { summary: `deleted endpoint ${resource.name}; its endpoint config ${String(resource.attributes['endpointConfigName'])} is kept for undo` };
-      case AWS_STOP_NOTEBOOK:
-        await sm.send(new StopNotebookInstanceCommand({ NotebookInstanceName: resource.name }));
-        return { summary: `stopped notebook instance ${resource.name}; its ML storage volume and files are kept, Undo starts it again` };
-      case AWS_DELETE_STUDIO_APP: {
-        const k = studioAppKeyOf(resource);
-        await sm.send(
-          new DeleteAppCommand({ DomainId: k.domainId, AppType: k.appType as AppType, AppName: k.appName, ...(k.spaceName ? { SpaceName: k.spaceName } : { UserProfileName: k.userProfileName ?? undefined }) }),
-        );
-        return { summary: `deleted Studio app ${resource.name}; the user's files stay in ${k.spaceName ? `space ${k.spaceName}'s storage` : 'their home directory'}, the app is not restored by Undo` };
-      }
-      case AWS_STOP_TRAINING_JOB:
-        await sm.send(new StopTrainingJobCommand({ TrainingJobName: resource.name }));
-        return { summary: `stopped training job ${resource.name} (it cannot be resumed; a new job must be started)` };
-      default:
-        await sm.send(new StopProcessingJobCommand({ ProcessingJobName: resource.name }));
-        return { summary: `stopped processing job ${resource.name} (it cannot be resumed; a new job must be started)` };
-    }
+  async perform(actionKind: string, resource: Resource, parameters: Readonly<Record<string, unknown>> = {}): Promise<ActOutcome> {
+    const action = this.actionFor(actionKind, resource);
+    return action.perform(this.context(resource.scope, resource.region, this.now()), resource, parameters);
   }
 
   async undo(actionKind: string, ref: ResourceRef, undoData: Readonly<Record<string, unknown>>): Promise<ActOutcome> {
-    if (actionKind === PUT_LIFECYCLE_RULE && ref.kind === S3_PREFIX_KIND) return this.artifacts().undo(ref, undoData);
-    this.assertAction(actionKind, ref.kind);
-    const { sagemaker: sm } = this.clients({ accountId: ref.scopeId, region: ref.region });
-    const ctx = { cloud: 'aws' as const, scopeId: ref.scopeId, region: ref.region, resourceId: ref.id };
-    if (actionKind === AWS_STOP_NOTEBOOK) {
-      const name = typeof undoData['notebookInstanceName'] === 'string' ? undoData['notebookInstanceName'] : ref.name;
-      const now = await describeNotebook(sm, { cloud: 'aws', id: ref.scopeId }, ref.region, name);
-      if (!now) throw new ProviderError(`cannot start ${name}: the notebook instance was deleted`, { ...ctx, operation: 'DescribeNotebookInstance' });
-      if (now.state === 'InService' || now.state === 'Pending') return { summary: `notebook instance ${name} is already ${now.state}; nothing to undo` };
-      if (now.state !== 'Stopped' && now.state !== 'Failed') {
-        throw new ProviderError(`cannot start ${name} while it is ${now.state}; try Undo again once it has stopped`, { ...ctx, operation: 'StartNotebookInstance' });
-      }
-      await sm.send(new StartNotebookInstanceCommand({ NotebookInstanceName: name }));
-      return { summary: `started notebook instance ${name} again` };
+    const action = this.kinds.action(actionKind, ref.kind);
+    if (!action.undo) {
+      throw new ProviderError(`${actionKind} cannot be undone`, { cloud: 'aws', scopeId: ref.scopeId, region: ref.region, resourceId: ref.id, operation: actionKind });
     }
-    if (actionKind !== AWS_DELETE_ENDPOINT) {
-      throw new ProviderError(`${actionKind} cannot be undone`, { ...ctx, operation: actionKind });
-    }
-    const data = undoData as unknown as EndpointUndo;
-    try {
-      await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: data.endpointConfigName }));
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw new ProviderError(`cannot re-create ${data.endpointName}: its endpoint config ${data.endpointConfigName} was deleted`, { ...ctx, operation: 'DescribeEndpointConfig' }, { cause: err });
-      }
-      throw err;
-    }
-    await sm.send(
-      new CreateEndpointCommand({
-        EndpointName: data.endpointName,
-        EndpointConfigName: data.endpointConfigName,
-        Tags: Object.entries(data.tags).map(([Key, Value]) => ({ Key, Value })),
-      }),
-    );
-    return { summary: `re-created endpoint ${data.endpointName} from endpoint config ${data.endpointConfigName}` };
+    return action.undo(this.refContext(ref), ref, undoData);
   }
 
-  private assertAction(kind: string, resourceKind: string): void {
-    const expected = ACTION_KINDS[kind];
-    if (!expected) throw new ProviderError(`unsupported action ${kind}`, { cloud: 'aws', operation: kind });
-    if (expected !== resourceKind) throw new ProviderError(`${kind} applies to ${expected}, not ${resourceKind}`, { cloud: 'aws', operation: kind });
-  }
-}
-
-function endpointUndo(resource: Resource): EndpointUndo {
-  const configName = resource.attributes['endpointConfigName'];
-  if (typeof configName !== 'string') {
-    throw new ProviderError(`endpoint ${resource.name} has no endpoint config; it could not be re-created, so it is not deleted`, {
-      cloud: 'aws',
-      scopeId: resource.scope.id,
-      region: resource.region,
-      resourceId: resource.id,
-      operation: 'DescribeEndpoint',
-    });
-  }
-  return {
-    endpointName: resource.name,
-    endpointConfigName: configName,
-    tags: { ...resource.tags },
-    variants: resource.components.map((c) => ({ name: c.name, instanceCount: c.instanceCount, capacity: c.capacity, ...(c.instanceType ? { instanceType: c.instanceType } : {}) })),
-  };
-}
-
-function studioAppKeyOf(r: Resource): { domainId: string; appType: string; appName: string; spaceName: string | null; userProfileName: string | null } {
-  const a = r.attributes;
-  const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : null);
-  const domainId = str('domainId');
-  const appType = str('appType');
-  const appName = str('appName');
-  if (!domainId || !appType || !appName) {
-    throw new ProviderError(`Studio app ${r.name} lacks its domain, type or name`, { cloud: 'aws', scopeId: r.scope.id, region: r.region, resourceId: r.id });
-  }
-  return { domainId, appType, appName, spaceName: str('spaceName'), userProfileName: str('userProfileName') };
-}
-
-/** Finds the published CPU metrics of running notebooks (one ListMetrics listing per region) and asks for them. */
-async function notebookCpuRequests(cw: CloudWatchClient, notebooks: readonly Resource[]): Promise<MetricRequest[]> {
-  const byName = new Map(notebooks.map((n) => [n.name, n]));
-  const only = notebooks.length === 1 ? notebooks[0] : undefined;
-  const out: MetricRequest[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cw.send(
-      new ListMetricsCommand({
-        Namespace: NOTEBOOK_CPU.namespace,
-        MetricName: NOTEBOOK_CPU.metricName,
-        Dimensions: [{ Name: 'cpu', Value: 'cpu-total' }, ...(only ? [{ Name: NOTEBOOK_CPU.nameDimension, Value: only.name }] : [])],
-        NextToken: token,
-      }),
-    );
-    for (const m of page.Metrics ?? []) {
-      const dims = Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? '']));
-      const nb = byName.get(dims[NOTEBOOK_CPU.nameDimension] ?? '');
-      if (!nb) continue;
-      out.push({
-        resourceId: nb.id,
-        signal: 'cpu',
-        namespace: NOTEBOOK_CPU.namespace,
-        metricName: NOTEBOOK_CPU.metricName,
-        dimensions: dims,
-        stat: 'Average',
-        unit: 'Percent',
-        invert: true,
-      });
+  /** The action declared for the resource's kind, once its precondition holds on the resource as it is now. */
+  private actionFor(actionKind: string, resource: Resource): KindAction<AwsKindContext> {
+    const action = this.kinds.action(actionKind, resource.kind);
+    const refused = action.precondition?.(resource);
+    if (refused) {
+      throw new ProviderError(refused, { cloud: 'aws', scopeId: resource.scope.id, region: resource.region, resourceId: resource.id, operation: actionKind });
     }
-    token = page.NextToken;
-  } while (token);
-  return out;
+    return action;
+  }
 }
 
 function windowOf(opts: CollectOptions): { start: Date; end: Date } {
