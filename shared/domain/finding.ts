@@ -76,7 +76,7 @@ export interface Finding {
   readonly waste?: WasteEstimate;
   /** Budget, forecast and anomaly findings carry their numbers here. */
   readonly budget?: BudgetEvidence;
-  /** Last time the resource was seen in use, when known. */
+  /** Last time the resource was seen in use, when known: from a usage series, the end of the period of its last request (the latest it may have been used). */
   readonly lastActivity?: Date;
   readonly detectedAt: Date;
 }

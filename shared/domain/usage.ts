@@ -13,8 +13,12 @@ export interface UsagePoint {
 }
 
 /**
- * A metric over a window for one resource component. `points` holds only what the cloud
- * returned: an empty array is "no data", never zero. `status` says why.
+ * A metric over a window for one resource component, as the cloud was asked for it: over
+ * `window`, in periods of `periodSeconds` counted from `window.start`. Each datapoint summarises
+ * the period that starts at its `at`, so a datapoint says "somewhere in [at, at + period)" and
+ * never more. `points` holds only what the cloud returned: an empty array is "no data", never
+ * zero. `status` says why. Rules never guess a period from the spacing of the datapoints; they
+ * read series through `shared/rules/series.ts`.
  */
 export interface UsageSeries {
   readonly resourceId: string;
@@ -24,7 +28,10 @@ export interface UsageSeries {
   /** Native metric, e.g. `AWS/SageMaker:Invocations`. */
   readonly metric: string;
   readonly unit: string;
+  /** The window the collector asked for; its periods start at `window.start`. */
   readonly window: { readonly start: Date; readonly end: Date };
+  /** The resolution the collector asked for (e.g. GetMetricData `Period`), in seconds. */
+  readonly periodSeconds: number;
   /** `present`: datapoints returned; `absent`: the query succeeded with none; `error`: it failed. */
   readonly status: 'present' | 'absent' | 'error';
   readonly points: readonly UsagePoint[];

@@ -5,7 +5,7 @@ import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
 import type { Cloud, Resource } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
 import { CostwatchError } from '../errors.js';
-import { evaluateRule } from '../pipeline/detect.js';
+import { evaluateRule, usageWindowHours } from '../pipeline/detect.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { ResourceStateEvent } from './event.js';
@@ -55,7 +55,7 @@ export async function watchResource(e: ResourceStateEvent, deps: WatchDeps, now:
   const rules = all.filter((a) => a.rule.kinds.includes(resource.kind));
   let usage: UsageSeries[];
   try {
-    usage = await provider.usageOf(resource, { now, lookbackHours: lookbackHours(all) });
+    usage = await provider.usageOf(resource, { now, lookbackHours: lookbackHours(all), usageWindowHours: usageWindowHours(all) });
   } catch (err) {
     throw new WatchError(`could not read the usage of ${label}: ${(err as Error).message}`, { cause: err });
   }

@@ -17,6 +17,17 @@ export interface ActiveRule {
   readonly settings: unknown;
 }
 
+/** Per resource kind, the windows (`windowHours`) of the active rules that judge it: what the collectors read usage for. */
+export function usageWindowHours(rules: readonly ActiveRule[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const r of rules) {
+    const h = (r.settings as { windowHours?: unknown } | undefined)?.windowHours;
+    if (typeof h !== 'number' || !Number.isFinite(h) || h <= 0) continue;
+    for (const kind of r.rule.kinds) (out[kind] ??= []).push(h);
+  }
+  return out;
+}
+
 /** Rule verdicts that produced no finding, kept for the report's counts. */
 export interface DetectStats {
   readonly evaluated: number;

@@ -7,7 +7,7 @@ import { exemptionOf, type PlannerPolicy } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { StateStore } from '../store/port.js';
-import { evaluateRule, type ActiveRule } from './detect.js';
+import { evaluateRule, usageWindowHours, type ActiveRule } from './detect.js';
 
 /** What the executor needs; all injected. */
 export interface ExecutorDeps {
@@ -65,7 +65,7 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   if (!def.appliesTo.includes(resource.lifecycle)) return cancel(`${p.resource.name} is now ${resource.state}`);
   const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
   if (exempt) return cancel(`exempt: ${exempt}`);
-  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours });
+  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours, usageWindowHours: usageWindowHours([...deps.rules.values()]) });
   const { result } = evaluateRule(active, resource, usage, now, deps.prices);
   if (result.state !== 'violation') {
     const why = result.state === 'ok' ? `no longer matches: ${result.evidence.join('; ')}` : result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason;

@@ -11,7 +11,7 @@ import type { Notifier } from '../notify/port.js';
 import type { ExecutionQueue } from '../queue/port.js';
 import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
-import { detect, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
+import { detect, usageWindowHours, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
 import type { Budget } from '../domain/budget.js';
 import { executeProposal, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
@@ -188,7 +188,7 @@ async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps
     c = emptyCollection(target, `${target.scope.cloud} collection is not available in this version of costwatch`, 'provider');
   } else {
     try {
-      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, cache: deps.store });
+      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, usageWindowHours: usageWindowHours(opts.rules), cache: deps.store });
     } catch (err) {
       c = emptyCollection(target, `${(err as Error).name}: ${(err as Error).message}`, 'collect');
     }

@@ -17,6 +17,13 @@ export interface CollectOptions {
   readonly now: Date;
   /** Hours of usage history to read (at least the longest rule window; more lets evidence name the last request). */
   readonly lookbackHours: number;
+  /**
+   * Per resource kind, the windows (hours) of the rules that judge it from usage series. Each
+   * kind's decision window is read at a period fine enough for the shortest of them (at most an
+   * hour); the rest of the look-back only for evidence. Absent: the whole look-back is read as
+   * the decision window.
+   */
+  readonly usageWindowHours?: Readonly<Record<string, readonly number[]>>;
   /** Where paid reads (Cost Explorer: $0.01 per page) are cached between scans; absent = no cache. */
   readonly cache?: Pick<StateStore, 'getCached' | 'putCached'>;
 }

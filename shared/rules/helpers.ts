@@ -4,6 +4,7 @@ import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
 import type { Resource } from '../domain/resource.js';
 import type { UsagePoint, UsageSeries } from '../domain/usage.js';
 import type { PriceBook, PriceUsage } from '../pricing/price-book.js';
+import { pointsIn as pointsInWindow } from './series.js';
 
 /*
  * Helpers the SageMaker notebook, Studio, job and right-sizing rules share. Pure: no I/O, no SDK.
@@ -12,16 +13,12 @@ import type { PriceBook, PriceUsage } from '../pricing/price-book.js';
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-/** Datapoints of present series whose period overlaps [start, end]; "no data" stays empty, never zeros. */
+/**
+ * Datapoints of present series whose period overlaps [start, end]; "no data" stays empty, never
+ * zeros. Each series is read at the period it was asked for (see `./series.ts`).
+ */
 export function pointsIn(series: readonly UsageSeries[], start: Date, end: Date): UsagePoint[] {
-  const out: UsagePoint[] = [];
-  for (const s of series) {
-    if (s.status !== 'present') continue;
-    const [a, b] = s.points;
-    const period = a && b ? b.at.getTime() - a.at.getTime() : HOUR_MS;
-    for (const p of s.points) if (p.at.getTime() + period > start.getTime() && p.at.getTime() <= end.getTime()) out.push(p);
-  }
-  return out;
+  return pointsInWindow(series, { start, end });
 }
 
 /** `42 h` under two days, `5.3 d` beyond, `25 min` under an hour. */

@@ -1,5 +1,6 @@
 import type { UsageSeries } from '../domain/usage.js';
 import { monthlyWaste, rateOf } from './helpers.js';
+import { agoText, hoursRead, lastAboveZero, periodText, pointsIn, PROVEN_COVERAGE, readWindow, seriesFor, type TimeWindow } from './series.js';
 import type { ResourceRule, RuleResult } from './types.js';
 
 /** Settings of the idle-endpoint rule. */
@@ -15,17 +16,18 @@ export const ENDPOINT_KINDS = ['aws.sagemaker.endpoint'] as const;
 
 type Verdict =
   | { kind: 'busy'; requests: number }
-  | { kind: 'zeros'; coverage: number }
+  | { kind: 'zeros'; coverage: number; datapoints: number; periods: number; periodSeconds: number }
   | { kind: 'heartbeat-only' }
   | { kind: 'unknown'; why: string };
 
 /** Share of the window's periods that must carry zero datapoints for zeros to prove idleness. */
-export const FULL_COVERAGE = 0.9;
+export const FULL_COVERAGE = PROVEN_COVERAGE;
 
 /**
  * `idle-endpoint`: a provisioned inference endpoint that served no request over the window.
- * Zero requests proven by zero datapoints is high confidence; no request datapoints while the
- * heartbeat is present is medium; no data at all is unknown and never acted on.
+ * Zero requests proven by zero datapoints in at least 90% of the window's periods (at the period
+ * the collector asked for) is high confidence; fewer zeros, or no request datapoints while the
+ * heartbeat is present, is medium; no data at all is unknown and never acted on.
  */
 export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   id: 'idle-endpoint',
@@ -46,12 +48,14 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
       return { state: 'not-applicable', reason: `created ${hoursAgo(r.createdAt, now)} ago, younger than ${settings.minAgeHours} h` };
     }
 
-    const windowStart = new Date(now.getTime() - settings.windowHours * 3600_000);
-    const verdicts = provisioned.map((c) => ({ name: c.name, v: judge(c.name, usage, windowStart, now, settings.windowHours) }));
-    const lastActivity = lastRequest(usage);
-    const lastLine = lastActivity
-      ? `last request seen ${fmtTime(lastActivity)} (${hoursAgo(lastActivity, now)} ago)`
-      : `no request seen in the ${historyHours(usage)} h of history read`;
+    const window = { start: new Date(now.getTime() - settings.windowHours * 3600_000), end: now };
+    const verdicts = provisioned.map((c) => ({ name: c.name, v: judge(c.name, usage, window) }));
+    const requestSeries = usage.filter((u) => u.signal === 'requests');
+    const last = lastAboveZero(requestSeries);
+    const lastLine = last
+      ? `last request seen ${periodText(last)} (${agoText(last, now)} ago)`
+      : `no request seen in the ${hoursRead(requestSeries, now)} h of history read`;
+    const lastActivity = last?.end;
 
     const busy = verdicts.filter((x) => x.v.kind === 'busy');
     if (busy.length > 0) {
@@ -77,8 +81,8 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
       ...verdicts.map((x) =>
         x.v.kind === 'zeros'
           ? x.v.coverage >= FULL_COVERAGE
-            ? `variant ${x.name}: Invocations datapoints present, all zero`
-            : `variant ${x.name}: Invocations all zero, but datapoints cover only ${Math.round(x.v.coverage * 100)}% of the window`
+            ? `variant ${x.name}: Invocations datapoints present, all zero (${x.v.datapoints} of the window's ${x.v.periods} ${periodName(x.v.periodSeconds)} periods)`
+            : `variant ${x.name}: Invocations all zero, but datapoints cover only ${Math.floor(x.v.coverage * 100)}% of the window (${x.v.datapoints} of its ${x.v.periods} ${periodName(x.v.periodSeconds)} periods): not proven idle`
           : `variant ${x.name}: no Invocations datapoints, but the instance heartbeat (CPUUtilization) is present — zero traffic, not proven by zeros`,
       ),
       lastLine,
@@ -97,51 +101,34 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   },
 };
 
-function judge(component: string, usage: readonly UsageSeries[], start: Date, end: Date, windowHours: number): Verdict {
-  const of = (signal: string) => usage.find((u) => u.component === component && u.signal === signal);
-  const req = of('requests');
-  const hb = of('heartbeat');
-  const inWindow = (s: UsageSeries | undefined) =>
-    s && s.status === 'present' ? s.points.filter((p) => p.at.getTime() + periodMs(s) > start.getTime() && p.at.getTime() <= end.getTime()) : [];
-  const reqPoints = inWindow(req);
-  if (reqPoints.length > 0) {
-    const total = reqPoints.reduce((s, p) => s + p.value, 0);
-    if (total > 0) return { kind: 'busy', requests: total };
-    const periods = (windowHours * 3600_000) / periodMs(req!);
-    return { kind: 'zeros', coverage: Math.min(1, reqPoints.length / periods) };
+function judge(component: string, usage: readonly UsageSeries[], window: TimeWindow): Verdict {
+  const requests = usage.filter((u) => u.component === component && u.signal === 'requests');
+  // Any request in the window, whichever series saw it, makes the variant busy.
+  const seen = pointsIn(requests, window);
+  const total = seen.reduce((s, p) => s + p.value, 0);
+  if (total > 0) return { kind: 'busy', requests: total };
+  const req = seriesFor(usage, { component, signal: 'requests' }, window);
+  const reading = readWindow(req, window);
+  if (reading.points.length > 0) {
+    return { kind: 'zeros', coverage: reading.coverage, datapoints: reading.points.length, periods: reading.periods, periodSeconds: reading.periodSeconds ?? 0 };
   }
-  const hbPoints = inWindow(hb).filter((p) => p.value > 0);
-  if (hbPoints.length > 0) return { kind: 'heartbeat-only' };
+  const hb = seriesFor(usage, { component, signal: 'heartbeat' }, window);
+  const beat = readWindow(hb, window);
+  if (beat.points.some((p) => p.value > 0)) return { kind: 'heartbeat-only' };
   const errors = [req, hb].filter((s) => s?.status === 'error').map((s) => s?.error);
   if (errors.length > 0) return { kind: 'unknown', why: `metrics could not be read (${errors.join('; ')})` };
   return { kind: 'unknown', why: 'no Invocations and no CPUUtilization datapoints in the window' };
 }
 
-/** Spacing of the series' datapoints (hourly by default), to tell which period overlaps the window. */
-function periodMs(s: UsageSeries): number {
-  const [a, b] = s.points;
-  return a && b ? b.at.getTime() - a.at.getTime() : 3600_000;
-}
-
-function lastRequest(usage: readonly UsageSeries[]): Date | undefined {
-  let last: Date | undefined;
-  for (const u of usage) {
-    if (u.signal !== 'requests') continue;
-    for (const p of u.points) if (p.value > 0 && (!last || p.at > last)) last = p.at;
-  }
-  return last;
-}
-
-function historyHours(usage: readonly UsageSeries[]): number {
-  const w = usage[0]?.window;
-  return w ? Math.round((w.end.getTime() - w.start.getTime()) / 3600_000) : 0;
+/** `hourly`, `5-minute`, `2-hour`. */
+function periodName(seconds: number): string {
+  if (seconds === 3600) return 'hourly';
+  if (seconds % 3600 === 0) return `${seconds / 3600}-hour`;
+  if (seconds % 60 === 0) return `${seconds / 60}-minute`;
+  return `${seconds}-second`;
 }
 
 function hoursAgo(t: Date, now: Date): string {
   const h = (now.getTime() - t.getTime()) / 3600_000;
   return h >= 48 ? `${Math.round(h / 24)} d` : `${Math.round(h)} h`;
-}
-
-function fmtTime(t: Date): string {
-  return `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -1,6 +1,7 @@
 import type { QuietHours } from '../config/schema.js';
 import type { ResourceRule, RuleResult } from './types.js';
-import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, pointsIn, quietHoursText, rateOf, utc } from './helpers.js';
+import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, quietHoursText, rateOf, utc } from './helpers.js';
+import { pointsIn, PROVEN_COVERAGE, readWindow, seriesFor } from './series.js';
 
 /** Settings of the idle-notebook rule (`rules.idle-notebook` plus the policy's quiet hours). */
 export interface IdleNotebookSettings {
@@ -19,7 +20,8 @@ export const NOTEBOOK_KINDS = ['aws.sagemaker.notebook-instance'] as const;
  * `idle-notebook`: a running notebook instance nobody uses.
  * - Where a CPU metric is published (AWS publishes none for notebook instances; the aws-samples
  *   `publish-instance-metrics` lifecycle configuration does), CPU below the threshold for the
- *   whole window is idle, high confidence.
+ *   whole window is idle: high confidence when its datapoints cover at least 90% of the
+ *   window's periods (at the period the collector asked for), medium when they cover less.
  * - Without one, a notebook that ran through the last quiet hours is idle by night, medium
  *   confidence — unless a lifecycle configuration stops it when idle, which is then trusted.
  * - Without either signal and with nothing that stops it when idle, usage is unknown: reported,
@@ -52,7 +54,8 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
     };
 
     const cpuSeries = usage.filter((u) => u.signal === 'cpu');
-    const cpu = pointsIn(cpuSeries, new Date(now.getTime() - windowMs), now);
+    const window = { start: new Date(now.getTime() - windowMs), end: now };
+    const cpu = pointsIn(cpuSeries, window);
     if (cpu.length > 0) {
       const peak = Math.max(...cpu.map((p) => p.value));
       if (peak >= settings.cpuBelowPercent) return { state: 'ok', evidence: [`CPU up to ${pct(peak)} in the last ${settings.windowHours} h`] };
@@ -65,7 +68,13 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
             ? `lifecycle configuration ${lcc} does not stop it when idle`
             : 'no lifecycle configuration stops it when idle',
       ];
-      return { state: 'violation', title: `notebook instance ${r.name} idle for ${settings.windowHours} h (CPU below ${settings.cpuBelowPercent}%)`, evidence, confidence: 'high', ...priced(evidence) };
+      const reading = readWindow(seriesFor(cpuSeries, { signal: 'cpu' }, window), window);
+      const proven = reading.coverage >= PROVEN_COVERAGE;
+      if (!proven) {
+        evidence.splice(2, 0, `but CPU datapoints cover only ${Math.floor(reading.coverage * 100)}% of the window (${reading.points.length} of its ${reading.periods} periods of ${(reading.periodSeconds ?? 0) / 60} min): not proven idle`);
+      }
+      const confidence = proven ? 'high' : 'medium';
+      return { state: 'violation', title: `notebook instance ${r.name} idle for ${settings.windowHours} h (CPU below ${settings.cpuBelowPercent}%)`, evidence, confidence, ...priced(evidence) };
     }
     const failed = cpuSeries.find((s) => s.status === 'error');
     if (autoStop !== undefined && !failed) {

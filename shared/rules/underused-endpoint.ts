@@ -3,7 +3,8 @@ import type { ResourceComponent } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
 import { INSTANCE_TABLE_SOURCE, instanceSpec } from '../pricing/instance-types.js';
 import type { ResourceRule, RuleResult } from './types.js';
-import { duration, pointsIn, rate, round2 } from './helpers.js';
+import { duration, rate, round2 } from './helpers.js';
+import { pointsIn, PROVEN_COVERAGE, readWindow, seriesFor, type TimeWindow } from './series.js';
 
 /** Settings of the underused-endpoint rule (`rules.underused-endpoint`). */
 export interface UnderusedEndpointSettings {
@@ -25,7 +26,7 @@ type VariantVerdict =
   | { kind: 'skip'; why: string }
   | { kind: 'unknown'; why: string }
   | { kind: 'fits'; line: string }
-  | { kind: 'underused'; lines: string[]; saving?: { amount: number; currency: string; arithmetic: string; source: string } };
+  | { kind: 'underused'; lines: string[]; proven: boolean; saving?: { amount: number; currency: string; arithmetic: string; source: string } };
 
 /**
  * `underused-endpoint` (notify only): an endpoint serving requests on far more capacity than it
@@ -36,7 +37,9 @@ type VariantVerdict =
  * down in the same family with the same accelerators (the family ladder in
  * shared/pricing/aws-sagemaker-instances.json) when the observed peak would still fit within
  * 80 % of it, with the monthly price difference. Variants without requests are left to
- * idle-endpoint; missing utilization is unknown, never zero.
+ * idle-endpoint; missing utilization is unknown, never zero. Utilization datapoints covering
+ * less than 90% of the window's periods (at the period the collector asked for) give medium
+ * confidence, not high.
  */
 export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
   id: 'underused-endpoint',
@@ -77,7 +80,7 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
         state: 'violation',
         title: `endpoint ${r.name} is underused on ${what} over ${settings.windowHours} h${waste ? ': a smaller instance type would do' : ''}`,
         evidence,
-        confidence: 'high',
+        confidence: under.every((x) => x.v.kind === 'underused' && x.v.proven) ? 'high' : 'medium',
         ...(waste ? { waste } : {}),
       };
     }
@@ -103,8 +106,9 @@ function judge(
   settings: UnderusedEndpointSettings,
   hosting: (type: string) => { price: { amount: number; currency: string }; source: string } | undefined,
 ): VariantVerdict {
+  const window: TimeWindow = { start, end: now };
   const of = (signal: string) => series.filter((s) => s.signal === signal);
-  const requests = pointsIn(of('requests'), start, now);
+  const requests = pointsIn(of('requests'), window);
   // Idle, not underused: that is idle-endpoint's finding, and nothing this rule should repeat.
   if (requests.length === 0 || requests.every((p) => p.value === 0)) return { kind: 'fits', line: 'no requests in the window: idle rather than underused (see idle-endpoint)' };
   if (!c.instanceType) return { kind: 'skip', why: 'no instance type' };
@@ -115,7 +119,7 @@ function judge(
   const signal = gpu ? 'gpu' : 'cpu';
   const metric = gpu ? 'GPUUtilization' : 'CPUUtilization';
   const units = gpu ? (spec.gpus ?? 1) : spec.vcpu;
-  const pts = pointsIn(of(signal), start, now);
+  const pts = pointsIn(of(signal), window);
   if (pts.length === 0) {
     const failed = of(signal).find((s) => s.status === 'error');
     return { kind: 'unknown', why: failed ? `${metric} could not be read (${failed.error ?? 'error'})` : `no ${metric} datapoints in the window` };
@@ -126,13 +130,16 @@ function judge(
   const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${units > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
   if (avg >= threshold) return { kind: 'fits', line: `${metric} averaged ${pct(avg)} of the instance, not below ${threshold}%` };
   const lines = [`${c.instanceType} × ${c.instanceCount}: ${usedLine}, below ${threshold}%`];
+  const reading = readWindow(seriesFor(series, { signal }, window), window);
+  const proven = reading.coverage >= PROVEN_COVERAGE;
+  if (!proven) lines.push(`${metric} datapoints cover only ${Math.floor(reading.coverage * 100)}% of the window (${reading.points.length} of its ${reading.periods} periods): the average may miss busier hours`);
   const smaller = spec.smaller ? instanceSpec(spec.smaller) : undefined;
   if (!spec.smaller || !smaller) {
     lines.push(`already the smallest ${c.instanceType.split('.').slice(0, 2).join('.')} size with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider serverless or asynchronous inference, or a cheaper family`);
-    return { kind: 'underused', lines };
+    return { kind: 'underused', lines, proven };
   }
   // The next size keeps the accelerators; what shrinks is the vCPU count (and GPUs, were they to differ).
-  const cpuPeak = Math.max(...pointsIn(of('cpu'), start, now).map((p) => p.value), 0) / spec.vcpu;
+  const cpuPeak = Math.max(...pointsIn(of('cpu'), window).map((p) => p.value), 0) / spec.vcpu;
   const projectedCpu = cpuPeak * (spec.vcpu / smaller.vcpu);
   const projectedGpu = gpu ? peak * (units / (smaller.gpus ?? units)) : 0;
   if (projectedCpu > HEADROOM_PERCENT || projectedGpu > HEADROOM_PERCENT) {
@@ -143,16 +150,16 @@ function judge(
   const priceNext = hosting(spec.smaller);
   if (!priceNow || !priceNext || priceNow.price.currency !== priceNext.price.currency) {
     lines.push(`no hosting price known for ${!priceNow ? c.instanceType : spec.smaller}: set prices.aws in costwatch.yml to see the saving`);
-    return { kind: 'underused', lines };
+    return { kind: 'underused', lines, proven };
   }
   const diff = priceNow.price.amount - priceNext.price.amount;
   if (diff <= 0) {
     lines.push(`${spec.smaller} is not cheaper (${rate(priceNext.price.amount, priceNext.price.currency)}/h): no saving from a smaller size`);
-    return { kind: 'underused', lines };
+    return { kind: 'underused', lines, proven };
   }
   const amount = round2(diff * c.instanceCount * HOURS_PER_MONTH);
   const arithmetic = `(${c.instanceType} ${rate(priceNow.price.amount, priceNow.price.currency)}/h − ${spec.smaller} ${rate(priceNext.price.amount, priceNext.price.currency)}/h) × ${c.instanceCount} × ${HOURS_PER_MONTH} h = ${formatMoney({ amount, currency: priceNow.price.currency })}/month`;
-  return { kind: 'underused', lines, saving: { amount, currency: priceNow.price.currency, arithmetic, source: priceNow.source === priceNext.source ? priceNow.source : `${priceNow.source}; ${priceNext.source}` } };
+  return { kind: 'underused', lines, proven, saving: { amount, currency: priceNow.price.currency, arithmetic, source: priceNow.source === priceNext.source ? priceNow.source : `${priceNow.source}; ${priceNext.source}` } };
 }
 
 function pct(v: number): string {

@@ -97,7 +97,11 @@ describe('AWS provider: SageMaker inventory against the sandbox cloud', () => {
   beforeAll(async () => {
     sb = await startSandbox({ world: defineWorld(WORLD) });
     aws = provider(sb);
-    collection = await aws.collect({ scope: { cloud: 'aws', id: ACCOUNT }, regions: ['us-east-1'] }, { now: NOW, lookbackHours: 336 });
+    // The windows the default policy's rules judge each kind over (idle-endpoint 24 h, underused-endpoint 168 h, idle-notebook 2 h).
+    collection = await aws.collect(
+      { scope: { cloud: 'aws', id: ACCOUNT }, regions: ['us-east-1'] },
+      { now: NOW, lookbackHours: 336, usageWindowHours: { 'aws.sagemaker.endpoint': [24, 168], 'aws.sagemaker.notebook-instance': [2] } },
+    );
     resources = [...collection.resources];
   });
   afterAll(() => sb.close());
@@ -172,12 +176,18 @@ describe('AWS provider: SageMaker inventory against the sandbox cloud', () => {
     expect(collection.usage.filter((u) => u.resourceId === byName(resources, 'aws.sagemaker.notebook-instance', 'team-nb')?.id)).toEqual([]);
   });
 
-  it('asks GetMetricData once for fewer than 500 series, in 2-hour periods that fit one page', () => {
-    expect(sb.calls()['cloudwatch.GetMetricData']).toBe(1);
+  it('asks GetMetricData once per decision window for fewer than 500 series, each kind at the period its rules need', () => {
+    // Endpoints over 168 h hourly, the notebook over 2 h in 5-minute periods; both endpoints served requests, so no history is read.
+    expect(sb.calls()['cloudwatch.GetMetricData']).toBe(2);
     // Invocations, CPU (also the heartbeat) and GPU for the GPU endpoint, two for the CPU one, one for the notebook.
-    expect(aws.meter).toEqual({ calls: 1, queries: 6, metricsRequested: 6 });
+    expect(aws.meter).toEqual({ calls: 2, queries: 6, metricsRequested: 6 });
     const embed = collection.usage.find((u) => u.signal === 'requests');
-    expect((embed?.points[1]?.at.getTime() ?? 0) - (embed?.points[0]?.at.getTime() ?? 0)).toBe(2 * HOUR);
+    expect(embed?.periodSeconds).toBe(3600);
+    expect(embed?.window).toEqual({ start: new Date(NOW.getTime() - 168 * HOUR), end: NOW });
+    expect(embed?.points).toHaveLength(168);
+    expect((embed?.points[1]?.at.getTime() ?? 0) - (embed?.points[0]?.at.getTime() ?? 0)).toBe(HOUR);
+    const nb = collection.usage.find((u) => u.resourceId === byName(resources, 'aws.sagemaker.notebook-instance', 'research-nb')?.id);
+    expect([nb?.periodSeconds, nb?.points.length]).toEqual([300, 24]);
   });
 });
 

@@ -40,6 +40,7 @@ function series(signal: 'requests' | 'heartbeat', values: number[] | 'absent', c
     metric: signal === 'requests' ? 'AWS/SageMaker:Invocations' : '/aws/sagemaker/Endpoints:CPUUtilization',
     unit: 'Count',
     window: { start, end: now },
+    periodSeconds: 3600,
     status: values === 'absent' ? 'absent' : 'present',
     points,
   };
@@ -88,8 +89,9 @@ describe('idle-endpoint rule', () => {
     const r = idleEndpoint.evaluate({ resource: endpoint(), usage: [series('requests', values)], settings, now, prices });
     expect(r.state).toBe('violation');
     if (r.state !== 'violation') return;
-    expect(r.lastActivity?.toISOString()).toBe('2026-11-25T23:00:00.000Z');
-    expect(r.evidence.join('\n')).toContain('last request seen 2026-11-25 23:00 UTC (3 d ago)');
+    // The hourly datapoint stamped 23:00 says "somewhere between 23:00 and midnight": the evidence says no more.
+    expect(r.lastActivity?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
+    expect(r.evidence.join('\n')).toContain('last request seen between 2026-11-25 23:00 and 2026-11-26 00:00 UTC (3 d ago)');
   });
 
   it('does not judge an endpoint younger than the window', () => {
@@ -139,6 +141,6 @@ describe('idle-endpoint rule, partial data', () => {
     expect(r.state).toBe('violation');
     if (r.state !== 'violation') return;
     expect(r.confidence).toBe('medium');
-    expect(r.evidence.join('\n')).toContain('cover only 33% of the window');
+    expect(r.evidence.join('\n')).toContain('cover only 33% of the window (8 of its 24 hourly periods)');
   });
 });

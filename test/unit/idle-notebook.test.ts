@@ -41,6 +41,7 @@ function cpu(values: number[] | 'absent' | 'error'): UsageSeries {
     metric: 'SageMakerNotebookInstances:100-cpu_usage_idle',
     unit: 'Percent',
     window: { start: new Date(now.getTime() - 336 * HOUR), end: now },
+    periodSeconds: 3600,
     status: Array.isArray(values) ? 'present' : values,
     points,
     ...(values === 'error' ? { error: 'GetMetricData failed: Throttling' } : {}),

@@ -33,7 +33,7 @@ const variant = (instanceType: string, instanceCount = 1, name = 'AllTraffic'): 
 function series(signal: UsageSignal, value: number | ((i: number) => number) | 'absent', component = 'AllTraffic'): UsageSeries {
   const hours = 168;
   const points = value === 'absent' ? [] : Array.from({ length: hours }, (_, i) => ({ at: new Date(now.getTime() - (hours - i) * HOUR), value: typeof value === 'number' ? value : value(i) }));
-  return { resourceId: 'x', component, signal, metric: signal, unit: 'Percent', window: { start: new Date(now.getTime() - hours * HOUR), end: now }, status: value === 'absent' ? 'absent' : 'present', points };
+  return { resourceId: 'x', component, signal, metric: signal, unit: 'Percent', window: { start: new Date(now.getTime() - hours * HOUR), end: now }, periodSeconds: 3600, status: value === 'absent' ? 'absent' : 'present', points };
 }
 
 describe('underused-endpoint rule', () => {

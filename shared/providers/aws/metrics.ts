@@ -4,6 +4,13 @@ import { chunk } from '../../util/concurrency.js';
 
 /** GetMetricData accepts at most 500 queries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
+/** GetMetricData returns at most this many datapoints per call before paginating (`NextToken`). */
+export const MAX_DATAPOINTS_PER_CALL = 100_800;
+/** Datapoints a series may have for a full call of 500 to fit in one page: 201. */
+export const POINTS_PER_SERIES_IN_ONE_PAGE = Math.floor(MAX_DATAPOINTS_PER_CALL / MAX_QUERIES_PER_CALL);
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 
 /** One metric to read, and what it means to costwatch. */
 export interface MetricRequest {
@@ -30,18 +37,32 @@ export interface MetricMeter {
 }
 
 /**
- * Reads many metrics with as few GetMetricData calls as possible: ⌈n/500⌉ batches, each
- * paginated. A metric with no datapoints is `absent`, never zeros; a failed batch is `error`.
+ * Series per GetMetricData call for a window read at a period: 500 while a full call fits in
+ * one page of 100,800 datapoints, fewer when each series has more than 201 periods (so a call
+ * never needs a second page; CloudWatch bills per metric requested, not per call).
+ */
+export function seriesPerCall(window: { start: Date; end: Date }, periodSeconds: number): number {
+  const periods = Math.max(1, Math.ceil((window.end.getTime() - floorMinute(window.start.getTime())) / (periodSeconds * 1000)));
+  return Math.max(1, Math.min(MAX_QUERIES_PER_CALL, Math.floor(MAX_DATAPOINTS_PER_CALL / periods)));
+}
+
+/**
+ * Reads many metrics over one window at one period with as few GetMetricData calls as the
+ * datapoint limit allows: ⌈n/500⌉ batches while a batch fits in one page (see `seriesPerCall`),
+ * every `NextToken` followed. Each series carries the window CloudWatch used (its start rounded
+ * down to the minute, as CloudWatch does) and the period asked. A metric with no datapoints is
+ * `absent`, never zeros; a failed batch is `error`.
  */
 export async function readMetrics(
   cw: CloudWatchClient,
   requests: readonly MetricRequest[],
-  window: { start: Date; end: Date },
+  asked: { start: Date; end: Date },
   periodSeconds: number,
   meter?: MetricMeter,
 ): Promise<UsageSeries[]> {
   const out: UsageSeries[] = [];
-  for (const batch of chunk(requests, MAX_QUERIES_PER_CALL)) {
+  const window = { start: new Date(floorMinute(asked.start.getTime())), end: asked.end };
+  for (const batch of chunk(requests, seriesPerCall(window, periodSeconds))) {
     const queries: MetricDataQuery[] = batch.map((r, i) => ({
       Id: `m${i}`,
       ReturnData: true,
@@ -108,6 +129,7 @@ export async function readMetrics(
         metric: `${r.namespace}:${r.invert ? '100-' : ''}${r.metricName}`,
         unit: r.unit,
         window,
+        periodSeconds,
         status: failure ? 'error' : pts.length > 0 ? 'present' : 'absent',
         points: failure ? [] : pts,
         ...(failure ? { error: failure } : {}),
@@ -115,6 +137,105 @@ export async function readMetrics(
     });
   }
   return out;
+}
+
+/** One read of a set of metrics: a window and the period it is read at. */
+export interface MetricRead {
+  readonly start: Date;
+  readonly end: Date;
+  readonly periodSeconds: number;
+}
+
+/** Periods the decision window may be read at, coarsest first; each divides an hour. */
+const DECISION_PERIODS = [3600, 1800, 900, 600, 300, 120, 60] as const;
+
+/** Periods a decision window has at least of, so one missing datapoint moves coverage by ≤ 4%. */
+export const MIN_PERIODS_PER_WINDOW = 24;
+
+/**
+ * The period a rule window is read at: the coarsest of 1 h, 30, 15, 10, 5, 2 and 1 min that
+ * still gives the window at least 24 periods — 1 h for a 24-hour window or longer, 5 min for
+ * 2 h, 1 min below 24 min. Never coarser than an hour.
+ */
+export function decisionPeriodSeconds(windowHours: number): number {
+  for (const p of DECISION_PERIODS) if ((windowHours * 3600) / p >= MIN_PERIODS_PER_WINDOW) return p;
+  return 60;
+}
+
+/**
+ * How the rules' windows over one resource kind are read: back over the longest window, at the
+ * period of the shortest (`decisionPeriodSeconds`), ending at the last whole minute. Integer-hour
+ * windows then start on a period boundary of the read.
+ */
+export function decisionRead(now: Date, windowHours: readonly number[]): MetricRead {
+  const hours = windowHours.filter((h) => Number.isFinite(h) && h > 0);
+  const longest = hours.length > 0 ? Math.max(...hours) : 24;
+  const shortest = hours.length > 0 ? Math.min(...hours) : 24;
+  const end = floorMinute(now.getTime());
+  return { start: new Date(end - longest * HOUR_MS), end: new Date(end), periodSeconds: decisionPeriodSeconds(shortest) };
+}
+
+/**
+ * The history read before a decision window, for evidence only ("last request seen …"): from
+ * `lookbackHours` before `now` up to the decision window's start, in whole hours per period, the
+ * fewest that keep a full call of 500 series in one page (2 h for the default 14 days).
+ * Undefined when the look-back is no longer than the decision window.
+ */
+export function historyRead(now: Date, decision: MetricRead, lookbackHours: number): MetricRead | undefined {
+  const ms = lookbackHours * HOUR_MS - (now.getTime() - decision.start.getTime());
+  if (ms < HOUR_MS) return undefined;
+  const periodSeconds = 3600 * Math.max(1, Math.ceil(ms / HOUR_MS / POINTS_PER_SERIES_IN_ONE_PAGE));
+  const periods = Math.ceil(ms / (periodSeconds * 1000));
+  return { start: new Date(decision.start.getTime() - periods * periodSeconds * 1000), end: decision.start, periodSeconds };
+}
+
+/** The metrics of one resource kind and the windows (hours) of the rules judging it. */
+export interface KindMetrics {
+  readonly requests: readonly MetricRequest[];
+  /** Windows of the rules that judge the kind; empty or absent: the whole look-back is the window. */
+  readonly windowHours?: readonly number[];
+}
+
+/**
+ * Reads the usage of a region: each kind's decision window at its period (kinds whose reads are
+ * alike share calls), then, for the request series that show no request in it, the history
+ * before it, so the evidence can name the last request. Busy series need no history: billed
+ * metrics grow only by the idle candidates.
+ */
+export async function readUsage(
+  cw: CloudWatchClient,
+  kinds: readonly KindMetrics[],
+  opts: { now: Date; lookbackHours: number },
+  meter?: MetricMeter,
+): Promise<UsageSeries[]> {
+  const groups = new Map<string, { read: MetricRead; requests: MetricRequest[] }>();
+  for (const k of kinds) {
+    if (k.requests.length === 0) continue;
+    const read = decisionRead(opts.now, k.windowHours && k.windowHours.length > 0 ? k.windowHours : [opts.lookbackHours]);
+    const key = `${read.start.getTime()}/${read.periodSeconds}`;
+    const g = groups.get(key);
+    if (g) g.requests.push(...k.requests);
+    else groups.set(key, { read, requests: [...k.requests] });
+  }
+  const out: UsageSeries[] = [];
+  for (const { read, requests } of groups.values()) {
+    const decided = await readMetrics(cw, requests, read, read.periodSeconds, meter);
+    out.push(...decided);
+    const history = historyRead(opts.now, read, opts.lookbackHours);
+    if (!history) continue;
+    const quiet = new Set(decided.filter((s) => s.signal === 'requests' && s.status !== 'error' && !s.points.some((p) => p.value > 0)).map(seriesKey));
+    const older = requests.filter((r) => r.signal === 'requests' && quiet.has(seriesKey(r)));
+    if (older.length > 0) out.push(...(await readMetrics(cw, older, history, history.periodSeconds, meter)));
+  }
+  return out;
+}
+
+function seriesKey(s: { resourceId: string; component?: string | undefined; signal: string }): string {
+  return `${s.resourceId}\u0000${s.component ?? ''}\u0000${s.signal}`;
+}
+
+function floorMinute(ms: number): number {
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 function billedMetrics(batch: readonly MetricRequest[]): number {

@@ -5,7 +5,7 @@ import type { KindAction, KindRegistry } from '../kind.js';
 import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
 import type { AwsClientFactory } from './clients.js';
 import { AwsBilling, type AwsBillingOptions } from './billing.js';
-import { MAX_QUERIES_PER_CALL, readMetrics, type MetricMeter, type MetricRequest } from './metrics.js';
+import { readUsage, type KindMetrics, type MetricMeter, type MetricRequest } from './metrics.js';
 import { AWS_KINDS, awsKindRegistry, type AwsKindContext, type AwsKindModule } from './kinds/index.js';
 
 export { AWS_DELETE_ENDPOINT, endpointMetricRequests } from './kinds/sagemaker-endpoint.js';
@@ -16,19 +16,6 @@ export { AWS_STOP_PROCESSING_JOB } from './kinds/sagemaker-processing-job.js';
 
 /** Where kinds listed once per account (S3 buckets) are read from: ListBuckets is global. */
 const HOME_REGION = 'us-east-1';
-
-/** GetMetricData returns at most this many datapoints per call before paginating. */
-const MAX_DATAPOINTS_PER_CALL = 100_800;
-
-/**
- * Metric period for a look-back: the smallest whole number of hours that keeps a full batch of
- * 500 series within one GetMetricData page (100,800 datapoints), so reading n series costs
- * ⌈n/500⌉ calls — 2 h for the default 14-day look-back.
- */
-export function metricPeriodSeconds(lookbackHours: number): number {
-  const pointsPerSeries = Math.floor(MAX_DATAPOINTS_PER_CALL / MAX_QUERIES_PER_CALL);
-  return 3600 * Math.max(1, Math.ceil(lookbackHours / pointsPerSeries));
-}
 
 /** Tuning of the AWS provider. */
 export interface AwsProviderOptions {
@@ -139,18 +126,18 @@ export class AwsProvider implements CloudProvider {
       }),
     );
     const resources = lists.flat();
-    const requests: MetricRequest[] = [];
+    const kinds: KindMetrics[] = [];
     for (const [i, m] of modules.entries()) {
       const running = (lists[i] ?? []).filter((r) => r.lifecycle === 'running');
       if (!m.usageQueries || running.length === 0) continue;
       try {
-        requests.push(...(await m.usageQueries(ctx, running)));
+        kinds.push({ requests: await m.usageQueries(ctx, running), windowHours: opts.usageWindowHours?.[m.kind] ?? [] });
       } catch (err) {
         failures.push({ scope, region, operation: m.usageOperation ?? `${m.kind} usage queries`, message: describeError(err) });
       }
     }
     const regional: MetricMeter = { calls: 0, queries: 0, metricsRequested: 0 };
-    const usage = await readMetrics(cloudwatch, requests, windowOf(opts), metricPeriodSeconds(opts.lookbackHours), regional);
+    const usage = await readUsage(cloudwatch, kinds, opts, regional);
     this.meter.calls += regional.calls;
     this.meter.queries += regional.queries;
     this.meter.metricsRequested += regional.metricsRequested;
@@ -171,7 +158,7 @@ export class AwsProvider implements CloudProvider {
     const ctx = this.context(resource.scope, resource.region, opts.now);
     const { cloudwatch } = ctx.clients;
     const requests = await m.usageQueries(ctx, [resource]);
-    return readMetrics(cloudwatch, requests, windowOf(opts), metricPeriodSeconds(opts.lookbackHours), this.meter);
+    return readUsage(cloudwatch, [{ requests, windowHours: opts.usageWindowHours?.[resource.kind] ?? [] }], opts, this.meter);
   }
 
   async captureUndo(actionKind: string, resource: Resource): Promise<Record<string, unknown>> {
@@ -201,11 +188,6 @@ export class AwsProvider implements CloudProvider {
     }
     return action;
   }
-}
-
-function windowOf(opts: CollectOptions): { start: Date; end: Date } {
-  const end = opts.now;
-  return { start: new Date(end.getTime() - opts.lookbackHours * 3600_000), end };
 }
 
 function describeError(err: unknown): string {
