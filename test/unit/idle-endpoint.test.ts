@@ -144,3 +144,98 @@ describe('idle-endpoint rule, partial data', () => {
     expect(r.evidence.join('\n')).toContain('cover only 33% of the window (8 of its 24 hourly periods)');
   });
 });
+
+/** A series as a collector asked for it: `hours` back from now at `periodSeconds`, with datapoints at the given hours ago (fractions allowed). */
+function asked(signal: 'requests' | 'heartbeat', periodSeconds: number, hours: number, points: readonly [hoursAgo: number, value: number][], end = now): UsageSeries {
+  return {
+    resourceId: endpoint().id,
+    component: 'AllTraffic',
+    signal,
+    metric: signal === 'requests' ? 'AWS/SageMaker:Invocations' : '/aws/sagemaker/Endpoints:CPUUtilization',
+    unit: signal === 'requests' ? 'Count' : 'Percent',
+    window: { start: new Date(end.getTime() - hours * 3600_000), end },
+    periodSeconds,
+    status: points.length > 0 ? 'present' : 'absent',
+    points: points.map(([h, value]) => ({ at: new Date(end.getTime() - h * 3600_000), value })),
+  };
+}
+
+const hourlyHeartbeat = asked('heartbeat', 3600, 24, Array.from({ length: 24 }, (_, i) => [24 - i, 40] as [number, number]));
+
+describe('idle-endpoint verdict table: the period is the one asked, never guessed from the datapoints', () => {
+  const cases: { name: string; usage: UsageSeries[]; state: string; confidence?: string; evidence?: string }[] = [
+    {
+      name: 'two zero datapoints 18 h apart, read hourly: 2 of 24 periods, medium',
+      usage: [asked('requests', 3600, 24, [[20, 0], [2, 0]]), hourlyHeartbeat],
+      state: 'violation',
+      confidence: 'medium',
+      evidence: 'cover only 8% of the window (2 of its 24 hourly periods)',
+    },
+    {
+      name: 'zeros every 6 hours in a series read per minute: medium, however evenly spaced',
+      usage: [asked('requests', 60, 24, [[24, 0], [18, 0], [12, 0], [6, 0]])],
+      state: 'violation',
+      confidence: 'medium',
+      evidence: '4 of its 1440 1-minute periods',
+    },
+    {
+      name: 'zeros every hour in a series read in 5-minute periods: 24 of 288, medium',
+      usage: [asked('requests', 300, 24, Array.from({ length: 24 }, (_, i) => [24 - i, 0] as [number, number]))],
+      state: 'violation',
+      confidence: 'medium',
+    },
+    {
+      name: 'zeros in 22 of 24 hourly periods (a two-hour metrics outage): 91%, high',
+      usage: [asked('requests', 3600, 24, Array.from({ length: 24 }, (_, i) => [24 - i, 0] as [number, number]).filter(([h]) => h !== 10 && h !== 11))],
+      state: 'violation',
+      confidence: 'high',
+      evidence: '(22 of the window\'s 24 hourly periods)',
+    },
+    {
+      name: 'zeros in 21 of 24 hourly periods: 87%, medium',
+      usage: [asked('requests', 3600, 24, Array.from({ length: 24 }, (_, i) => [24 - i, 0] as [number, number]).filter(([h]) => h < 10 || h > 12))],
+      state: 'violation',
+      confidence: 'medium',
+    },
+    {
+      name: 'a request in the first hourly period of the window: busy',
+      usage: [asked('requests', 3600, 48, [...Array.from({ length: 48 }, (_, i) => [48 - i, 0] as [number, number]).filter(([h]) => h !== 24), [24, 3]])],
+      state: 'ok',
+    },
+    {
+      name: 'a request in the period just before the window: idle, high, and named',
+      usage: [asked('requests', 3600, 48, [...Array.from({ length: 48 }, (_, i) => [48 - i, 0] as [number, number]).filter(([h]) => h !== 25), [25, 3]])],
+      state: 'violation',
+      confidence: 'high',
+      evidence: 'last request seen between 2026-11-27 11:00 and 12:00 UTC (25 h ago)',
+    },
+    {
+      name: 'a request 2 days ago in the 2-hour history, no request datapoint since, heartbeat present: medium, named',
+      usage: [asked('requests', 3600, 24, []), asked('requests', 7200, 312, [[96, 4], [24, 7]], new Date(now.getTime() - 24 * 3600_000)), hourlyHeartbeat],
+      state: 'violation',
+      confidence: 'medium',
+      evidence: 'last request seen between 2026-11-26 12:00 and 14:00 UTC (2 d ago)',
+    },
+    {
+      name: 'the decision series read only the last 12 h of a 24 h window: the unread half is not covered',
+      usage: [asked('requests', 3600, 12, Array.from({ length: 12 }, (_, i) => [12 - i, 0] as [number, number]))],
+      state: 'violation',
+      confidence: 'medium',
+      evidence: '12 of its 24 hourly periods',
+    },
+    {
+      name: 'a series carrying no usable period is read per minute, never stretched',
+      usage: [{ ...asked('requests', 0, 24, [[23, 0], [1, 0]]) }],
+      state: 'violation',
+      confidence: 'medium',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = idleEndpoint.evaluate({ resource: endpoint(), usage: c.usage, settings, now, prices });
+      expect(r.state).toBe(c.state);
+      if (c.confidence) expect(r.state === 'violation' && r.confidence).toBe(c.confidence);
+      if (c.evidence) expect(r.state === 'violation' ? r.evidence.join('\n') : '').toContain(c.evidence);
+    });
+  }
+});

@@ -59,6 +59,17 @@ describe('idle-notebook rule', () => {
     expect(r.waste?.priceSource).toContain('notebook price table');
   });
 
+  it('lowers confidence to medium when its CPU datapoints cover only part of the window at the period asked', () => {
+    // Read in 5-minute periods over the 2 h window, as the collector reads it: 3 datapoints of 24 periods.
+    const sparse: UsageSeries = { ...cpu([1, 1, 1]), periodSeconds: 300, window: { start: new Date(now.getTime() - 2 * HOUR), end: now } };
+    const r = idleNotebook.evaluate({ resource: notebook(30), usage: [{ ...sparse, points: sparse.points.map((p, i) => ({ at: new Date(now.getTime() - (i + 1) * 30 * 60_000), value: p.value })) }], settings, now, prices });
+
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.confidence).toBe('medium');
+    expect(r.evidence.join('\n')).toContain('CPU datapoints cover only 12% of the window (3 of its 24 periods of 5 min): not proven idle');
+  });
+
   it('lets a notebook whose CPU is in use run', () => {
     const r = idleNotebook.evaluate({ resource: notebook(30), usage: [cpu([1, 1, 1, 40])], settings, now, prices });
     expect(r.state).toBe('ok');

@@ -55,6 +55,21 @@ describe('underused-endpoint rule', () => {
     expect(r.evidence.join('\n')).toContain('ml.g5.xlarge (4 vCPUs, 1 GPU) would run its CPU peak at 10%');
   });
 
+  it('gives medium, not high, confidence when the utilization datapoints cover only part of the window', () => {
+    const sparseGpu: UsageSeries = { ...series('gpu', 6), points: series('gpu', 6).points.filter((_, i) => i % 4 === 0) };
+    const r = underusedEndpoint.evaluate({ resource: endpoint([variant('ml.g5.2xlarge', 2)]), usage: [series('requests', 600), series('cpu', 40), sparseGpu], settings, now, prices });
+
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.confidence).toBe('medium');
+    expect(r.evidence.join('\n')).toContain('GPUUtilization datapoints cover only 25% of the window (42 of its 168 periods)');
+  });
+
+  it('judges high confidence when the utilization datapoints cover the window', () => {
+    const r = underusedEndpoint.evaluate({ resource: endpoint([variant('ml.g5.2xlarge', 2)]), usage: [series('requests', 600), series('cpu', 40), series('gpu', 6)], settings, now, prices });
+    expect(r.state === 'violation' && r.confidence).toBe('high');
+  });
+
   it('divides CPUUtilization by the vCPU count: 55% on four vCPUs is 13.75% of the instance, not underused', () => {
     const r = underusedEndpoint.evaluate({ resource: endpoint([variant('ml.c5.xlarge')]), usage: [series('requests', 240), series('cpu', 55)], settings, now, prices });
     expect(r.state).toBe('ok');
