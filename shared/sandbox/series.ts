@@ -77,6 +77,17 @@ function generator(spec: SeriesSpec, nowMs: number): SeriesFn {
       return out;
     };
   }
+  if (spec.random) {
+    const { share, value, otherwise, seed } = spec.random;
+    return (from, to) => {
+      const out: Run[] = [];
+      for (let m = from; m < to; m += MINUTE_MS) {
+        if (minuteDraw(m, seed) < share) push(out, m, m + MINUTE_MS, value);
+        else if (otherwise !== undefined) push(out, m, m + MINUTE_MS, otherwise);
+      }
+      return out;
+    };
+  }
   if (spec.points) {
     const points = spec.points
       .map(([t, v]) => ({ at: floorMinute(resolveTime(t, nowMs)), value: v }))
@@ -84,6 +95,14 @@ function generator(spec: SeriesSpec, nowMs: number): SeriesFn {
     return (from, to) => points.filter((p) => p.at >= from && p.at < to).map((p) => ({ start: p.at, end: p.at + MINUTE_MS, value: p.value }));
   }
   return () => [];
+}
+
+/** A uniform draw in [0, 1) fixed by the minute and the seed, so a `random` series answers the same whatever the query. */
+function minuteDraw(ms: number, seed: number): number {
+  let t = (Math.floor(ms / MINUTE_MS) ^ Math.imul(seed + 1, 0x9e3779b9)) >>> 0;
+  t = Math.imul(t ^ (t >>> 16), 0x21f0aaad);
+  t = Math.imul(t ^ (t >>> 15), 0x735a2d97);
+  return ((t ^ (t >>> 15)) >>> 0) / 4_294_967_296;
 }
 
 /** A generator whose value is decided hour by hour (undefined = no datapoints that hour). */

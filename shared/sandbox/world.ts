@@ -48,7 +48,7 @@ const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 /** Names of the days of the week a `weekly` series accepts, in JavaScript `getUTCDay()` order. */
 export const WEEK_DAYS = DAYS;
 
-const GENERATORS = ['constant', 'daily', 'weekly', 'bursts', 'points', 'absent'] as const;
+const GENERATORS = ['constant', 'daily', 'weekly', 'bursts', 'random', 'points', 'absent'] as const;
 
 const seriesObject = z
   .strictObject({
@@ -69,6 +69,14 @@ const seriesObject = z
         if (b.durationMinutes > b.everyHours * 60) {
           ctx.addIssue({ code: 'custom', path: ['durationMinutes'], message: 'a burst cannot last longer than everyHours' });
         }
+      })
+      .optional(),
+    random: z
+      .strictObject({
+        share: z.number().min(0).max(1),
+        value,
+        otherwise: value.optional(),
+        seed: z.number().int().min(0).default(0),
       })
       .optional(),
     points: z.array(z.tuple([time, value])).optional(),

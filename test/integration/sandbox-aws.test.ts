@@ -323,6 +323,19 @@ describe('sandbox cloud: CloudWatch GetMetricData', () => {
     expect(r.get('reordered')?.Values).toHaveLength(24);
   });
 
+  it('keeps older data only at coarser periods, as CloudWatch does: per minute to 15 days, per 5 minutes to 63 days', async () => {
+    const { cw } = clients(sb);
+    const since20d = { StartTime: new Date(NOW - 20 * 24 * HOUR), EndTime: new Date(NOW - 19 * 24 * HOUR), ScanBy: 'TimestampAscending' as const };
+    const since2h = { StartTime: new Date(NOW - 2 * HOUR), EndTime: new Date(NOW), ScanBy: 'TimestampAscending' as const };
+
+    const old = await metricData(cw, [invocations('m1', 'fraud-v3', 'AllTraffic', 'Sum', 60), invocations('m5', 'fraud-v3', 'AllTraffic', 'Sum', 300)], since20d);
+    const recent = await metricData(cw, [invocations('m1', 'fraud-v3', 'AllTraffic', 'Sum', 60)], since2h);
+
+    expect(old.get('m1')?.Values).toEqual([]);
+    expect(old.get('m5')?.Values).toHaveLength(288);
+    expect(recent.get('m1')?.Values).toHaveLength(120);
+  });
+
   it('refuses 501 queries with ValidationError', async () => {
     const { cw } = clients(sb);
     const queries = Array.from({ length: 501 }, (_, i) => invocations(`q${i}`, 'fraud-v3'));

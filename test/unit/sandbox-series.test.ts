@@ -86,3 +86,28 @@ describe('series generators', () => {
     expect(values).toEqual([60, 59]);
   });
 });
+
+describe('random series generator', () => {
+  const spec = (share: number, otherwise?: number, seed = 3): SeriesSpec => ({ random: { share, value: 0, seed, ...(otherwise !== undefined ? { otherwise } : {}) } });
+
+  it('publishes the value on about `share` of the minutes and nothing elsewhere: sparse zeros', () => {
+    const runs = compileSeries(spec(0.05), NOW)(NOW - DAY, NOW);
+    const minutes = runs.reduce((n, r) => n + (r.end - r.start) / 60_000, 0);
+    expect(minutes).toBeGreaterThan(1440 * 0.03);
+    expect(minutes).toBeLessThan(1440 * 0.07);
+    expect(runs.every((r) => r.value === 0)).toBe(true);
+  });
+
+  it('answers the same minutes whatever the query range, and differently for another seed', () => {
+    const f = compileSeries(spec(0.1), NOW);
+    const whole = f(NOW - DAY, NOW).filter((r) => r.start >= NOW - 6 * HOUR);
+    expect(f(NOW - 6 * HOUR, NOW)).toEqual(whole);
+    expect(compileSeries(spec(0.1, undefined, 4), NOW)(NOW - 6 * HOUR, NOW)).not.toEqual(whole);
+  });
+
+  it('fills the other minutes with `otherwise`: random traffic over zeros', () => {
+    const runs = compileSeries({ random: { share: 0.01, value: 5, otherwise: 0, seed: 1 } }, NOW)(NOW - DAY, NOW);
+    expect(runs.reduce((n, r) => n + (r.end - r.start) / 60_000, 0)).toBe(1440);
+    expect(runs.some((r) => r.value === 5)).toBe(true);
+  });
+});

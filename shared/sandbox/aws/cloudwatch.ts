@@ -92,6 +92,7 @@ function getMetricData(ctx: AwsCallContext, body: unknown): Out<GetMetricDataCom
     offset = decoded;
   }
 
+  const coarsest = periodCloudWatchKeeps(ctx.now - start);
   // Data exists only for whole minutes already past on the world clock.
   const from = floorMinute(start);
   const to = Math.min(Math.ceil(end / MINUTE_MS) * MINUTE_MS, floorMinute(ctx.now));
@@ -101,7 +102,7 @@ function getMetricData(ctx: AwsCallContext, body: unknown): Out<GetMetricDataCom
       const stat = q.MetricStat as NonNullable<typeof q.MetricStat>;
       const metric = findMetric(ctx.region, stat.Metric);
       const data =
-        metric && (stat.Unit === undefined || stat.Unit === metric.unit) && to > from
+        metric && (stat.Unit === undefined || stat.Unit === metric.unit) && to > from && (stat.Period as number) % coarsest === 0
           ? aggregate(runsOf(metric, from, to), from, (stat.Period as number) * 1000, stat.Stat as Statistic)
           : { timestamps: [], values: [] };
       if (input.ScanBy === 'TimestampDescending') {
@@ -138,6 +139,20 @@ function getMetricData(ctx: AwsCallContext, body: unknown): Out<GetMetricDataCom
     ...(pageEnd < total ? { NextToken: encodeToken(pageEnd, fingerprint) } : {}),
     Messages: [],
   } satisfies Out<GetMetricDataCommandOutput>;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The period a query must be a multiple of for CloudWatch to return data from a start this long
+ * ago (GetMetricData `StartTime`): data older than 3 hours is kept per minute, older than 15 days
+ * per 5 minutes, older than 63 days per hour. A finer period returns no datapoints, as in AWS.
+ */
+export function periodCloudWatchKeeps(startAgeMs: number): number {
+  if (startAgeMs > 63 * DAY_MS) return 3600;
+  if (startAgeMs > 15 * DAY_MS) return 300;
+  if (startAgeMs > 3 * 3_600_000) return 60;
+  return 1;
 }
 
 /** Exact match on namespace, name and the whole set of dimensions, as CloudWatch matches. */
