@@ -11,7 +11,7 @@ import { renderText, reportJson } from '../../shared/report/render.js';
 import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
 import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
 import { loadWorld, worldScopes, SAMPLE_WORLD_PATH } from '../../shared/sandbox/index.js';
-import { openEmbeddedStore } from '../../shared/store/embedded-store.js';
+import { openDryRunStore, openEmbeddedStore } from '../../shared/store/embedded-store.js';
 import { EXIT, takeOptionalValue, UsageError } from './common.js';
 
 /** Streams and environment of one CLI invocation, injected so tests can run it in-process. */
@@ -70,10 +70,14 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
   if (!policy) throw new UsageError('no policy');
 
   const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
-  const store = await openEmbeddedStore({ dir: stateDir });
+  const options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}) });
+  // A dry run reads the state but leaves its folder byte for byte as it was.
+  const store = await (options.dryRun ? openDryRunStore({ dir: stateDir }) : openEmbeddedStore({ dir: stateDir })).catch(async (err: unknown) => {
+    await sandbox?.close();
+    throw err;
+  });
   try {
     const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
-    const options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}) });
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
     const progress = io.stderr.isTTY && !values.json ? tty(io.stderr, options.targets.length) : undefined;

@@ -188,7 +188,9 @@ async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps
     c = emptyCollection(target, `${target.scope.cloud} collection is not available in this version of costwatch`, 'provider');
   } else {
     try {
-      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, usageWindowHours: usageWindowHours(opts.rules), cache: deps.store });
+      // A dry run may use what earlier scans cached, and caches nothing itself.
+      const cache = opts.dryRun ? { getCached: deps.store.getCached.bind(deps.store), putCached: async () => undefined } : deps.store;
+      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, usageWindowHours: usageWindowHours(opts.rules), cache });
     } catch (err) {
       c = emptyCollection(target, `${(err as Error).name}: ${(err as Error).message}`, 'collect');
     }

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CostwatchError } from '../errors.js';
@@ -55,6 +56,30 @@ export async function openMemoryStore(): Promise<StateStore> {
 }
 
 /**
+ * Opens the state of local runs for a dry run, which reads it (open proposals, snoozes, cached
+ * prices) but leaves the folder byte for byte as it was. LevelDB writes whenever it opens a
+ * folder (a new log and manifest), so the dry run opens a throwaway copy, deleted on close; with
+ * no folder yet, an empty store in memory, and no folder is created.
+ */
+export async function openDryRunStore(options: EmbeddedStoreOptions = {}): Promise<StateStore> {
+  const dir = resolve(options.dir ?? DEFAULT_STATE_DIR);
+  const found = await stat(dir).catch(() => undefined);
+  if (!found) return openMemoryStore();
+  if (!found.isDirectory()) throw new CostwatchError(`the state folder ${dir} is not a folder`);
+  const copy = await mkdtemp(join(tmpdir(), 'costwatch-dry-run-'));
+  const discard = () => rm(copy, { recursive: true, force: true });
+  try {
+    // The lock belongs to whoever holds the real folder; the copy needs none of it.
+    await cp(dir, copy, { recursive: true, filter: (src) => basename(src) !== 'LOCK' });
+    return await start({ path: copy, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }, discard);
+  } catch (err) {
+    await discard();
+    if (err instanceof CostwatchError) throw err;
+    throw new CostwatchError(`the state folder ${dir} cannot be read for a dry run: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
  * dynalite opens LevelDB lazily and, when the folder is locked, crashes the process from inside a
  * stream on the first listing. Opening the folder ourselves first turns that into a clear error.
  * The lock is released again before dynalite takes it: a process starting in that instant can
@@ -92,7 +117,7 @@ class EmbeddedStateStore extends DynamoStateStore {
   }
 }
 
-async function start(options: DynaliteOptions): Promise<StateStore> {
+async function start(options: DynaliteOptions, afterClose?: () => Promise<void>): Promise<StateStore> {
   const server = dynalite(options);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -113,6 +138,7 @@ async function start(options: DynaliteOptions): Promise<StateStore> {
     raw.destroy();
     // dynalite's close also closes LevelDB, releasing the folder's lock.
     await new Promise<void>((ok, fail) => server.close((err) => (err ? fail(err) : ok())));
+    await afterClose?.();
   };
   try {
     await ensureTable(raw, EMBEDDED_TABLE_NAME);

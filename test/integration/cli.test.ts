@@ -1,4 +1,5 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -36,7 +37,39 @@ aws:
                 variants: [{ instanceType: ml.m5.large, instanceCount: 1, metrics: { invocations: { constant: 9 }, cpu: { constant: 50 } } }]
 `;
 
+/** Every file of a folder, by relative path, with the SHA-256 of its bytes. */
+async function folderBytes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    out[path.slice(dir.length + 1)] = createHash('sha256').update(await readFile(path)).digest('hex');
+  }
+  return out;
+}
+
 describe('costwatch CLI', () => {
+  it('leaves the state folder byte for byte as it was after scan --dry-run, though it holds cached prices and proposals', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    const state = join(cwd, 'state');
+    // A real scan first fills the folder: proposals, audit entries, Price List and anomaly cache items.
+    expect((await run(['scan', '--state-dir', state], cwd)).code).toBe(0);
+    const before = await folderBytes(state);
+
+    const { code, out } = await run(['scan', '--dry-run', '--json', '--state-dir', state], cwd);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(out) as { dryRun: boolean; findings: unknown[] }).findings.length).toBeGreaterThan(0);
+    expect(Object.keys(before).length).toBeGreaterThan(0);
+    expect(await folderBytes(state)).toEqual(before);
+  });
+
+  it('creates no state folder on a dry run when there is none', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    expect((await run(['scan', '--dry-run', '--state-dir', join(cwd, 'never')], cwd)).code).toBe(0);
+    await expect(stat(join(cwd, 'never'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('scans the bundled sample world with no config and says so on its first line', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
     const { code, out } = await run(['scan'], cwd);

@@ -109,6 +109,32 @@ describe('scan pipeline on the sandbox cloud', () => {
     expect(await store.listAudit()).toEqual([]);
   });
 
+  it('writes nothing to the state in dry-run, not even a cache item, and still reads the cache', async () => {
+    const calls: string[] = [];
+    const real = store;
+    const spy = new Proxy(real, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (...args: unknown[]) => (calls.push(String(prop)), (v as (...a: unknown[]) => unknown).apply(target, args)) : v;
+      },
+    });
+    const policy = policyWith('rules:\n  idle-endpoint: { mode: auto }');
+    const reads = ['getProposal', 'listProposals', 'getDecision', 'listAudit', 'activeSnoozes', 'activeExemptions', 'getSlackMessage', 'listSlackMessages', 'getCached', 'close'];
+    const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
+    const deps = { providers, store: spy, clock: sandbox.clock, prices: priceBook(policy) };
+
+    await runScan(scanOptionsFor(policy, { now: () => sandbox.clock.now(), dryRun: true }), deps);
+    const dryCalls = [...calls];
+    calls.length = 0;
+    await runScan(scanOptionsFor(policy, { now: () => sandbox.clock.now(), dryRun: false }), deps);
+
+    expect(dryCalls.filter((c) => !reads.includes(c))).toEqual([]);
+    expect(dryCalls).toContain('getCached');
+    // The same scan for real does write, cache items included: the dry run's silence is not for want of anything to write.
+    expect(calls).toContain('putCached');
+    expect(calls).toContain('upsertProposal');
+  });
+
   it('acts on high-confidence findings in auto mode, saves undo data first, and Undo restores the endpoint', async () => {
     const { report, opts, deps } = await scan(policyWith('rules:\n  idle-endpoint: { mode: auto }'));
     const executed = report.executions.filter((e) => e.outcome === 'executed').map((e) => e.proposalId);
