@@ -13,8 +13,8 @@ import type { UsagePoint, UsageSeries, UsageSignal } from '../domain/usage.js';
  *   (coverage, sum, peak, the last period above zero).
  * - `seriesFor(usage, match, window)`: the one series of a signal that answers for a window.
  * - `pointsIn(series, window)`: the datapoints of several series whose period overlaps a window.
- * - `lastAboveZero(series)`, `periodText`, `agoText`: "last request seen between 09:00 and
- *   10:00 UTC (26 h ago)", exact to the minute only where the period is a minute.
+ * - `lastAboveZero(series)`, `periodText`, `agoText`: "last request seen between 2026-12-06
+ *   09:00 and 10:00 UTC (25–26 h ago)", exact to the minute only where the period is a minute.
  */
 
 const MINUTE_MS = 60_000;
@@ -195,14 +195,18 @@ export function periodText(span: PeriodSpan): string {
 }
 
 /**
- * How long ago a period was, from its middle: `26 h` below 36 hours, whole days beyond (`2 d`).
- * The period itself is stated beside it (`periodText`), so the figure claims no more precision.
+ * How long ago a period was, as a range when its ends read differently: `24–25 h` for an hourly
+ * period a day back, `2 d` when both ends round to the same day (days from 36 hours), `12 min`
+ * for a one-minute period. Never a single instant the period cannot vouch for.
  */
 export function agoText(span: PeriodSpan, now: Date): string {
-  const mid = (span.start.getTime() + span.end.getTime()) / 2;
-  const h = Math.max(0, now.getTime() - mid) / HOUR_MS;
-  if (h < 1) return `${Math.max(1, Math.round(h * 60))} min`;
-  return h < 36 ? `${Math.round(h)} h` : `${Math.round(h / 24)} d`;
+  const recent = Math.max(0, now.getTime() - span.end.getTime());
+  const oldest = Math.max(0, now.getTime() - span.start.getTime());
+  const [unit, div] = oldest < HOUR_MS ? ['min', MINUTE_MS] : oldest < 36 * HOUR_MS ? ['h', HOUR_MS] : ['d', 24 * HOUR_MS];
+  const lo = Math.round(recent / div);
+  const hi = Math.max(1, Math.round(oldest / div));
+  const minute = span.end.getTime() - span.start.getTime() <= MINUTE_MS;
+  return lo === hi || minute ? `${hi} ${unit}` : `${lo}–${hi} ${unit}`;
 }
 
 /** Hours between the earliest asked start of the series and `now`: how far back they were read. */

@@ -207,7 +207,7 @@ describe('idle-endpoint verdict table: the period is the one asked, never guesse
       usage: [asked('requests', 3600, 48, [...Array.from({ length: 48 }, (_, i) => [48 - i, 0] as [number, number]).filter(([h]) => h !== 25), [25, 3]])],
       state: 'violation',
       confidence: 'high',
-      evidence: 'last request seen between 2026-11-27 11:00 and 12:00 UTC (25 h ago)',
+      evidence: 'last request seen between 2026-11-27 11:00 and 12:00 UTC (24–25 h ago)',
     },
     {
       name: 'a request 2 days ago in the 2-hour history, no request datapoint since, heartbeat present: medium, named',

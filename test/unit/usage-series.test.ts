@@ -84,11 +84,12 @@ describe('evidence text', () => {
     expect(periodText({ start: new Date('2026-12-06T09:32:00Z'), end: new Date('2026-12-06T09:33:00Z'), periodSeconds: 60 })).toBe('at 2026-12-06 09:32 UTC');
   });
 
-  it('says how long ago from the middle of the period: hours below 36, days beyond', () => {
+  it('says how long ago as the range the period spans: hours below 36, days beyond, one figure when both ends agree', () => {
     const span = (hoursAgo: number, hours: number) => ({ start: new Date(NOW.getTime() - hoursAgo * HOUR), end: new Date(NOW.getTime() - (hoursAgo - hours) * HOUR), periodSeconds: hours * 3600 });
-    expect(agoText(span(26, 1), NOW)).toBe('26 h');
+    expect(agoText(span(26, 1), NOW)).toBe('25–26 h');
+    expect(agoText(span(26, 1 / 12), NOW)).toBe('26 h');
     expect(agoText(span(48, 2), NOW)).toBe('2 d');
-    expect(agoText(span(0.5, 0.5), NOW)).toBe('15 min');
+    expect(agoText(span(0.2, 1 / 60), NOW)).toBe('12 min');
   });
 });
 
