@@ -122,7 +122,7 @@ describe('reading CloudWatch for many series', () => {
 
     const usage = await readUsage(cw, [{ requests: requests(N), windowHours: [24, 168] }], { now: new Date(NOW), lookbackHours: 336 }, meter);
 
-    expect(meter).toEqual({ calls: 3 + 1, queries: 1200 + 300, metricsRequested: 1500 });
+    expect(meter).toEqual({ calls: 3 + 1, queries: 1200 + 300, metricsRequested: 1500, windowAim: 3 + 1 });
     const quiet = usage.filter((u) => u.resourceId === 'ep-0' && u.signal === 'requests').map((u) => [u.periodSeconds, u.window.end.getTime() - u.window.start.getTime()]);
     // 336 h of look-back: 168 h decision window, then 168 h of history, hourly too (168 × 300 series fit one page).
     expect(quiet).toEqual([[3600, 168 * HOUR], [3600, 168 * HOUR]]);

@@ -34,6 +34,8 @@ export interface MetricMeter {
   queries: number;
   /** Distinct metrics per call; up to five statistics of one metric in one call bill as one metric. */
   metricsRequested: number;
+  /** Σ ⌈series/500⌉ over the windows read: the fewest calls those reads could take (the aim `calls` is held to). */
+  windowAim?: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function readMetrics(
 ): Promise<UsageSeries[]> {
   const out: UsageSeries[] = [];
   const window = { start: new Date(floorMinute(asked.start.getTime())), end: asked.end };
+  if (meter && requests.length > 0) meter.windowAim = (meter.windowAim ?? 0) + Math.ceil(requests.length / MAX_QUERIES_PER_CALL);
   for (const batch of chunk(requests, seriesPerCall(window, periodSeconds))) {
     const queries: MetricDataQuery[] = batch.map((r, i) => ({
       Id: `m${i}`,
