@@ -89,9 +89,10 @@ function clientConfig(sb: Sandbox, account = PROD, maxAttempts = 3) {
   return { endpoint: sb.awsEndpoint, region: 'us-east-1', credentials: sandboxAwsCredentials(account), maxAttempts };
 }
 
-async function scan(sb: Sandbox, policy: Policy = parsePolicy(POLICY, 'test.yml').policy) {
+/** A scan of the sandbox; real by default, since only real scans cache (a dry run reads the cache and writes nothing). */
+async function scan(sb: Sandbox, policy: Policy = parsePolicy(POLICY, 'test.yml').policy, dryRun = false) {
   const providers = buildProviders(policy, { aws: { endpoint: sb.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sb.clock.now() } });
-  return runScan(scanOptionsFor(policy, { now: () => sb.clock.now(), dryRun: true }), { providers, store: store!, clock: sb.clock, prices: priceBook(policy) });
+  return runScan(scanOptionsFor(policy, { now: () => sb.clock.now(), dryRun }), { providers, store: store!, clock: sb.clock, prices: priceBook(policy) });
 }
 
 const ceCalls = (sb: Sandbox) => Object.fromEntries(Object.entries(sb.calls()).filter(([k, v]) => k.startsWith('ce.') && v > 0));
@@ -216,6 +217,9 @@ describe('AWS provider cost collection', () => {
     const second = await scan(sb);
     const afterSecond = ceCalls(sb);
     sb.resetCalls();
+    await scan(sb, undefined, true);
+    const dryRun = ceCalls(sb);
+    sb.resetCalls();
     sb.clock.advance(24 * 3600_000);
     await scan(sb);
     const nextDay = ceCalls(sb);
@@ -225,6 +229,8 @@ describe('AWS provider cost collection', () => {
     // 2 accounts × a forecast per budget; anomalies once per account.
     expect(afterFirst).toEqual({ 'ce.GetCostAndUsage': 6, 'ce.GetCostForecast': 4, 'ce.GetAnomalies': 2 });
     expect(afterSecond).toEqual({});
+    // A dry run reads what the real scans cached.
+    expect(dryRun).toEqual({});
     expect(nextDay).toEqual(afterFirst);
     expect(second.findings.map((f) => f.id).sort()).toEqual(first.findings.map((f) => f.id).sort());
   });
