@@ -35,14 +35,15 @@ export interface SourceCall {
 }
 
 /**
- * The AWS calls the code under `dir` makes, read from its imports: every `<Op>Command` and
+ * The AWS calls the code under `dir` (and its subfolders, such as `kinds/`) makes, read from its imports: every `<Op>Command` and
  * `paginate<Op>` imported (as a value) from an `@aws-sdk/client-*` package, and `sts:AssumeRole`
  * for `fromTemporaryCredentials`. Throws for a client without a known IAM prefix.
  */
 export function awsCallsIn(dir: string): SourceCall[] {
   const calls: SourceCall[] = [];
   const abs = join(PROJECT_ROOT, dir);
-  for (const name of readdirSync(abs).filter((f) => f.endsWith('.ts')).sort()) {
+  const names = readdirSync(abs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort();
+  for (const name of names) {
     const file = join(dir, name);
     const text = readFileSync(join(abs, name), 'utf8');
     for (const m of text.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[\w-]+)'/g)) {
