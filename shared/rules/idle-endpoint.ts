@@ -108,6 +108,8 @@ function judge(component: string, usage: readonly UsageSeries[], window: TimeWin
   const total = seen.reduce((s, p) => s + p.value, 0);
   if (total > 0) return { kind: 'busy', requests: total };
   const req = seriesFor(usage, { component, signal: 'requests' }, window);
+  // A request metric that could not be read is no evidence of zero traffic, whatever the heartbeat says.
+  if (req?.status === 'error') return { kind: 'unknown', why: `Invocations could not be read (${req.error ?? 'error'})` };
   const reading = readWindow(req, window);
   if (reading.points.length > 0) {
     return { kind: 'zeros', coverage: reading.coverage, datapoints: reading.points.length, periods: reading.periods, periodSeconds: reading.periodSeconds ?? 0 };

@@ -224,6 +224,11 @@ describe('idle-endpoint verdict table: the period is the one asked, never guesse
       evidence: '12 of its 24 hourly periods',
     },
     {
+      name: 'the Invocations read failed while the heartbeat was read: unknown, not idle by heartbeat',
+      usage: [{ ...asked('requests', 3600, 24, []), status: 'error', error: 'GetMetricData failed: Throttling' }, hourlyHeartbeat],
+      state: 'unknown',
+    },
+    {
       name: 'a series carrying no usable period is read per minute, never stretched',
       usage: [{ ...asked('requests', 0, 24, [[23, 0], [1, 0]]) }],
       state: 'violation',
