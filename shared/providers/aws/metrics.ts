@@ -220,17 +220,18 @@ export async function readUsage(
     if (g) g.requests.push(...k.requests);
     else groups.set(key, { read, requests: [...k.requests] });
   }
-  const out: UsageSeries[] = [];
-  for (const { read, requests } of groups.values()) {
-    const decided = await readMetrics(cw, requests, read, read.periodSeconds, meter);
-    out.push(...decided);
-    const history = historyRead(opts.now, read, opts.lookbackHours);
-    if (!history) continue;
-    const quiet = new Set(decided.filter((s) => s.signal === 'requests' && s.status !== 'error' && !s.points.some((p) => p.value > 0)).map(seriesKey));
-    const older = requests.filter((r) => r.signal === 'requests' && quiet.has(seriesKey(r)));
-    if (older.length > 0) out.push(...(await readMetrics(cw, older, history, history.periodSeconds, meter)));
-  }
-  return out;
+  // Reads of different windows are independent: they run side by side.
+  const perGroup = await Promise.all(
+    [...groups.values()].map(async ({ read, requests }) => {
+      const decided = await readMetrics(cw, requests, read, read.periodSeconds, meter);
+      const history = historyRead(opts.now, read, opts.lookbackHours);
+      if (!history) return decided;
+      const quiet = new Set(decided.filter((s) => s.signal === 'requests' && s.status !== 'error' && !s.points.some((p) => p.value > 0)).map(seriesKey));
+      const older = requests.filter((r) => r.signal === 'requests' && quiet.has(seriesKey(r)));
+      return older.length > 0 ? [...decided, ...(await readMetrics(cw, older, history, history.periodSeconds, meter))] : decided;
+    }),
+  );
+  return perGroup.flat();
 }
 
 function seriesKey(s: { resourceId: string; component?: string | undefined; signal: string }): string {
