@@ -6,7 +6,8 @@ import type { Cloud, Resource } from '../domain/resource.js';
 import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
 import { plan, type PlannerPolicy, type Skip } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
-import type { CloudProvider, Collection, ScopeTarget } from '../providers/port.js';
+import type { CloudProvider, Collection, CollectionPlan, ScopeTarget } from '../providers/port.js';
+import { collectionPlan } from './collection-plan.js';
 import type { Notifier } from '../notify/port.js';
 import type { ExecutionQueue } from '../queue/port.js';
 import type { StateStore } from '../store/port.js';
@@ -36,6 +37,8 @@ export interface ScanOptions {
   readonly costRules?: readonly ActiveCostRule[];
   /** The policy's budgets, for the cost rules. */
   readonly budgets?: readonly Budget[];
+  /** What to read; default: what the rules and cost rules need (`collectionPlan`). */
+  readonly plan?: CollectionPlan;
 }
 
 export interface ScanDeps {
@@ -75,6 +78,8 @@ export interface ScanReport {
   /** Estimated monthly waste of the violations, one total per currency. */
   readonly wastePerMonth: readonly Money[];
   readonly stats: DetectStats;
+  /** What the scan read: the kinds, usage signals and billing data its rules need. */
+  readonly plan?: CollectionPlan;
 }
 
 /** The scan use-case: collect → detect → plan → persist → execute `auto` proposals. */
@@ -82,7 +87,8 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const { store, clock } = deps;
   const startedAt = clock.now();
   const t0 = performance.now();
-  const collected = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
+  const toRead = opts.plan ?? collectionPlan(opts.rules, opts.costRules ?? []);
+  const collected = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt, toRead));
 
   deps.onProgress?.({ type: 'phase', phase: 'detect' });
   for (const c of collected) if (c.prices) deps.prices.addFetched(c.prices);
@@ -176,10 +182,11 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     executions,
     wastePerMonth,
     stats,
+    plan: toRead,
   };
 }
 
-async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps, now: Date): Promise<Collection> {
+async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps, now: Date, plan: CollectionPlan): Promise<Collection> {
   deps.onProgress?.({ type: 'collect-start', target });
   const t0 = Date.now();
   const provider = deps.providers.get(target.scope.cloud);
@@ -188,7 +195,7 @@ async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps
     c = emptyCollection(target, `${target.scope.cloud} collection is not available in this version of costwatch`, 'provider');
   } else {
     try {
-      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, cache: deps.store });
+      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, cache: deps.store, plan });
     } catch (err) {
       c = emptyCollection(target, `${(err as Error).name}: ${(err as Error).message}`, 'collect');
     }

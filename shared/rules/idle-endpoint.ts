@@ -33,6 +33,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   explanation: 'A provisioned endpoint bills every instance-hour whether or not it serves requests.',
   severity: 'high',
   kinds: ENDPOINT_KINDS,
+  signals: ['requests', 'heartbeat'],
   actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.delete-endpoint' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(ENDPOINT_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };

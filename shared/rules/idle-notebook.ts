@@ -30,6 +30,7 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
   title: 'Idle notebook instance',
   explanation: 'A notebook instance bills every hour it is InService, whether or not anyone has it open.',
   kinds: NOTEBOOK_KINDS,
+  signals: ['cpu'],
   severity: 'medium',
   actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {

@@ -2,7 +2,7 @@ import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import type { UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
 import type { KindAction, KindRegistry } from '../kind.js';
-import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
+import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
 import type { AwsClientFactory } from './clients.js';
 import { AwsBilling, type AwsBillingOptions } from './billing.js';
 import { MAX_QUERIES_PER_CALL, readMetrics, type MetricMeter, type MetricRequest } from './metrics.js';
@@ -108,7 +108,7 @@ export class AwsProvider implements CloudProvider {
   private async collectScoped(scope: Scope, opts: CollectOptions): Promise<{ resources: Resource[]; failures: CollectionFailure[] }> {
     const failures: CollectionFailure[] = [];
     const ctx = this.context(scope, HOME_REGION, opts.now, (f) => failures.push(f));
-    const modules = this.kinds.modules.filter((m) => m.listedPer === 'scope');
+    const modules = this.kinds.modules.filter((m) => m.listedPer === 'scope' && plannedSignals(opts, m.kind) !== undefined);
     const lists = await Promise.all(
       modules.map(async (m) => {
         try {
@@ -126,7 +126,8 @@ export class AwsProvider implements CloudProvider {
     const failures: CollectionFailure[] = [];
     const ctx = this.context(scope, region, opts.now, (f) => failures.push(f));
     const { cloudwatch } = ctx.clients;
-    const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region');
+    // Only the kinds the scan's rules judge are listed.
+    const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region' && plannedSignals(opts, m.kind) !== undefined);
     // One inventory failing (say, no permission for Studio) leaves the others standing.
     const lists = await Promise.all(
       modules.map(async (m) => {
@@ -141,10 +142,12 @@ export class AwsProvider implements CloudProvider {
     const resources = lists.flat();
     const requests: MetricRequest[] = [];
     for (const [i, m] of modules.entries()) {
-      const running = (lists[i] ?? []).filter((r) => r.lifecycle === 'running');
-      if (!m.usageQueries || running.length === 0) continue;
+      // Only the signals the rules read, of running resources whose usage is due (activity watermarks).
+      const signals = plannedSignals(opts, m.kind) ?? [];
+      const running = (lists[i] ?? []).filter((r) => r.lifecycle === 'running' && (opts.usageDue?.(r) ?? true));
+      if (!m.usageQueries || running.length === 0 || signals.length === 0) continue;
       try {
-        requests.push(...(await m.usageQueries(ctx, running)));
+        requests.push(...(await m.usageQueries(ctx, running, signals)));
       } catch (err) {
         failures.push({ scope, region, operation: m.usageOperation ?? `${m.kind} usage queries`, message: describeError(err) });
       }

@@ -1,4 +1,5 @@
 import type { Resource, Scope } from '../../../domain/resource.js';
+import type { UsageSignal } from '../../../domain/usage.js';
 import { ProviderError } from '../../../errors.js';
 import type { KindModule } from '../../kind.js';
 import type { CollectionFailure } from '../../port.js';
@@ -26,6 +27,11 @@ export interface AwsKindContext {
 
 /** An AWS kind module: its usage queries are CloudWatch metric requests. */
 export type AwsKindModule = KindModule<AwsKindContext, MetricRequest>;
+
+/** Whether a metric request answers one of the signals asked (all, when none are named). */
+export function asked(r: MetricRequest, signals: readonly UsageSignal[] | undefined): boolean {
+  return !signals || signals.includes(r.signal) || (r.alsoAs !== undefined && signals.includes(r.alsoAs));
+}
 
 /** A ProviderError about one resource, with its place in AWS. */
 export function resourceError(r: Resource, message: string, operation?: string): ProviderError {

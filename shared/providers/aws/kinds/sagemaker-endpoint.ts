@@ -5,7 +5,7 @@ import { instanceSpec } from '../../../pricing/instance-types.js';
 import type { MetricRequest } from '../metrics.js';
 import { describeEndpoint, isNotFound, listEndpoints, SAGEMAKER_ENDPOINT } from '../sagemaker-endpoints.js';
 import type { AwsKindModule } from './context.js';
-import { resourceError } from './context.js';
+import { asked, resourceError } from './context.js';
 
 /** Deletes an idle endpoint; its endpoint config is kept so Undo can re-create it. */
 export const AWS_DELETE_ENDPOINT = 'aws.sagemaker.delete-endpoint';
@@ -52,7 +52,7 @@ export const sagemakerEndpoint: AwsKindModule = {
   inventoryOperation: 'sagemaker:ListEndpoints/DescribeEndpoint',
   list: (ctx, scope, region) => listEndpoints(ctx.clients.sagemaker, scope, region, ctx.concurrency),
   describe: (ctx, ref) => describeEndpoint(ctx.clients.sagemaker, ctx.scope, ref.region, ref.name),
-  usageQueries: (_ctx, resources) => resources.flatMap(endpointMetricRequests),
+  usageQueries: (_ctx, resources, signals) => resources.flatMap(endpointMetricRequests).filter((q) => asked(q, signals)),
   actions: [
     {
       id: AWS_DELETE_ENDPOINT,
