@@ -57,7 +57,13 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
     const busy = verdicts.filter((x) => x.v.kind === 'busy');
     if (busy.length > 0) {
       const total = busy.reduce((s, x) => s + (x.v.kind === 'busy' ? x.v.requests : 0), 0);
-      return { state: 'ok', evidence: [`${total} invocations in ${settings.windowHours} h`] };
+      const until = lastRequestEnd(usage);
+      return {
+        state: 'ok',
+        evidence: [`${total} invocations in ${settings.windowHours} h`],
+        // The last request's period stays in the window for windowHours after it ends.
+        ...(until ? { activeUntil: new Date(until.getTime() + settings.windowHours * 3600_000) } : {}),
+      };
     }
     const unknown = verdicts.filter((x) => x.v.kind === 'unknown');
     if (unknown.length > 0) {
@@ -122,6 +128,16 @@ function judge(component: string, usage: readonly UsageSeries[], start: Date, en
 function periodMs(s: UsageSeries): number {
   const [a, b] = s.points;
   return a && b ? b.at.getTime() - a.at.getTime() : 3600_000;
+}
+
+/** The end of the last period that carried a request, of any variant. */
+function lastRequestEnd(usage: readonly UsageSeries[]): Date | undefined {
+  let last: number | undefined;
+  for (const u of usage) {
+    if (u.signal !== 'requests' || u.status !== 'present') continue;
+    for (const p of u.points) if (p.value > 0) last = Math.max(last ?? -Infinity, p.at.getTime() + periodMs(u));
+  }
+  return last === undefined ? undefined : new Date(last);
 }
 
 function lastRequest(usage: readonly UsageSeries[]): Date | undefined {

@@ -19,7 +19,16 @@ export interface ResourceRuleInput<S> {
 /** The verdict of a rule on one resource (cdk-nag style: explicit states). */
 export type RuleResult =
   | { readonly state: 'not-applicable'; readonly reason: string }
-  | { readonly state: 'ok'; readonly evidence: readonly string[] }
+  | {
+      readonly state: 'ok';
+      readonly evidence: readonly string[];
+      /**
+       * The rule cannot find the resource in violation before this time, whatever its usage does
+       * meanwhile (a request at t keeps an endpoint busy until t + window): its usage need not be
+       * read for this rule before then (an activity watermark). Absent: no such bound.
+       */
+      readonly activeUntil?: Date;
+    }
   | { readonly state: 'unknown'; readonly title: string; readonly evidence: readonly string[] }
   | {
       readonly state: 'violation';
