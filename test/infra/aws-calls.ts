@@ -35,14 +35,15 @@ export interface SourceCall {
 }
 
 /**
- * The AWS calls the code under `dir` makes, read from its imports: every `<Op>Command` and
+ * The AWS calls the code under `dir` (and its subfolders) makes, read from its imports: every `<Op>Command` and
  * `paginate<Op>` imported (as a value) from an `@aws-sdk/client-*` package, and `sts:AssumeRole`
  * for `fromTemporaryCredentials`. Throws for a client without a known IAM prefix.
  */
 export function awsCallsIn(dir: string): SourceCall[] {
   const calls: SourceCall[] = [];
   const abs = join(PROJECT_ROOT, dir);
-  for (const name of readdirSync(abs).filter((f) => f.endsWith('.ts')).sort()) {
+  // Every file below `dir`: a cloud's kind modules live in a folder of their own (aws/kinds/).
+  for (const name of (readdirSync(abs, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort()) {
     const file = join(dir, name);
     const text = readFileSync(join(abs, name), 'utf8');
     for (const m of text.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[\w-]+)'/g)) {
