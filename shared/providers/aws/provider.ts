@@ -65,7 +65,7 @@ export class AwsProvider implements CloudProvider {
   private readonly now: () => Date;
 
   /** What a kind module is handed for one account and region. */
-  private context(scope: Scope, region: string, now: Date, reportFailure: (f: CollectionFailure) => void = () => {}): AwsKindContext {
+  private context(scope: Scope, region: string, now: Date, reportFailure: (f: CollectionFailure) => void = () => {}, cache?: CollectOptions['cache']): AwsKindContext {
     const coldArtifacts = this.billing?.coldArtifacts;
     return {
       scope,
@@ -75,6 +75,7 @@ export class AwsProvider implements CloudProvider {
       concurrency: this.concurrency,
       now,
       ...(coldArtifacts ? { coldArtifacts } : {}),
+      ...(cache ? { cache } : {}),
       reportFailure,
     };
   }
@@ -124,7 +125,7 @@ export class AwsProvider implements CloudProvider {
 
   private async collectRegion(scope: Scope, region: string, opts: CollectOptions) {
     const failures: CollectionFailure[] = [];
-    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f));
+    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f), opts.cache);
     const { cloudwatch } = ctx.clients;
     // Only the kinds the scan's rules judge are listed.
     const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region' && plannedSignals(opts, m.kind) !== undefined);
