@@ -55,7 +55,8 @@ export class Watermarks {
   /**
    * The watermarks to write after judging the resources whose usage was read: per usage-reading
    * rule, its `activeUntil` when it found the resource busy, or now + FLAGGED_RECHECK_HOURS when it
-   * found a violation that awaits a decision (an open proposal). Only the ones that changed.
+   * found a violation that awaits a decision (an open proposal). The watermarks of rules this scan
+   * does not run are kept as they were. Only the ones that changed are returned.
    */
   next(
     resources: readonly Resource[],
@@ -67,7 +68,9 @@ export class Watermarks {
     const out: UsageWatermark[] = [];
     for (const r of resources) {
       if (r.lifecycle !== 'running' || !this.due(r)) continue;
-      const due: Record<string, { at: Date; why: string }> = {};
+      // Rules this scan does not run (another schedule's) keep their watermarks.
+      const running = new Set(this.rules.map((a) => a.rule.id));
+      const due: Record<string, { at: Date; why: string }> = Object.fromEntries(Object.entries(this.markOf(r)?.due ?? {}).filter(([rule]) => !running.has(rule)));
       for (const a of this.usageRulesOf(r)) {
         const result = results.get(r.id)?.get(a.rule.id);
         if (result?.state === 'ok' && result.activeUntil && result.activeUntil > this.now) {
