@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../shared/domain/resource.js';
 import type { ActiveRule } from '../../shared/pipeline/detect.js';
 import { Watermarks } from '../../shared/pipeline/watermarks.js';
-import { idleEndpoint, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
+import { idleEndpoint, idleNotebook, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
 import type { ResourceRule, RuleResult } from '../../shared/rules/types.js';
 import type { UsageWatermark } from '../../shared/store/port.js';
 
@@ -58,5 +58,34 @@ describe('Watermarks', () => {
     expect(unknown.map((m) => Object.keys(m.due))).toEqual([['other-rule']]);
     // Nothing to write for a resource that had none and gets none.
     expect(new Watermarks([], [active(idleEndpoint)], NOW).next([endpoint], results({ 'idle-endpoint': { state: 'ok', evidence: [] } }), [])).toEqual([]);
+  });
+});
+
+describe('rules bound when they can next fire (activeUntil)', () => {
+  const series = (signal: 'requests' | 'cpu', values: number[], lastAt: Date) => ({
+    resourceId: 'arn:x',
+    component: 'AllTraffic',
+    signal,
+    metric: signal,
+    unit: 'Count',
+    window: { start: new Date(lastAt.getTime() - values.length * H), end: NOW },
+    status: 'present' as const,
+    points: values.map((value, i) => ({ at: new Date(lastAt.getTime() - (values.length - 1 - i) * H), value })),
+  });
+  const prices = { hourlyFor: () => undefined, hourly: () => undefined } as never;
+
+  it('idle-endpoint: busy until the end of the last period with a request + its window', () => {
+    const r = { ...endpoint, components: [{ name: 'AllTraffic', instanceType: 'ml.m5.large', instanceCount: 1, capacity: 'provisioned' as const }] };
+    // Hourly points up to 11:00; the last request in the 06:00 period, which ends at 07:00.
+    const usage = [series('requests', [0, 0, 3, 0, 0, 0, 0, 0], at(-1))];
+    const result = idleEndpoint.evaluate({ resource: r, usage, settings: { windowHours: 24, minAgeHours: 24 }, now: NOW, prices });
+    expect(result).toMatchObject({ state: 'ok', activeUntil: at(-5 + 24) });
+  });
+
+  it('idle-notebook: busy until the end of the last period at or above the CPU threshold + its window', () => {
+    const nb: Resource = { ...endpoint, kind: 'aws.sagemaker.notebook-instance', id: 'arn:x', attributes: { runningSince: at(-100).toISOString() }, components: [{ name: 'notebook', instanceType: 'ml.t3.medium', instanceCount: 1, capacity: 'provisioned' }] };
+    const usage = [series('cpu', [1, 30, 2, 1], at(-1))];
+    const result = idleNotebook.evaluate({ resource: nb, usage, settings: { windowHours: 8, cpuBelowPercent: 5 }, now: NOW, prices });
+    expect(result).toMatchObject({ state: 'ok', activeUntil: at(-2 + 8) });
   });
 });
