@@ -1,4 +1,5 @@
 import type { QuietHours } from '../config/schema.js';
+import type { UsageSeries } from '../domain/usage.js';
 import type { ResourceRule, RuleResult } from './types.js';
 import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, quietHoursText, rateOf, utc } from './helpers.js';
 import { pointsIn, PROVEN_COVERAGE, readWindow, seriesFor } from './series.js';
@@ -32,6 +33,7 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
   title: 'Idle notebook instance',
   explanation: 'A notebook instance bills every hour it is InService, whether or not anyone has it open.',
   kinds: NOTEBOOK_KINDS,
+  signals: ['cpu'],
   severity: 'medium',
   actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
@@ -58,7 +60,11 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
     const cpu = pointsIn(cpuSeries, window);
     if (cpu.length > 0) {
       const peak = Math.max(...cpu.map((p) => p.value));
-      if (peak >= settings.cpuBelowPercent) return { state: 'ok', evidence: [`CPU up to ${pct(peak)} in the last ${settings.windowHours} h`] };
+      if (peak >= settings.cpuBelowPercent) {
+        // The busy period stays in the window, so the notebook stays judged busy, until windowHours after it ends.
+        const until = lastBusyEnd(cpuSeries, settings.cpuBelowPercent);
+        return { state: 'ok', evidence: [`CPU up to ${pct(peak)} in the last ${settings.windowHours} h`], ...(until ? { activeUntil: new Date(until + windowMs) } : {}) };
+      }
       const evidence = [
         runningLine,
         `CPU in use below ${settings.cpuBelowPercent}% for all of the last ${settings.windowHours} h (peak ${pct(peak)}, from ${cpuSeries[0]?.metric ?? 'CPU'})`,
@@ -105,6 +111,18 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
     };
   },
 };
+
+/** End (epoch ms) of the last period whose CPU was at or above the threshold. */
+function lastBusyEnd(series: readonly UsageSeries[], threshold: number): number | undefined {
+  let last: number | undefined;
+  for (const s of series) {
+    if (s.status !== 'present') continue;
+    const [a, b] = s.points;
+    const period = a && b ? b.at.getTime() - a.at.getTime() : 3_600_000;
+    for (const p of s.points) if (p.value >= threshold) last = Math.max(last ?? -Infinity, p.at.getTime() + period);
+  }
+  return last;
+}
 
 function pct(v: number): string {
   return `${Math.round(v * 10) / 10}%`;
