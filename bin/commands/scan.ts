@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildProviders, priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
 import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
@@ -9,10 +9,10 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { CLOUDS, type Cloud } from '../../shared/domain/resource.js';
 import { runScan, type ScanProgress } from '../../shared/pipeline/scan.js';
 import { renderText, reportJson } from '../../shared/report/render.js';
-import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
 import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
 import { loadWorld, worldScopes, SAMPLE_WORLD_PATH } from '../../shared/sandbox/index.js';
 import { openDryRunStore, openEmbeddedStore } from '../../shared/store/embedded-store.js';
+import { cliProviders } from './providers.js';
 import { EXIT, takeOptionalValue, UsageError } from './common.js';
 
 /** Streams and environment of one CLI invocation, injected so tests can run it in-process. */
@@ -87,7 +87,7 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     throw err;
   });
   try {
-    const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
+    const providers = await cliProviders(policy, sandbox);
     if (ruleIds) notes.push(`rules ${ruleIds.join(', ')} only: reading ${describePlan(collectionPlan(options.rules, options.costRules))}`);
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);

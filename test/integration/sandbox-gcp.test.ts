@@ -149,9 +149,9 @@ describe('sandbox Cloud Monitoring listTimeSeries', () => {
     const [page, , response] = await c.monitoring.listTimeSeries(request, { autoPaginate: false });
     expect(page).toHaveLength(1);
     expect(response?.nextPageToken).toBeTruthy();
-    const before = sb.calls()['monitoring.ListTimeSeries'];
+    const before = sb.calls()['monitoring.ListTimeSeries'] ?? 0;
     const [all] = await c.monitoring.listTimeSeries(request);
-    expect(sb.calls()['monitoring.ListTimeSeries'] - before).toBe(all.length);
+    expect((sb.calls()['monitoring.ListTimeSeries'] ?? 0) - before).toBe(all.length);
     expect(all.find((s) => s.metric?.labels?.['deployed_model_id'] === '601')?.points?.[0]?.value?.doubleValue).toBeCloseTo(0.4);
     expect(await statusOf(c.monitoring.listTimeSeries({ ...request, filter: 'metric.type = starts_with("aiplatform")' }))).toBe('INVALID_ARGUMENT');
   });
