@@ -1,3 +1,4 @@
+import { protos } from '@google-cloud/aiplatform';
 import type { GcpCall, GcpRoute } from './context.js';
 import { GoogleApiError, fingerprintOf, invalid, pageOf, parseDuration, rfc3339 } from './protocol.js';
 import type { CustomJobRecord, DeployedModelRecord, DeployedResources, EndpointRecord, GcpProjectState } from './state.js';
@@ -122,7 +123,10 @@ function resourcesOf(dm: Record<string, unknown>): DeployedResources {
     if (typeof machineType !== 'string' || machineType === '') invalid('deployedModel.dedicatedResources.machineSpec.machineType is required');
     const min = int(dedicated['minReplicaCount'], 'deployedModel.dedicatedResources.minReplicaCount', 1);
     const max = dedicated['maxReplicaCount'] === undefined || dedicated['maxReplicaCount'] === 0 ? min : int(dedicated['maxReplicaCount'], 'deployedModel.dedicatedResources.maxReplicaCount', min);
-    const accel = spec['acceleratorType'];
+    // Clients that ask for `enum-encoding=int` send enums as numbers; the API's enum names them.
+    const rawAccel = spec['acceleratorType'];
+    const accel = typeof rawAccel === 'number' ? protos.google.cloud.aiplatform.v1.AcceleratorType[rawAccel] : rawAccel;
+    if (accel !== undefined && accel !== null && typeof accel !== 'string') invalid(`deployedModel.dedicatedResources.machineSpec.acceleratorType ${String(rawAccel)} is not an accelerator type`);
     const hasAccel = typeof accel === 'string' && accel !== '' && accel !== 'ACCELERATOR_TYPE_UNSPECIFIED';
     return {
       kind: 'dedicated',
