@@ -1,12 +1,11 @@
 import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import type { UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
-import { KindRegistry } from '../kind.js';
 import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
 import type { GcpClientFactory } from './clients.js';
 import type { GcpCtx, GcpMetricQuery } from './context.js';
 import { describeGoogleError } from './errors.js';
-import { GCP_KINDS } from './kinds/index.js';
+import { gcpKindRegistry } from './kinds/index.js';
 import { alignmentSeconds, readTimeSeries, type MonitoringMeter } from './monitoring.js';
 import { withRetry, type GcpRetryOptions } from './retry.js';
 
@@ -23,7 +22,7 @@ export interface GcpProviderOptions {
  */
 export class GcpProvider implements CloudProvider {
   readonly cloud = 'gcp' as const;
-  readonly registry = new KindRegistry<GcpCtx, GcpMetricQuery>('gcp', GCP_KINDS);
+  readonly registry = gcpKindRegistry();
   /** listTimeSeries calls and series read since this provider was made. */
   readonly meter: MonitoringMeter = { calls: 0, series: 0 };
   private readonly retry: GcpRetryOptions;
