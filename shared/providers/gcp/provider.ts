@@ -48,6 +48,10 @@ export class GcpProvider implements CloudProvider {
   async collect(target: ScopeTarget, opts: CollectOptions): Promise<Collection> {
     const scope = target.scope;
     const failures: CollectionFailure[] = [];
+    if (target.regions.length === 0) {
+      // Never an empty scan that looks clean: say what is missing.
+      failures.push({ scope, operation: 'regions', message: 'no regions to read: list them in clouds.gcp.projects[].regions (e.g. [us-central1])' });
+    }
     const perRegion = await Promise.all(
       target.regions.map(async (region) => {
         const ctx = this.ctx(scope.id, region);
