@@ -77,7 +77,7 @@ describe('costwatch CLI', () => {
     expect(out.split('\n')[0]).toMatch(/no costwatch\.yml and no cloud credentials found: scanning the bundled sample sandbox world/);
     expect(out).toMatch(/WASTE endpoint \S+ had 0 invocations in 24 h/);
     expect(out).toMatch(/Total: \d+ wasteful resources, ~\$[\d,]+\.\d\d\/month/);
-  });
+  }, 60_000); // a whole scan of three scopes, the Google clients' start-up included
 
   it('prints a JSON report for a given world and reads findings from it', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));

@@ -1,4 +1,6 @@
-import { EndpointServiceClient, JobServiceClient } from '@google-cloud/aiplatform';
+// The two Vertex AI clients by their own modules: the package index loads every Vertex AI client.
+import { EndpointServiceClient } from '@google-cloud/aiplatform/build/src/v1/endpoint_service_client.js';
+import { JobServiceClient } from '@google-cloud/aiplatform/build/src/v1/job_service_client.js';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { v2 as notebooksV2 } from '@google-cloud/notebooks';
 import { GoogleAuth, OAuth2Client, type AuthClient } from 'google-auth-library';

@@ -1,4 +1,4 @@
-import { protos } from '@google-cloud/aiplatform';
+import { VERTEX_ACCELERATOR } from '../../providers/gcp/enums.js';
 import type { GcpCall, GcpRoute } from './context.js';
 import { GoogleApiError, fingerprintOf, invalid, pageOf, parseDuration, rfc3339 } from './protocol.js';
 import type { CustomJobRecord, DeployedModelRecord, DeployedResources, EndpointRecord, GcpProjectState } from './state.js';
@@ -125,7 +125,7 @@ function resourcesOf(dm: Record<string, unknown>): DeployedResources {
     const max = dedicated['maxReplicaCount'] === undefined || dedicated['maxReplicaCount'] === 0 ? min : int(dedicated['maxReplicaCount'], 'deployedModel.dedicatedResources.maxReplicaCount', min);
     // Clients that ask for `enum-encoding=int` send enums as numbers; the API's enum names them.
     const rawAccel = spec['acceleratorType'];
-    const accel = typeof rawAccel === 'number' ? protos.google.cloud.aiplatform.v1.AcceleratorType[rawAccel] : rawAccel;
+    const accel = typeof rawAccel === 'number' ? VERTEX_ACCELERATOR[rawAccel] : rawAccel;
     if (accel !== undefined && accel !== null && typeof accel !== 'string') invalid(`deployedModel.dedicatedResources.machineSpec.acceleratorType ${String(rawAccel)} is not an accelerator type`);
     const hasAccel = typeof accel === 'string' && accel !== '' && accel !== 'ACCELERATOR_TYPE_UNSPECIFIED';
     return {

@@ -1,12 +1,13 @@
-import { protos } from '@google-cloud/aiplatform';
+import type { protos } from '@google-cloud/aiplatform';
 import type { Lifecycle, Resource, ResourceRef, Scope } from '../../../domain/resource.js';
 import type { KindAction } from '../../kind.js';
 import { dateOf, enumName, labelsOf, parseName, type GcpCtx, type GcpKind } from '../context.js';
+import { VERTEX_ACCELERATOR, VERTEX_JOB_STATE } from '../enums.js';
 import { isNotFound } from '../errors.js';
 
 type CustomJob = protos.google.cloud.aiplatform.v1.ICustomJob;
-const JOB_STATE = protos.google.cloud.aiplatform.v1.JobState;
-const ACCEL = protos.google.cloud.aiplatform.v1.AcceleratorType;
+const JOB_STATE = VERTEX_JOB_STATE;
+const ACCEL = VERTEX_ACCELERATOR;
 
 /** The kind id. */
 export const VERTEX_CUSTOM_JOB = 'gcp.vertex.custom-job';

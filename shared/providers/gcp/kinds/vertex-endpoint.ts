@@ -1,9 +1,10 @@
-import { protos } from '@google-cloud/aiplatform';
+import type { protos } from '@google-cloud/aiplatform';
 import type { Resource, ResourceComponent, ResourceRef, Scope } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import type { KindAction } from '../../kind.js';
 import type { ActOutcome } from '../../port.js';
 import { dateOf, enumName, labelsOf, parseName, type GcpCtx, type GcpKind, type GcpMetricQuery } from '../context.js';
+import { VERTEX_ACCELERATOR } from '../enums.js';
 import { isNotFound } from '../errors.js';
 
 type Endpoint = protos.google.cloud.aiplatform.v1.IEndpoint;
@@ -29,7 +30,7 @@ function componentOf(m: DeployedModel): ResourceComponent {
   const d = m.dedicatedResources;
   if (d?.machineSpec?.machineType) {
     const spec = d.machineSpec;
-    const type = spec.acceleratorType ? enumName(spec.acceleratorType, protos.google.cloud.aiplatform.v1.AcceleratorType) : undefined;
+    const type = spec.acceleratorType ? enumName(spec.acceleratorType, VERTEX_ACCELERATOR) : undefined;
     const accel = type && type !== 'ACCELERATOR_TYPE_UNSPECIFIED' && (spec.acceleratorCount ?? 1) > 0 ? type : undefined;
     // Idle replicas scale down to minReplicaCount, never below: that is what idling costs.
     const replicas = d.minReplicaCount ?? 1;

@@ -1,13 +1,14 @@
-import { protos } from '@google-cloud/notebooks';
+import type { protos } from '@google-cloud/notebooks';
 import type { Lifecycle, Resource, ResourceRef, Scope } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import type { KindAction } from '../../kind.js';
 import { dateOf, enumName, labelsOf, type GcpCtx, type GcpKind, type GcpMetricQuery } from '../context.js';
+import { WORKBENCH_ACCELERATOR, WORKBENCH_STATE } from '../enums.js';
 import { isNotFound } from '../errors.js';
 
 type Instance = protos.google.cloud.notebooks.v2.IInstance;
-const STATE = protos.google.cloud.notebooks.v2.State;
-const ACCEL = protos.google.cloud.notebooks.v2.AcceleratorConfig.AcceleratorType;
+const STATE = WORKBENCH_STATE;
+const ACCEL = WORKBENCH_ACCELERATOR;
 
 /** The kind id. */
 export const WORKBENCH_INSTANCE = 'gcp.workbench.instance';
