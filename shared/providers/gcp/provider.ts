@@ -1,7 +1,7 @@
 import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import type { UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
-import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
+import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
 import type { GcpClientFactory } from './clients.js';
 import type { GcpCtx, GcpMetricQuery } from './context.js';
 import { describeGoogleError } from './errors.js';
@@ -55,8 +55,10 @@ export class GcpProvider implements CloudProvider {
     const perRegion = await Promise.all(
       target.regions.map(async (region) => {
         const ctx = this.ctx(scope.id, region);
+        // The plan of the scan (its rules) says which kinds to list and which signals to read.
+        const planned = this.registry.modules.filter((m) => plannedSignals(opts, m.kind) !== undefined);
         const lists = await Promise.all(
-          this.registry.modules.map(async (m) => {
+          planned.map(async (m) => {
             try {
               return await m.list(ctx, scope, region);
             } catch (err) {
@@ -67,9 +69,12 @@ export class GcpProvider implements CloudProvider {
         );
         const resources = lists.flat();
         const queries: GcpMetricQuery[] = [];
-        for (const m of this.registry.modules) {
-          const running = resources.filter((r) => r.kind === m.kind && r.lifecycle === 'running');
-          if (m.usageQueries && running.length > 0) queries.push(...(await m.usageQueries(ctx, running)));
+        for (const m of planned) {
+          const signals = plannedSignals(opts, m.kind) ?? [];
+          const running = resources.filter((r) => r.kind === m.kind && r.lifecycle === 'running' && (opts.usageDue?.(r) ?? true));
+          if (!m.usageQueries || running.length === 0 || signals.length === 0) continue;
+          const wanted = (await m.usageQueries(ctx, running)).filter((q) => signals.includes(q.signal) || (q.alsoAs !== undefined && signals.includes(q.alsoAs)));
+          queries.push(...wanted);
         }
         return { resources, queries };
       }),
