@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { postDigest } from '../shared/slack/digest.js';
 import { parseSlackSecret } from '../shared/slack/secret.js';
@@ -30,7 +30,7 @@ export function createHandler(options: SlackFunctionOptions = {}) {
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
 
   const digest = async (_event: unknown, context: Context & { slackSecret?: unknown }): Promise<DigestResult> => {
-    const { policy } = await loadPolicy(env.POLICY_FILE);
+    const { policy } = await loadPolicyArtifact(env.POLICY_FILE);
     if (!policy.slack) {
       logger.warn('no slack section in the policy: no digest to post');
       return { posted: false, reason: 'no slack section' };

@@ -6,7 +6,7 @@ import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/compose.js';
 import { systemClock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { parseExecutionJob } from '../shared/queue/port.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { runJob, type JobDeps } from '../shared/slack/jobs.js';
@@ -30,7 +30,7 @@ export function createHandler(options: SlackFunctionOptions = {}) {
   let deps: { token: string; deps: Promise<JobDeps> } | undefined;
   const depsFor = (botToken: string): Promise<JobDeps> => {
     if (deps?.token !== botToken) {
-      const built = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
+      const built = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
         const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
         return jobDepsFor(policy, { store, providers: buildProviders(policy), clock: options.clock ?? systemClock, api });
       });

@@ -5,11 +5,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../shared/util/check.js';
 import { buildProviders, lookbackHours, priceBook, scanOptionsFor, slackNotifier } from '../shared/app/compose.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
-import { policyScopes, RULE_IDS, type Policy } from '../shared/config/schema.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
+import { policyScopes, RULE_IDS, type Policy } from '../shared/config/policy.js';
 import type { Cloud } from '../shared/domain/resource.js';
 import { CostwatchError } from '../shared/errors.js';
 import type { Notifier } from '../shared/notify/port.js';
@@ -155,7 +155,7 @@ function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
   if (defaultDeps?.token === token) return defaultDeps.deps;
   const deps = (async () => {
     const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);
-    const { policy, warnings } = await loadPolicy(env.POLICY_FILE);
+    const { policy, warnings } = await loadPolicyArtifact(env.POLICY_FILE);
     for (const w of warnings) logger.warn('policy warning', { ...w });
     const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
     const providers = buildProviders(policy);

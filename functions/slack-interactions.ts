@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { SqsExecutionQueue } from '../shared/queue/sqs-queue.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { approverCheck, type ApproverCheck } from '../shared/slack/approvers.js';
@@ -41,7 +41,7 @@ export function createHandler(options: SlackFunctionOptions = {}) {
   let approvers: { token: string; check: Promise<ApproverCheck> } | undefined;
   const approversFor = (secret: SlackSecret): Promise<ApproverCheck> => {
     if (approvers?.token !== secret.botToken) {
-      const check = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
+      const check = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
         // One quick attempt: a click must be answered within three seconds.
         const client = slackWebClient(secret.botToken, { ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), timeoutMs: 1500, retryConfig: { retries: 0 } });
         return approverCheck(policy.slack?.approvers ?? { users: [], userGroups: [] }, new WebApiSlack(client));

@@ -27,7 +27,7 @@ export interface ScanSchedule {
 
 /** The policy as the stacks read it at synth. */
 export interface DeployPolicy extends LoadedPolicy {
-  /** Absolute path of the file, copied into every function bundle. */
+  /** Absolute path of the file (its validated, defaulted form is written into every function bundle as policy.json). */
   readonly file: string;
 }
 

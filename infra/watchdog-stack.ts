@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, FileSystem, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -21,19 +21,27 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/lib/contract.js';
+import { POLICY_ARTIFACT_NAME, policyArtifact } from '../shared/config/artifact.js';
 import { CostwatchError } from '../shared/errors.js';
 import { SAGEMAKER_DETAIL_TYPES } from '../shared/events/sagemaker.js';
 import { STATE_TABLE_SCHEMA } from '../shared/store/dynamo-store.js';
 import { assumeRoleAccess, readAccess, remediatingRules, remediationAccess, type AccessGrant } from './aws-access.js';
 import { assumedRoles, DIGEST_SCHEDULE, ownAccount, scanSchedules, type DeployPolicy } from './deploy-config.js';
 import { constructIdOf, FUNCTIONS, functionsFor, type FunctionSpec, type QueueName, type SecretKey } from './function-table.js';
+import { BUNDLING } from './bundling.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** The repository root: entries, lock file and tsconfig are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Where the policy file lands in every function package (the Lambda task root). */
-export const BUNDLED_POLICY_PATH = '/var/task/costwatch.yml';
+/**
+ * Where the policy artifact lands in every function package (the Lambda task root): the policy
+ * validated at synth, as JSON (shared/config/artifact.ts). A file rather than an environment
+ * variable because Lambda caps all variables together at 4 KB and a policy with budgets,
+ * exemptions and Slack routes passes that; a file in the package also changes the code hash, so
+ * a policy change redeploys the functions that read it.
+ */
+export const BUNDLED_POLICY_PATH = `/var/task/${POLICY_ARTIFACT_NAME}`;
 
 /** DynamoDB calls of the state store (shared/store/dynamo-store.ts), by access level. */
 export const STATE_TABLE_ACTIONS = {
@@ -85,6 +93,8 @@ export class WatchdogStack extends Stack {
   private readonly topicKey: Key;
   private readonly secretsKey: Key;
   private readonly inspectBundles: boolean;
+  /** The policy artifact on this machine, copied into every bundle. */
+  private readonly policyArtifactFile: string;
   private schedulerRoleOnce?: Role;
 
   constructor(scope: Construct, id: string, props: WatchdogStackProps) {
@@ -92,6 +102,8 @@ export class WatchdogStack extends Stack {
     this.policy = props.policy;
     this.inspectBundles = props.inspectBundles ?? false;
     const specs = functionsFor(props.policy.policy, props.functions ?? FUNCTIONS);
+    this.policyArtifactFile = join(FileSystem.mkdtemp('costwatch-policy-'), POLICY_ARTIFACT_NAME);
+    writeFileSync(this.policyArtifactFile, policyArtifact(props.policy.policy, props.policy.file));
 
     this.topicKey = new Key(this, 'TopicKey', {
       description: 'costwatch: encrypts the cost-events and alarm topics',
@@ -263,7 +275,7 @@ export class WatchdogStack extends Stack {
     const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `costwatch ${spec.name}` });
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     logGroup.grantWrite(role);
-    const policyFile = this.policy.file;
+    const policyFile = this.policyArtifactFile;
 
     const fn = new NodejsFunction(this, id, {
       entry,
@@ -282,23 +294,22 @@ export class WatchdogStack extends Stack {
       ...(spec.trigger.kind === 'url' ? { reservedConcurrentExecutions: spec.trigger.reservedConcurrency } : {}),
       bundling: {
         forceDockerBundling: false,
+        // The same settings as the bundle bench and tests (infra/bundling.ts).
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
-        // Lambda's Node.js runtime provides the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
-        // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
-        banner: "import{createRequire as __cwCreateRequire}from'node:module';const require=__cwCreateRequire(import.meta.url);",
+        externalModules: [...BUNDLING.external],
+        banner: BUNDLING.banner,
         metafile: this.inspectBundles,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, 'costwatch.yml'))}`,
+            `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, POLICY_ARTIFACT_NAME))}`,
           ],
         },
       },

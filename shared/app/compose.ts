@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { activeExemptions, inQuietHours, policyScopes, RULE_IDS, ruleSettings, type Policy, type RuleId } from '../config/schema.js';
+import { activeExemptions, inQuietHours, policyScopes, RULE_IDS, ruleSettings, type Policy, type RuleId } from '../config/policy.js';
 import type { ScanOptions } from '../pipeline/scan.js';
 import { CostwatchError } from '../errors.js';
 import type { Cloud } from '../domain/resource.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -12,9 +12,12 @@ import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/lib/contract.js';
-import { externalImports, forbiddenSdkPackages, type Metafile } from '../../infra/bundle-inspect.js';
+import { bundledPackages, externalImports, forbiddenSdkPackages, type Metafile } from '../../infra/bundle-inspect.js';
+import { FORBIDDEN_IN_BUNDLES } from '../../infra/bundling.js';
 import { constructIdOf, FUNCTIONS, type FunctionSpec } from '../../infra/function-table.js';
 import { PROJECT_ROOT } from '../../infra/watchdog-stack.js';
+import { parsePolicyArtifact } from '../../shared/config/artifact.js';
+import { loadPolicy } from '../../shared/config/load.js';
 import { SAGEMAKER_DETAIL_TYPES } from '../../shared/events/sagemaker.js';
 import { loadWorld, SAMPLE_WORLD_PATH, sandboxAwsCredentials, startSandbox } from '../../shared/sandbox/index.js';
 import { STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
@@ -159,17 +162,22 @@ describe('the function table', () => {
     for (const [, r] of secrets) expect(r.Properties?.['SecretString']).toBeUndefined();
   });
 
-  it('builds arm64 nodejs22.x functions with source maps and the bundled policy file', () => {
+  it('builds arm64 nodejs22.x functions with source maps and the policy validated at synth, as JSON', async () => {
+    const expected = (await loadPolicy(join(PROJECT_ROOT, FIXTURE))).policy;
     for (const f of deployed) {
       const p = t.Resources[fnOf(f.name)]!.Properties!;
       expect(p['Runtime']).toBe('nodejs22.x');
       expect(p['Architectures']).toEqual(['arm64']);
       const vars = (p['Environment'] as { Variables: Record<string, string> }).Variables;
       expect(vars['NODE_OPTIONS']).toBe('--enable-source-maps');
-      expect(vars[ENV.policyFile]).toBe('/var/task/costwatch.yml');
+      expect(vars[ENV.policyFile]).toBe('/var/task/policy.json');
       const dir = assetDir(f.name);
-      expect(readdirSync(dir)).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'costwatch.yml']));
-      expect(readFileSync(join(dir, 'costwatch.yml'), 'utf8')).toBe(readFileSync(join(PROJECT_ROOT, FIXTURE), 'utf8'));
+      expect(readdirSync(dir)).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'policy.json']));
+      expect(readdirSync(dir)).not.toContain('costwatch.yml');
+      // The policy as validated at synth, every default applied: what the CLI reads from the same file.
+      const { policy } = parsePolicyArtifact(readFileSync(join(dir, 'policy.json'), 'utf8'), 'policy.json');
+      expect(policy).toEqual(expected);
+      expect(policy.rules['idle-endpoint'].windowHours).toBeGreaterThan(0);
     }
   });
 });
@@ -282,6 +290,16 @@ describe('bundles', () => {
     }
   });
 
+  it('contain no schema library or YAML parser, and stay within their budget', () => {
+    for (const f of deployed) {
+      const meta = metafile(f.name);
+      const packages = [...bundledPackages(meta).keys()];
+      expect({ [f.name]: packages.filter((p) => FORBIDDEN_IN_BUNDLES.some((re) => re.test(p))) }).toEqual({ [f.name]: [] });
+      const kib = statSync(join(assetDir(f.name), 'index.mjs')).size / 1024;
+      expect(kib, `${f.name}: bundle ${kib.toFixed(1)} KiB, budget ${f.bundleBudgetKib} KiB (infra/function-table.ts)`).toBeLessThanOrEqual(f.bundleBudgetKib);
+    }
+  });
+
   it('load in Node.js with their environment, bundled files and secrets, exporting a handler', async () => {
     const run = promisify(execFile);
     const stub = await startAwsJsonStub();
@@ -295,7 +313,7 @@ describe('bundles', () => {
         const vars = (t.Resources[fnOf(f.name)]!.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(vars)) env[k] = typeof v === 'string' ? v : k.endsWith('_SECRET_ARN') ? secretArn(k) : `https://sqs.us-east-1.amazonaws.com/${OWN}/${k.toLowerCase()}`;
-        env[ENV.policyFile] = join(dir, 'costwatch.yml');
+        env[ENV.policyFile] = join(dir, 'policy.json');
         return { name: f.name, bundle: join(dir, 'index.mjs'), env };
       });
       const script = `
@@ -346,7 +364,7 @@ describe('the deployed scan functions', () => {
         const dir = assetDir(name);
         const context = { functionName: name, functionVersion: '$LATEST', invokedFunctionArn: 'arn', memoryLimitInMB: '512', awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 };
         const script = `const m = await import(${JSON.stringify(join(dir, 'index.mjs'))}); const ctx = ${JSON.stringify(context).replace('"getRemainingTimeInMillis":null', '')}; ctx.getRemainingTimeInMillis = () => 60000; console.log('RESULT ' + JSON.stringify(await m.handler(${JSON.stringify(event)}, ctx))); process.exit(0);`;
-        const base = { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', [ENV.policyFile]: join(dir, 'costwatch.yml') };
+        const base = { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', [ENV.policyFile]: join(dir, 'policy.json') };
         const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...base, ...env }, cwd: dir, timeout: 30_000 });
         return JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice('RESULT '.length)) as unknown;
       };

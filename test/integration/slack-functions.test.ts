@@ -5,6 +5,8 @@
  * Slack on the sandbox's stub. Endpoints reach the SDK clients the way a deployment could set them:
  * AWS_ENDPOINT_URL_<SERVICE>.
  */
+import { loadPolicyArtifact, policyArtifact } from '../../shared/config/artifact.js';
+import { parsePolicy } from '../../shared/config/load.js';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +18,6 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
-import { loadPolicy } from '../../shared/config/load.js';
 import { runScan } from '../../shared/pipeline/scan.js';
 import { loadWorld, SAMPLE_WORLD_PATH, sandboxAwsCredentials, startSandbox, type Sandbox } from '../../shared/sandbox/index.js';
 import { ACTION_IDS } from '../../shared/slack/action-ids.js';
@@ -86,15 +87,14 @@ beforeAll(async () => {
   const raw = new DynamoDBClient({ endpoint: dynamoUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   await raw.send(new CreateTableCommand({ TableName: TABLE, KeySchema: [...STATE_TABLE_SCHEMA.keySchema], AttributeDefinitions: [...STATE_TABLE_SCHEMA.attributeDefinitions], BillingMode: 'PAY_PER_REQUEST' }));
   await new Promise((r) => setTimeout(r, 10));
-  const policyPath = join(dir, 'costwatch.yml');
-  await writeFile(
-    policyPath,
-    `version: 1
+  // As deployed: the policy validated at synth, shipped as JSON.
+  const policyPath = join(dir, 'policy.json');
+  const yaml = `version: 1
 clouds: { aws: { accounts: [{ id: "111111111111", name: ml-prod, regions: [us-east-1, eu-west-1] }] } }
 rules: { idle-endpoint: { mode: approve } }
 slack: { channel: "#ml-costs", approvers: { users: [${APPROVER}] } }
-`,
-  );
+`;
+  await writeFile(policyPath, policyArtifact(parsePolicy(yaml, 'costwatch.yml').policy, 'costwatch.yml'));
   secretValue = { botToken: sandbox.slack.botToken, signingSecret: SIGNING_SECRET };
   for (const [k, v] of Object.entries({
     STATE_TABLE: TABLE,
@@ -115,7 +115,7 @@ slack: { channel: "#ml-costs", approvers: { users: [${APPROVER}] } }
   }
 
   // What the scan worker does on a schedule: scan, store, post to Slack.
-  const { policy } = await loadPolicy(policyPath);
+  const { policy } = await loadPolicyArtifact(policyPath);
   const store = new DynamoStateStore({ client: raw, tableName: TABLE });
   const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
   const api = new WebApiSlack(slackWebClient(sandbox.slack.botToken, { slackApiUrl: sandbox.slackApiUrl }));
