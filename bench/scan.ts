@@ -5,7 +5,8 @@
  * GetMetricData calls against ⌈series/500⌉ per window read and account-region, and the watchdog's own projected
  * monthly AWS bill for an hourly scan. Run: npm run bench (all benches) or npx tsx bench/scan.ts.
  */
-import { buildProviders, priceBook, scanOptionsFor } from '../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../shared/app/compose.js';
+import { buildProviders } from '../shared/app/providers.js';
 import { defaultPolicyFor } from '../shared/config/load.js';
 import { runScan } from '../shared/pipeline/scan.js';
 import type { AwsProvider } from '../shared/providers/aws/provider.js';

@@ -2,7 +2,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
@@ -12,6 +11,7 @@ import { parseSlackSecret } from '../shared/slack/secret.js';
 import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 import type { SlackFunctionOptions } from './slack-interactions.js';
 
@@ -44,7 +44,7 @@ export function createHandler(options: SlackFunctionOptions = {}) {
 
   return middy(digest)
     .use(injectLambdaContext(logger, { clearState: true }))
-    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-digest', cacheExpiry: 15 * 60_000 }));
+    .use(secrets({ fetch: { slackSecret: env.SLACK_SECRET_ARN } }));
 }
 
 export const handler = createHandler();

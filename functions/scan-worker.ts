@@ -1,12 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from '../shared/util/check.js';
-import { buildProviders, lookbackHours, priceBook, scanOptionsFor, slackNotifier } from '../shared/app/compose.js';
+import { lookbackHours, priceBook, scanOptionsFor, slackNotifier } from '../shared/app/compose.js';
+import { buildProviders } from '../shared/app/providers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { policyScopes, RULE_IDS, type Policy } from '../shared/config/policy.js';
@@ -22,6 +21,7 @@ import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import type { StateStore } from '../shared/store/port.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /** Version of the scan message; a worker refuses versions it does not know. */
@@ -164,7 +164,8 @@ function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
       ? slackNotifier(policy, { store, clock: systemClock, providers, slack: { botToken: token }, onError: (error, n) => logger.error('slack message failed', { finding: n.finding.id, error: error as Error }) })
       : undefined;
     if (policy.slack && !notifier) logger.warn('the policy has a slack section but the Slack secret has no botToken: findings are stored, not posted');
-    const executionQueue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+    // Loaded and made only when an approval whose job was lost is queued again.
+    const executionQueue = new SqsExecutionQueue({ client: async () => new (await import('@aws-sdk/client-sqs')).SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
     return { policy, providers, store, clock: systemClock, prices: priceBook(policy), executionQueue, ...(notifier ? { notifier } : {}) };
   })();
   // A failed start (bad environment or policy) is not cached: the next message tries again.
@@ -179,5 +180,5 @@ const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(scanWorker(lambdaDeps)).use(injectLambdaContext(logger, { clearState: true }));
 
 export const handler = slackSecretArn
-  ? base.use(secretsManager({ fetchData: { slackSecret: slackSecretArn }, setToContext: true, cacheKey: 'costwatch-scan-worker', cacheExpiry: 15 * 60_000 }))
+  ? base.use(secrets({ fetch: { slackSecret: slackSecretArn } }))
   : base;

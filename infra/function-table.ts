@@ -49,11 +49,6 @@ export interface FunctionSpec {
   readonly access: Access;
   /** Google Cloud / Azure SDKs the bundle may contain (the AWS SDK v3 is external, never bundled). */
   readonly foreignSdks: readonly Exclude<Cloud, 'aws'>[];
-  /**
-   * AWS SDK clients the bundle imports without the function being granted their calls, each with
-   * why those calls are never made by this function (shared code reaches them on other paths).
-   */
-  readonly unusedClients?: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /**
@@ -64,22 +59,6 @@ export interface FunctionSpec {
   /** Deployed only when the policy needs it (e.g. a webhook for a cloud that is configured). */
   readonly when?: (policy: Policy) => boolean;
 }
-
-/** Why budget and anomaly handlers carry the AWS provider's clients without its permissions. */
-const BUDGET_EVENTS_DO_NOT_READ_RESOURCES: Readonly<Record<string, string>> = Object.fromEntries(
-  [
-    '@aws-sdk/client-budgets',
-    '@aws-sdk/client-cloudwatch',
-    '@aws-sdk/client-cost-explorer',
-    '@aws-sdk/client-pricing',
-    '@aws-sdk/client-s3',
-    '@aws-sdk/client-sagemaker',
-    '@aws-sdk/credential-providers',
-  ].map((c) => [
-    c,
-    'the shared event pipeline builds the AWS provider, but budget and anomaly events raise findings without a resource: it never reads or changes one',
-  ]),
-);
 
 /**
  * Every function of the watchdog, in one place. Handler files that do not exist yet are not
@@ -106,7 +85,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 600,
     memoryMb: 1024,
-    bundleBudgetKib: 300,
+    bundleBudgetKib: 280,
   },
   {
     name: 'slack-interactions',
@@ -128,7 +107,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 120,
     memoryMb: 512,
-    bundleBudgetKib: 260,
+    bundleBudgetKib: 250,
   },
   {
     name: 'digest',
@@ -139,7 +118,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 60,
     memoryMb: 512,
-    bundleBudgetKib: 120,
+    bundleBudgetKib: 130,
   },
   {
     name: 'events-sns',
@@ -148,10 +127,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     env: ['stateTable', 'policyFile', 'slackSecretArn'],
     access: { state: 'read-write', secrets: ['slackSecretArn'] },
     foreignSdks: [],
-    unusedClients: BUDGET_EVENTS_DO_NOT_READ_RESOURCES,
     timeoutSeconds: 60,
     memoryMb: 512,
-    bundleBudgetKib: 230,
+    bundleBudgetKib: 240,
   },
   {
     name: 'events-eventbridge',
@@ -162,7 +140,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 120,
     memoryMb: 512,
-    bundleBudgetKib: 280,
+    bundleBudgetKib: 290,
   },
   {
     name: 'webhook-gcp',
@@ -171,10 +149,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     env: ['stateTable', 'policyFile', 'webhookSecretArn', 'slackSecretArn'],
     access: { state: 'read-write', secrets: ['webhookSecretArn', 'slackSecretArn'] },
     foreignSdks: [],
-    unusedClients: BUDGET_EVENTS_DO_NOT_READ_RESOURCES,
     timeoutSeconds: 30,
     memoryMb: 512,
-    bundleBudgetKib: 250,
+    bundleBudgetKib: 265,
     when: (p) => p.clouds.gcp !== undefined,
   },
   {
@@ -184,10 +161,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     env: ['stateTable', 'policyFile', 'webhookSecretArn', 'slackSecretArn'],
     access: { state: 'read-write', secrets: ['webhookSecretArn', 'slackSecretArn'] },
     foreignSdks: [],
-    unusedClients: BUDGET_EVENTS_DO_NOT_READ_RESOURCES,
     timeoutSeconds: 30,
     memoryMb: 512,
-    bundleBudgetKib: 230,
+    bundleBudgetKib: 240,
     when: (p) => p.clouds.azure !== undefined,
   },
 ];

@@ -17,7 +17,7 @@ import { STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
 
 /*
  * The deployed handlers themselves (functions/*.ts): environment loaded through the contract,
- * secrets read by @middy/secrets-manager with the real Secrets Manager client, state in DynamoDB
+ * secrets read on first use (functions/lib/secrets.ts) with the real Secrets Manager client, state in DynamoDB
  * (dynalite) through the real client, SageMaker/CloudWatch in the sandbox cloud, Slack in the
  * stub. Endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables; the only
  * test-specific input is the Slack API URL (the stub's) and, for Google, the local key set.

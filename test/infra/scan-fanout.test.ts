@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { logger } from '../../functions/lib/observability.js';
 import { dispatchScans, DispatchError, type DispatchDeps } from '../../functions/scan-dispatch.js';
 import { parseScanMessage, ScanMessageError, scanScope, scanWorker, type ScanMessage, type ScanWorkerDeps } from '../../functions/scan-worker.js';
-import { buildProviders, priceBook } from '../../shared/app/compose.js';
+import { priceBook } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { loadWorld, SAMPLE_WORLD_PATH, sandboxAwsCredentials, startSandbox, type Sandbox } from '../../shared/sandbox/index.js';
