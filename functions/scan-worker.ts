@@ -88,12 +88,16 @@ export async function scanScope(message: ScanMessage, deps: ScanWorkerDeps): Pro
   const scope = `${message.cloud}:${message.scopeId}`;
   if (!target) throw new ScanMessageError(`${scope} is not a scope of the bundled policy (was the policy changed since the message was sent?)`);
   const base = scanOptionsFor(policy, { now: () => deps.clock.now() });
-  const rules = base.rules.filter((r) => (message.rules as readonly string[]).includes(r.rule.id));
-  const implemented = new Set(base.rules.map((r) => r.rule.id));
+  // Only this schedule's rules, resource and cost alike: the schedule's cadence is theirs. (What
+  // is collected follows the rules given: the scan reads the kinds and signals they need.)
+  const asked = new Set<string>(message.rules);
+  const rules = base.rules.filter((r) => asked.has(r.rule.id));
+  const costRules = (base.costRules ?? []).filter((r) => asked.has(r.rule.id));
+  const implemented = new Set([...base.rules, ...(base.costRules ?? [])].map((r) => r.rule.id));
   const unimplemented = message.rules.filter((id) => !implemented.has(id));
-  if (rules.length === 0) return { scope, rules: [], unimplemented };
+  if (rules.length === 0 && costRules.length === 0) return { scope, rules: [], unimplemented };
   const report = await runScan(
-    { ...base, targets: [target], rules, lookbackHours: lookbackHours(rules), concurrency: 1 },
+    { ...base, targets: [target], rules, costRules, lookbackHours: lookbackHours(rules), concurrency: 1 },
     {
       providers: deps.providers,
       store: deps.store,
@@ -103,7 +107,7 @@ export async function scanScope(message: ScanMessage, deps: ScanWorkerDeps): Pro
       ...(deps.executionQueue ? { executionQueue: deps.executionQueue } : {}),
     },
   );
-  return { scope, rules: rules.map((r) => r.rule.id), unimplemented, report };
+  return { scope, rules: [...rules, ...costRules].map((r) => r.rule.id), unimplemented, report };
 }
 
 /** The SQS batch handler: each record scanned on its own; failed records are retried, then dead-lettered. */

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, FileSystem, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnRule, Duration, FileSystem, Fn, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,7 +22,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/lib/contract.js';
 import { POLICY_ARTIFACT_NAME, policyArtifact } from '../shared/config/artifact.js';
-import { CostwatchError } from '../shared/errors.js';
+import { ConfigError, CostwatchError } from '../shared/errors.js';
 import { SAGEMAKER_DETAIL_TYPES } from '../shared/events/sagemaker.js';
 import { STATE_TABLE_SCHEMA } from '../shared/store/dynamo-store.js';
 import { assumeRoleAccess, readAccess, remediatingRules, remediationAccess, type AccessGrant } from './aws-access.js';
@@ -118,6 +118,7 @@ export class WatchdogStack extends Stack {
       pendingWindow: Duration.days(7),
     });
 
+    this.checkOwnAccount();
     this.table = this.stateTable();
     this.costEventsTopic = this.costTopic();
     this.alarmTopic = this.opsAlarmTopic();
@@ -125,6 +126,30 @@ export class WatchdogStack extends Stack {
     this.createQueues(specs);
     for (const spec of specs) this.addFunction(spec);
     this.outputs();
+  }
+
+  /**
+   * The account the policy lists without a roleName is read with the functions' own credentials,
+   * i.e. it must be the account deployed to. A CloudFormation rule checks it when the stack is
+   * created or updated, before any resource changes (the synth runs without credentials, so only
+   * the deploy knows the account); when the stack's account is known at synth, synth checks too.
+   */
+  private checkOwnAccount(): void {
+    const own = ownAccount(this.policy.policy);
+    if (!own) return;
+    const index = (this.policy.policy.clouds.aws?.accounts ?? []).findIndex((a) => !a.roleName);
+    const key = `clouds.aws.accounts[${index}]`;
+    if (!Token.isUnresolved(this.account) && this.account !== own.accountId) {
+      throw new ConfigError([{ file: this.policy.file, key, message: `${own.accountId} has no roleName, so it is read as the account costwatch runs in, but this stack deploys to ${this.account}: deploy to ${own.accountId}, or give the account a roleName (and deploy the member stack there)` }]);
+    }
+    new CfnRule(this, 'OwnAccountIsDeployAccount', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.ACCOUNT_ID, own.accountId),
+          assertDescription: `costwatch.yml ${key} (${own.accountId}) has no roleName, so costwatch reads it as the account it runs in; this deployment targets another account. Deploy to ${own.accountId}, or give that account a roleName and deploy the member stack there (docs/deploy.md).`,
+        },
+      ],
+    });
   }
 
   private stateTable(): Table {
@@ -168,6 +193,8 @@ export class WatchdogStack extends Stack {
           principals: [new ServicePrincipal(service)],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
+          // Only on behalf of this account: the service principal is shared by every AWS customer.
+          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
         }),
       );
     }
@@ -195,6 +222,7 @@ export class WatchdogStack extends Stack {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
     return topic;
@@ -239,6 +267,15 @@ export class WatchdogStack extends Stack {
         deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVES },
       });
       this.queues.set(name, queue);
+      // A message older than one visibility timeout has waited out a failed or timed-out attempt,
+      // or the consumers cannot keep up: scans run late, approved actions wait.
+      const maxAge = consumer.timeoutSeconds * 6;
+      this.alarm(
+        `${id}OldestMessageAge`,
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        `costwatch: the oldest message of the ${name} queue is over ${maxAge} s old (${name === 'scan' ? 'scans run late' : 'approved actions and undos wait'}); see the ${consumer.name} logs and its errors`,
+        maxAge,
+      );
     }
   }
 
@@ -255,9 +292,9 @@ export class WatchdogStack extends Stack {
     return dlq;
   }
 
-  private alarm(id: string, metric: Metric, description: string): void {
+  private alarm(id: string, metric: Metric, description: string, threshold = 1): void {
     const alarm = metric.createAlarm(this, id, {
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -420,8 +457,8 @@ export class WatchdogStack extends Stack {
       case 'scan-schedules':
         scanSchedules(this.policy.policy).forEach((s, i) => {
           new Schedule(this, `ScanSchedule${i + 1}`, {
-            description: `costwatch scan ${s.expression}: ${s.rules.join(', ')}`,
-            schedule: ScheduleExpression.expression(s.expression),
+            description: `costwatch scan ${s.expression}${s.at === s.expression ? '' : ` as ${s.at}`}: ${s.rules.join(', ')}`,
+            schedule: ScheduleExpression.expression(s.at),
             target: new LambdaInvoke(fn, {
               role: this.schedulerRole(fn),
               input: ScheduleTargetInput.fromObject({ rules: s.rules }),
@@ -453,6 +490,12 @@ export class WatchdogStack extends Stack {
       }
       case 'url': {
         const url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+        // Reserved concurrency exhausted: the URL answers 429 (a Slack click fails, a push is retried).
+        this.alarm(
+          `${id}Throttles`,
+          fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+          `costwatch: ${spec.name} throttled requests (its reserved concurrency of ${t.reservedConcurrency} was exhausted; callers got 429); raise reservedConcurrency in infra/function-table.ts if this is real traffic`,
+        );
         new CfnOutput(this, t.output, { value: url.url, description: t.outputDescription });
         break;
       }

@@ -8,14 +8,16 @@ import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/lib/contract.js';
 import { bundledPackages, externalImports, forbiddenSdkPackages, type Metafile } from '../../infra/bundle-inspect.js';
 import { FORBIDDEN_IN_BUNDLES } from '../../infra/bundling.js';
 import { constructIdOf, FUNCTIONS, type FunctionSpec } from '../../infra/function-table.js';
-import { PROJECT_ROOT } from '../../infra/watchdog-stack.js';
+import { loadDeployPolicy } from '../../infra/deploy-config.js';
+import { PROJECT_ROOT, WatchdogStack } from '../../infra/watchdog-stack.js';
+import { ConfigError } from '../../shared/errors.js';
 import { parsePolicyArtifact } from '../../shared/config/artifact.js';
 import { loadPolicy } from '../../shared/config/load.js';
 import { SAGEMAKER_DETAIL_TYPES } from '../../shared/events/sagemaker.js';
@@ -442,6 +444,29 @@ describe('asynchronous paths', () => {
     expect(watched('Errors').sort()).toEqual(deployed.map((f) => fnOf(f.name)).sort());
   });
 
+  it('alarms when a Function URL throttles (reserved concurrency exhausted: callers get 429)', () => {
+    const alarms = ofType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const throttles = alarms.filter((a) => a['MetricName'] === 'Throttles');
+    const urlFunctions = deployed.filter((f) => f.trigger.kind === 'url');
+    expect(urlFunctions.length).toBeGreaterThan(0);
+    expect(throttles.map((a) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)).sort()).toEqual(urlFunctions.map((f) => fnOf(f.name)).sort());
+    for (const a of throttles) expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('alarms when the oldest message of the scan or execution queue has waited longer than one visibility timeout', () => {
+    const alarms = ofType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const age = alarms.filter((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage');
+    const queueOf = (a: Record<string, unknown>) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)!;
+    const byQueue = Object.fromEntries(age.map((a) => [queueOf(a).replace(/[0-9A-F]{8}$/, ''), a]));
+    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanQueue']);
+    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ExecutionQueue', 'execute']] as const) {
+      const timeout = deployed.find((f) => f.name === consumer)!.timeoutSeconds;
+      const visibility = t.Resources[queueOf(byQueue[queue]!)]!.Properties!['VisibilityTimeout'];
+      expect(visibility).toBe(timeout * 6);
+      expect(byQueue[queue]).toMatchObject({ Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: timeout * 6, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+  });
+
   it('bounds the scan workers with the event source mapping, and gives the queue time for six attempts', () => {
     const worker = deployed.find((f) => f.name === 'scan-worker')!;
     const mapping = ofType(t, 'AWS::Lambda::EventSourceMapping').find(([, m]) => refOf(m.Properties!['FunctionName']) === fnOf('scan-worker'))![1].Properties!;
@@ -457,12 +482,28 @@ describe('schedules', () => {
       .map(([, r]) => r.Properties!)
       .filter((p) => refOf((p['Target'] as { Arn: unknown }).Arn) === fnOf('scan-dispatch'))
       .map((p) => ({ expression: p['ScheduleExpression'], rules: JSON.parse((p['Target'] as { Input: string }).Input).rules }));
+    // Rates become crons at their own minute; the policy's own cron is kept as written.
     expect(schedules.sort((a, b) => String(a.expression).localeCompare(String(b.expression)))).toEqual([
       { expression: 'cron(0 19 ? * MON-FRI *)', rules: ['idle-notebook'] },
-      { expression: 'rate(1 day)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
-      { expression: 'rate(1 hour)', rules: ['idle-endpoint'] },
-      { expression: 'rate(6 hours)', rules: ['underused-endpoint', 'long-training-job'] },
+      { expression: 'cron(22 2 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
+      { expression: 'cron(37 * * * ? *)', rules: ['idle-endpoint'] },
+      { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job'] },
     ]);
+    const minutes = schedules.map((x) => String(x.expression).split(/[( ]/)[1]);
+    expect(new Set(minutes).size).toBe(minutes.length);
+  });
+
+  it('refuses at deploy (CloudFormation rule) an account other than the one the policy reads without a roleName', () => {
+    const rules = (t as { Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }> }).Rules ?? {};
+    expect(rules['OwnAccountIsDeployAccount']?.Assertions).toEqual([
+      { Assert: { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, OWN] }, AssertDescription: expect.stringMatching(/clouds\.aws\.accounts\[0\] \(111111111111\) has no roleName/) },
+    ]);
+  });
+
+  it('refuses at synth a stack whose account is known and is not that account', async () => {
+    const policy = await loadDeployPolicy(FIXTURE);
+    expect(() => new WatchdogStack(new App(), 'costwatch', { policy, env: { account: '999999999999', region: 'us-east-1' } })).toThrow(ConfigError);
+    expect(() => new WatchdogStack(new App(), 'costwatch', { policy, env: { account: '999999999999', region: 'us-east-1' } })).toThrow(/111111111111 has no roleName.*deploys to 999999999999/);
   });
 
   it('runs the weekly digest on Monday mornings when the digest function is deployed', () => {
@@ -550,9 +591,12 @@ describe('encryption and data', () => {
     ]);
     // The topic is encrypted with a customer key, so the publishers are allowed to use it.
     const keyId = refOf(t.Resources[topic]!.Properties!['KmsMasterKeyId'])!;
-    const keyPolicy = (t.Resources[keyId]!.Properties!['KeyPolicy'] as { Statement: { Principal?: { Service?: string }; Action: string[] }[] }).Statement;
+    const keyPolicy = (t.Resources[keyId]!.Properties!['KeyPolicy'] as { Statement: { Principal?: { Service?: string }; Action: string[]; Condition?: unknown }[] }).Statement;
     for (const service of ['budgets.amazonaws.com', 'costalerts.amazonaws.com', 'cloudwatch.amazonaws.com']) {
-      expect(keyPolicy.find((x) => x.Principal?.Service === service)?.Action.sort(), service).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      const statements = keyPolicy.filter((x) => x.Principal?.Service === service);
+      expect(statements.map((x) => x.Action.sort()), service).toEqual([['kms:Decrypt', 'kms:GenerateDataKey*']]);
+      // The service principals serve every AWS customer: the key is theirs only on this account's behalf.
+      expect(statements[0]!.Condition, service).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
     }
   });
 
