@@ -88,8 +88,9 @@ export async function scanScope(message: ScanMessage, deps: ScanWorkerDeps): Pro
   const scope = `${message.cloud}:${message.scopeId}`;
   if (!target) throw new ScanMessageError(`${scope} is not a scope of the bundled policy (was the policy changed since the message was sent?)`);
   const base = scanOptionsFor(policy, { now: () => deps.clock.now() });
-  // Only this schedule's rules, resource and cost alike: the schedule's cadence is theirs. (What
-  // is collected follows the rules given: the scan reads the kinds and signals they need.)
+  // Only this schedule's rules, resource and cost alike: the schedule's cadence is theirs. The scan
+  // derives what it reads from the rules it is given (shared/pipeline/collection-plan.ts), so
+  // narrowing them here narrows the kinds, usage signals and billing data read for this schedule.
   const asked = new Set<string>(message.rules);
   const rules = base.rules.filter((r) => asked.has(r.rule.id));
   const costRules = (base.costRules ?? []).filter((r) => asked.has(r.rule.id));
