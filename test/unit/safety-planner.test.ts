@@ -113,6 +113,13 @@ describe('safety: exemptions in costwatch.yml (invariant 2)', () => {
     expect(out.proposals.map((p) => p.resource.name)).toEqual(['fraud-v4']);
   });
 
+  it('applies an exemption when any one of its name globs matches', () => {
+    const p = policy('auto', { exemptions: [{ names: ['research-*', 'demo-*'], reason: 'not production' }] });
+    expect(exemptionOf(endpoint('demo-1'), p, state())).toBe('not production');
+    expect(exemptionOf(endpoint('research-7'), p, state())).toBe('not production');
+    expect(exemptionOf(endpoint('prod-1'), p, state())).toBeUndefined();
+  });
+
   it('reads a name glob as a whole-name pattern, with regex characters taken literally', () => {
     const p = policy('approve', { exemptions: [{ names: ['llm.v?-*'], reason: 'glob' }] });
     const chat = state();
@@ -143,6 +150,21 @@ describe('safety: limits on automatic actions (invariant 7)', () => {
     const [p] = planFor([r], [idle(r, null)], policy('auto')).proposals;
     expect(p?.mode).toBe('approve');
     expect(p?.modeReason).toContain('monthly impact unknown');
+  });
+
+  it('sends a finding of unstated confidence to approval', () => {
+    const r = endpoint('a');
+    const { confidence: _dropped, ...unstated } = idle(r) as Finding & { confidence?: string };
+    const [p] = planFor([r], [unstated as Finding], policy('auto')).proposals;
+    expect(p?.mode).toBe('approve');
+    expect(p?.modeReason).toBe('unknown confidence: approval required');
+  });
+
+  it('plans unpriced findings after priced ones, the unpriced never running automatically', () => {
+    const rs = [endpoint('unpriced-1'), endpoint('priced'), endpoint('unpriced-2')];
+    const out = planFor(rs, [idle(rs[0]!, null), idle(rs[1]!, { amount: 5, currency: 'USD' }), idle(rs[2]!, null)], policy('auto'));
+    expect(out.proposals.map((p) => p.resource.name)).toEqual(['priced', 'unpriced-1', 'unpriced-2']);
+    expect(modes(out)).toEqual({ priced: 'auto', 'unpriced-1': 'approve', 'unpriced-2': 'approve' });
   });
 
   it('counts the automatic actions granted earlier in the same run against the daily limit', () => {
