@@ -36,11 +36,13 @@ function endpoint(components: ResourceComponent[], over: Partial<Resource> = {})
 const variant = (name: string, instanceCount: number): ResourceComponent => ({ name, instanceType: 'ml.g5.xlarge', instanceCount, capacity: 'provisioned' });
 
 /**
- * The one place usage series are built: hourly datapoints, the last one `hoursAgo` before now (so
- * the values run up to now); `'absent'` for a query that returned nothing, `'error'` for one that failed.
+ * The one place usage series are built: datapoints every `periodMinutes` (hourly by default), the
+ * last one `hoursAgo` before now; `'absent'` for a query that returned nothing, `'error'` for one that failed.
  */
-function usage(signal: 'requests' | 'heartbeat', component: string, values: readonly number[] | 'absent' | 'error', hoursAgo = 1): UsageSeries {
-  const points = Array.isArray(values) ? values.map((value, i) => ({ at: new Date(now.getTime() - (hoursAgo + values.length - 1 - i) * HOUR), value })) : [];
+function usage(signal: 'requests' | 'heartbeat', component: string, values: readonly number[] | 'absent' | 'error', hoursAgo = 1, periodMinutes = 60): UsageSeries {
+  const period = periodMinutes * 60_000;
+  const last = now.getTime() - hoursAgo * HOUR;
+  const points = Array.isArray(values) ? values.map((value, i) => ({ at: new Date(last - (values.length - 1 - i) * period), value })) : [];
   return {
     resourceId: endpoint([]).id,
     component,
@@ -117,5 +119,36 @@ describe('safety: idle-endpoint never proposes deleting what costs nothing or wh
     const u = [usage('requests', 'AllTraffic', zeros(10))];
     expect(judge(endpoint([variant('AllTraffic', 1)], { createdAt: new Date(now.getTime() - 24 * HOUR) }), u).state).toBe('violation');
     expect(judge(endpoint([variant('AllTraffic', 1)], { createdAt: new Date(now.getTime() - 24 * HOUR + 1) }), u).state).toBe('not-applicable');
+  });
+
+  it('judges only endpoints, and never serverless capacity whatever instance count it reports', () => {
+    const notebook = endpoint([variant('AllTraffic', 1)], { kind: 'aws.sagemaker.notebook-instance' });
+    expect(judge(notebook, [usage('requests', 'AllTraffic', zeros(10))]).state).toBe('not-applicable');
+    const serverless = endpoint([{ name: 'AllTraffic', instanceCount: 1, capacity: 'serverless' }]);
+    expect(judge(serverless, [usage('requests', 'AllTraffic', zeros(10))]).state).toBe('not-applicable');
+  });
+
+  it('reads a series at its own period: a 5-minute datapoint before the window is not a request in it', () => {
+    const beforeWindow = usage('requests', 'AllTraffic', [7, ...zeros(125)], 0.25, 5);
+    const r = judge(endpoint([variant('AllTraffic', 1)]), [beforeWindow]);
+    expect(r.state).toBe('violation');
+    expect(r.state === 'violation' && r.confidence).toBe('high');
+  });
+
+  it('judges a single zero datapoint as idle with medium confidence only', () => {
+    const r = judge(endpoint([variant('AllTraffic', 1)]), [usage('requests', 'AllTraffic', [0])]);
+    expect(r.state).toBe('violation');
+    expect(r.state === 'violation' && r.confidence).toBe('medium');
+  });
+
+  it('names the latest request seen across all variants, so a periodic batch job is recognisable', () => {
+    const r = judge(endpoint([variant('a', 1), variant('b', 1)]), [
+      usage('requests', 'a', [4, ...zeros(20), 9, ...zeros(10)]),
+      usage('requests', 'b', [6, ...zeros(30)]),
+    ]);
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.lastActivity).toEqual(new Date(now.getTime() - 11 * HOUR));
+    expect(r.evidence).toContain('last request seen 2026-11-28 01:00 UTC (11 h ago)');
   });
 });
