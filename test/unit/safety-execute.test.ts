@@ -60,6 +60,7 @@ function series(signal: 'requests' | 'heartbeat', values: readonly number[] | 'a
     metric: signal === 'requests' ? 'AWS/SageMaker:Invocations' : '/aws/sagemaker/Endpoints:CPUUtilization',
     unit: signal === 'requests' ? 'Count' : 'Percent',
     window: { start: new Date(NOW.getTime() - 48 * HOUR), end: NOW },
+    periodSeconds: 3600,
     status: values === 'absent' ? 'absent' : 'present',
     points,
   };
