@@ -93,6 +93,8 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
       store,
       clock,
       prices: priceBook(policy),
+      // The state folder is locked for this run: nothing else executes its proposals meanwhile.
+      recoverInterrupted: true,
       ...(progress ? { onProgress: progress } : {}),
       ...(notifier ? { notifier } : {}),
     });

@@ -25,7 +25,9 @@ import { ACTION_IDS } from '../../shared/slack/action-ids.js';
 import { slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
 import { approverCheck } from '../../shared/slack/approvers.js';
 import { BlockActionsPayloadSchema, handleBlockActions, handleInteractionRequest, MAX_INTERACTION_BODY_BYTES, type InteractionDeps } from '../../shared/slack/interactions.js';
-import { runJob } from '../../shared/slack/jobs.js';
+import { runJob, syncProposalMessage } from '../../shared/slack/jobs.js';
+import { recoverInterrupted } from '../../shared/pipeline/execute.js';
+import type { AlertEvent } from '../../shared/slack/view.js';
 import { jobDepsFor } from '../../shared/slack/wiring.js';
 import { openEmbeddedStore } from '../../shared/store/embedded-store.js';
 import { EXIT, takeOptionalValue, UsageError } from './common.js';
@@ -139,6 +141,11 @@ async function serveWith(ctx: {
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (err, n) => io.stderr.write(`slack: ${n.finding.id}: ${(err as Error).message}\n`) });
   const queue = new InProcessExecutionQueue();
   const jobDeps = jobDepsFor(policy, { store, providers, clock, api });
+  // Before the worker starts and clicks can arrive: finish what an interrupted run left approved or executing.
+  for (const o of await recoverInterrupted(jobDeps.executor)) {
+    io.stdout.write(`recovered ${o.proposalId}: ${o.outcome} — ${o.detail}\n`);
+    if (o.outcome !== 'skipped') await syncProposalMessage(o.proposalId, jobDeps, { kind: o.outcome as AlertEvent['kind'], detail: o.detail, by: 'costwatch', at: clock.now() }).catch(() => undefined);
+  }
   const stopWorker = queue.startWorker(
     async (job) => {
       const r = await runJob(job, jobDeps);
