@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Money } from '../domain/money.js';
 import { accept, refuse, type BudgetCrossing, type BudgetEvent, type ParseResult } from './event.js';
-import { budgetFiguresProblem, calendarPeriod, clip, currencyCode, isObject, isoTime, moneyFromText, parseJson, roundPercent, text, validate } from './input.js';
+import { budgetFiguresProblem, roundFigure, calendarPeriod, clip, currencyCode, isObject, isoTime, moneyFromText, parseJson, roundPercent, text, validate } from './input.js';
 
 const SOURCE = 'azure-budget' as const;
 
@@ -80,7 +80,7 @@ export function parseAzureBudget(input: unknown): ParseResult<BudgetEvent> {
   }
   const read = (field: 'BudgetThreshold' | 'NotificationThresholdAmount' | 'SpentAmount'): Money | string => {
     const raw = ad[field];
-    if (typeof raw === 'number') return raw >= 0 ? { amount: raw, currency: ad.Unit } : `${field} is negative`;
+    if (typeof raw === 'number') return raw >= 0 ? { amount: roundFigure(raw), currency: ad.Unit } : `${field} is negative`;
     const m = moneyFromText(raw, ad.Unit);
     return typeof m === 'string' ? `AlertData.${field}: ${m}` : m;
   };

@@ -108,19 +108,30 @@ export const MAX_AMOUNT = 1e13;
 /** Largest threshold a budget alert may name: 10,000% of its budget. */
 export const MAX_THRESHOLD_PERCENT = 10_000;
 
-/** A finite, non-negative amount (JSON number), at most {@link MAX_AMOUNT}. */
+/**
+ * A figure rounded to a millionth: finer fractions mean nothing in money or percent, and a value
+ * like 5e-324 could not be stored (DynamoDB numbers stop at 1e-130).
+ */
+export function roundFigure(n: number): number {
+  const r = Math.round(n * 1e6) / 1e6;
+  return Object.is(r, -0) ? 0 : r;
+}
+
+/** A finite, non-negative amount (JSON number), at most {@link MAX_AMOUNT}, rounded to a millionth. */
 export const amount = z
   .number()
   .finite()
   .min(0)
-  .max(MAX_AMOUNT, { error: `is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads` });
+  .max(MAX_AMOUNT, { error: `is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads` })
+  .transform(roundFigure);
 
-/** A finite amount that may be negative (an impact, a contribution), at most {@link MAX_AMOUNT} either way. */
+/** A finite amount that may be negative (an impact, a contribution), at most {@link MAX_AMOUNT} either way, rounded to a millionth. */
 export const signedAmount = z
   .number()
   .finite()
   .min(-MAX_AMOUNT, { error: `is under -${MAX_AMOUNT.toExponential()}, the smallest amount costwatch reads` })
-  .max(MAX_AMOUNT, { error: `is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads` });
+  .max(MAX_AMOUNT, { error: `is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads` })
+  .transform(roundFigure);
 
 /**
  * Why a budget event's figures cannot be alerted on, or undefined when they can: every amount
@@ -195,7 +206,7 @@ export function moneyFromText(s: string, currency?: string): Money | string {
   // `$` is also the sign of CAD, AUD and others: only a different non-dollar symbol is a contradiction.
   if (fromSymbol && fromSymbol !== code && a.symbol !== '$') return `amount ${JSON.stringify(clip(s, 40))} is in ${fromSymbol}, not ${code}`;
   if (a.value < 0) return `amount ${JSON.stringify(clip(s, 40))} is negative`;
-  return { amount: a.value, currency: code };
+  return { amount: roundFigure(a.value), currency: code };
 }
 
 /** ISO 4217 code check (three upper-case letters known to Intl). */
