@@ -113,6 +113,8 @@ export const MAX_THRESHOLD_PERCENT = 10_000;
  * like 5e-324 could not be stored (DynamoDB numbers stop at 1e-130).
  */
 export function roundFigure(n: number): number {
+  // Large figures have no millionths to drop (and n × 1e6 could overflow): they are bounds-checked as they are.
+  if (!Number.isFinite(n) || Math.abs(n) >= 1e9) return n;
   const r = Math.round(n * 1e6) / 1e6;
   return Object.is(r, -0) ? 0 : r;
 }
