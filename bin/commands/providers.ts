@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { buildProviders } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { gcpCredentialsFor, gcpProviderBuilder } from '../../shared/app/compose-gcp.js';
 import type { Policy } from '../../shared/config/schema.js';
 import type { Cloud } from '../../shared/domain/resource.js';

@@ -1,8 +1,8 @@
-import type { Policy } from '../config/schema.js';
+import type { Policy } from '../config/policy.js';
 import type { CloudProvider } from '../providers/port.js';
 import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
 import { GcpProvider } from '../providers/gcp/provider.js';
-import type { ProviderEndpoints } from './compose.js';
+import type { ProviderEndpoints } from './providers.js';
 
 /*
  * The Google Cloud side of the composition root, kept apart from compose.ts so that only what

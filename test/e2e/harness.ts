@@ -7,7 +7,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { gcpProviderBuilder } from '../../shared/app/compose-gcp.js';
 import { staticTokenAuth } from '../../shared/providers/gcp/clients.js';
 import { parsePolicy } from '../../shared/config/load.js';

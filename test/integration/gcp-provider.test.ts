@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { gcpProviderBuilder } from '../../shared/app/compose-gcp.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Finding } from '../../shared/domain/finding.js';
