@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -25,6 +26,9 @@ import { resolveTime } from './time.js';
 import { handleSlackApiRequest, SLACK_API_PREFIX } from './slack/web-api.js';
 import { SlackWorkspace } from './slack/workspace.js';
 import type { FaultInput, World } from './world.js';
+import { AZURE_OPERATIONS, handleArmRequest, type ArmEnv } from './azure/arm.js';
+import { AzureState } from './azure/state.js';
+import { runCertificate } from './azure/tls.js';
 
 const gunzipAsync = promisify(gunzip);
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -60,6 +64,11 @@ export interface SandboxOptions {
    * transitional state (`Stopping`, `Pending`, `Deleting`). Default 0: done at the next read.
    */
   readonly transitionMs?: number;
+  /**
+   * Items per page of an Azure Resource Manager list before its `nextLink` (default 100). Small
+   * values exercise paging.
+   */
+  readonly azurePageSize?: number;
 }
 
 /** The mutable clouds behind the server, for tests to inspect. */
@@ -71,6 +80,8 @@ export interface SandboxState {
   readonly billing: AwsBillingState;
   /** S3 buckets, their objects and lifecycle configurations. */
   readonly s3: S3State;
+  /** Azure subscriptions: Machine Learning workspaces, endpoints, computes and their metrics. */
+  readonly azure: AzureState;
 }
 
 /** A running sandbox cloud. */
@@ -81,6 +92,13 @@ export interface Sandbox {
   readonly awsEndpoint: string;
   /** `slackApiUrl` for @slack/web-api's WebClient: the Slack Web API stub under `/slack/api/`. */
   readonly slackApiUrl: string;
+  /**
+   * Base URL of the Azure listener (ARM and Azure Monitor), over HTTPS with a certificate made for
+   * the run: Azure's bearer-token policy refuses plain http. Give clients `azureCa` as `tlsOptions.ca`.
+   */
+  readonly azureEndpoint: string;
+  /** The PEM certificate the Azure listener presents; trust it in the client only. */
+  readonly azureCa: string;
   /** The stub's Slack workspace (messages, threads, ephemerals, user groups, rate limits), for tests to inspect. */
   readonly slack: SlackWorkspace;
   /** Stops the server, dropping open connections. */
@@ -102,11 +120,11 @@ export interface Sandbox {
 
 /** Starts the sandbox cloud on a local port, seeded from a validated world. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0, transitionMs = 0 } = options;
+  const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0, transitionMs = 0, azurePageSize = 100 } = options;
   const worldNow = resolveTime(world.now, 0);
   const clock = fixedClock(new Date(worldNow));
   const stsSessions: AssumedRoleSession[] = [];
-  const state: SandboxState = { aws: new AwsState(world, worldNow), stsSessions, billing: new AwsBillingState(world, worldNow), s3: new S3State(world, worldNow) };
+  const state: SandboxState = { aws: new AwsState(world, worldNow), stsSessions, billing: new AwsBillingState(world, worldNow), s3: new S3State(world, worldNow), azure: new AzureState(world, worldNow) };
   const faults = new FaultInjector(world.faults, world.seed);
   const counts = new Map<string, number>();
   const slack = new SlackWorkspace();
@@ -120,6 +138,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     decide: (call) => faults.decide(call),
     now: () => clock.now().getTime(),
   };
+
+  const armEnv: ArmEnv = {
+    state: state.azure,
+    count: (k) => counts.set(k, (counts.get(k) ?? 0) + 1),
+    decide: (call) => faults.decide(call),
+    now: () => clock.now().getTime(),
+    pageSize: Math.max(1, azurePageSize),
+  };
+  const tls = await runCertificate();
+  const azureServer = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    handleArmRequest(req, res, armEnv).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ error: { code: 'InternalServerError', message: String(err) } }));
+      else res.destroy();
+    });
+  });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -194,17 +227,35 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  await new Promise<void>((resolve, reject) => {
+    azureServer.once('error', reject);
+    azureServer.listen(0, host, () => {
+      azureServer.off('error', reject);
+      resolve();
+    });
+  });
+  const azureAddress = azureServer.address() as AddressInfo;
+  const azureEndpoint = `https://${azureAddress.family === 'IPv6' ? `[${azureAddress.address}]` : azureAddress.address}:${azureAddress.port}`;
 
   return {
     url,
     awsEndpoint: `${url}/aws`,
     slackApiUrl: `${url}${SLACK_API_PREFIX}`,
+    azureEndpoint,
+    azureCa: tls.cert,
     slack,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await Promise.all([
+        new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        }),
+        new Promise<void>((resolve, reject) => {
+          azureServer.close((err) => (err ? reject(err) : resolve()));
+          azureServer.closeAllConnections();
+        }),
+      ]);
+    },
     calls: () => {
       const out: Record<string, number> = {};
       for (const service of Object.keys(OPERATIONS) as AwsService[]) {
@@ -212,6 +263,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
       for (const op of Object.keys(STS_OPERATIONS)) out[`sts.${op}`] = 0;
       for (const [service, ops] of Object.entries(BILLING_OPERATIONS)) for (const op of ops) out[`${service}.${op}`] = 0;
+      for (const [service, ops] of Object.entries(AZURE_OPERATIONS)) for (const op of ops) out[`${service}.${op}`] = 0;
       for (const [k, v] of counts) out[k] = v;
       return out as CallCounts;
     },

@@ -9,6 +9,7 @@ import { rolesSchema } from './aws/world-sts.js';
 import { anomaliesSchema, budgetsSchema, costsSchema, priceListSchema } from './aws/world-cost.js';
 import { checkBucketNames, s3Schema } from './aws/world-s3.js';
 import { worldPolicySchema } from './world-policy.js';
+import { azureWorldSchema, subscriptionId } from './azure/world-azure.js';
 
 /*
  * The world file seeds the sandbox cloud. Its format is documented in docs/world-file.md;
@@ -222,7 +223,7 @@ const accountSchema = z.strictObject({
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */
 export const faultSchema = z
   .strictObject({
-    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', '*']).default('*'),
+    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'machinelearning', 'monitor', '*']).default('*'),
     operation: z.string().min(1).default('*'),
     kind: z.enum(['throttle', 'server-error', 'latency', 'access-denied']),
     rate: z.number().min(0).max(1).default(1),
@@ -231,6 +232,10 @@ export const faultSchema = z
     times: z.number().int().min(1).optional(),
     account: accountId.optional(),
     region: regionName.optional(),
+    /** Azure: only calls into this subscription. */
+    subscription: subscriptionId.optional(),
+    /** Azure: seconds the 429 of a `throttle` fault asks the client to wait (`Retry-After`). */
+    retryAfterSeconds: z.number().int().min(0).max(60).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.kind === 'latency' && f.latencyMs === undefined) ctx.addIssue({ code: 'custom', path: ['latencyMs'], message: 'a latency fault needs latencyMs' });
@@ -245,6 +250,7 @@ export const worldSchema = z
     now: absoluteTime,
     seed: z.number().int().default(1),
     aws: z.strictObject({ accounts: z.array(accountSchema).default([]), priceList: priceListSchema }).prefault({}),
+    azure: azureWorldSchema(seriesSchema),
     faults: z.array(faultSchema).default([]),
     policy: worldPolicySchema,
   })
@@ -332,5 +338,18 @@ export const SAMPLE_WORLD_PATH = fileURLToPath(new URL('./worlds/sample.yml', im
 
 /** The accounts and regions a world holds, as scan targets (e.g. to build a default policy). */
 export function worldScopes(world: World): ScopeTarget[] {
-  return world.aws.accounts.map((a) => ({ scope: { cloud: 'aws', id: a.id, name: a.name }, regions: Object.keys(a.regions) }));
+  return [
+    ...world.aws.accounts.map((a): ScopeTarget => ({ scope: { cloud: 'aws', id: a.id, name: a.name }, regions: Object.keys(a.regions) })),
+    ...world.azure.subscriptions.map((s): ScopeTarget => ({ scope: { cloud: 'azure', id: s.id, name: s.name }, regions: azureLocations(s) })),
+  ];
 }
+
+/** The locations of a subscription's workspaces, sorted. */
+export function azureLocations(s: AzureSubscriptionSpec): string[] {
+  return [...new Set(Object.values(s.resourceGroups).flatMap((g) => g.workspaces.map((w) => w.location)))].sort();
+}
+
+/** One Azure subscription of the world. */
+export type AzureSubscriptionSpec = World['azure']['subscriptions'][number];
+/** An Azure ML workspace as declared. */
+export type AzureWorkspaceSpec = AzureSubscriptionSpec['resourceGroups'][string]['workspaces'][number];
