@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { CLOUDS, type Cloud } from '../../shared/domain/resource.js';
 import { runScan, type ScanProgress } from '../../shared/pipeline/scan.js';
 import { renderText, reportJson } from '../../shared/report/render.js';
-import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
+import { sandboxProviderEndpoints } from '../../shared/sandbox/endpoints.js';
 import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
 import { loadWorld, worldScopes, SAMPLE_WORLD_PATH } from '../../shared/sandbox/index.js';
 import { openDryRunStore, openEmbeddedStore } from '../../shared/store/embedded-store.js';
@@ -77,7 +77,7 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     throw err;
   });
   try {
-    const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
+    const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {});
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
     const progress = io.stderr.isTTY && !values.json ? tty(io.stderr, options.targets.length) : undefined;

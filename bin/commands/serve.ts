@@ -16,7 +16,7 @@ import { receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type
 import { failOnUndelivered } from '../../shared/events/runtime.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
 import { InProcessExecutionQueue } from '../../shared/queue/in-process-queue.js';
-import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
+import { sandboxProviderEndpoints } from '../../shared/sandbox/endpoints.js';
 import { loadWorld, SAMPLE_WORLD_PATH, worldScopes } from '../../shared/sandbox/index.js';
 import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
 import { signedClick } from '../../shared/sandbox/slack/click.js';
@@ -98,7 +98,7 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
   const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
   const store = await openEmbeddedStore({ dir: stateDir });
   const api = new WebApiSlack(slackWebClient(slack.botToken, slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}));
-  const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
+  const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {});
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (err, n) => io.stderr.write(`slack: ${n.finding.id}: ${(err as Error).message}\n`) });
   const queue = new InProcessExecutionQueue();
   const jobDeps = jobDepsFor(policy, { store, providers, clock, api });

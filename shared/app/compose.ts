@@ -1,4 +1,7 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
+import type { TokenCredential } from '@azure/core-auth';
+import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
+import { AzureProvider } from '../providers/azure/provider.js';
 import { activeExemptions, inQuietHours, policyScopes, ruleSettings, type Policy, type RuleId } from '../config/schema.js';
 import type { ScanOptions } from '../pipeline/scan.js';
 import type { Cloud } from '../domain/resource.js';
@@ -109,6 +112,35 @@ export interface ProviderEndpoints {
     /** The sandbox world's clock, for re-reads before acting (default: the machine's). */
     now?: () => Date;
   };
+  readonly azure?: {
+    /** ARM and Azure Monitor metrics endpoint (the sandbox serves both on one HTTPS listener). */
+    endpoint: string;
+    /** The sandbox's run certificate, trusted by these clients only. */
+    ca: string;
+    credential: TokenCredential;
+    now?: () => Date;
+    /** Milliseconds between polls of long-running operations. */
+    pollIntervalMs?: number;
+    retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  };
+}
+
+/**
+ * The credential for real Azure: the service principal in the Secrets Manager secret named by
+ * `COSTWATCH_AZURE_SECRET` (deployed functions), else workload identity federation or the
+ * environment / Azure CLI chain (local runs). Read lazily: nothing happens until Azure is called.
+ */
+export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential {
+  const secret = env['COSTWATCH_AZURE_SECRET'];
+  if (secret) {
+    return secretsManagerAzureCredential(secret, async (id) => {
+      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
+      if (!out.SecretString) throw new Error(`secret ${id} has no string value`);
+      return out.SecretString;
+    });
+  }
+  return localAzureCredential();
 }
 
 /** One provider per configured cloud; clouds without a provider yet are reported by the scan. */
@@ -123,6 +155,17 @@ export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}
         : {},
     );
     providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now) }));
+  }
+  const azure = policy.clouds.azure;
+  if (azure && azure.subscriptions.length > 0) {
+    const e = endpoints.azure;
+    const factory = azureClientFactory(
+      e
+        ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}) }
+        : { credential: azureCredential() },
+    );
+    const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
+    providers.set('azure', new AzureProvider(factory, { resourceGroups, ...(e?.now ? { now: e.now } : {}) }));
   }
   return providers;
 }

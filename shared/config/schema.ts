@@ -12,6 +12,7 @@ export const RULE_IDS = [
   'idle-notebook',
   'idle-studio-app',
   'long-training-job',
+  'idle-cluster',
   'cold-artifacts',
   'budget-breach',
   'forecast-breach',
@@ -31,6 +32,7 @@ export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
   'idle-notebook': 'approve',
   'idle-studio-app': 'approve',
   'long-training-job': 'notify',
+  'idle-cluster': 'approve',
   'cold-artifacts': 'notify',
   'budget-breach': 'notify',
   'forecast-breach': 'notify',
@@ -158,6 +160,8 @@ const AzureSubscriptionSchema = z.strictObject({
   id: guid,
   name: nonEmpty.optional(),
   regions: z.array(azureRegion).min(1).optional(),
+  // Narrows the scan to these resource groups; absent = every resource group of the subscription.
+  resourceGroups: z.array(z.string().regex(/^[-\w._()]{1,90}$/, 'not a resource group name (1–90 letters, digits, underscores, hyphens, periods, parentheses)')).min(1).optional(),
 });
 
 const CloudsSchema = z
@@ -263,6 +267,7 @@ const RulesSchema = z
       maxHours: z.number().positive().max(8760).default(72),
       maxRuntimeShare: z.number().gt(0).max(1).default(0.9),
     }).prefault({}),
+    'idle-cluster': rule('idle-cluster', { windowHours: windowHours(24) }).prefault({}),
     'cold-artifacts': rule('cold-artifacts', {
       buckets: z
         .array(

@@ -3,6 +3,7 @@ import notebooksTable from './aws-sagemaker-notebooks.json' with { type: 'json' 
 import processingTable from './aws-sagemaker-processing.json' with { type: 'json' };
 import studioTable from './aws-sagemaker-studio.json' with { type: 'json' };
 import trainingTable from './aws-sagemaker-training.json' with { type: 'json' };
+import azureMlVmTable from './azure-ml-vm.json' with { type: 'json' };
 import type { Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
 import { BUNDLED_S3_PRICES, s3PriceTable, type S3PriceOverrides, type StoragePriceTable } from './storage-prices.js';
@@ -49,6 +50,10 @@ const BUNDLED: readonly PriceTable[] = [
   studioTable as PriceTable,
   trainingTable as PriceTable,
   processingTable as PriceTable,
+  // Azure ML bills endpoints, compute instances and clusters at one VM price: one table, three uses.
+  azureMlVmTable as PriceTable,
+  { ...(azureMlVmTable as PriceTable), usage: 'notebook' },
+  { ...(azureMlVmTable as PriceTable), usage: 'training' },
 ];
 
 /**

@@ -12,7 +12,22 @@ export interface IdleEndpointSettings {
 }
 
 /** Endpoint kinds this rule judges, one per cloud as they are added. */
-export const ENDPOINT_KINDS = ['aws.sagemaker.endpoint'] as const;
+export const ENDPOINT_KINDS = ['aws.sagemaker.endpoint', 'azure.ml.online-endpoint'] as const;
+
+/** How each cloud names a component and its two signals, for the evidence. */
+interface Words {
+  readonly component: string;
+  readonly requests: string;
+  readonly heartbeat: string;
+  readonly unit: string;
+}
+
+const WORDS: Readonly<Record<string, Words>> = {
+  'aws.sagemaker.endpoint': { component: 'variant', requests: 'Invocations', heartbeat: 'CPUUtilization', unit: 'invocations' },
+  // Azure ML: RequestsPerMinute of the endpoint split by deployment; CpuUtilizationPercentage of the deployment.
+  'azure.ml.online-endpoint': { component: 'deployment', requests: 'RequestsPerMinute', heartbeat: 'CpuUtilizationPercentage', unit: 'requests' },
+};
+const AWS_WORDS: Words = { component: 'variant', requests: 'Invocations', heartbeat: 'CPUUtilization', unit: 'invocations' };
 
 type Verdict =
   | { kind: 'busy'; requests: number }
@@ -35,7 +50,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   explanation: 'A provisioned endpoint bills every instance-hour whether or not it serves requests.',
   severity: 'high',
   kinds: ENDPOINT_KINDS,
-  actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.delete-endpoint' },
+  actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.delete-endpoint', 'azure.ml.online-endpoint': 'azure.ml.delete-online-deployments' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(ENDPOINT_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
@@ -48,8 +63,9 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
       return { state: 'not-applicable', reason: `created ${hoursAgo(r.createdAt, now)} ago, younger than ${settings.minAgeHours} h` };
     }
 
+    const w = WORDS[r.kind] ?? AWS_WORDS;
     const window = { start: new Date(now.getTime() - settings.windowHours * 3600_000), end: now };
-    const verdicts = provisioned.map((c) => ({ name: c.name, v: judge(c.name, usage, window) }));
+    const verdicts = provisioned.map((c) => ({ name: c.name, v: judge(c.name, usage, window, w) }));
     const requestSeries = usage.filter((u) => u.signal === 'requests');
     const last = lastAboveZero(requestSeries);
     const lastLine = last
@@ -60,7 +76,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
     const busy = verdicts.filter((x) => x.v.kind === 'busy');
     if (busy.length > 0) {
       const total = busy.reduce((s, x) => s + (x.v.kind === 'busy' ? x.v.requests : 0), 0);
-      return { state: 'ok', evidence: [`${total} invocations in ${settings.windowHours} h`] };
+      return { state: 'ok', evidence: [`${total} ${w.unit} in ${settings.windowHours} h`] };
     }
     const unknown = verdicts.filter((x) => x.v.kind === 'unknown');
     if (unknown.length > 0) {
@@ -68,22 +84,22 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
         state: 'unknown',
         title: `endpoint ${r.name}: usage unknown (no request metric and no heartbeat) — not acted on`,
         evidence: [
-          ...unknown.map((x) => `variant ${x.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`),
+          ...unknown.map((x) => `${w.component} ${x.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`),
           'missing metrics, permissions or wrong dimensions; no data is never read as zero usage',
         ],
       };
     }
     const proven = verdicts.filter((x) => x.v.kind === 'zeros' && x.v.coverage >= FULL_COVERAGE).length;
     const confidence = proven === verdicts.length ? 'high' : 'medium';
-    const variantsText = `${verdicts.length} variant${verdicts.length > 1 ? 's' : ''}`;
+    const variantsText = `${verdicts.length} ${w.component}${verdicts.length > 1 ? 's' : ''}`;
     const evidence = [
-      `0 invocations in ${settings.windowHours} h across ${variantsText}`,
+      `0 ${w.unit} in ${settings.windowHours} h across ${variantsText}`,
       ...verdicts.map((x) =>
         x.v.kind === 'zeros'
           ? x.v.coverage >= FULL_COVERAGE
-            ? `variant ${x.name}: Invocations datapoints present, all zero (${x.v.datapoints} of the window's ${x.v.periods} ${periodName(x.v.periodSeconds)} periods)`
-            : `variant ${x.name}: Invocations all zero, but datapoints cover only ${Math.floor(x.v.coverage * 100)}% of the window (${x.v.datapoints} of its ${x.v.periods} ${periodName(x.v.periodSeconds)} periods): not proven idle`
-          : `variant ${x.name}: no Invocations datapoints, but the instance heartbeat (CPUUtilization) is present — zero traffic, not proven by zeros`,
+            ? `${w.component} ${x.name}: ${w.requests} datapoints present, all zero (${x.v.datapoints} of the window's ${x.v.periods} ${periodName(x.v.periodSeconds)} periods)`
+            : `${w.component} ${x.name}: ${w.requests} all zero, but datapoints cover only ${Math.floor(x.v.coverage * 100)}% of the window (${x.v.datapoints} of its ${x.v.periods} ${periodName(x.v.periodSeconds)} periods): not proven idle`
+          : `${w.component} ${x.name}: no ${w.requests} datapoints, but the instance heartbeat (${w.heartbeat}) is present — zero traffic, not proven by zeros`,
       ),
       lastLine,
     ];
@@ -92,7 +108,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
     if (!waste) evidence.push(`no price known for ${provisioned.map((c) => c.instanceType ?? '?').join(', ')}: set prices.${r.cloud} in costwatch.yml`);
     return {
       state: 'violation',
-      title: `endpoint ${r.name} had 0 invocations in ${settings.windowHours} h`,
+      title: `endpoint ${r.name} had 0 ${w.unit} in ${settings.windowHours} h`,
       evidence,
       confidence,
       ...(waste ? { waste } : {}),
@@ -101,7 +117,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   },
 };
 
-function judge(component: string, usage: readonly UsageSeries[], window: TimeWindow): Verdict {
+function judge(component: string, usage: readonly UsageSeries[], window: TimeWindow, w: Words): Verdict {
   const requests = usage.filter((u) => u.component === component && u.signal === 'requests');
   // Any request in the window, whichever series saw it, makes the variant busy.
   const seen = pointsIn(requests, window);
@@ -109,7 +125,7 @@ function judge(component: string, usage: readonly UsageSeries[], window: TimeWin
   if (total > 0) return { kind: 'busy', requests: total };
   const req = seriesFor(usage, { component, signal: 'requests' }, window);
   // A request metric that could not be read is no evidence of zero traffic, whatever the heartbeat says.
-  if (req?.status === 'error') return { kind: 'unknown', why: `Invocations could not be read (${req.error ?? 'error'})` };
+  if (req?.status === 'error') return { kind: 'unknown', why: `${w.requests} could not be read (${req.error ?? 'error'})` };
   const reading = readWindow(req, window);
   if (reading.points.length > 0) {
     return { kind: 'zeros', coverage: reading.coverage, datapoints: reading.points.length, periods: reading.periods, periodSeconds: reading.periodSeconds ?? 0 };
@@ -119,7 +135,7 @@ function judge(component: string, usage: readonly UsageSeries[], window: TimeWin
   if (beat.points.some((p) => p.value > 0)) return { kind: 'heartbeat-only' };
   const errors = [req, hb].filter((s) => s?.status === 'error').map((s) => s?.error);
   if (errors.length > 0) return { kind: 'unknown', why: `metrics could not be read (${errors.join('; ')})` };
-  return { kind: 'unknown', why: 'no Invocations and no CPUUtilization datapoints in the window' };
+  return { kind: 'unknown', why: `no ${w.requests} and no ${w.heartbeat} datapoints in the window` };
 }
 
 /** `hourly`, `5-minute`, `2-hour`. */

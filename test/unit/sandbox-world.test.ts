@@ -31,6 +31,8 @@ describe('world file', () => {
     expect(worldScopes(world)).toEqual([
       { scope: { cloud: 'aws', id: '111111111111', name: 'ml-prod' }, regions: ['us-east-1', 'eu-west-1'] },
       { scope: { cloud: 'aws', id: '222222222222', name: 'ml-dev' }, regions: ['us-east-1'] },
+      { scope: { cloud: 'azure', id: '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a70', name: 'ml-azure-prod' }, regions: ['eastus'] },
+      { scope: { cloud: 'azure', id: '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a71', name: 'ml-azure-dev' }, regions: ['westeurope'] },
     ]);
     expect(names).toEqual([
       'fraud-v3',

@@ -54,7 +54,7 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
     const hit = cache.get(key);
     if (hit) return hit;
     const ml = new AzureMachineLearningWorkspaces(options.credential, subscriptionId, {
-      ...(options.armEndpoint ? { endpoint: options.armEndpoint } : {}),
+      ...(options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {}),
       ...tls,
       ...retry,
     });
@@ -111,4 +111,29 @@ export function servicePrincipalCredential(sp: AzureServicePrincipal): TokenCred
 export function localAzureCredential(): TokenCredential {
   if (process.env['AZURE_FEDERATED_TOKEN_FILE']) return new WorkloadIdentityCredential();
   return new DefaultAzureCredential();
+}
+
+/**
+ * A credential whose service principal is read from AWS Secrets Manager on first use (JSON
+ * `{ tenantId, clientId, certificate? , clientSecret? }`), so nothing Azure-specific is read
+ * unless an Azure scope is scanned.
+ */
+export function secretsManagerAzureCredential(secretId: string, read: (secretId: string) => Promise<string>): TokenCredential {
+  let inner: Promise<TokenCredential> | undefined;
+  return {
+    getToken: async (scopes, options) => {
+      inner ??= read(secretId).then((text) => {
+        let sp: AzureServicePrincipal;
+        try {
+          sp = JSON.parse(text) as AzureServicePrincipal;
+        } catch {
+          throw new Error(`the Azure service principal secret ${secretId} is not JSON`);
+        }
+        if (typeof sp.tenantId !== 'string' || typeof sp.clientId !== 'string') throw new Error(`the Azure service principal secret ${secretId} lacks tenantId or clientId`);
+        return servicePrincipalCredential(sp);
+      });
+      inner.catch(() => (inner = undefined));
+      return (await inner).getToken(scopes, options);
+    },
+  };
 }
