@@ -9,6 +9,6 @@ export function sandboxProviderEndpoints(sandbox: Sandbox, options: { readonly w
   return {
     aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, ...now },
     // The sandbox finishes long-running operations at once: poll fast instead of the SDK's 2 s.
-    azure: { endpoint: sandbox.azureEndpoint, ca: sandbox.azureCa, credential: sandboxAzureCredential(), pollIntervalMs: 5, ...now },
+    azure: { endpoint: sandbox.azureEndpoint, ca: sandbox.azureCa, credential: sandboxAzureCredential(), pollIntervalMs: 5, retry: { retryDelayInMs: 20, maxRetryDelayInMs: 200 }, ...now },
   };
 }
