@@ -1,3 +1,4 @@
+import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
@@ -77,7 +78,7 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     throw err;
   });
   try {
-    const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {});
+    const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {}, FOREIGN_PROVIDERS);
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
     const progress = io.stderr.isTTY && !values.json ? tty(io.stderr, options.targets.length) : undefined;

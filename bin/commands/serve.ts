@@ -1,3 +1,4 @@
+import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -98,7 +99,7 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
   const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
   const store = await openEmbeddedStore({ dir: stateDir });
   const api = new WebApiSlack(slackWebClient(slack.botToken, slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}));
-  const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {});
+  const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {}, FOREIGN_PROVIDERS);
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (err, n) => io.stderr.write(`slack: ${n.finding.id}: ${(err as Error).message}\n`) });
   const queue = new InProcessExecutionQueue();
   const jobDeps = jobDepsFor(policy, { store, providers, clock, api });

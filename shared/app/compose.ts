@@ -1,7 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { TokenCredential } from '@azure/core-auth';
-import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
-import { AzureProvider } from '../providers/azure/provider.js';
 import { activeExemptions, inQuietHours, policyScopes, ruleSettings, type Policy, type RuleId } from '../config/schema.js';
 import type { ScanOptions } from '../pipeline/scan.js';
 import type { Cloud } from '../domain/resource.js';
@@ -126,25 +124,14 @@ export interface ProviderEndpoints {
 }
 
 /**
- * The credential for real Azure: the service principal in the Secrets Manager secret named by
- * `COSTWATCH_AZURE_SECRET` (deployed functions), else workload identity federation or the
- * environment / Azure CLI chain (local runs). Read lazily: nothing happens until Azure is called.
+ * Builders of the providers of other clouds, passed in by the entry points that scan or act on
+ * them (`shared/app/compose-azure.ts`), so the AWS functions' bundles carry no Azure or Google
+ * client bytes.
  */
-export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential {
-  const secret = env['COSTWATCH_AZURE_SECRET'];
-  if (secret) {
-    return secretsManagerAzureCredential(secret, async (id) => {
-      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-      const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
-      if (!out.SecretString) throw new Error(`secret ${id} has no string value`);
-      return out.SecretString;
-    });
-  }
-  return localAzureCredential();
-}
+export type ProviderBuilders = Partial<Record<Exclude<Cloud, 'aws'>, (policy: Policy, endpoints: ProviderEndpoints) => CloudProvider | undefined>>;
 
-/** One provider per configured cloud; clouds without a provider yet are reported by the scan. */
-export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}): Map<Cloud, CloudProvider> {
+/** One provider per configured cloud whose builder is given; clouds without one are reported by the scan. */
+export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}, builders: ProviderBuilders = {}): Map<Cloud, CloudProvider> {
   const providers = new Map<Cloud, CloudProvider>();
   const aws = policy.clouds.aws;
   if (aws && aws.accounts.length > 0) {
@@ -156,16 +143,9 @@ export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}
     );
     providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now) }));
   }
-  const azure = policy.clouds.azure;
-  if (azure && azure.subscriptions.length > 0) {
-    const e = endpoints.azure;
-    const factory = azureClientFactory(
-      e
-        ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}) }
-        : { credential: azureCredential() },
-    );
-    const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
-    providers.set('azure', new AzureProvider(factory, { resourceGroups, ...(e?.now ? { now: e.now } : {}) }));
+  for (const [cloud, build] of Object.entries(builders) as [Exclude<Cloud, 'aws'>, NonNullable<ProviderBuilders['azure']>][]) {
+    const provider = build(policy, endpoints);
+    if (provider) providers.set(cloud, provider);
   }
   return providers;
 }

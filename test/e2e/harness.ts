@@ -5,6 +5,7 @@
  * costwatch's code, from the posted message's own button in the shape of Slack's payload
  * (test/fixtures/slack) and signed with Node's crypto.
  */
+import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
@@ -111,7 +112,7 @@ export async function install(world: World, policy = e2ePolicy()): Promise<Insta
   const store = await openMemoryStore();
   const clock = sandbox.clock;
   const api = new WebApiSlack(slackWebClient(sandbox.slack.botToken, { slackApiUrl: sandbox.slackApiUrl, retryConfig: { retries: 3, minTimeout: 10, maxTimeout: 50 } }));
-  const providers = buildProviders(policy, sandboxProviderEndpoints(sandbox, { worldClock: false }));
+  const providers = buildProviders(policy, sandboxProviderEndpoints(sandbox, { worldClock: false }), FOREIGN_PROVIDERS);
   const errors: unknown[] = [];
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (e) => errors.push(e) })!;
   const queue = new InProcessExecutionQueue();

@@ -1,3 +1,4 @@
+import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
 import { parsePolicy } from '../../shared/config/load.js';
@@ -93,7 +94,7 @@ function provider(sb: Sandbox, options: ConstructorParameters<typeof AzureProvid
 }
 
 async function scan(sb: Sandbox, p: Policy, dryRun = false) {
-  const providers = buildProviders(p, sandboxProviderEndpoints(sb));
+  const providers = buildProviders(p, sandboxProviderEndpoints(sb), FOREIGN_PROVIDERS);
   const opts = scanOptionsFor(p, { now: () => sb.clock.now(), dryRun });
   const deps = { providers, store: store!, clock: sb.clock, prices: priceBook(p) };
   return { report: await runScan(opts, deps), deps };

@@ -128,7 +128,7 @@ export class AzureProvider implements CloudProvider {
       try {
         queries.push(...(await m.usageQueries(ctx, running)));
       } catch (err) {
-        failures.push({ scope, region, operation: m.inventoryOperation, message: describeError(err) });
+        failures.push({ scope, region, operation: m.usageOperation ?? m.inventoryOperation, message: describeError(err) });
       }
     }
     const usage = queries.length > 0 ? await readAzureMetrics(ctx.clients, queries, windowOf(opts), AZURE_METRIC_INTERVAL, this.meter) : [];

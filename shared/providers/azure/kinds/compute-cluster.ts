@@ -52,6 +52,7 @@ function toResource(scope: Scope, ws: WorkspaceRef, c: ComputeResource): Resourc
 export const computeCluster: AzureKindModule = {
   kind: AZURE_COMPUTE_CLUSTER,
   inventoryOperation: 'machinelearning:Compute_List',
+  usageOperation: 'monitor:Metrics_Batch',
   async list(ctx, scope, region) {
     const out: Resource[] = [];
     for (const ws of (await ctx.workspaces()).filter((w) => w.location === region)) {

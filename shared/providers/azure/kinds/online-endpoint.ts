@@ -118,6 +118,7 @@ async function setTraffic(clients: AzureClients, rg: string, ws: string, name: s
 export const onlineEndpoint: AzureKindModule = {
   kind: AZURE_ONLINE_ENDPOINT,
   inventoryOperation: 'machinelearning:OnlineEndpoints_List/OnlineDeployments_List',
+  usageOperation: 'monitor:Metrics_Batch',
   async list(ctx, scope, region) {
     const out: Resource[] = [];
     for (const ws of (await ctx.workspaces()).filter((w) => w.location === region)) {
