@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { buildProviders, lookbackHours, priceBook, scanOptionsFor, slackNotifier } from '../shared/app/compose.js';
+import { buildProviders, lookbackHours, priceBook, scanOptionsFor, slackNotifier, type ProviderBuilders } from '../shared/app/compose.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { loadPolicy } from '../shared/config/load.js';
 import { policyScopes, RULE_IDS, type Policy } from '../shared/config/schema.js';
@@ -146,35 +146,41 @@ async function handleRecord(record: SQSRecord, deps: ScanWorkerDeps): Promise<vo
 /** The Lambda context, with the Slack secret (parsed JSON) when SLACK_SECRET_ARN is set. */
 export type SlackSecretContext = Partial<Context> & { slackSecret?: unknown };
 
-let defaultDeps: { token: string; deps: Promise<ScanWorkerDeps> } | undefined;
-
-/** Built on the first message and kept for the life of the execution environment (rebuilt if the bot token changes). */
-function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
-  const secret = context.slackSecret as { botToken?: unknown } | undefined;
-  const token = typeof secret?.botToken === 'string' ? secret.botToken : '';
-  if (defaultDeps?.token === token) return defaultDeps.deps;
-  const deps = (async () => {
-    const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);
-    const { policy, warnings } = await loadPolicy(env.POLICY_FILE);
-    for (const w of warnings) logger.warn('policy warning', { ...w });
-    const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
-    const providers = buildProviders(policy);
-    // A message that does not reach Slack is logged; the next scan publishes the finding again.
-    const notifier = token
-      ? slackNotifier(policy, { store, clock: systemClock, providers, slack: { botToken: token }, onError: (error, n) => logger.error('slack message failed', { finding: n.finding.id, error: error as Error }) })
-      : undefined;
-    if (policy.slack && !notifier) logger.warn('the policy has a slack section but the Slack secret has no botToken: findings are stored, not posted');
-    const executionQueue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
-    return { policy, providers, store, clock: systemClock, prices: priceBook(policy), executionQueue, ...(notifier ? { notifier } : {}) };
-  })();
-  // A failed start (bad environment or policy) is not cached: the next message tries again.
-  deps.catch(() => {
-    if (defaultDeps?.deps === deps) defaultDeps = undefined;
-  });
-  defaultDeps = { token, deps };
-  return deps;
+/**
+ * The Lambda's dependencies, built on the first message and kept for the life of the execution
+ * environment (rebuilt if the bot token changes). `builders` adds other clouds' providers: the
+ * Azure scan function passes Azure's, so only its bundle carries Azure clients.
+ */
+export function lambdaDepsWith(builders: ProviderBuilders = {}): (context: SlackSecretContext) => Promise<ScanWorkerDeps> {
+  let defaultDeps: { token: string; deps: Promise<ScanWorkerDeps> } | undefined;
+  return (context) => {
+    const secret = context.slackSecret as { botToken?: unknown } | undefined;
+    const token = typeof secret?.botToken === 'string' ? secret.botToken : '';
+    if (defaultDeps?.token === token) return defaultDeps.deps;
+    const deps = (async () => {
+      const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);
+      const { policy, warnings } = await loadPolicy(env.POLICY_FILE);
+      for (const w of warnings) logger.warn('policy warning', { ...w });
+      const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
+      const providers = buildProviders(policy, {}, builders);
+      // A message that does not reach Slack is logged; the next scan publishes the finding again.
+      const notifier = token
+        ? slackNotifier(policy, { store, clock: systemClock, providers, slack: { botToken: token }, onError: (error, n) => logger.error('slack message failed', { finding: n.finding.id, error: error as Error }) })
+        : undefined;
+      if (policy.slack && !notifier) logger.warn('the policy has a slack section but the Slack secret has no botToken: findings are stored, not posted');
+      const executionQueue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+      return { policy, providers, store, clock: systemClock, prices: priceBook(policy), executionQueue, ...(notifier ? { notifier } : {}) };
+    })();
+    // A failed start (bad environment or policy) is not cached: the next message tries again.
+    deps.catch(() => {
+      if (defaultDeps?.deps === deps) defaultDeps = undefined;
+    });
+    defaultDeps = { token, deps };
+    return deps;
+  };
 }
 
+const lambdaDeps = lambdaDepsWith();
 const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(scanWorker(lambdaDeps)).use(injectLambdaContext(logger, { clearState: true }));
 

@@ -22,7 +22,7 @@ export type Trigger =
   | { readonly kind: 'event-rules' };
 
 /** The stack's queues. */
-export type QueueName = 'scan' | 'execution';
+export type QueueName = 'scan' | 'scan-azure' | 'execution';
 
 /** A secret of the stack, by the contract key of its ARN variable. */
 export type SecretKey = 'slackSecretArn' | 'gcpSecretArn' | 'azureSecretArn' | 'webhookSecretArn';
@@ -76,6 +76,14 @@ const BUDGET_EVENTS_DO_NOT_READ_RESOURCES: Readonly<Record<string, string>> = Ob
   ]),
 );
 
+/** Why the Azure scan function carries AWS provider clients without their permissions. */
+const AZURE_SCANS_DO_NOT_CALL_AWS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['@aws-sdk/client-budgets', '@aws-sdk/client-cloudwatch', '@aws-sdk/client-cost-explorer', '@aws-sdk/client-pricing', '@aws-sdk/client-s3', '@aws-sdk/client-sagemaker', '@aws-sdk/credential-providers'].map((c) => [
+    c,
+    'the shared scan pipeline builds the AWS provider, but the Azure scan function only receives Azure subscriptions from its queue: it never calls AWS',
+  ]),
+);
+
 /**
  * Every function of the watchdog, in one place. Handler files that do not exist yet are not
  * listed: nothing deploys a placeholder.
@@ -85,8 +93,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'scan-dispatch',
     description: 'Scheduled: enqueues one scan message per configured account, project and subscription',
     trigger: { kind: 'scan-schedules' },
-    env: ['policyFile', 'scanQueueUrl'],
-    access: { send: ['scan'] },
+    // The Azure scan queue exists only where clouds.azure is configured; its variable is set then.
+    env: ['policyFile', 'scanQueueUrl', 'azureScanQueueUrl'],
+    access: { send: ['scan', 'scan-azure'] },
     foreignSdks: [],
     timeoutSeconds: 60,
     memoryMb: 256,
@@ -100,6 +109,18 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 600,
     memoryMb: 1024,
+  },
+  {
+    name: 'scan-worker-azure',
+    description: 'Scans one Azure subscription per message (Azure ML, Azure Monitor): collect, detect, plan, persist',
+    trigger: { kind: 'queue', queue: 'scan-azure', batchSize: 1, maxConcurrency: 10 },
+    env: ['stateTable', 'policyFile', 'executionQueueUrl', 'slackSecretArn', 'azureSecretArn'],
+    access: { state: 'read-write', send: ['execution'], secrets: ['slackSecretArn', 'azureSecretArn'] },
+    foreignSdks: ['azure'],
+    unusedClients: AZURE_SCANS_DO_NOT_CALL_AWS,
+    timeoutSeconds: 600,
+    memoryMb: 1024,
+    when: (p) => p.clouds.azure !== undefined,
   },
   {
     name: 'slack-interactions',

@@ -62,7 +62,7 @@ export interface WatchdogStackProps extends StackProps {
 const SECRET_DOCS: Readonly<Record<SecretKey, { id: string; output: string; shape: string }>> = {
   slackSecretArn: { id: 'SlackSecret', output: 'SlackSecretName', shape: '{"botToken":"xoxb-…","signingSecret":"…"}' },
   gcpSecretArn: { id: 'GcpSecret', output: 'GcpSecretName', shape: 'a Google service-account key JSON or workload identity federation credential configuration' },
-  azureSecretArn: { id: 'AzureSecret', output: 'AzureSecretName', shape: '{"tenantId":"…","clientId":"…","clientSecret":"…"}' },
+  azureSecretArn: { id: 'AzureSecret', output: 'AzureSecretName', shape: '{"tenantId":"…","clientId":"…","certificate":"<PEM key and certificate>"} (or "clientSecret" instead of "certificate")' },
   webhookSecretArn: { id: 'WebhookSecret', output: 'WebhookSecretName', shape: '{"azureToken":"…","gcpAudience":"…","gcpServiceAccountEmail":"…"}' },
 };
 
@@ -207,10 +207,12 @@ export class WatchdogStack extends Stack {
   }
 
   private createQueues(specs: readonly FunctionSpec[]): void {
-    for (const name of ['scan', 'execution'] as const) {
+    for (const name of ['scan', 'scan-azure', 'execution'] as const) {
       const consumer = specs.find((s) => s.trigger.kind === 'queue' && s.trigger.queue === name);
       const senders = specs.filter((s) => s.access.send?.includes(name));
       if (!consumer) {
+        // The Azure scan queue is optional: it exists where the Azure scan function is deployed.
+        if (name === 'scan-azure') continue;
         if (senders.length > 0) throw new FunctionTableError(`${senders.map((s) => s.name).join(', ')} send${senders.length === 1 ? 's' : ''} to the ${name} queue, which no function consumes`);
         continue;
       }
@@ -338,8 +340,10 @@ export class WatchdogStack extends Stack {
           env[name] = BUNDLED_POLICY_PATH;
           break;
         case 'scanQueueUrl':
+        case 'azureScanQueueUrl':
         case 'executionQueueUrl': {
-          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : 'execution');
+          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : key === 'azureScanQueueUrl' ? 'scan-azure' : 'execution');
+          if (!queue && key === 'azureScanQueueUrl') break;
           if (!queue) throw new FunctionTableError(`${spec.name} needs ${name} but no function consumes that queue`);
           env[name] = queue.queueUrl;
           break;
@@ -363,6 +367,7 @@ export class WatchdogStack extends Stack {
     }
     for (const name of access.send ?? []) {
       const queue = this.queues.get(name);
+      if (!queue && name === 'scan-azure') continue;
       if (!queue) throw new FunctionTableError(`${spec.name} sends to the ${name} queue, which no function consumes`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Send${constructIdOf(name)}Queue`, actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     }

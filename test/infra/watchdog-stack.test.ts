@@ -122,6 +122,8 @@ const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'sts:AssumeRole',
   ],
   digest: [...LOGS, 'sqs:SendMessage', ...STATE_RW, ...SECRET],
+  // Azure subscriptions only: no AWS resource is read or changed; approvals lost in flight are queued again.
+  'scan-worker-azure': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sqs:SendMessage'],
 };
 
 const MUTATIONS = /^sagemaker:(Create|Delete|Stop|Start|Add|Update)|^s3:Put/;
@@ -234,7 +236,7 @@ describe('least privilege', () => {
 
   it('lets each function read only the secrets it uses', () => {
     const secretIds = new Map(ofType(t, 'AWS::SecretsManager::Secret').map(([id]) => [id, id.replace(/[0-9A-F]{8}$/, '')]));
-    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'] };
+    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'], 'scan-worker-azure': ['AzureSecret', 'SlackSecret'] };
     for (const f of deployed) {
       const read = resourcesOf(statementsOf(f.name), 'secretsmanager:GetSecretValue').map((r) => secretIds.get(r.replace(/^<|>$/g, '')));
       const want = expected[f.name] ?? (f.access.secrets?.includes('slackSecretArn') ? ['SlackSecret'] : []);
@@ -392,7 +394,7 @@ describe('asynchronous paths', () => {
       expect(dlqs.has(target ?? ''), `${f.name} has no dead-letter queue`).toBe(true);
     }
     const queues = ofType(t, 'AWS::SQS::Queue').filter(([id]) => !dlqs.has(id));
-    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue', 'ScanQueue'] : ['ScanQueue']);
+    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([...(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-azure') ? ['ScanAzureQueue'] : []), 'ScanQueue']);
     for (const [id, q] of queues) {
       const redrive = q.Properties?.['RedrivePolicy'] as { deadLetterTargetArn: unknown; maxReceiveCount: number };
       expect(dlqs.has(refOf(redrive?.deadLetterTargetArn) ?? ''), id).toBe(true);
@@ -446,7 +448,7 @@ describe('schedules', () => {
       { expression: 'cron(0 19 ? * MON-FRI *)', rules: ['idle-notebook'] },
       { expression: 'rate(1 day)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
       { expression: 'rate(1 hour)', rules: ['idle-endpoint'] },
-      { expression: 'rate(6 hours)', rules: ['underused-endpoint', 'long-training-job'] },
+      { expression: 'rate(6 hours)', rules: ['underused-endpoint', 'long-training-job', 'idle-cluster'] },
     ]);
   });
 
