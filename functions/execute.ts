@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/compose.js';
+import { FOREIGN_PROVIDERS } from '../shared/app/compose-azure.js';
 import { systemClock } from '../shared/clock.js';
 import { loadPolicy } from '../shared/config/load.js';
 import { parseExecutionJob } from '../shared/queue/port.js';
@@ -32,7 +33,8 @@ export function createHandler(options: SlackFunctionOptions = {}) {
     if (deps?.token !== botToken) {
       const built = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
         const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
-        return jobDepsFor(policy, { store, providers: buildProviders(policy), clock: options.clock ?? systemClock, api });
+        // Azure actions too; the Azure credential is read from ENV.azureSecretArn on first use (set only where clouds.azure is).
+        return jobDepsFor(policy, { store, providers: buildProviders(policy, {}, FOREIGN_PROVIDERS), clock: options.clock ?? systemClock, api });
       });
       built.catch(() => (deps = undefined));
       deps = { token: botToken, deps: built };

@@ -136,9 +136,11 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'execute',
     description: 'Executor: re-checks, acts, undoes and updates Slack messages for each queued job',
     trigger: { kind: 'queue', queue: 'execution', batchSize: 1, maxConcurrency: 5 },
-    env: ['stateTable', 'policyFile', 'slackSecretArn'],
-    access: { state: 'read-write', secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'approved', undo: true } },
-    foreignSdks: [],
+    // The Azure secret exists only where clouds.azure is configured; its variable and grant come with it.
+    env: ['stateTable', 'policyFile', 'slackSecretArn', 'azureSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn', 'azureSecretArn'], awsRead: true, awsRemediate: { rules: 'approved', undo: true } },
+    // Performs and undoes approved Azure actions as well.
+    foreignSdks: ['azure'],
     timeoutSeconds: 120,
     memoryMb: 512,
   },

@@ -189,8 +189,9 @@ export class WatchdogStack extends Stack {
   }
 
   private createSecrets(specs: readonly FunctionSpec[]): void {
-    const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []));
     const clouds = this.policy.policy.clouds;
+    // The Azure secret is optional for the executor: it exists only where Azure is configured.
+    const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []).filter((k) => k !== 'azureSecretArn' || clouds.azure));
     // A cloud's credentials exist when the cloud is configured, even before a function reads them,
     // so they can be filled in ahead of time.
     if (clouds.gcp) needed.add('gcpSecretArn');
@@ -350,6 +351,7 @@ export class WatchdogStack extends Stack {
         }
         default: {
           const secret = this.secrets.get(key);
+          if (!secret && key === 'azureSecretArn') break;
           if (!secret) throw new FunctionTableError(`${spec.name} needs ${name} but the secret is not in this stack`);
           // The ARN only: the value is read at run time, never placed in the environment.
           env[name] = secret.secretArn;
@@ -373,6 +375,7 @@ export class WatchdogStack extends Stack {
     }
     for (const key of access.secrets ?? []) {
       const secret = this.secrets.get(key);
+      if (!secret && key === 'azureSecretArn') continue;
       if (!secret) throw new FunctionTableError(`${spec.name} reads ${ENV[key]} but the secret is not in this stack`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Read${SECRET_DOCS[key].id}`, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
     }
