@@ -20,7 +20,7 @@ export interface UnderusedEndpointSettings {
 export const HEADROOM_PERCENT = 80;
 
 /** Endpoint kinds this rule judges. */
-export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint'] as const;
+export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint', 'azure.ml.online-endpoint'] as const;
 
 type VariantVerdict =
   | { kind: 'skip'; why: string }
@@ -59,10 +59,11 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
     const variants = r.components.filter((c) => c.capacity === 'provisioned' && c.instanceCount > 0);
     if (variants.length === 0) return { state: 'not-applicable', reason: 'serverless or scaled to zero' };
 
-    const verdicts = variants.map((c) => ({ c, v: judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region)) }));
+    const word = r.cloud === 'azure' ? 'deployment' : 'variant';
+    const verdicts = variants.map((c) => ({ c, v: judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region), r.cloud) }));
     const under = verdicts.filter((x) => x.v.kind === 'underused');
     if (under.length > 0) {
-      const evidence = under.flatMap((x) => (x.v.kind === 'underused' ? x.v.lines.map((l) => `variant ${x.c.name}: ${l}`) : []));
+      const evidence = under.flatMap((x) => (x.v.kind === 'underused' ? x.v.lines.map((l) => `${word} ${x.c.name}: ${l}`) : []));
       const savings = under.flatMap((x) => (x.v.kind === 'underused' && x.v.saving ? [x.v.saving] : []));
       const currency = savings[0]?.currency;
       const consistent = currency !== undefined && savings.every((s) => s.currency === currency);
@@ -90,11 +91,11 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
       return {
         state: 'unknown',
         title: `endpoint ${r.name}: utilization unknown — not judged`,
-        evidence: [...unknown.map((x) => `variant ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero utilization'],
+        evidence: [...unknown.map((x) => `${word} ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero utilization'],
       };
     }
-    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `variant ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
-    return { state: 'not-applicable', reason: verdicts.map((x) => `variant ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
+    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `${word} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    return { state: 'not-applicable', reason: verdicts.map((x) => `${word} ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
   },
 };
 
@@ -105,6 +106,7 @@ function judge(
   now: Date,
   settings: UnderusedEndpointSettings,
   hosting: (type: string) => { price: { amount: number; currency: string }; source: string } | undefined,
+  cloud: string,
 ): VariantVerdict {
   const window: TimeWindow = { start, end: now };
   const of = (signal: string) => series.filter((s) => s.signal === signal);
@@ -117,17 +119,20 @@ function judge(
   if ((spec.neuron ?? 0) > 0) return { kind: 'skip', why: `${c.instanceType} runs on AWS Inferentia, which publishes no GPUUtilization` };
   const gpu = (spec.gpus ?? 0) > 0;
   const signal = gpu ? 'gpu' : 'cpu';
-  const metric = gpu ? 'GPUUtilization' : 'CPUUtilization';
+  const whole = spec.wholeInstancePercent === true;
+  const metric = whole ? (gpu ? 'GpuUtilizationPercentage' : 'CpuUtilizationPercentage') : gpu ? 'GPUUtilization' : 'CPUUtilization';
   const units = gpu ? (spec.gpus ?? 1) : spec.vcpu;
+  // SageMaker reports per core / per GPU (0–100 × units); Azure ML a share of the whole instance.
+  const divisor = whole ? 1 : units;
   const pts = pointsIn(of(signal), window);
   if (pts.length === 0) {
     const failed = of(signal).find((s) => s.status === 'error');
     return { kind: 'unknown', why: failed ? `${metric} could not be read (${failed.error ?? 'error'})` : `no ${metric} datapoints in the window` };
   }
-  const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length / units;
-  const peak = Math.max(...pts.map((p) => p.value)) / units;
+  const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length / divisor;
+  const peak = Math.max(...pts.map((p) => p.value)) / divisor;
   const threshold = gpu ? settings.gpuBelowPercent : settings.cpuBelowPercent;
-  const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${units > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
+  const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${divisor > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
   if (avg >= threshold) return { kind: 'fits', line: `${metric} averaged ${pct(avg)} of the instance, not below ${threshold}%` };
   const lines = [`${c.instanceType} × ${c.instanceCount}: ${usedLine}, below ${threshold}%`];
   const reading = readWindow(seriesFor(series, { signal }, window), window);
@@ -135,11 +140,15 @@ function judge(
   if (!proven) lines.push(`${metric} datapoints cover only ${Math.floor(reading.coverage * 100)}% of the window (${reading.points.length} of its ${reading.periods} periods): the average may miss busier hours`);
   const smaller = spec.smaller ? instanceSpec(spec.smaller) : undefined;
   if (!spec.smaller || !smaller) {
-    lines.push(`already the smallest ${c.instanceType.split('.').slice(0, 2).join('.')} size with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider serverless or asynchronous inference, or a cheaper family`);
+    lines.push(
+      cloud === 'azure'
+        ? `already the smallest size of its series with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider a smaller VM series`
+        : `already the smallest ${c.instanceType.split('.').slice(0, 2).join('.')} size with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider serverless or asynchronous inference, or a cheaper family`,
+    );
     return { kind: 'underused', lines, proven };
   }
   // The next size keeps the accelerators; what shrinks is the vCPU count (and GPUs, were they to differ).
-  const cpuPeak = Math.max(...pointsIn(of('cpu'), window).map((p) => p.value), 0) / spec.vcpu;
+  const cpuPeak = Math.max(...pointsIn(of('cpu'), window).map((p) => p.value), 0) / (whole ? 1 : spec.vcpu);
   const projectedCpu = cpuPeak * (spec.vcpu / smaller.vcpu);
   const projectedGpu = gpu ? peak * (units / (smaller.gpus ?? units)) : 0;
   if (projectedCpu > HEADROOM_PERCENT || projectedGpu > HEADROOM_PERCENT) {
@@ -149,7 +158,7 @@ function judge(
   const priceNow = hosting(c.instanceType);
   const priceNext = hosting(spec.smaller);
   if (!priceNow || !priceNext || priceNow.price.currency !== priceNext.price.currency) {
-    lines.push(`no hosting price known for ${!priceNow ? c.instanceType : spec.smaller}: set prices.aws in costwatch.yml to see the saving`);
+    lines.push(`no hosting price known for ${!priceNow ? c.instanceType : spec.smaller}: set prices.${cloud} in costwatch.yml to see the saving`);
     return { kind: 'underused', lines, proven };
   }
   const diff = priceNow.price.amount - priceNext.price.amount;

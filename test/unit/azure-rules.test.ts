@@ -5,6 +5,7 @@ import { PriceBook } from '../../shared/pricing/price-book.js';
 import { idleCluster } from '../../shared/rules/idle-cluster.js';
 import { idleEndpoint } from '../../shared/rules/idle-endpoint.js';
 import { idleNotebook } from '../../shared/rules/idle-notebook.js';
+import { underusedEndpoint } from '../../shared/rules/underused-endpoint.js';
 
 const now = new Date('2025-06-18T12:00:00Z'); // a Wednesday
 const HOUR = 3_600_000;
@@ -149,3 +150,41 @@ describe('idle-endpoint rule on Azure ML online endpoints', () => {
     expect(r.state === 'unknown' && r.evidence[0]).toBe('deployment green: no RequestsPerMinute and no CpuUtilizationPercentage datapoints in the window');
   });
 });
+
+describe('underused-endpoint rule on Azure ML online endpoints', () => {
+  const ep = (instanceType: string, count = 2): Resource => ({
+    ...cluster(),
+    kind: 'azure.ml.online-endpoint',
+    id: `${WS}/onlineEndpoints/ep`,
+    name: 'ep',
+    state: 'Succeeded',
+    components: [{ name: 'blue', instanceType, instanceCount: count, capacity: 'provisioned' }],
+    attributes: {},
+  });
+  const s = { windowHours: 168, cpuBelowPercent: 10, gpuBelowPercent: 10 };
+  const busy = hourly('requests', Array.from({ length: 168 }, () => 30), 'blue', `${WS}/onlineEndpoints/ep`);
+
+  it('reads CpuUtilizationPercentage as a share of the whole instance and suggests the next size down with the saving', () => {
+    const cpu = hourly('cpu', Array.from({ length: 168 }, () => 4), 'blue', `${WS}/onlineEndpoints/ep`);
+    const r = underusedEndpoint.evaluate({ resource: ep('Standard_DS3_v2'), usage: [busy, cpu], settings: s, now, prices });
+    expect(r).toMatchObject({ state: 'violation', waste: { monthly: { amount: round2((0.293 - 0.146) * 2 * 730) }, arithmetic: '(Standard_DS3_v2 $0.293/h − Standard_DS2_v2 $0.146/h) × 2 × 730 h = $214.62/month' } });
+    expect(r.state === 'violation' && r.evidence[0]).toMatch(/^deployment blue: Standard_DS3_v2 × 2: CpuUtilizationPercentage averaged 4% of its 4 vCPUs/);
+  });
+
+  it('judges GPU VM sizes by GpuUtilizationPercentage and says when there is no smaller size with the same GPUs', () => {
+    const gpu = hourly('gpu', Array.from({ length: 168 }, () => 3), 'blue', `${WS}/onlineEndpoints/ep`);
+    const r = underusedEndpoint.evaluate({ resource: ep('Standard_NC6s_v3', 1), usage: [busy, gpu, hourly('cpu', Array.from({ length: 168 }, () => 5), 'blue', `${WS}/onlineEndpoints/ep`)], settings: s, now, prices });
+    expect(r.state).toBe('violation');
+    expect(r.state === 'violation' && r.evidence.join(' ')).toContain('consider a smaller VM series');
+    expect(r.state === 'violation' && r.waste).toBeUndefined();
+  });
+
+  it('is unknown without utilization data, never zero', () => {
+    const r = underusedEndpoint.evaluate({ resource: ep('Standard_DS3_v2'), usage: [busy, hourly('cpu', 'absent', 'blue', `${WS}/onlineEndpoints/ep`)], settings: s, now, prices });
+    expect(r.state).toBe('unknown');
+  });
+});
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
