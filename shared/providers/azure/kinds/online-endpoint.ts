@@ -3,6 +3,10 @@ import type { Resource, ResourceComponent, ResourceRef, Scope } from '../../../d
 import type { AzureMetricQuery } from '../metrics.js';
 import { isNotFound, lroOptions, parseMlId, provisioningLifecycle, resourceError, tagsOf, type AzureKindContext, type AzureKindModule, type WorkspaceRef } from './context.js';
 import type { AzureClients } from '../clients.js';
+import { mapLimit } from '../../../util/concurrency.js';
+
+/** Deployment lists in flight per workspace. */
+const DEPLOYMENT_LISTS_IN_FLIGHT = 8;
 
 /** Resource kind of Azure ML managed online endpoints; components are its deployments. */
 export const AZURE_ONLINE_ENDPOINT = 'azure.ml.online-endpoint' as const;
@@ -123,7 +127,8 @@ export const onlineEndpoint: AzureKindModule = {
     const out: Resource[] = [];
     for (const ws of (await ctx.workspaces()).filter((w) => w.location === region)) {
       const endpoints = await collect(ctx.clients.ml.onlineEndpoints.list(ws.resourceGroup, ws.name));
-      for (const e of endpoints) out.push(await readEndpoint(ctx.clients, scope, ws, e));
+      // One deployments list per endpoint: several in flight, as the AWS describes are.
+      out.push(...(await mapLimit(endpoints, DEPLOYMENT_LISTS_IN_FLIGHT, (e) => readEndpoint(ctx.clients, scope, ws, e))));
     }
     return out;
   },
