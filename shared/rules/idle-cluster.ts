@@ -1,5 +1,5 @@
-import type { UsageSeries } from '../domain/usage.js';
-import { duration, monthlyWaste, noPriceLine, numberAttribute, pointsIn, rateOf, utc } from './helpers.js';
+import { duration, monthlyWaste, noPriceLine, numberAttribute, rateOf } from './helpers.js';
+import { agoText, hoursRead, lastAboveZero, periodText, pointsIn, PROVEN_COVERAGE, readWindow, seriesFor } from './series.js';
 import type { ResourceRule, RuleResult } from './types.js';
 
 /** Settings of the idle-cluster rule (`rules.idle-cluster`). */
@@ -10,9 +10,6 @@ export interface IdleClusterSettings {
 
 /** Cluster kinds this rule judges. */
 export const CLUSTER_KINDS = ['azure.ml.compute-cluster'] as const;
-
-/** Share of the window's hours that must carry zero `Active Nodes` for zeros to prove idleness. */
-const FULL_COVERAGE = 0.9;
 
 /**
  * `idle-cluster`: a training cluster kept at a minimum of nodes above zero that ran no job over
@@ -40,24 +37,27 @@ export const idleCluster: ResourceRule<IdleClusterSettings> = {
     if (r.createdAt && now.getTime() - r.createdAt.getTime() < windowMs) {
       return { state: 'not-applicable', reason: `created ${duration(now.getTime() - r.createdAt.getTime())} ago, younger than the ${settings.windowHours} h window` };
     }
-    const start = new Date(now.getTime() - windowMs);
+    const window = { start: new Date(now.getTime() - windowMs), end: now };
     const active = usage.filter((u) => u.signal === 'requests');
     const idle = usage.filter((u) => u.signal === 'heartbeat');
-    const activePts = pointsIn(active, start, now);
-    const busy = activePts.filter((p) => p.value > 0);
-    const lastBusy = lastActive(active);
+    const busy = pointsIn(active, window).filter((p) => p.value > 0);
+    const last = lastAboveZero(active);
+    const lastBusy = last?.end;
     if (busy.length > 0) return { state: 'ok', evidence: [`nodes ran jobs in ${busy.length} of the last ${settings.windowHours} h (Active Nodes up to ${Math.max(...busy.map((p) => p.value))})`] };
 
     const type = r.components[0]?.instanceType ?? '?';
     const head = `min ${minNodes} node${minNodes > 1 ? 's' : ''} of ${type} (${String(r.attributes['vmPriority'] ?? 'Dedicated')}), max ${String(r.attributes['maxNodes'] ?? '?')}, ${String(r.attributes['currentNodes'] ?? '?')} allocated now`;
-    const lastLine = lastBusy ? `last job seen on a node ${utc(lastBusy)} (${duration(now.getTime() - lastBusy.getTime())} ago)` : `no job seen on a node in the ${historyHours(usage)} h of history read`;
+    const lastLine = last ? `last job seen on a node ${periodText(last)} (${agoText(last, now)} ago)` : `no job seen on a node in the ${hoursRead(active, now)} h of history read`;
+    const reading = readWindow(seriesFor(active, { signal: 'requests' }, window), window);
     let confidence: 'high' | 'medium';
     let signalLine: string;
-    if (activePts.length > 0) {
-      const coverage = Math.min(1, activePts.length / settings.windowHours);
-      confidence = coverage >= FULL_COVERAGE ? 'high' : 'medium';
-      signalLine = coverage >= FULL_COVERAGE ? 'Active Nodes datapoints present, all zero' : `Active Nodes all zero, but datapoints cover only ${Math.round(coverage * 100)}% of the window`;
-    } else if (pointsIn(idle, start, now).some((p) => p.value > 0)) {
+    if (reading.points.length > 0) {
+      confidence = reading.coverage >= PROVEN_COVERAGE ? 'high' : 'medium';
+      signalLine =
+        reading.coverage >= PROVEN_COVERAGE
+          ? `Active Nodes datapoints present, all zero (${reading.points.length} of the window's ${reading.periods} periods)`
+          : `Active Nodes all zero, but datapoints cover only ${Math.floor(reading.coverage * 100)}% of the window (${reading.points.length} of its ${reading.periods} periods)`;
+    } else if (pointsIn(idle, window).some((p) => p.value > 0)) {
       confidence = 'medium';
       signalLine = 'no Active Nodes datapoints, but Idle Nodes shows nodes allocated — no job, not proven by zeros';
     } else {
@@ -85,14 +85,3 @@ export const idleCluster: ResourceRule<IdleClusterSettings> = {
     };
   },
 };
-
-function lastActive(series: readonly UsageSeries[]): Date | undefined {
-  let last: Date | undefined;
-  for (const s of series) for (const p of s.points) if (p.value > 0 && (!last || p.at > last)) last = p.at;
-  return last;
-}
-
-function historyHours(usage: readonly UsageSeries[]): number {
-  const w = usage[0]?.window;
-  return w ? Math.round((w.end.getTime() - w.start.getTime()) / 3_600_000) : 0;
-}

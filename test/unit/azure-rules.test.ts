@@ -39,6 +39,7 @@ function hourly(signal: UsageSignal, values: number[] | 'absent' | 'error', comp
     metric: 'm',
     unit: 'Count',
     window: { start: new Date(now.getTime() - 336 * HOUR), end: now },
+    periodSeconds: 3600,
     status: Array.isArray(values) ? 'present' : values,
     points,
     ...(values === 'error' ? { error: 'metrics:getBatch failed: 429' } : {}),
@@ -63,7 +64,7 @@ describe('idle-cluster rule', () => {
     const busy = idleCluster.evaluate({ resource: cluster(), usage: [hourly('requests', [...zeros(20), 1, 0, 0, 0])], settings, now, prices });
     expect(busy.state).toBe('ok');
     const lastWeek = idleCluster.evaluate({ resource: cluster(), usage: [hourly('requests', [1, ...zeros(60)])], settings, now, prices });
-    expect(lastWeek).toMatchObject({ state: 'violation', lastActivity: new Date(now.getTime() - 61 * HOUR) });
+    expect(lastWeek).toMatchObject({ state: 'violation', lastActivity: new Date(now.getTime() - 60 * HOUR) });
   });
 
   it('is medium when Active Nodes is absent but Idle Nodes shows nodes, and unknown when both are absent or failed', () => {
@@ -139,7 +140,7 @@ describe('idle-endpoint rule on Azure ML online endpoints', () => {
     const usage = [hourly('requests', zeros(48), 'blue', ep.id), hourly('requests', zeros(48), 'green', ep.id)];
     const r = idleEndpoint.evaluate({ resource: ep, usage, settings: s, now, prices });
     expect(r).toMatchObject({ state: 'violation', confidence: 'high', title: 'endpoint ep had 0 requests in 24 h' });
-    expect(r.state === 'violation' && r.evidence).toContain('deployment blue: RequestsPerMinute datapoints present, all zero');
+    expect(r.state === 'violation' && r.evidence).toContain("deployment blue: RequestsPerMinute datapoints present, all zero (24 of the window's 24 hourly periods)");
     const oneBusy = idleEndpoint.evaluate({ resource: ep, usage: [hourly('requests', zeros(48), 'blue', ep.id), hourly('requests', [...zeros(47), 3], 'green', ep.id)], settings: s, now, prices });
     expect(oneBusy.state).toBe('ok');
   });

@@ -46,7 +46,7 @@ export async function readAzureMetrics(
   clients: AzureClients,
   queries: readonly AzureMetricQuery[],
   window: { start: Date; end: Date },
-  interval: string,
+  interval: { readonly iso: string; readonly seconds: number },
   meter?: AzureMetricMeter,
 ): Promise<UsageSeries[]> {
   const groups = new Map<string, AzureMetricQuery[]>();
@@ -75,7 +75,7 @@ export async function readAzureMetrics(
         const results = await clients.metrics(first.location).queryResources(ids, metricNames, first.namespace, {
           startTime: window.start,
           endTime: window.end,
-          interval,
+          interval: interval.iso,
           aggregation: first.aggregation,
           ...(first.split ? { filter: `${first.split.dimension} eq '*'` } : {}),
         });
@@ -108,6 +108,7 @@ export async function readAzureMetrics(
             metric: `${q.namespace}:${q.metric}${q.split ? `[${q.split.dimension}=${q.split.value}]` : ''}`,
             unit: q.unit,
             window,
+            periodSeconds: interval.seconds,
             status: failure ? 'error' : pts.length > 0 ? 'present' : 'absent',
             points: pts,
             ...(failure ? { error: failure } : {}),

@@ -10,7 +10,7 @@ import { workspaceRefs, type WorkspaceRef } from './kinds/context.js';
 import { readAzureMetrics, type AzureMetricMeter, type AzureMetricQuery } from './metrics.js';
 
 /** Interval of the usage series read from Azure Monitor: hourly, 336 points over the default 14 days. */
-export const AZURE_METRIC_INTERVAL = 'PT1H';
+export const AZURE_METRIC_INTERVAL = { iso: 'PT1H', seconds: 3600 } as const;
 
 /** Tuning of the Azure provider. */
 export interface AzureProviderOptions {
@@ -172,9 +172,14 @@ export class AzureProvider implements CloudProvider {
   }
 }
 
+/**
+ * The window asked for, its start on the hour: Azure Monitor aligns intervals to the interval
+ * grid, and a series' periods are counted from its window's start.
+ */
 function windowOf(opts: CollectOptions): { start: Date; end: Date } {
   const end = opts.now;
-  return { start: new Date(end.getTime() - opts.lookbackHours * 3600_000), end };
+  const step = AZURE_METRIC_INTERVAL.seconds * 1000;
+  return { start: new Date(Math.floor((end.getTime() - opts.lookbackHours * 3600_000) / step) * step), end };
 }
 
 /** An SDK error in one line: status, ARM error code and message. */
