@@ -11,7 +11,7 @@ import { validateCommand } from './commands/validate.js';
 const USAGE = `costwatch — cost watchdog for AI workloads on AWS, Google Cloud and Azure
 
 Usage:
-  costwatch scan [--config FILE] [--sandbox [WORLD]] [--cloud aws|gcp|azure] [--dry-run] [--json] [--state-dir DIR]
+  costwatch scan [--config FILE] [--sandbox [WORLD]] [--cloud aws|gcp|azure] [--rules ID,ID] [--dry-run] [--json] [--state-dir DIR]
   costwatch validate [FILE]
   costwatch sandbox serve [WORLD] [--port 4566] [--host 127.0.0.1]
   costwatch event parse FILE [--source aws-budgets|aws-anomaly|sagemaker|gcp-budget|azure-budget]

@@ -1,7 +1,8 @@
 import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders, priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { formatProblem } from '../../shared/errors.js';
@@ -36,12 +37,14 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
+      rules: { type: 'string' },
     },
     allowPositionals: false,
     strict: true,
-  }).valueOf() as { values: { config?: string; cloud?: string; 'dry-run': boolean; json: boolean; 'state-dir'?: string }; positionals: string[] };
+  }).valueOf() as { values: { config?: string; cloud?: string; 'dry-run': boolean; json: boolean; 'state-dir'?: string; rules?: string }; positionals: string[] };
   void positionals;
   if (values.cloud && !(CLOUDS as readonly string[]).includes(values.cloud)) throw new UsageError(`--cloud must be one of ${CLOUDS.join(', ')}`);
+  const ruleIds = values.rules === undefined ? undefined : values.rules.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
   const configPath = values.config ? resolve(io.cwd, values.config) : await findPolicyFile(io.cwd);
   const useSandbox = sb.present || !configPath;
@@ -71,7 +74,14 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
   if (!policy) throw new UsageError('no policy');
 
   const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
-  const options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}) });
+  let options;
+  try {
+    options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}), ...(ruleIds ? { rules: ruleIds } : {}) });
+  } catch (err) {
+    await sandbox?.close();
+    if (err instanceof RuleSelectionError) throw new UsageError(`--rules: ${err.message}`);
+    throw err;
+  }
   // A dry run reads the state but leaves its folder byte for byte as it was.
   const store = await (options.dryRun ? openDryRunStore({ dir: stateDir }) : openEmbeddedStore({ dir: stateDir })).catch(async (err: unknown) => {
     await sandbox?.close();
@@ -79,6 +89,7 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
   });
   try {
     const providers = buildProviders(policy, sandbox ? sandboxProviderEndpoints(sandbox) : {}, FOREIGN_PROVIDERS);
+    if (ruleIds) notes.push(`rules ${ruleIds.join(', ')} only: reading ${describePlan(collectionPlan(options.rules, options.costRules))}`);
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
     const progress = io.stderr.isTTY && !values.json ? tty(io.stderr, options.targets.length) : undefined;

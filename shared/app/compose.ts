@@ -1,7 +1,8 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { TokenCredential } from '@azure/core-auth';
-import { activeExemptions, inQuietHours, policyScopes, ruleSettings, type Policy, type RuleId } from '../config/schema.js';
+import { activeExemptions, inQuietHours, policyScopes, RULE_IDS, ruleSettings, type Policy, type RuleId } from '../config/schema.js';
 import type { ScanOptions } from '../pipeline/scan.js';
+import { CostwatchError } from '../errors.js';
 import type { Cloud } from '../domain/resource.js';
 import type { ActiveRule } from '../pipeline/detect.js';
 import type { PlannerPolicy } from '../planner/plan.js';
@@ -150,18 +151,41 @@ export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}
   return providers;
 }
 
-/** Scan options from a policy: its scopes (optionally one cloud only), rules, planner view and dry-run. */
-export function scanOptionsFor(policy: Policy, opts: { now: () => Date; dryRun?: boolean; cloud?: Cloud }): ScanOptions {
-  const rules = activeRules(policy);
+/**
+ * Scan options from a policy: its scopes (optionally one cloud only), rules (optionally only some:
+ * one schedule's), planner view and dry-run. The scan derives from its rules what to read
+ * (`collectionPlan`), so narrowing `rules` here, or afterwards, narrows what is read.
+ */
+export function scanOptionsFor(policy: Policy, opts: { now: () => Date; dryRun?: boolean; cloud?: Cloud; rules?: readonly string[] }): ScanOptions {
+  const only = opts.rules ? selectedRules(policy, opts.rules) : undefined;
+  const rules = activeRules(policy).filter((r) => !only || only.has(r.rule.id));
+  const costRules = activeCostRules(policy).filter((r) => !only || only.has(r.rule.id));
   return {
     targets: policyScopes(policy).filter((t) => !opts.cloud || t.scope.cloud === opts.cloud),
     rules,
     policy: plannerPolicy(policy, opts.now),
     dryRun: opts.dryRun ?? policy.dryRun,
     lookbackHours: lookbackHours(rules),
-    costRules: activeCostRules(policy),
+    costRules,
     budgets: policyBudgets(policy),
   };
+}
+
+/** Rule ids that name no rule of the policy file, or a rule it disables. */
+export class RuleSelectionError extends CostwatchError {}
+
+/**
+ * The rule ids of one schedule (`--rules`, a scan message's `rules`), checked against the policy:
+ * an unknown or disabled rule is a `RuleSelectionError` naming it, never a silently empty scan.
+ */
+export function selectedRules(policy: Policy, ids: readonly string[]): Set<string> {
+  if (ids.length === 0) throw new RuleSelectionError('no rule named: give at least one rule id');
+  const known = new Set<string>(RULE_IDS);
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new RuleSelectionError(`unknown rule ${unknown.join(', ')}: the rules are ${RULE_IDS.join(', ')}`);
+  const disabled = ids.filter((id) => policy.rules[id as RuleId]?.enabled === false);
+  if (disabled.length > 0) throw new RuleSelectionError(`rule ${disabled.join(', ')} ${disabled.length > 1 ? 'are' : 'is'} disabled in the policy (rules.<id>.enabled: false)`);
+  return new Set(ids);
 }
 
 /** What a Slack notifier is built from, besides the policy. */

@@ -53,3 +53,9 @@ export interface CostAnomaly {
   readonly rootCauses: readonly AnomalyRootCause[];
   readonly link?: string;
 }
+
+/** Billing data a scan may read: costs, the clouds' own budgets, forecasts, cost anomalies. */
+export type BillingSignal = 'costs' | 'budgets' | 'forecasts' | 'anomalies';
+
+/** Every billing signal. */
+export const BILLING_SIGNALS: readonly BillingSignal[] = ['costs', 'budgets', 'forecasts', 'anomalies'];

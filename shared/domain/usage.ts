@@ -7,6 +7,9 @@
  */
 export type UsageSignal = 'requests' | 'heartbeat' | 'cpu' | 'gpu';
 
+/** Every usage signal. */
+export const USAGE_SIGNALS: readonly UsageSignal[] = ['requests', 'heartbeat', 'cpu', 'gpu'];
+
 export interface UsagePoint {
   readonly at: Date;
   readonly value: number;

@@ -115,6 +115,14 @@ export function detectCosts(collections: readonly Collection[], cost: CostDetect
   return cost.rules.flatMap((r) => r.rule.evaluate({ ...input, settings: r.settings as never }));
 }
 
+/** What the scan tells detection about the resources it collected. */
+export interface DetectHooks {
+  /** Why a rule does not judge a resource this scan (its usage was not read: activity watermark), or undefined when it does. */
+  readonly notJudged?: (resource: Resource, ruleId: string) => string | undefined;
+  /** Told every verdict, e.g. to set activity watermarks. */
+  readonly onResult?: (resource: Resource, ruleId: string, result: RuleResult) => void;
+}
+
 /** Collections → findings: failures become `collection-failed` findings, never silence. */
 export function detect(
   collections: readonly Collection[],
@@ -122,6 +130,7 @@ export function detect(
   now: Date,
   prices: PriceBook,
   cost?: CostDetection,
+  hooks: DetectHooks = {},
 ): { findings: Finding[]; stats: DetectStats } {
   const findings: Finding[] = [];
   let evaluated = 0;
@@ -147,7 +156,15 @@ export function detect(
       for (const active of rules) {
         if (!active.rule.kinds.includes(r.kind)) continue;
         evaluated++;
+        // A resource whose usage was not read is not judged on missing series: it is listed as not judged.
+        const skipped = hooks.notJudged?.(r, active.rule.id);
+        if (skipped) {
+          notApplicable++;
+          notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: skipped });
+          continue;
+        }
         const { result, finding } = evaluateRule(active, r, byResource.get(r.id) ?? [], now, prices);
+        hooks.onResult?.(r, active.rule.id, result);
         if (finding) findings.push(finding);
         else if (result.state === 'ok') ok++;
         else {

@@ -6,7 +6,10 @@ import type { Cloud, Resource } from '../domain/resource.js';
 import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
 import { plan, type PlannerPolicy, type Skip } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
-import type { CloudProvider, Collection, ScopeTarget } from '../providers/port.js';
+import type { CloudProvider, Collection, CollectionPlan, ScopeTarget } from '../providers/port.js';
+import { collectionPlan } from './collection-plan.js';
+import { scopeKey, Watermarks } from './watermarks.js';
+import type { RuleResult } from '../rules/types.js';
 import type { Notifier } from '../notify/port.js';
 import type { ExecutionQueue } from '../queue/port.js';
 import type { StateStore } from '../store/port.js';
@@ -36,6 +39,15 @@ export interface ScanOptions {
   readonly costRules?: readonly ActiveCostRule[];
   /** The policy's budgets, for the cost rules. */
   readonly budgets?: readonly Budget[];
+  /** What to read; default: what the rules and cost rules need (`collectionPlan`). */
+  readonly plan?: CollectionPlan;
+  /**
+   * Activity watermarks (default on): a resource's usage is read only when a rule may find it
+   * in violation (see `Watermarks`). A dry run neither reads nor writes them: it judges everything.
+   */
+  readonly usageWatermarks?: boolean;
+  /** How often a flagged resource is re-read until acted on or recovered (default FLAGGED_RECHECK_HOURS). */
+  readonly flaggedRecheckHours?: number;
 }
 
 export interface ScanDeps {
@@ -75,6 +87,8 @@ export interface ScanReport {
   /** Estimated monthly waste of the violations, one total per currency. */
   readonly wastePerMonth: readonly Money[];
   readonly stats: DetectStats;
+  /** What the scan read: the kinds, usage signals and billing data its rules need. */
+  readonly plan?: CollectionPlan;
 }
 
 /** The scan use-case: collect → detect → plan → persist → execute `auto` proposals. */
@@ -82,12 +96,36 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const { store, clock } = deps;
   const startedAt = clock.now();
   const t0 = performance.now();
-  const collected = await mapLimit(opts.targets, opts.concurrency ?? 16, (t) => collectOne(t, opts, deps, startedAt));
+  const toRead = opts.plan ?? collectionPlan(opts.rules, opts.costRules ?? []);
+  const useWatermarks = (opts.usageWatermarks ?? true) && !opts.dryRun;
+  const watermarks = new Map<string, Watermarks>();
+  const collected = await mapLimit(opts.targets, opts.concurrency ?? 16, async (t) => {
+    const marks = useWatermarks ? await readWatermarks(store, t, opts.rules, startedAt) : undefined;
+    if (marks) watermarks.set(`${t.scope.cloud}:${t.scope.id}`, marks);
+    return collectOne(t, opts, deps, startedAt, toRead, marks);
+  });
 
   deps.onProgress?.({ type: 'phase', phase: 'detect' });
   for (const c of collected) if (c.prices) deps.prices.addFetched(c.prices);
   const collections = priceCollections(collected, deps.prices);
-  const { findings, stats } = detect(collections, opts.rules, startedAt, deps.prices, { rules: opts.costRules ?? [], budgets: opts.budgets ?? [] });
+  const results = new Map<string, Map<string, RuleResult>>();
+  const { findings, stats } = detect(
+    collections,
+    opts.rules,
+    startedAt,
+    deps.prices,
+    { rules: opts.costRules ?? [], budgets: opts.budgets ?? [] },
+    useWatermarks
+      ? {
+          notJudged: (r, ruleId) => watermarks.get(scopeKey(r))?.notJudged(r, ruleId),
+          onResult: (r, ruleId, result) => {
+            const m = results.get(r.id) ?? new Map<string, RuleResult>();
+            m.set(ruleId, result);
+            results.set(r.id, m);
+          },
+        }
+      : {},
+  );
   const resources = new Map<string, Resource>();
   for (const c of collections) for (const r of c.resources) resources.set(r.id, r);
 
@@ -164,6 +202,17 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     );
   }
 
+  if (useWatermarks) {
+    // Only proposals awaiting a person's decision make a resource "flagged"; auto ones were just acted on.
+    const awaiting = proposals.filter((p) => p.mode === 'approve');
+    for (const c of collections) {
+      const marks = watermarks.get(`${c.scope.cloud}:${c.scope.id}`);
+      if (!marks) continue;
+      const changed = marks.next(c.resources, results, awaiting, opts.flaggedRecheckHours);
+      if (changed.length > 0) await store.putUsageWatermarks(changed);
+    }
+  }
+
   const wastePerMonth = totalsByCurrency(findings.filter((f) => f.state === 'violation' && f.waste && isMonthlyWaste(f.waste)).map((f) => f.waste!.monthly));
   return {
     startedAt,
@@ -176,10 +225,20 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     executions,
     wastePerMonth,
     stats,
+    plan: toRead,
   };
 }
 
-async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps, now: Date): Promise<Collection> {
+/** The watermarks of a scope; none (everything is read) when the store cannot give them. */
+async function readWatermarks(store: StateStore, t: ScopeTarget, rules: readonly ActiveRule[], now: Date): Promise<Watermarks> {
+  try {
+    return new Watermarks(await store.usageWatermarks(`${t.scope.cloud}:${t.scope.id}`), rules, now);
+  } catch {
+    return new Watermarks([], rules, now);
+  }
+}
+
+async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps, now: Date, plan: CollectionPlan, marks?: Watermarks): Promise<Collection> {
   deps.onProgress?.({ type: 'collect-start', target });
   const t0 = Date.now();
   const provider = deps.providers.get(target.scope.cloud);
@@ -190,7 +249,14 @@ async function collectOne(target: ScopeTarget, opts: ScanOptions, deps: ScanDeps
     try {
       // A dry run may use what earlier scans cached, and caches nothing itself.
       const cache = opts.dryRun ? { getCached: deps.store.getCached.bind(deps.store), putCached: async () => undefined } : deps.store;
-      c = await provider.collect(target, { now, lookbackHours: opts.lookbackHours, usageWindowHours: usageWindowHours(opts.rules), cache });
+      c = await provider.collect(target, {
+        now,
+        lookbackHours: opts.lookbackHours,
+        usageWindowHours: usageWindowHours(opts.rules),
+        cache,
+        plan,
+        ...(marks ? { usageDue: (r: Resource) => marks.due(r) } : {}),
+      });
     } catch (err) {
       c = emptyCollection(target, `${(err as Error).name}: ${(err as Error).message}`, 'collect');
     }

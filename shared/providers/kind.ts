@@ -1,4 +1,5 @@
 import type { Cloud, Resource, ResourceKind, ResourceRef, Scope } from '../domain/resource.js';
+import type { UsageSignal } from '../domain/usage.js';
 import { ProviderError } from '../errors.js';
 import type { ActOutcome } from './port.js';
 
@@ -54,8 +55,10 @@ export interface KindModule<Ctx, Query = never> {
   /**
    * The usage queries that judge these resources (only running ones are passed). Absent when the
    * kind is judged without usage series. May call the cloud (e.g. to find which metrics exist).
+   * `signals`, when given, are the only signals the scan's rules read: queries for no other are
+   * returned, and a kind asked for none of its signals makes no call.
    */
-  usageQueries?(ctx: Ctx, resources: readonly Resource[]): Query[] | Promise<Query[]>;
+  usageQueries?(ctx: Ctx, resources: readonly Resource[], signals?: readonly UsageSignal[]): Query[] | Promise<Query[]>;
   /** The kind's actions; empty when costwatch only reports on it. */
   readonly actions: readonly KindAction<Ctx>[];
 }

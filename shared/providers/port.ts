@@ -1,15 +1,27 @@
 import type { Budget } from '../domain/budget.js';
 import type { CostRecord } from '../domain/cost.js';
-import type { CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+import type { BillingSignal, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+export { BILLING_SIGNALS, type BillingSignal } from '../domain/cost-signals.js';
 import type { FetchedPrice } from '../pricing/price-book.js';
 import type { StateStore } from '../store/port.js';
 import type { Cloud, Resource, ResourceRef, Scope } from '../domain/resource.js';
-import type { UsageSeries } from '../domain/usage.js';
+import { USAGE_SIGNALS, type UsageSeries, type UsageSignal } from '../domain/usage.js';
 
 /** One unit of collection: an account/project/subscription and the regions to read in it. */
 export interface ScopeTarget {
   readonly scope: Scope;
   readonly regions: readonly string[];
+}
+
+/**
+ * What one scan reads, derived from the rules it runs (`collectionPlan` in `shared/pipeline`):
+ * the resource kinds to list, the usage signals to query for each, and the billing data to read.
+ * A provider lists no kind, queries no signal and reads no billing data the plan leaves out.
+ */
+export interface CollectionPlan {
+  /** Resource kind → the usage signals to query for its running resources (empty: inventory only). */
+  readonly kinds: Readonly<Record<string, readonly UsageSignal[]>>;
+  readonly billing: readonly BillingSignal[];
 }
 
 /** What usage to read: the look-back window per resource kind, ending at `now`. */
@@ -26,6 +38,24 @@ export interface CollectOptions {
   readonly usageWindowHours?: Readonly<Record<string, readonly number[]>>;
   /** Where paid reads (Cost Explorer: $0.01 per page) are cached between scans; absent = no cache. */
   readonly cache?: Pick<StateStore, 'getCached' | 'putCached'>;
+  /** What to read; absent = everything the provider knows (a full scan). */
+  readonly plan?: CollectionPlan;
+  /**
+   * Whether a listed resource's usage is due this scan (its activity watermark has passed);
+   * absent = every resource's. A resource not due is listed but its usage is not queried.
+   */
+  readonly usageDue?: (resource: Resource) => boolean;
+}
+
+/** The usage signals a plan asks for a kind; undefined when the plan does not list the kind. Without a plan, every signal. */
+export function plannedSignals(opts: Pick<CollectOptions, 'plan'>, kind: string): readonly UsageSignal[] | undefined {
+  if (!opts.plan) return USAGE_SIGNALS;
+  return opts.plan.kinds[kind];
+}
+
+/** Whether a plan (or its absence: everything) reads a billing signal. */
+export function plansBilling(opts: Pick<CollectOptions, 'plan'>, signal: BillingSignal): boolean {
+  return !opts.plan || opts.plan.billing.includes(signal);
 }
 
 /** A part of a scope that could not be read; becomes a `collection-failed` finding. */

@@ -13,6 +13,7 @@ export type BudgetBreachSettings = Record<string, unknown>;
  */
 export const budgetBreach: CostRule<BudgetBreachSettings> = {
   id: 'budget-breach',
+  reads: ['costs', 'budgets', 'forecasts'],
   title: 'Budget breached',
   explanation: 'Spend so far this period has reached a budget threshold.',
   severity: 'high',

@@ -63,6 +63,7 @@ export const coldArtifacts: ResourceRule<ColdArtifactsSettings> = {
   explanation: 'Checkpoints and datasets nobody has touched in weeks cost less in a colder storage class.',
   severity: 'low',
   kinds: [S3_PREFIX_KIND],
+  signals: [],
   actions: { [S3_PREFIX_KIND]: PUT_LIFECYCLE_RULE },
   evaluate({ resource: r, settings, prices }): RuleResult {
     const s = coldStatsOf(r);

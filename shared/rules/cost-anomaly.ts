@@ -17,6 +17,7 @@ export interface CostAnomalySettings {
  */
 export const costAnomaly: CostRule<CostAnomalySettings> = {
   id: 'cost-anomaly',
+  reads: ['anomalies'],
   title: 'Cost anomaly',
   explanation: "The cloud's anomaly detection flagged spend well above what it expected.",
   severity: 'medium',

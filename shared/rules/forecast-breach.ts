@@ -14,6 +14,7 @@ export type ForecastBreachSettings = Record<string, unknown>;
  */
 export const forecastBreach: CostRule<ForecastBreachSettings> = {
   id: 'forecast-breach',
+  reads: ['costs', 'budgets', 'forecasts'],
   title: 'Budget forecast to be breached',
   explanation: 'At the current pace, spend will pass a budget threshold before the period ends.',
   severity: 'medium',

@@ -50,6 +50,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   explanation: 'A provisioned endpoint bills every instance-hour whether or not it serves requests.',
   severity: 'high',
   kinds: ENDPOINT_KINDS,
+  signals: ['requests', 'heartbeat'],
   actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.delete-endpoint', 'azure.ml.online-endpoint': 'azure.ml.delete-online-deployments' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(ENDPOINT_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
@@ -76,7 +77,13 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
     const busy = verdicts.filter((x) => x.v.kind === 'busy');
     if (busy.length > 0) {
       const total = busy.reduce((s, x) => s + (x.v.kind === 'busy' ? x.v.requests : 0), 0);
-      return { state: 'ok', evidence: [`${total} ${w.unit} in ${settings.windowHours} h`] };
+      const until = lastActivity;
+      return {
+        state: 'ok',
+        evidence: [`${total} ${w.unit} in ${settings.windowHours} h`],
+        // The last request's period stays in the window for windowHours after it ends.
+        ...(until ? { activeUntil: new Date(until.getTime() + settings.windowHours * 3600_000) } : {}),
+      };
     }
     const unknown = verdicts.filter((x) => x.v.kind === 'unknown');
     if (unknown.length > 0) {

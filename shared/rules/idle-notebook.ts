@@ -1,5 +1,6 @@
 import type { QuietHours } from '../config/schema.js';
 import type { Resource } from '../domain/resource.js';
+import type { UsageSeries } from '../domain/usage.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { ResourceRule, RuleResult } from './types.js';
 import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, quietHoursText, rateOf, utc } from './helpers.js';
@@ -36,6 +37,7 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
   title: 'Idle notebook instance',
   explanation: 'A notebook instance bills every hour it is InService, whether or not anyone has it open.',
   kinds: NOTEBOOK_KINDS,
+  signals: ['cpu'],
   severity: 'medium',
   actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance', 'azure.ml.compute-instance': 'azure.ml.stop-compute-instance' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
@@ -63,7 +65,11 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
     const cpu = pointsIn(cpuSeries, window);
     if (cpu.length > 0) {
       const peak = Math.max(...cpu.map((p) => p.value));
-      if (peak >= settings.cpuBelowPercent) return { state: 'ok', evidence: [`CPU up to ${pct(peak)} in the last ${settings.windowHours} h`] };
+      if (peak >= settings.cpuBelowPercent) {
+        // The busy period stays in the window, so the notebook stays judged busy, until windowHours after it ends.
+        const until = lastBusyEnd(cpuSeries, settings.cpuBelowPercent);
+        return { state: 'ok', evidence: [`CPU up to ${pct(peak)} in the last ${settings.windowHours} h`], ...(until ? { activeUntil: new Date(until + windowMs) } : {}) };
+      }
       const evidence = [
         runningLine,
         `CPU in use below ${settings.cpuBelowPercent}% for all of the last ${settings.windowHours} h (peak ${pct(peak)}, from ${cpuSeries[0]?.metric ?? 'CPU'})`,
@@ -149,6 +155,18 @@ function judgeAzureInstance(r: Resource, settings: IdleNotebookSettings, now: Da
       'set idleTimeBeforeShutdown (Azure ML studio → Compute → Schedule and idle shutdown) so Azure stops it when idle',
     ],
   };
+}
+
+/** End (epoch ms) of the last period whose CPU was at or above the threshold. */
+function lastBusyEnd(series: readonly UsageSeries[], threshold: number): number | undefined {
+  let last: number | undefined;
+  for (const s of series) {
+    if (s.status !== 'present') continue;
+    const [a, b] = s.points;
+    const period = a && b ? b.at.getTime() - a.at.getTime() : 3_600_000;
+    for (const p of s.points) if (p.value >= threshold) last = Math.max(last ?? -Infinity, p.at.getTime() + period);
+  }
+  return last;
 }
 
 function pct(v: number): string {

@@ -27,6 +27,8 @@ export const idleStudioApp: ResourceRule<IdleStudioAppSettings> = {
   title: 'Idle SageMaker Studio app',
   explanation: 'A Studio app bills its instance every hour it is InService, whether or not anyone works in it.',
   kinds: STUDIO_APP_KINDS,
+  // Judged on the app's own activity timestamps, read with the inventory.
+  signals: [],
   severity: 'medium',
   actions: { 'aws.sagemaker.studio-app': 'aws.sagemaker.delete-studio-app' },
   evaluate({ resource: r, settings, now, prices }): RuleResult {

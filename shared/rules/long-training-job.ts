@@ -28,6 +28,7 @@ export const longTrainingJob: ResourceRule<LongTrainingJobSettings> = {
   title: 'Long-running training job',
   explanation: 'A training job bills every instance for every hour it runs; a stuck or forgotten one runs until its time limit.',
   kinds: Object.keys(JOB_KINDS),
+  signals: [],
   severity: 'high',
   actions: { 'aws.sagemaker.training-job': 'aws.sagemaker.stop-training-job', 'aws.sagemaker.processing-job': 'aws.sagemaker.stop-processing-job' },
   evaluate({ resource: r, settings, now, prices }): RuleResult {

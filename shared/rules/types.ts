@@ -1,9 +1,9 @@
 import type { Budget } from '../domain/budget.js';
 import type { CostRecord } from '../domain/cost.js';
-import type { CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+import type { BillingSignal, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
 import type { Confidence, Finding, WasteEstimate } from '../domain/finding.js';
 import type { Resource, Scope } from '../domain/resource.js';
-import type { UsageSeries } from '../domain/usage.js';
+import type { UsageSeries, UsageSignal } from '../domain/usage.js';
 import type { PriceBook } from '../pricing/price-book.js';
 
 /** Everything a resource rule may read; no SDK, no I/O. */
@@ -19,7 +19,16 @@ export interface ResourceRuleInput<S> {
 /** The verdict of a rule on one resource (cdk-nag style: explicit states). */
 export type RuleResult =
   | { readonly state: 'not-applicable'; readonly reason: string }
-  | { readonly state: 'ok'; readonly evidence: readonly string[] }
+  | {
+      readonly state: 'ok';
+      readonly evidence: readonly string[];
+      /**
+       * The rule cannot find the resource in violation before this time, whatever its usage does
+       * meanwhile (a request at t keeps an endpoint busy until t + window): its usage need not be
+       * read for this rule before then (an activity watermark). Absent: no such bound.
+       */
+      readonly activeUntil?: Date;
+    }
   | { readonly state: 'unknown'; readonly title: string; readonly evidence: readonly string[] }
   | {
       readonly state: 'violation';
@@ -38,6 +47,11 @@ export interface ResourceRule<S = unknown> {
   readonly severity: 'low' | 'medium' | 'high';
   /** Resource kinds the rule judges; the pipeline runs it on these kinds only. */
   readonly kinds: readonly string[];
+  /**
+   * The usage signals the rule reads; a scan running only this rule queries no other. Empty: the
+   * rule judges without usage series. Absent: every signal (a rule that does not say reads all).
+   */
+  readonly signals?: readonly UsageSignal[];
   /** The action the planner proposes for a violation, per resource kind. */
   readonly actions: Readonly<Record<string, string>>;
   evaluate(input: ResourceRuleInput<S>): RuleResult;
@@ -76,6 +90,8 @@ export interface CostRule<S = unknown> {
   readonly title: string;
   readonly explanation: string;
   readonly severity: 'low' | 'medium' | 'high';
+  /** The billing data the rule reads; absent: all of it. A scan running only this rule reads no other. */
+  readonly reads?: readonly BillingSignal[];
   /** Findings in state `violation` or `unknown`, each with `budget` set. */
   evaluate(input: CostRuleInput<S>): Finding[];
 }

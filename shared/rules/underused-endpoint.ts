@@ -46,6 +46,7 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
   title: 'Underused inference endpoint',
   explanation: 'An endpoint on a larger instance than its load needs pays for idle capacity every hour.',
   kinds: UNDERUSED_KINDS,
+  signals: ['requests', 'cpu', 'gpu'],
   severity: 'low',
   actions: {},
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {

@@ -12,8 +12,10 @@
  *   slack msg   SLACK       <finding key>                        updatedAt + 90 days
  *   cache       CACHE       <cache key>                          its expiry (value gzipped in `blob`)
  *   day count   DAILY       <YYYY-MM-DD>                         day end + 3 days (number in `reserved`, no `doc`)
+ *   watermark   WATERMARK#<cloud>:<scope id>  <resource id>          latest due + 7 days (cleared: a day)
  *
- * One partition per item type keeps every listing a single Query (no Scan, no index); costwatch
+ * One partition per item type (per scope for watermarks, which a scan of one scope reads whole)
+ * keeps every listing a single Query (no Scan, no index); costwatch
  * writes a few hundred items a day, far below what one partition serves. The domain object lives
  * in a `doc` map so its own fields (a proposal's `expiresAt`) never collide with the key and TTL
  * attributes. DynamoDB deletes expired items up to days late and dynalite never does, so every
@@ -41,7 +43,8 @@ import type { ActionStatus, ProposedAction } from '../domain/action.js';
 import type { AuditEntry, Decision } from '../domain/decision.js';
 import type { Finding } from '../domain/finding.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../errors.js';
-import type { StateStore, StoredExemption, StoredSlackMessage, StoredSnooze } from './port.js';
+import type { StateStore, StoredExemption, StoredSlackMessage, StoredSnooze, UsageWatermark } from './port.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /** Key schema, attribute definitions and TTL attribute of the state table, shared by the CDK stack and the embedded store. */
 export const STATE_TABLE_SCHEMA = {
@@ -69,7 +72,13 @@ export interface DynamoStateStoreOptions {
   readonly tableName: string;
 }
 
-const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE', daily: 'DAILY' } as const;
+const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE', daily: 'DAILY', watermark: 'WATERMARK' } as const;
+
+/** How long a watermark outlives its latest due time (a resource deleted meanwhile leaves nothing behind for long). */
+export const WATERMARK_RETENTION_DAYS = 7;
+
+/** Watermark writes in flight at once. */
+const WATERMARK_WRITES_IN_FLIGHT = 8;
 
 /** Largest gzipped cache value kept in one item (DynamoDB items hold at most 400 KB). */
 export const MAX_CACHED_BYTES = 350_000;
@@ -356,6 +365,21 @@ export class DynamoStateStore implements StateStore {
   }
 
   /** The client is injected, so its owner destroys it; adapters that own resources override this. */
+  async usageWatermarks(scope: string): Promise<UsageWatermark[]> {
+    const items = await this.#queryAll(`${PK.watermark}#${scope}`);
+    return items.map((i) => decodeWatermark(i.doc)).filter((m) => Object.keys(m.due).length > 0);
+  }
+
+  async putUsageWatermarks(marks: readonly UsageWatermark[]): Promise<void> {
+    // PutItem only (the functions' role has no BatchWriteItem or DeleteItem): a cleared watermark
+    // is written empty and left to TTL. Only changed watermarks are written, so few per scan.
+    await mapLimit(marks, WATERMARK_WRITES_IN_FLIGHT, async (m) => {
+      const dues = Object.values(m.due).map((d) => d.at.getTime());
+      const keepUntil = dues.length > 0 ? Math.max(...dues) + WATERMARK_RETENTION_DAYS * 86_400_000 : m.updatedAt.getTime() + 86_400_000;
+      await this.#put({ pk: `${PK.watermark}#${m.scope}`, sk: m.resourceId, expiresAt: epochSeconds(new Date(keepUntil)), doc: jsonClone(m) });
+    });
+  }
+
   async close(): Promise<void> {}
 
   /** Updates every refreshable field of an open proposal; undefined when the proposal is gone. */
@@ -544,4 +568,16 @@ function date(value: unknown): Date {
  */
 function auditSortKey(at: Date): string {
   return `${at.toISOString()}#${process.hrtime.bigint().toString().padStart(20, '0')}#${randomBytes(4).toString('hex')}`;
+}
+
+function decodeWatermark(doc: Doc): UsageWatermark {
+  const due: Record<string, { at: Date; why: string }> = {};
+  for (const [rule, d] of Object.entries((doc['due'] ?? {}) as Record<string, { at: string; why: string }>)) due[rule] = { at: new Date(d.at), why: d.why };
+  return {
+    scope: String(doc['scope']),
+    resourceId: String(doc['resourceId']),
+    ...(typeof doc['createdAt'] === 'string' ? { createdAt: new Date(doc['createdAt']) } : {}),
+    due,
+    updatedAt: new Date(String(doc['updatedAt'])),
+  };
 }

@@ -38,6 +38,22 @@ export interface StoredSlackMessage {
 }
 
 /**
+ * An activity watermark: when a resource's usage is next due to be read, per rule that reads it.
+ * A resource that served a request at t cannot be idle before t + window, so its usage is not read
+ * for that rule before then; a flagged resource is re-read at a slower cadence.
+ */
+export interface UsageWatermark {
+  /** `<cloud>:<scope id>`: a scan reads the watermarks of the scope it collects. */
+  readonly scope: string;
+  readonly resourceId: string;
+  /** The resource's creation time when read: a resource re-created under the same id starts afresh. */
+  readonly createdAt?: Date;
+  /** Rule id → when the rule needs the resource's usage again, and why not before. */
+  readonly due: Readonly<Record<string, { readonly at: Date; readonly why: string }>>;
+  readonly updatedAt: Date;
+}
+
+/**
  * Where costwatch keeps what must outlive one run. One port, two adapters: DynamoDB when
  * deployed, and an embedded one (the same adapter over an in-process dynalite) for local runs.
  * Every method that decides something is a conditional write.
@@ -92,5 +108,12 @@ export interface StateStore {
    * Atomic across processes (conditional write), so parallel scans share one per-day limit.
    */
   reserveDailyActions(day: string, count: number, limit: number): Promise<number>;
+  /** The activity watermarks of one scope (`<cloud>:<scope id>`). */
+  usageWatermarks(scope: string): Promise<UsageWatermark[]>;
+  /**
+   * Writes watermarks, replacing each resource's previous one; a watermark with no rule in `due`
+   * deletes the resource's. Batched: one call writes many.
+   */
+  putUsageWatermarks(marks: readonly UsageWatermark[]): Promise<void>;
   close(): Promise<void>;
 }

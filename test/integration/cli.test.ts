@@ -159,6 +159,20 @@ describe('costwatch CLI', () => {
     expect(await serving).toBe(0);
   });
 
+  it('scans with only the rules named by --rules, reading only what they need, and refuses an unknown rule', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
+    await writeFile(join(cwd, 'world.yml'), WORLD);
+    const { code, out, err } = await run(['scan', '--sandbox', 'world.yml', '--json', '--dry-run', '--rules', 'idle-endpoint'], cwd);
+    expect(code).toBe(0);
+    expect(err).toContain('rules idle-endpoint only: reading aws.sagemaker.endpoint (requests, heartbeat); no billing data');
+    const report = JSON.parse(out) as { findings: { ruleId: string }[]; plan: { kinds: Record<string, string[]>; billing: string[] } };
+    expect(new Set(report.findings.map((f) => f.ruleId))).toEqual(new Set(['idle-endpoint']));
+    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat'] }, billing: [] });
+    const bad = await run(['scan', '--sandbox', 'world.yml', '--rules', 'idle-endpiont'], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--rules: unknown rule idle-endpiont');
+  });
+
   it('refuses unknown commands and options with exit code 2', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
     expect((await run(['frobnicate'], cwd)).code).toBe(2);

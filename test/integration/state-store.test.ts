@@ -13,7 +13,7 @@ import type { Finding } from '../../shared/domain/finding.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../../shared/errors.js';
 import { DynamoStateStore, STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
 import { openEmbeddedStore, openMemoryStore } from '../../shared/store/embedded-store.js';
-import type { StateStore, StoredSlackMessage } from '../../shared/store/port.js';
+import type { StateStore, StoredSlackMessage, UsageWatermark } from '../../shared/store/port.js';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (o: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
@@ -436,6 +436,35 @@ describe.each(adapters)('StateStore contract: $name', ({ open }) => {
 
     expect(all.map((p) => p.id)).toEqual(ids);
     expect(open).toHaveLength(250);
+  });
+
+  it('keeps activity watermarks per scope, replaces a resource\'s on write, and forgets a cleared one', async () => {
+    await fresh();
+    const mark = (scope: string, resourceId: string, due: Record<string, number>): UsageWatermark => ({
+      scope,
+      resourceId,
+      createdAt: at(-30 * 24 * HOUR),
+      due: Object.fromEntries(Object.entries(due).map(([rule, ms]) => [rule, { at: at(ms), why: `${rule} not before +${ms / HOUR} h` }])),
+      updatedAt: T0,
+    });
+    expect(await store.usageWatermarks('aws:111122223333')).toEqual([]);
+    const many = Array.from({ length: 60 }, (_, i) => mark('aws:111122223333', `arn:ep-${String(i).padStart(3, '0')}`, { 'idle-endpoint': (i + 1) * HOUR }));
+    await store.putUsageWatermarks([...many, mark('aws:999999999999', 'arn:other', { 'idle-endpoint': HOUR })]);
+
+    const read = await store.usageWatermarks('aws:111122223333');
+    expect(read).toHaveLength(60);
+    expect(read[0]).toEqual(many[0]);
+    expect(read[0]?.due['idle-endpoint']?.at).toBeInstanceOf(Date);
+
+    await store.putUsageWatermarks([mark('aws:111122223333', 'arn:ep-000', { 'idle-endpoint': 5 * HOUR, 'idle-notebook': 2 * HOUR }), mark('aws:111122223333', 'arn:ep-001', {})]);
+    const after = await store.usageWatermarks('aws:111122223333');
+    expect(after).toHaveLength(59);
+    expect(after.find((m) => m.resourceId === 'arn:ep-000')?.due).toEqual({
+      'idle-endpoint': { at: at(5 * HOUR), why: 'idle-endpoint not before +5 h' },
+      'idle-notebook': { at: at(2 * HOUR), why: 'idle-notebook not before +2 h' },
+    });
+    expect(after.some((m) => m.resourceId === 'arn:ep-001')).toBe(false);
+    expect((await store.usageWatermarks('aws:999999999999')).map((m) => m.resourceId)).toEqual(['arn:other']);
   });
 });
 

@@ -3,7 +3,7 @@ import type { CostRecord } from '../../domain/cost.js';
 import type { CostAnomaly, CostForecast } from '../../domain/cost-signals.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
-import type { CollectionFailure, CollectOptions } from '../port.js';
+import { plansBilling, type CollectionFailure, type CollectOptions } from '../port.js';
 import { readAnomalies } from './anomalies.js';
 import { readBudgets } from './budgets.js';
 import type { AwsClientFactory } from './clients.js';
@@ -86,7 +86,8 @@ export class AwsBilling {
     const today = dayOf(now);
     const expires = endOfUtcDay(now);
 
-    const nativeRead = (this.options.nativeBudgets ? readBudgets(budgetsClient, scope.id) : Promise.resolve({ budgets: [] as Budget[], skipped: [] as string[] })).catch((err: unknown) => {
+    // Only what the scan's cost rules read (its collection plan), of what the policy turns on.
+    const nativeRead = (this.options.nativeBudgets && plansBilling(opts, 'budgets') ? readBudgets(budgetsClient, scope.id) : Promise.resolve({ budgets: [] as Budget[], skipped: [] as string[] })).catch((err: unknown) => {
       fail('budgets:DescribeBudgets', err);
       return { budgets: [] as Budget[], skipped: [] as string[] };
     });
@@ -98,10 +99,10 @@ export class AwsBilling {
             return [] as FetchedPrice[];
           });
     const native = await nativeRead;
-    const applicable = this.options.budgets.filter((b) => covers(b, scope));
+    const applicable = plansBilling(opts, 'costs') || plansBilling(opts, 'forecasts') ? this.options.budgets.filter((b) => covers(b, scope)) : [];
     const costs: CostRecord[] = [];
     // Cost Explorer bills every request: read costs only when a budget will look at them.
-    if (applicable.length > 0 || native.budgets.length > 0) {
+    if ((applicable.length > 0 || native.budgets.length > 0) && plansBilling(opts, 'costs')) {
       const start = dayOf(new Date(Math.min(startOfPeriod('monthly', now), ...[...applicable, ...native.budgets].map((b) => startOfPeriod(b.period, now)))));
       if (start < today) {
         const breakdowns: Breakdown[] = ['SERVICE', ...this.tagKeys().map((k): Breakdown => `SERVICE,TAG:${k}`)];
@@ -127,7 +128,7 @@ export class AwsBilling {
 
     const forecasts: CostForecast[] = [];
     await Promise.all(
-      applicable.map(async (b) => {
+      (plansBilling(opts, 'forecasts') ? applicable : []).map(async (b) => {
         const end = dayOf(new Date(endOfPeriod(b.period, now)));
         const filter = forecastFilter(scope.id, { ...(b.scope.services ? { services: b.scope.services } : {}), ...(b.scope.tags ? { tags: b.scope.tags } : {}) });
         try {
@@ -148,7 +149,7 @@ export class AwsBilling {
     );
 
     let anomalies: CostAnomaly[] = [];
-    if (this.options.anomalies) {
+    if (this.options.anomalies && plansBilling(opts, 'anomalies')) {
       // Cost Anomaly Detection gives impacts without a unit, in US dollars.
       const currency = 'USD';
       const from = dayOf(new Date(now.getTime() - (this.options.anomalyDays ?? 14) * DAY_MS));

@@ -2,7 +2,7 @@ import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import type { UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
 import type { KindAction, KindRegistry } from '../kind.js';
-import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
+import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
 import type { AwsClientFactory } from './clients.js';
 import { AwsBilling, type AwsBillingOptions } from './billing.js';
 import { readUsage, type KindMetrics, type MetricMeter, type MetricRequest } from './metrics.js';
@@ -52,7 +52,7 @@ export class AwsProvider implements CloudProvider {
   private readonly now: () => Date;
 
   /** What a kind module is handed for one account and region. */
-  private context(scope: Scope, region: string, now: Date, reportFailure: (f: CollectionFailure) => void = () => {}): AwsKindContext {
+  private context(scope: Scope, region: string, now: Date, reportFailure: (f: CollectionFailure) => void = () => {}, cache?: CollectOptions['cache']): AwsKindContext {
     const coldArtifacts = this.billing?.coldArtifacts;
     return {
       scope,
@@ -62,6 +62,7 @@ export class AwsProvider implements CloudProvider {
       concurrency: this.concurrency,
       now,
       ...(coldArtifacts ? { coldArtifacts } : {}),
+      ...(cache ? { cache } : {}),
       reportFailure,
     };
   }
@@ -95,7 +96,7 @@ export class AwsProvider implements CloudProvider {
   private async collectScoped(scope: Scope, opts: CollectOptions): Promise<{ resources: Resource[]; failures: CollectionFailure[] }> {
     const failures: CollectionFailure[] = [];
     const ctx = this.context(scope, HOME_REGION, opts.now, (f) => failures.push(f));
-    const modules = this.kinds.modules.filter((m) => m.listedPer === 'scope');
+    const modules = this.kinds.modules.filter((m) => m.listedPer === 'scope' && plannedSignals(opts, m.kind) !== undefined);
     const lists = await Promise.all(
       modules.map(async (m) => {
         try {
@@ -111,9 +112,10 @@ export class AwsProvider implements CloudProvider {
 
   private async collectRegion(scope: Scope, region: string, opts: CollectOptions) {
     const failures: CollectionFailure[] = [];
-    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f));
+    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f), opts.cache);
     const { cloudwatch } = ctx.clients;
-    const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region');
+    // Only the kinds the scan's rules judge are listed.
+    const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region' && plannedSignals(opts, m.kind) !== undefined);
     // One inventory failing (say, no permission for Studio) leaves the others standing.
     const lists = await Promise.all(
       modules.map(async (m) => {
@@ -128,10 +130,12 @@ export class AwsProvider implements CloudProvider {
     const resources = lists.flat();
     const kinds: KindMetrics[] = [];
     for (const [i, m] of modules.entries()) {
-      const running = (lists[i] ?? []).filter((r) => r.lifecycle === 'running');
-      if (!m.usageQueries || running.length === 0) continue;
+      // Only the signals the rules read, of running resources whose usage is due (activity watermarks).
+      const signals = plannedSignals(opts, m.kind) ?? [];
+      const running = (lists[i] ?? []).filter((r) => r.lifecycle === 'running' && (opts.usageDue?.(r) ?? true));
+      if (!m.usageQueries || running.length === 0 || signals.length === 0) continue;
       try {
-        kinds.push({ requests: await m.usageQueries(ctx, running), windowHours: opts.usageWindowHours?.[m.kind] ?? [] });
+        kinds.push({ requests: await m.usageQueries(ctx, running, signals), windowHours: opts.usageWindowHours?.[m.kind] ?? [] });
       } catch (err) {
         failures.push({ scope, region, operation: m.usageOperation ?? `${m.kind} usage queries`, message: describeError(err) });
       }

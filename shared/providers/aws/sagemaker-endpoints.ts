@@ -15,13 +15,15 @@ import { mapLimit } from '../../util/concurrency.js';
 export const SAGEMAKER_ENDPOINT = 'aws.sagemaker.endpoint' as const;
 
 
+/** Endpoint configs read (or known) by name; a name read once per listing, or once across scans when cached. */
+export type EndpointConfigCache = Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>;
+
 /** Reads every endpoint of one account/region with variants, config and tags. */
-export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8, configs: EndpointConfigCache = new Map()): Promise<Resource[]> {
   const names: string[] = [];
   for await (const page of paginateListEndpoints({ client: sm, pageSize: 100 }, {})) {
     for (const e of page.Endpoints ?? []) if (e.EndpointName) names.push(e.EndpointName);
   }
-  const configs = new Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>();
   const found = await mapLimit(names, concurrency, (name) => describeEndpoint(sm, scope, region, name, configs));
   return found.filter((r): r is Resource => r !== undefined);
 }

@@ -1,7 +1,8 @@
 import type { Resource, Scope } from '../../../domain/resource.js';
+import type { UsageSignal } from '../../../domain/usage.js';
 import { ProviderError } from '../../../errors.js';
 import type { KindModule } from '../../kind.js';
-import type { CollectionFailure } from '../../port.js';
+import type { CollectionFailure, CollectOptions } from '../../port.js';
 import type { AwsClientFactory, AwsClients } from '../clients.js';
 import type { MetricRequest } from '../metrics.js';
 import type { ColdArtifacts } from '../s3-artifacts.js';
@@ -20,12 +21,19 @@ export interface AwsKindContext {
   readonly now: Date;
   /** The watched S3 buckets and the lifecycle action; absent when no bucket is watched. */
   readonly coldArtifacts?: ColdArtifacts;
+  /** The scan's cache of immutable or paid reads (the state store); absent = none. */
+  readonly cache?: CollectOptions['cache'];
   /** Records a part of a listing that could not be read, next to what could (a partial listing). */
   readonly reportFailure: (failure: CollectionFailure) => void;
 }
 
 /** An AWS kind module: its usage queries are CloudWatch metric requests. */
 export type AwsKindModule = KindModule<AwsKindContext, MetricRequest>;
+
+/** Whether a metric request answers one of the signals asked (all, when none are named). */
+export function asked(r: MetricRequest, signals: readonly UsageSignal[] | undefined): boolean {
+  return !signals || signals.includes(r.signal) || (r.alsoAs !== undefined && signals.includes(r.alsoAs));
+}
 
 /** A ProviderError about one resource, with its place in AWS. */
 export function resourceError(r: Resource, message: string, operation?: string): ProviderError {

@@ -3,9 +3,10 @@ import type { Resource } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import { instanceSpec } from '../../../pricing/instance-types.js';
 import type { MetricRequest } from '../metrics.js';
+import { loadEndpointConfigs, saveEndpointConfigs } from '../endpoint-configs.js';
 import { describeEndpoint, isNotFound, listEndpoints, SAGEMAKER_ENDPOINT } from '../sagemaker-endpoints.js';
 import type { AwsKindModule } from './context.js';
-import { resourceError } from './context.js';
+import { asked, resourceError } from './context.js';
 
 /** Deletes an idle endpoint; its endpoint config is kept so Undo can re-create it. */
 export const AWS_DELETE_ENDPOINT = 'aws.sagemaker.delete-endpoint';
@@ -50,9 +51,16 @@ function noConfig(r: Resource): string | undefined {
 export const sagemakerEndpoint: AwsKindModule = {
   kind: SAGEMAKER_ENDPOINT,
   inventoryOperation: 'sagemaker:ListEndpoints/DescribeEndpoint',
-  list: (ctx, scope, region) => listEndpoints(ctx.clients.sagemaker, scope, region, ctx.concurrency),
+  async list(ctx, scope, region) {
+    // Endpoint configs are immutable: those read by an earlier scan come from the cache.
+    const { configs, known } = await loadEndpointConfigs(ctx.cache, scope.id, region, ctx.now);
+    const found = await listEndpoints(ctx.clients.sagemaker, scope, region, ctx.concurrency, configs);
+    const used = new Set(found.map((r) => r.attributes['endpointConfigName']).filter((n): n is string => typeof n === 'string'));
+    await saveEndpointConfigs(ctx.cache, scope.id, region, ctx.now, configs, known, used);
+    return found;
+  },
   describe: (ctx, ref) => describeEndpoint(ctx.clients.sagemaker, ctx.scope, ref.region, ref.name),
-  usageQueries: (_ctx, resources) => resources.flatMap(endpointMetricRequests),
+  usageQueries: (_ctx, resources, signals) => resources.flatMap(endpointMetricRequests).filter((q) => asked(q, signals)),
   actions: [
     {
       id: AWS_DELETE_ENDPOINT,

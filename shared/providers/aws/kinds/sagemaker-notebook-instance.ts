@@ -58,9 +58,10 @@ export const sagemakerNotebookInstance: AwsKindModule = {
   usageOperation: 'cloudwatch:ListMetrics',
   list: (ctx, scope, region) => listNotebooks(ctx.clients.sagemaker, scope, region, ctx.concurrency),
   describe: (ctx, ref) => describeNotebook(ctx.clients.sagemaker, ctx.scope, ref.region, ref.name),
-  usageQueries(ctx, resources) {
+  usageQueries(ctx, resources, signals) {
     // Only a running notebook can publish CPU; a ListMetrics call for none is not made.
     const running = resources.filter((r) => r.lifecycle === 'running');
+    if (signals && !signals.includes('cpu')) return [];
     return running.length > 0 ? notebookCpuRequests(ctx.clients.cloudwatch, running) : [];
   },
   actions: [

@@ -1,0 +1,109 @@
+import type { ProposedAction } from '../domain/action.js';
+import type { Resource } from '../domain/resource.js';
+import type { RuleResult } from '../rules/types.js';
+import type { UsageWatermark } from '../store/port.js';
+import type { ActiveRule } from './detect.js';
+
+/** How often a flagged resource (a proposal awaits its decision) has its usage read again, until it is acted on or recovers. */
+export const FLAGGED_RECHECK_HOURS = 24;
+
+/** Whether a rule reads usage series (a rule that names no signals reads them all). */
+export function readsUsage(active: ActiveRule): boolean {
+  return active.rule.signals === undefined || active.rule.signals.length > 0;
+}
+
+/** The watermark key of a resource's scope. */
+export function scopeKey(r: Pick<Resource, 'cloud' | 'scope'>): string {
+  return `${r.cloud}:${r.scope.id}`;
+}
+
+/**
+ * The activity watermarks of one scan: which running resources' usage is due, and why a rule is
+ * not judged on one that is not. A resource is due when any usage-reading rule of its kind has
+ * no watermark on it or its watermark has passed; when it is due, every rule judges it on fresh
+ * usage. A resource re-created under the same id (another creation time) is always due.
+ */
+export class Watermarks {
+  private readonly byId: Map<string, UsageWatermark>;
+
+  constructor(
+    marks: readonly UsageWatermark[],
+    private readonly rules: readonly ActiveRule[],
+    private readonly now: Date,
+  ) {
+    this.byId = new Map(marks.map((m) => [m.resourceId, m]));
+  }
+
+  /** Whether the resource's usage is read this scan. */
+  due(r: Resource): boolean {
+    if (r.lifecycle !== 'running') return true;
+    const mark = this.markOf(r);
+    if (!mark) return true;
+    const usageRules = this.usageRulesOf(r);
+    return usageRules.length === 0 || usageRules.some((a) => !mark.due[a.rule.id] || mark.due[a.rule.id]!.at.getTime() <= this.now.getTime());
+  }
+
+  /** Why `ruleId` does not judge the resource this scan (its usage was not read), or undefined when it does. */
+  notJudged(r: Resource, ruleId: string): string | undefined {
+    if (this.due(r)) return undefined;
+    const active = this.rules.find((a) => a.rule.id === ruleId);
+    if (!active || !readsUsage(active)) return undefined;
+    const d = this.markOf(r)?.due[ruleId];
+    return `usage not read this scan (activity watermark): ${d?.why ?? 'not due'}; next read due ${d ? d.at.toISOString() : 'at the next scan'}`;
+  }
+
+  /**
+   * The watermarks to write after judging the resources whose usage was read: per usage-reading
+   * rule, its `activeUntil` when it found the resource busy, or now + FLAGGED_RECHECK_HOURS when it
+   * found a violation that awaits a decision (an open proposal). The watermarks of rules this scan
+   * does not run are kept as they were. Only the ones that changed are returned.
+   */
+  next(
+    resources: readonly Resource[],
+    results: ReadonlyMap<string, ReadonlyMap<string, RuleResult>>,
+    open: readonly ProposedAction[],
+    flaggedRecheckHours = FLAGGED_RECHECK_HOURS,
+  ): UsageWatermark[] {
+    const awaiting = new Set(open.filter((p) => p.status === 'proposed' || p.status === 'approved').map((p) => `${p.ruleId}\u0000${p.resource.id}`));
+    const out: UsageWatermark[] = [];
+    for (const r of resources) {
+      if (r.lifecycle !== 'running' || !this.due(r)) continue;
+      // Rules this scan does not run (another schedule's) keep their watermarks.
+      const running = new Set(this.rules.map((a) => a.rule.id));
+      const due: Record<string, { at: Date; why: string }> = Object.fromEntries(Object.entries(this.markOf(r)?.due ?? {}).filter(([rule]) => !running.has(rule)));
+      for (const a of this.usageRulesOf(r)) {
+        const result = results.get(r.id)?.get(a.rule.id);
+        if (result?.state === 'ok' && result.activeUntil && result.activeUntil > this.now) {
+          due[a.rule.id] = { at: result.activeUntil, why: `active: ${a.rule.id} cannot find it in violation before ${result.activeUntil.toISOString()} (its last activity + the rule's window)` };
+        } else if (result?.state === 'violation' && awaiting.has(`${a.rule.id}\u0000${r.id}`)) {
+          const at = new Date(this.now.getTime() + flaggedRecheckHours * 3600_000);
+          due[a.rule.id] = { at, why: `flagged ${this.now.toISOString()}, its proposal awaits a decision: re-read every ${flaggedRecheckHours} h until acted on or recovered, and always right before acting` };
+        }
+      }
+      const previous = this.byId.get(r.id);
+      if (!previous && Object.keys(due).length === 0) continue;
+      if (previous && sameDue(previous.due, due) && sameTime(previous.createdAt, r.createdAt)) continue;
+      out.push({ scope: scopeKey(r), resourceId: r.id, ...(r.createdAt ? { createdAt: r.createdAt } : {}), due, updatedAt: this.now });
+    }
+    return out;
+  }
+
+  private markOf(r: Resource): UsageWatermark | undefined {
+    const m = this.byId.get(r.id);
+    return m && sameTime(m.createdAt, r.createdAt) ? m : undefined;
+  }
+
+  private usageRulesOf(r: Resource): ActiveRule[] {
+    return this.rules.filter((a) => a.rule.kinds.includes(r.kind) && readsUsage(a));
+  }
+}
+
+function sameTime(a: Date | undefined, b: Date | undefined): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}
+
+function sameDue(a: UsageWatermark['due'], b: UsageWatermark['due']): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k]!.at.getTime() === b[k]!.at.getTime());
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
+import type { ActiveCostRule, ActiveRule } from '../../shared/pipeline/detect.js';
+import { budgetBreach, costAnomaly, idleEndpoint, idleNotebook, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
+import type { CostRule, ResourceRule } from '../../shared/rules/types.js';
+
+const active = (rule: ResourceRule<never> | ResourceRule<unknown>): ActiveRule => ({ rule: rule as ResourceRule<never>, settings: {} });
+const cost = (rule: CostRule<never> | CostRule<unknown>): ActiveCostRule => ({ rule: rule as CostRule<never>, settings: {} });
+
+describe('collectionPlan', () => {
+  it('unites the kinds and signals of the rules, in a stable order', () => {
+    const plan = collectionPlan([active(idleEndpoint), active(underusedEndpoint), active(idleNotebook), active(longTrainingJob)], [cost(budgetBreach)]);
+    expect(plan).toEqual({
+      kinds: {
+        'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'],
+        'aws.sagemaker.notebook-instance': ['cpu'],
+        'aws.sagemaker.processing-job': [],
+        'aws.sagemaker.training-job': [],
+      },
+      billing: ['costs', 'budgets', 'forecasts'],
+    });
+    expect(describePlan(plan)).toContain('aws.sagemaker.notebook-instance (cpu)');
+  });
+
+  it('reads nothing for no rule, and everything a rule does not bound', () => {
+    expect(collectionPlan([], [])).toEqual({ kinds: {}, billing: [] });
+    const vague: ResourceRule<never> = { ...(idleEndpoint as ResourceRule<never>), id: 'vague', signals: undefined } as unknown as ResourceRule<never>;
+    const vagueCost = { ...(costAnomaly as CostRule<never>), reads: undefined } as unknown as CostRule<never>;
+    expect(collectionPlan([active(vague)], [cost(vagueCost)])).toEqual({
+      kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
+      billing: ['costs', 'budgets', 'forecasts', 'anomalies'],
+    });
+  });
+});
