@@ -26,6 +26,8 @@ export const idleCluster: ResourceRule<IdleClusterSettings> = {
   title: 'Idle compute cluster',
   explanation: 'A cluster with a minimum node count above zero keeps those nodes, and bills them, while no job runs.',
   kinds: CLUSTER_KINDS,
+  // Active Nodes is read as `requests`, Idle Nodes as `heartbeat`.
+  signals: ['requests', 'heartbeat'],
   severity: 'medium',
   actions: { 'azure.ml.compute-cluster': 'azure.ml.set-cluster-min-nodes-zero' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
@@ -43,7 +45,14 @@ export const idleCluster: ResourceRule<IdleClusterSettings> = {
     const busy = pointsIn(active, window).filter((p) => p.value > 0);
     const last = lastAboveZero(active);
     const lastBusy = last?.end;
-    if (busy.length > 0) return { state: 'ok', evidence: [`nodes ran jobs in ${busy.length} of the last ${settings.windowHours} h (Active Nodes up to ${Math.max(...busy.map((p) => p.value))})`] };
+    if (busy.length > 0) {
+      return {
+        state: 'ok',
+        evidence: [`nodes ran jobs in ${busy.length} of the last ${settings.windowHours} h (Active Nodes up to ${Math.max(...busy.map((p) => p.value))})`],
+        // The last busy period stays in the window, so the cluster stays judged busy, until windowHours after it ends.
+        ...(lastBusy ? { activeUntil: new Date(lastBusy.getTime() + windowMs) } : {}),
+      };
+    }
 
     const type = r.components[0]?.instanceType ?? '?';
     const head = `min ${minNodes} node${minNodes > 1 ? 's' : ''} of ${type} (${String(r.attributes['vmPriority'] ?? 'Dedicated')}), max ${String(r.attributes['maxNodes'] ?? '?')}, ${String(r.attributes['currentNodes'] ?? '?')} allocated now`;

@@ -1,9 +1,9 @@
 import type { ComputeResource, Workspace } from '@azure/arm-machinelearning';
 import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
-import type { UsageSeries } from '../../domain/usage.js';
+import type { UsageSeries, UsageSignal } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
 import type { KindRegistry } from '../kind.js';
-import type { ActOutcome, CloudProvider, Collection, CollectionFailure, CollectOptions, ScopeTarget } from '../port.js';
+import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
 import type { AzureClientFactory } from './clients.js';
 import { azureKindRegistry, type AzureKindContext } from './kinds/index.js';
 import { workspaceRefs, type WorkspaceRef } from './kinds/context.js';
@@ -11,6 +11,45 @@ import { readAzureMetrics, type AzureMetricMeter, type AzureMetricQuery } from '
 
 /** Interval of the usage series read from Azure Monitor: hourly, 336 points over the default 14 days. */
 export const AZURE_METRIC_INTERVAL = { iso: 'PT1H', seconds: 3600 } as const;
+
+/** Intervals Azure Monitor accepts below a day, coarsest first. */
+const DECISION_INTERVALS = [
+  { iso: 'PT1H', seconds: 3600 },
+  { iso: 'PT30M', seconds: 1800 },
+  { iso: 'PT15M', seconds: 900 },
+  { iso: 'PT5M', seconds: 300 },
+  { iso: 'PT1M', seconds: 60 },
+] as const;
+
+/** Periods a rule window has at least of, so one missing datapoint moves coverage by at most 4% (as on AWS). */
+const MIN_PERIODS_PER_WINDOW = 24;
+
+/** How one kind's usage is read: the interval and the window. */
+export interface AzureUsageRead {
+  readonly interval: { readonly iso: string; readonly seconds: number };
+  readonly window: { readonly start: Date; readonly end: Date };
+}
+
+/**
+ * How a kind's usage is read given the windows (hours) of the rules judging it: hourly over the
+ * whole look-back when the shortest window holds at least 24 hours; otherwise at the coarsest
+ * interval Azure Monitor accepts (30, 15, 5 or 1 min) that gives the shortest window 24 periods,
+ * over the longest window only (finer points over 14 days would be thousands per series).
+ */
+export function azureUsageRead(now: Date, lookbackHours: number, windowHours: readonly number[] = []): AzureUsageRead {
+  const hours = windowHours.filter((h) => Number.isFinite(h) && h > 0);
+  const shortest = hours.length > 0 ? Math.min(...hours) : lookbackHours;
+  const interval = DECISION_INTERVALS.find((i) => (shortest * 3600) / i.seconds >= MIN_PERIODS_PER_WINDOW) ?? DECISION_INTERVALS[DECISION_INTERVALS.length - 1]!;
+  const hoursRead = interval.seconds === AZURE_METRIC_INTERVAL.seconds ? lookbackHours : Math.max(...hours);
+  // The window starts on the interval grid: Azure Monitor aligns intervals to it, and a series' periods are counted from its window's start.
+  const step = interval.seconds * 1000;
+  return { interval, window: { start: new Date(Math.floor((now.getTime() - hoursRead * 3600_000) / step) * step), end: now } };
+}
+
+/** Whether a query answers one of the signals asked. */
+function asked(q: AzureMetricQuery, signals: readonly UsageSignal[]): boolean {
+  return signals.includes(q.signal) || (q.alsoAs !== undefined && signals.includes(q.alsoAs));
+}
 
 /** Tuning of the Azure provider. */
 export interface AzureProviderOptions {
@@ -88,6 +127,8 @@ export class AzureProvider implements CloudProvider {
   async collect(target: ScopeTarget, opts: CollectOptions): Promise<Collection> {
     const failures: CollectionFailure[] = [];
     const { scope } = target;
+    // A plan that judges no Azure kind reads nothing from Azure.
+    if (!this.registry.modules.some((m) => plannedSignals(opts, m.kind) !== undefined)) return { scope, resources: [], usage: [], costs: [], budgets: [], failures };
     const root = this.context(scope, '', opts.now, failures);
     let workspaces: readonly WorkspaceRef[];
     try {
@@ -111,8 +152,10 @@ export class AzureProvider implements CloudProvider {
 
   private async collectRegion(scope: Scope, region: string, opts: CollectOptions, failures: CollectionFailure[], root: AzureKindContext) {
     const ctx = this.context(scope, region, opts.now, failures, root);
+    // Only the kinds the scan's rules judge are listed.
+    const modules = this.registry.modules.filter((m) => plannedSignals(opts, m.kind) !== undefined);
     const lists = await Promise.all(
-      this.registry.modules.map(async (m) => {
+      modules.map(async (m) => {
         try {
           return { module: m, resources: await m.list(ctx, scope, region) };
         } catch (err) {
@@ -121,17 +164,26 @@ export class AzureProvider implements CloudProvider {
         }
       }),
     );
-    const queries: AzureMetricQuery[] = [];
+    const reads = new Map<string, { read: AzureUsageRead; queries: AzureMetricQuery[] }>();
     for (const { module: m, resources } of lists) {
-      const running = resources.filter((r) => r.lifecycle === 'running');
-      if (!m.usageQueries || running.length === 0) continue;
+      // Only the signals the rules read, of running resources whose usage is due (activity watermarks).
+      const signals = plannedSignals(opts, m.kind) ?? [];
+      const running = resources.filter((r) => r.lifecycle === 'running' && (opts.usageDue?.(r) ?? true));
+      if (!m.usageQueries || running.length === 0 || signals.length === 0) continue;
       try {
-        queries.push(...(await m.usageQueries(ctx, running)));
+        const queries = (await m.usageQueries(ctx, running, signals)).filter((q) => asked(q, signals));
+        if (queries.length === 0) continue;
+        // Kinds read alike share batch calls.
+        const read = azureUsageRead(opts.now, opts.lookbackHours, opts.usageWindowHours?.[m.kind]);
+        const key = `${read.interval.iso}/${read.window.start.getTime()}`;
+        const group = reads.get(key);
+        if (group) group.queries.push(...queries);
+        else reads.set(key, { read, queries });
       } catch (err) {
         failures.push({ scope, region, operation: m.usageOperation ?? m.inventoryOperation, message: describeError(err) });
       }
     }
-    const usage = queries.length > 0 ? await readAzureMetrics(ctx.clients, queries, windowOf(opts), AZURE_METRIC_INTERVAL, this.meter) : [];
+    const usage = (await Promise.all([...reads.values()].map(({ read, queries }) => readAzureMetrics(ctx.clients, queries, read.window, read.interval, this.meter)))).flat();
     const failed = usage.find((u) => u.status === 'error');
     if (failed) failures.push({ scope, region, operation: 'monitor:Metrics_Batch', message: failed.error ?? 'failed' });
     return { resources: lists.flatMap((l) => l.resources), usage };
@@ -150,7 +202,8 @@ export class AzureProvider implements CloudProvider {
     if (!m.usageQueries || resource.lifecycle !== 'running') return [];
     const ctx = this.refContext({ scopeId: resource.scope.id, region: resource.region });
     const queries = await m.usageQueries(ctx, [resource]);
-    return queries.length > 0 ? readAzureMetrics(ctx.clients, queries, windowOf(opts), AZURE_METRIC_INTERVAL, this.meter) : [];
+    const read = azureUsageRead(opts.now, opts.lookbackHours, opts.usageWindowHours?.[resource.kind]);
+    return queries.length > 0 ? readAzureMetrics(ctx.clients, queries, read.window, read.interval, this.meter) : [];
   }
 
   async captureUndo(actionKind: string, resource: Resource): Promise<Record<string, unknown>> {
@@ -170,16 +223,6 @@ export class AzureProvider implements CloudProvider {
     if (!action.undo) throw new ProviderError(`${actionKind} cannot be undone`, { cloud: 'azure', scopeId: ref.scopeId, region: ref.region, resourceId: ref.id, operation: actionKind });
     return action.undo(this.refContext(ref), ref, undoData);
   }
-}
-
-/**
- * The window asked for, its start on the hour: Azure Monitor aligns intervals to the interval
- * grid, and a series' periods are counted from its window's start.
- */
-function windowOf(opts: CollectOptions): { start: Date; end: Date } {
-  const end = opts.now;
-  const step = AZURE_METRIC_INTERVAL.seconds * 1000;
-  return { start: new Date(Math.floor((end.getTime() - opts.lookbackHours * 3600_000) / step) * step), end };
 }
 
 /** An SDK error in one line: status, ARM error code and message. */
