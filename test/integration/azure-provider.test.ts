@@ -143,6 +143,59 @@ describe('Azure provider on the sandbox cloud', () => {
     expect(gpu?.status).toBe('absent'); // never published: no data, not zeros
   });
 
+  it('makes no Azure call when the plan judges no Azure kind, and lists and queries only what it plans', async () => {
+    const sb = await start();
+    const p = provider(sb);
+    const target = { scope: { cloud: 'azure' as const, id: A }, regions: [] };
+    const none = await p.collect(target, { ...COLLECT, plan: { kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat'] }, billing: [] } });
+    expect(none).toMatchObject({ resources: [], usage: [], failures: [] });
+    const made = () => Object.entries(sb.calls()).filter(([, n]) => n > 0).map(([k]) => k);
+    expect(made().filter((k) => k.startsWith('machinelearning.') || k.startsWith('monitor.'))).toEqual([]);
+
+    // idle-cluster's plan: clusters only, their node metrics only.
+    const c = await p.collect(target, { ...COLLECT, plan: { kinds: { 'azure.ml.compute-cluster': ['requests', 'heartbeat'] }, billing: [] } });
+    expect(c.failures).toEqual([]);
+    expect(new Set(c.resources.map((r) => r.kind))).toEqual(new Set(['azure.ml.compute-cluster']));
+    expect(made().filter((k) => /OnlineEndpoints|OnlineDeployments/.test(k))).toEqual([]);
+    expect(sb.calls()['monitor.Metrics_Batch']).toBe(1);
+    expect(new Set(c.usage.map((u) => u.signal))).toEqual(new Set(['requests', 'heartbeat']));
+    expect(c.usage.every((u) => u.resourceId.includes('/computes/'))).toBe(true);
+
+    // Endpoints for their requests only: no deployment CPU or GPU metric is asked.
+    const before = p.meter.series;
+    const e = await p.collect(target, { ...COLLECT, plan: { kinds: { 'azure.ml.online-endpoint': ['requests'] }, billing: [] } });
+    expect(e.usage.map((u) => u.signal)).toEqual(['requests', 'requests', 'requests']);
+    expect(p.meter.series - before).toBe(2); // RequestsPerMinute of the 2 endpoints, split by deployment
+  });
+
+  it('lists a resource whose usage is not due but does not read its usage', async () => {
+    const sb = await start();
+    const p = provider(sb);
+    const target = { scope: { cloud: 'azure' as const, id: A }, regions: [] };
+    const c = await p.collect(target, { ...COLLECT, usageDue: (r) => r.name !== 'idle-ep' && r.kind !== 'azure.ml.compute-cluster' });
+    expect(c.resources.map((r) => r.name)).toContain('idle-ep');
+    const read = new Set(c.usage.map((u) => u.resourceId.split('/').pop()));
+    expect(read.has('idle-ep')).toBe(false);
+    expect(read.has('busy-ep')).toBe(true);
+    // No cluster is due: the workspace node metrics are not asked at all.
+    expect(c.usage.some((u) => u.resourceId.includes('/computes/'))).toBe(false);
+    expect(p.meter.series).toBe(3); // busy-ep's one deployment: requests, CPU, GPU
+
+    const none = provider(sb);
+    await none.collect(target, { ...COLLECT, usageDue: () => false });
+    expect(none.meter.calls).toBe(0);
+  });
+
+  it('reads a kind at the interval its shortest rule window needs', async () => {
+    const sb = await start();
+    const c = await provider(sb).collect({ scope: { cloud: 'azure', id: A }, regions: [] }, { ...COLLECT, usageWindowHours: { 'azure.ml.compute-cluster': [2, 24] } });
+    const nodes = c.usage.filter((u) => u.resourceId.includes('/computes/'));
+    expect(nodes.length).toBeGreaterThan(0);
+    // 2 h in 24 periods at least: 5 min, over the longest window (24 h); other kinds stay hourly over the look-back.
+    expect(nodes.every((u) => u.periodSeconds === 300 && u.window.end.getTime() - u.window.start.getTime() === 24 * 3_600_000)).toBe(true);
+    expect(c.usage.filter((u) => u.resourceId.includes('/onlineEndpoints/')).every((u) => u.periodSeconds === 3600)).toBe(true);
+  });
+
   it('deletes every deployment of an idle endpoint and re-creates them from their saved specs with the traffic split on undo', async () => {
     const sb = await start();
     const p = provider(sb);

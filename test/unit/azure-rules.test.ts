@@ -62,7 +62,8 @@ describe('idle-cluster rule', () => {
 
   it('is not idle when a node ran a job in the window, and names the last one otherwise', () => {
     const busy = idleCluster.evaluate({ resource: cluster(), usage: [hourly('requests', [...zeros(20), 1, 0, 0, 0])], settings, now, prices });
-    expect(busy.state).toBe('ok');
+    // Busy until the job's hour (ending 3 h ago) leaves the 24 h window: the activity watermark.
+    expect(busy).toMatchObject({ state: 'ok', activeUntil: new Date(now.getTime() + 21 * HOUR) });
     const lastWeek = idleCluster.evaluate({ resource: cluster(), usage: [hourly('requests', [1, ...zeros(60)])], settings, now, prices });
     expect(lastWeek).toMatchObject({ state: 'violation', lastActivity: new Date(now.getTime() - 60 * HOUR) });
   });
@@ -142,7 +143,8 @@ describe('idle-endpoint rule on Azure ML online endpoints', () => {
     expect(r).toMatchObject({ state: 'violation', confidence: 'high', title: 'endpoint ep had 0 requests in 24 h' });
     expect(r.state === 'violation' && r.evidence).toContain("deployment blue: RequestsPerMinute datapoints present, all zero (24 of the window's 24 hourly periods)");
     const oneBusy = idleEndpoint.evaluate({ resource: ep, usage: [hourly('requests', zeros(48), 'blue', ep.id), hourly('requests', [...zeros(47), 3], 'green', ep.id)], settings: s, now, prices });
-    expect(oneBusy.state).toBe('ok');
+    // The last request's hour ended now: busy for another whole window (the activity watermark).
+    expect(oneBusy).toMatchObject({ state: 'ok', evidence: ['3 requests in 24 h'], activeUntil: new Date(now.getTime() + 24 * HOUR) });
   });
 
   it('is unknown when one deployment has neither requests nor heartbeat', () => {
