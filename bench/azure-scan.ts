@@ -8,7 +8,8 @@
  * Run: npm run bench (all benches) or npx tsx bench/azure-scan.ts.
  */
 import { FOREIGN_PROVIDERS } from '../shared/app/compose-azure.js';
-import { buildProviders, priceBook, scanOptionsFor } from '../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../shared/app/compose.js';
+import { buildProviders } from '../shared/app/providers.js';
 import { defaultPolicyFor } from '../shared/config/load.js';
 import { runScan } from '../shared/pipeline/scan.js';
 import type { AzureProvider } from '../shared/providers/azure/provider.js';

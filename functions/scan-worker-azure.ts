@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
-import { FOREIGN_PROVIDERS } from '../shared/app/compose-azure.js';
+import type { Cloud } from '../shared/domain/resource.js';
+import type { CloudProvider } from '../shared/providers/port.js';
+import { buildAzureProvider } from '../shared/app/compose-azure.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
 import { logger } from './lib/observability.js';
-import { lambdaDepsWith, scanWorker } from './scan-worker.js';
+import { lambdaDepsWith, scanWorker } from './lib/scan-worker-core.js';
+import { secrets } from './lib/secrets.js';
 
 /*
  * The Azure scan function: the scan worker with the Azure provider, fed by the Azure scan queue.
@@ -13,7 +15,13 @@ import { lambdaDepsWith, scanWorker } from './scan-worker.js';
  * principal is read from the secret named by AZURE_SECRET_ARN on the first Azure call.
  */
 
-const deps = lambdaDepsWith(FOREIGN_PROVIDERS);
+// Azure only: its queue carries Azure subscriptions alone, so no AWS provider (nor its clients) is built.
+const deps = lambdaDepsWith((policy) => {
+  const providers = new Map<Cloud, CloudProvider>();
+  const azure = buildAzureProvider(policy);
+  if (azure) providers.set('azure', azure);
+  return providers;
+});
 const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(
   scanWorker((context) => {
@@ -24,5 +32,5 @@ const base = middy(
 ).use(injectLambdaContext(logger, { clearState: true }));
 
 export const handler = slackSecretArn
-  ? base.use(secretsManager({ fetchData: { slackSecret: slackSecretArn }, setToContext: true, cacheKey: 'costwatch-scan-worker-azure', cacheExpiry: 15 * 60_000 }))
+  ? base.use(secrets({ fetch: { slackSecret: slackSecretArn } }))
   : base;

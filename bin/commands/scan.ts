@@ -1,7 +1,8 @@
 import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildProviders, priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';

@@ -1,8 +1,8 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { Policy } from '../config/schema.js';
+import type { Policy } from '../config/policy.js';
 import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
 import { AzureProvider } from '../providers/azure/provider.js';
-import type { ProviderBuilders, ProviderEndpoints } from './compose.js';
+import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
 
 /*
  * The Azure side of the composition root, apart from compose.ts so that only the entry points

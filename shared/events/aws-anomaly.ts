@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import type { Money } from '../domain/money.js';
 import { accept, refuse, type AnomalyEvent, type AnomalyRootCause, type ParseResult } from './event.js';
 import { eventBridgeEnvelope } from './eventbridge.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import type { Money } from '../domain/money.js';
 import { accept, refuse, type BudgetCrossing, type BudgetEvent, type ParseResult } from './event.js';
 import { calendarPeriod, clip, currencyCode, isObject, isoTime, moneyFromText, parseJson, roundPercent, text, validate } from './input.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { accept, refuse, type BudgetCrossing, type BudgetEvent, type ParseResult } from './event.js';
 import { amount, currencyCode, isObject, isoTime, MAX_BASE64_CHARS, parseJson, roundPercent, text, validate } from './input.js';
 

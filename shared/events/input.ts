@@ -1,5 +1,5 @@
 import { sagemakerLifecycle } from '../providers/aws/lifecycle.js';
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import type { Money } from '../domain/money.js';
 import type { Lifecycle } from '../domain/resource.js';
 import { MAX_EVENT_BYTES, refuse, type EventPeriod, type EventSource, type ParseResult } from './event.js';
@@ -35,7 +35,7 @@ export function parseJson(text: string, source?: EventSource, what = 'body'): Pa
 }
 
 /** One line naming the first problems zod found, with their paths. */
-export function zodReason(error: z.ZodError, prefix = ''): string {
+export function zodReason(error: z.CheckError, prefix = ''): string {
   const shown = error.issues.slice(0, 3).map((i) => {
     const path = formatPath([...(prefix ? [prefix] : []), ...i.path]);
     // zod words a missing key as a type mismatch with undefined; say what it is.
@@ -56,7 +56,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Runs a zod schema, returning a refusal naming the problems instead of throwing. */
-export function validate<T>(schema: z.ZodType<T>, input: unknown, source: EventSource, prefix = ''): ParseResult<T> {
+export function validate<T>(schema: z.Schema<T>, input: unknown, source: EventSource, prefix = ''): ParseResult<T> {
   const r = schema.safeParse(input);
   return r.success ? { ok: true, event: r.data } : refuse(zodReason(r.error, prefix), source);
 }
@@ -65,7 +65,7 @@ export function validate<T>(schema: z.ZodType<T>, input: unknown, source: EventS
 const MIN_MS = Date.UTC(2000, 0, 1);
 const MAX_MS = Date.UTC(2200, 0, 1);
 
-function fromMs(ms: number, ctx: z.RefinementCtx): Date {
+function fromMs(ms: number, ctx: z.Ctx): Date {
   if (!Number.isFinite(ms) || ms < MIN_MS || ms > MAX_MS) {
     ctx.addIssue({ code: 'custom', message: 'not a time between 2000 and 2200 in epoch milliseconds' });
     return z.NEVER;

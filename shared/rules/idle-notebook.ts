@@ -1,4 +1,4 @@
-import type { QuietHours } from '../config/schema.js';
+import type { QuietHours } from '../config/policy.js';
 import type { Resource } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
 import type { PriceBook } from '../pricing/price-book.js';

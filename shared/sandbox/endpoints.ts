@@ -1,4 +1,4 @@
-import type { ProviderEndpoints } from '../app/compose.js';
+import type { ProviderEndpoints } from '../app/providers.js';
 import { sandboxAzureCredential } from '../providers/azure/clients.js';
 import { sandboxAwsCredentials } from './aws/protocol.js';
 import type { Sandbox } from './server.js';
