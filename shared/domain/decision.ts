@@ -26,7 +26,8 @@ export interface AuditEntry {
     | 'snoozed'
     | 'exempted'
     | 'expired'
-    | 'requeued';
+    | 'requeued'
+    | 'recovered';
   readonly proposalId?: string;
   readonly resourceId?: string;
   readonly detail: string;

@@ -5,6 +5,7 @@ import { totalsByCurrency, type Money } from '../domain/money.js';
 import type { StateStore } from '../store/port.js';
 import type { SlackApi } from './api.js';
 import { digestMessage, type Digest } from './blocks.js';
+import { isPosted, POSTING, UNPOSTED } from './messenger.js';
 
 /** Days a digest covers. */
 export const DIGEST_DAYS = 7;
@@ -17,7 +18,7 @@ export const DIGEST_DAYS = 7;
 export async function buildDigest(store: StateStore, now: Date, days = DIGEST_DAYS): Promise<Digest> {
   const from = new Date(now.getTime() - days * 86_400_000);
   const [messages, audit, open] = await Promise.all([store.listSlackMessages({ since: from }), store.listAudit({ since: from }), store.listProposals({ status: ['proposed'] })]);
-  const alerted = messages.filter((m) => m.finding && m.postedAt >= from).map((m) => m.finding!);
+  const alerted = messages.filter((m) => m.finding && isPosted(m) && m.postedAt >= from).map((m) => m.finding!);
   const withWaste = alerted.filter((f) => f.state === 'violation' && f.waste && isMonthlyWaste(f.waste));
   const undoneIds = new Set(audit.filter((e) => e.event === 'undone').map((e) => e.proposalId));
   const executedIds = [...new Set(audit.filter((e) => e.event === 'executed' && e.proposalId && !undoneIds.has(e.proposalId)).map((e) => e.proposalId!))];
@@ -48,21 +49,28 @@ export function weekStart(at: Date): Date {
 }
 
 /**
- * Posts the weekly digest to `channel`, once per ISO week: a retried or repeated invocation finds
- * the week's digest already recorded and posts nothing.
+ * Posts the weekly digest to `channel`, once per ISO week: the week is claimed in the store before
+ * posting, so a retried or repeated invocation posts nothing, and a post that failed is posted by
+ * the next invocation.
  */
 export async function postDigest(deps: { store: StateStore; api: SlackApi; clock: Clock; channel: string }): Promise<{ posted: boolean; digest: Digest; key: string }> {
   const now = deps.clock.now();
   const key = `digest:${weekStart(now).toISOString().slice(0, 10)}`;
   const digest = await buildDigest(deps.store, now);
-  if (await deps.store.getSlackMessage(key)) return { posted: false, digest, key };
+  const known = await deps.store.getSlackMessage(key);
+  if (known && known.state !== UNPOSTED) return { posted: false, digest, key };
+  // Claimed before posting: a run that fails after the post (or a retried invocation) never posts the week's digest again.
+  const claim = { key, channel: '', ts: '', state: `${POSTING}posted`, postedAt: now, updatedAt: now };
+  if (!(await deps.store.putSlackMessage(claim, known?.state))) return { posted: false, digest, key };
   const msg = digestMessage(digest);
-  const posted = await deps.api.postMessage({ channel: deps.channel, text: msg.text, blocks: msg.blocks });
-  const won = await deps.store.putSlackMessage({ key, channel: posted.channel, ts: posted.ts, state: 'posted', postedAt: now, updatedAt: now }, undefined);
-  if (!won) {
-    // A concurrent run posted the week's digest first.
-    await deps.api.deleteMessage(posted).catch(() => undefined);
-    return { posted: false, digest, key };
+  let posted: { channel: string; ts: string };
+  try {
+    posted = await deps.api.postMessage({ channel: deps.channel, text: msg.text, blocks: msg.blocks });
+  } catch (err) {
+    // Nothing was posted: let the next invocation post it.
+    await deps.store.putSlackMessage({ ...claim, state: UNPOSTED }, claim.state).catch(() => undefined);
+    throw err;
   }
+  await deps.store.putSlackMessage({ ...claim, channel: posted.channel, ts: posted.ts, state: 'posted' }, claim.state);
   return { posted: true, digest, key };
 }
