@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/providers.js';
+import { FOREIGN_PROVIDERS } from '../shared/app/compose-azure.js';
 import { systemClock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { parseExecutionJob } from '../shared/queue/port.js';
@@ -32,7 +33,8 @@ export function createHandler(options: SlackFunctionOptions = {}) {
     if (deps?.token !== botToken) {
       const built = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
         const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
-        return jobDepsFor(policy, { store, providers: buildProviders(policy), clock: options.clock ?? systemClock, api });
+        // Azure actions too; the Azure credential is read from ENV.azureSecretArn on first use (set only where clouds.azure is).
+        return jobDepsFor(policy, { store, providers: buildProviders(policy, {}, FOREIGN_PROVIDERS), clock: options.clock ?? systemClock, api });
       });
       built.catch(() => (deps = undefined));
       deps = { token: botToken, deps: built };

@@ -27,6 +27,8 @@ export interface DispatchDeps {
   readonly policy: Policy;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
+  /** Queue of the Azure scan function; absent when Azure is not deployed (its scopes then go to `queueUrl`). */
+  readonly azureQueueUrl?: string;
   readonly clock: Clock;
 }
 
@@ -57,8 +59,14 @@ export async function dispatchScans(event: unknown, deps: DispatchDeps): Promise
     (t): ScanMessage => ({ version: 1, cloud: t.scope.cloud, scopeId: t.scope.id, rules, dispatchedAt }),
   );
   const failed: string[] = [];
-  for (let i = 0; i < messages.length; i += BATCH) {
-    failed.push(...(await sendBatch(deps, messages.slice(i, i + BATCH))));
+  // Azure subscriptions are scanned by their own function (its own bundle), fed by its own queue.
+  const byQueue = new Map<string, ScanMessage[]>();
+  for (const m of messages) {
+    const url = m.cloud === 'azure' && deps.azureQueueUrl ? deps.azureQueueUrl : deps.queueUrl;
+    byQueue.set(url, [...(byQueue.get(url) ?? []), m]);
+  }
+  for (const [url, list] of byQueue) {
+    for (let i = 0; i < list.length; i += BATCH) failed.push(...(await sendBatch(deps, url, list.slice(i, i + BATCH))));
   }
   const scopes = messages.map((m) => `${m.cloud}:${m.scopeId}`);
   if (failed.length > 0) {
@@ -69,12 +77,12 @@ export async function dispatchScans(event: unknown, deps: DispatchDeps): Promise
 }
 
 /** Sends up to ten messages, retrying rejected entries; returns `scope: reason` for those never accepted. */
-async function sendBatch(deps: DispatchDeps, messages: readonly ScanMessage[]): Promise<string[]> {
+async function sendBatch(deps: DispatchDeps, queueUrl: string, messages: readonly ScanMessage[]): Promise<string[]> {
   let pending: SendMessageBatchRequestEntry[] = messages.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) }));
   const reasons = new Map<string, string>();
   for (let attempt = 1; attempt <= ATTEMPTS && pending.length > 0; attempt++) {
     try {
-      const res = await deps.sqs.send(new SendMessageBatchCommand({ QueueUrl: deps.queueUrl, Entries: pending }));
+      const res = await deps.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
       const rejected = new Map((res.Failed ?? []).map((f) => [f.Id ?? '', f]));
       for (const [id, f] of rejected) reasons.set(id, `${f.Code ?? 'error'}: ${f.Message ?? ''}`.trim());
       // A sender fault (a malformed entry) will not succeed on retry.
@@ -100,7 +108,9 @@ function lambdaDeps(): Promise<DispatchDeps> {
     const env = loadEnv([ENV.policyFile, ENV.scanQueueUrl]);
     const { policy, warnings } = await loadPolicyArtifact(env.POLICY_FILE);
     for (const w of warnings) logger.warn('policy warning', { ...w });
-    return { policy, sqs: new SQSClient({}), queueUrl: env.SCAN_QUEUE_URL, clock: systemClock };
+    // Set by the stack only where clouds.azure is configured.
+    const azureQueueUrl = process.env[ENV.azureScanQueueUrl];
+    return { policy, sqs: new SQSClient({}), queueUrl: env.SCAN_QUEUE_URL, ...(azureQueueUrl ? { azureQueueUrl } : {}), clock: systemClock };
   })().catch((err: unknown) => {
     defaultDeps = undefined;
     throw err;

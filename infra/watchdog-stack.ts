@@ -70,7 +70,7 @@ export interface WatchdogStackProps extends StackProps {
 const SECRET_DOCS: Readonly<Record<SecretKey, { id: string; output: string; shape: string }>> = {
   slackSecretArn: { id: 'SlackSecret', output: 'SlackSecretName', shape: '{"botToken":"xoxb-…","signingSecret":"…"}' },
   gcpSecretArn: { id: 'GcpSecret', output: 'GcpSecretName', shape: 'a Google service-account key JSON or workload identity federation credential configuration' },
-  azureSecretArn: { id: 'AzureSecret', output: 'AzureSecretName', shape: '{"tenantId":"…","clientId":"…","clientSecret":"…"}' },
+  azureSecretArn: { id: 'AzureSecret', output: 'AzureSecretName', shape: '{"tenantId":"…","clientId":"…","certificate":"<PEM key and certificate>"} (or "clientSecret" instead of "certificate")' },
   webhookSecretArn: { id: 'WebhookSecret', output: 'WebhookSecretName', shape: '{"azureToken":"…","gcpAudience":"…","gcpServiceAccountEmail":"…"}' },
 };
 
@@ -229,8 +229,9 @@ export class WatchdogStack extends Stack {
   }
 
   private createSecrets(specs: readonly FunctionSpec[]): void {
-    const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []));
     const clouds = this.policy.policy.clouds;
+    // The Azure secret is optional for the executor: it exists only where Azure is configured.
+    const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []).filter((k) => k !== 'azureSecretArn' || clouds.azure));
     // A cloud's credentials exist when the cloud is configured, even before a function reads them,
     // so they can be filled in ahead of time.
     if (clouds.gcp) needed.add('gcpSecretArn');
@@ -247,10 +248,12 @@ export class WatchdogStack extends Stack {
   }
 
   private createQueues(specs: readonly FunctionSpec[]): void {
-    for (const name of ['scan', 'execution'] as const) {
+    for (const name of ['scan', 'scan-azure', 'execution'] as const) {
       const consumer = specs.find((s) => s.trigger.kind === 'queue' && s.trigger.queue === name);
       const senders = specs.filter((s) => s.access.send?.includes(name));
       if (!consumer) {
+        // The Azure scan queue is optional: it exists where the Azure scan function is deployed.
+        if (name === 'scan-azure') continue;
         if (senders.length > 0) throw new FunctionTableError(`${senders.map((s) => s.name).join(', ')} send${senders.length === 1 ? 's' : ''} to the ${name} queue, which no function consumes`);
         continue;
       }
@@ -273,7 +276,7 @@ export class WatchdogStack extends Stack {
       this.alarm(
         `${id}OldestMessageAge`,
         queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        `costwatch: the oldest message of the ${name} queue is over ${maxAge} s old (${name === 'scan' ? 'scans run late' : 'approved actions and undos wait'}); see the ${consumer.name} logs and its errors`,
+        `costwatch: the oldest message of the ${name} queue is over ${maxAge} s old (${name.startsWith('scan') ? 'scans run late' : 'approved actions and undos wait'}); see the ${consumer.name} logs and its errors`,
         maxAge,
       );
     }
@@ -386,14 +389,17 @@ export class WatchdogStack extends Stack {
           env[name] = BUNDLED_POLICY_PATH;
           break;
         case 'scanQueueUrl':
+        case 'azureScanQueueUrl':
         case 'executionQueueUrl': {
-          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : 'execution');
+          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : key === 'azureScanQueueUrl' ? 'scan-azure' : 'execution');
+          if (!queue && key === 'azureScanQueueUrl') break;
           if (!queue) throw new FunctionTableError(`${spec.name} needs ${name} but no function consumes that queue`);
           env[name] = queue.queueUrl;
           break;
         }
         default: {
           const secret = this.secrets.get(key);
+          if (!secret && key === 'azureSecretArn') break;
           if (!secret) throw new FunctionTableError(`${spec.name} needs ${name} but the secret is not in this stack`);
           // The ARN only: the value is read at run time, never placed in the environment.
           env[name] = secret.secretArn;
@@ -411,11 +417,13 @@ export class WatchdogStack extends Stack {
     }
     for (const name of access.send ?? []) {
       const queue = this.queues.get(name);
+      if (!queue && name === 'scan-azure') continue;
       if (!queue) throw new FunctionTableError(`${spec.name} sends to the ${name} queue, which no function consumes`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Send${constructIdOf(name)}Queue`, actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     }
     for (const key of access.secrets ?? []) {
       const secret = this.secrets.get(key);
+      if (!secret && key === 'azureSecretArn') continue;
       if (!secret) throw new FunctionTableError(`${spec.name} reads ${ENV[key]} but the secret is not in this stack`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Read${SECRET_DOCS[key].id}`, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
     }

@@ -11,6 +11,8 @@ export const ENV = {
   executionQueueUrl: 'EXECUTION_QUEUE_URL',
   /** SQS queue of scopes to scan (fan-out). */
   scanQueueUrl: 'SCAN_QUEUE_URL',
+  /** SQS queue of Azure subscriptions to scan, consumed by the Azure scan function (only when clouds.azure is set). */
+  azureScanQueueUrl: 'AZURE_SCAN_QUEUE_URL',
   /** Secrets Manager ARN of the Slack secret (SlackSecret JSON). */
   slackSecretArn: 'SLACK_SECRET_ARN',
   /** Secrets Manager ARN of the Google Cloud credentials secret. */
@@ -29,11 +31,13 @@ export interface SlackSecret {
   readonly appToken?: string;
 }
 
-/** JSON stored in the Azure secret. */
+/** JSON stored in the Azure secret: a service principal with a certificate (preferred) or a client secret. */
 export interface AzureSecret {
   readonly tenantId: string;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** PEM holding the private key and the certificate. */
+  readonly certificate?: string;
+  readonly clientSecret?: string;
 }
 
 /** JSON stored in the webhook secret: shared tokens and expected identities of pushers. */

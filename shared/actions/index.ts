@@ -1,6 +1,7 @@
 import type { Lifecycle, ResourceKind } from '../domain/resource.js';
 import { AWS_ACTIONS } from './aws.js';
 import { GCP_ACTIONS } from './gcp.js';
+import { AZURE_ACTIONS } from './azure.js';
 
 /**
  * A remediation kind, declared in data (Cloud Custodian style): where it applies, what it saves
@@ -26,7 +27,7 @@ export interface ActionDefinition {
  * Every action kind, explicitly listed, one list per cloud. Each cloud's kind modules perform
  * exactly the actions its list declares (a test holds them to it).
  */
-export const ACTIONS: readonly ActionDefinition[] = [...AWS_ACTIONS, ...GCP_ACTIONS];
+export const ACTIONS: readonly ActionDefinition[] = [...AWS_ACTIONS, ...GCP_ACTIONS, ...AZURE_ACTIONS];
 
 /** The definition of an action kind; throws for an unknown kind, a programming error. */
 export function actionDefinition(kind: string): ActionDefinition {

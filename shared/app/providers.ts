@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
+import type { TokenCredential } from '@azure/core-auth';
 import type { Policy } from '../config/policy.js';
 import type { Cloud } from '../domain/resource.js';
 import { awsClientFactory } from '../providers/aws/clients.js';
@@ -22,16 +23,27 @@ export interface ProviderEndpoints {
     /** A google-auth-library AuthClient (typed loosely so this file carries no Google import). */
     authClient: unknown;
   };
+  readonly azure?: {
+    /** ARM and Azure Monitor metrics endpoint (the sandbox serves both on one HTTPS listener). */
+    endpoint: string;
+    /** The sandbox's run certificate, trusted by these clients only. */
+    ca: string;
+    credential: TokenCredential;
+    now?: () => Date;
+    /** Milliseconds between polls of long-running operations. */
+    pollIntervalMs?: number;
+    retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  };
 }
 
 /**
- * Builders of the providers whose clients are not bundled everywhere (Google Cloud, Azure): the
- * caller that scans that cloud passes its builder (shared/app/compose-gcp.ts), so functions that
- * never touch the cloud never carry its clients.
+ * Builders of the providers whose clients are not bundled everywhere (Google Cloud, Azure),
+ * passed in by the entry points that scan or act on that cloud (`shared/app/compose-gcp.ts`,
+ * `shared/app/compose-azure.ts`), so the AWS functions' bundles carry no Google or Azure client bytes.
  */
-export type ProviderBuilders = Partial<Record<Exclude<Cloud, 'aws'>, (policy: Policy, endpoints: ProviderEndpoints) => CloudProvider>>;
+export type ProviderBuilders = Partial<Record<Exclude<Cloud, 'aws'>, (policy: Policy, endpoints: ProviderEndpoints) => CloudProvider | undefined>>;
 
-/** One provider per configured cloud; clouds without a provider yet are reported by the scan. */
+/** One provider per configured cloud whose builder is given; clouds without one are reported by the scan. */
 export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}, builders: ProviderBuilders = {}): Map<Cloud, CloudProvider> {
   const providers = new Map<Cloud, CloudProvider>();
   const aws = policy.clouds.aws;
@@ -44,7 +56,14 @@ export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}
     );
     providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now) }));
   }
-  const gcp = policy.clouds.gcp;
-  if (gcp && gcp.projects.length > 0 && builders.gcp) providers.set('gcp', builders.gcp(policy, endpoints));
+  const configured: Record<Exclude<Cloud, 'aws'>, boolean> = {
+    gcp: (policy.clouds.gcp?.projects.length ?? 0) > 0,
+    azure: (policy.clouds.azure?.subscriptions.length ?? 0) > 0,
+  };
+  for (const [cloud, build] of Object.entries(builders) as [Exclude<Cloud, 'aws'>, NonNullable<ProviderBuilders['azure']>][]) {
+    if (!configured[cloud]) continue;
+    const provider = build(policy, endpoints);
+    if (provider) providers.set(cloud, provider);
+  }
   return providers;
 }

@@ -152,6 +152,8 @@ const AzureSubscriptionSchema = z.strictObject({
   id: guid,
   name: nonEmpty.optional(),
   regions: z.array(azureRegion).min(1).optional(),
+  // Narrows the scan to these resource groups; absent = every resource group of the subscription.
+  resourceGroups: z.array(z.string().regex(/^[-\w._()]{1,90}$/, 'not a resource group name (1–90 letters, digits, underscores, hyphens, periods, parentheses)')).min(1).optional(),
 });
 
 const CloudsSchema = z
@@ -258,6 +260,7 @@ const RulesSchema = z
       maxHours: z.number().positive().max(8760).default(72),
       maxRuntimeShare: z.number().gt(0).max(1).default(0.9),
     }).prefault({}),
+    'idle-cluster': rule('idle-cluster', { windowHours: windowHours(24) }).prefault({}),
     'cold-artifacts': rule('cold-artifacts', {
       buckets: z
         .array(

@@ -13,6 +13,9 @@ export const PRICE_USAGE_BY_KIND: Readonly<Record<string, PriceUsage>> = {
   'gcp.vertex.endpoint': 'hosting',
   'gcp.workbench.instance': 'notebook',
   'gcp.vertex.custom-job': 'training',
+  'azure.ml.online-endpoint': 'hosting',
+  'azure.ml.compute-instance': 'notebook',
+  'azure.ml.compute-cluster': 'training',
 };
 
 /** The resource with its hourly price, when its kind is billed per instance-hour and the price is known. */

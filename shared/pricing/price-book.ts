@@ -6,6 +6,7 @@ import trainingTable from './aws-sagemaker-training.json' with { type: 'json' };
 import gcpPredictionTable from './gcp-vertex-prediction.json' with { type: 'json' };
 import gcpTrainingTable from './gcp-vertex-training.json' with { type: 'json' };
 import gcpWorkbenchTable from './gcp-workbench.json' with { type: 'json' };
+import azureMlVmTable from './azure-ml-vm.json' with { type: 'json' };
 import type { Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
 import { BUNDLED_S3_PRICES, s3PriceTable, type S3PriceOverrides, type StoragePriceTable } from './storage-prices.js';
@@ -57,6 +58,10 @@ const BUNDLED: readonly PriceTable[] = [
   gcpPredictionTable as PriceTable,
   gcpWorkbenchTable as PriceTable,
   gcpTrainingTable as PriceTable,
+  // Azure ML bills endpoints, compute instances and clusters at one VM price: one table, three uses.
+  azureMlVmTable as PriceTable,
+  { ...(azureMlVmTable as PriceTable), usage: 'notebook' },
+  { ...(azureMlVmTable as PriceTable), usage: 'training' },
 ];
 
 /**

@@ -12,7 +12,7 @@ export interface IdleEndpointSettings {
 }
 
 /** Endpoint kinds this rule judges, one per cloud as they are added. */
-export const ENDPOINT_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint'] as const;
+export const ENDPOINT_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint', 'azure.ml.online-endpoint'] as const;
 
 interface Words {
   readonly part: string;
@@ -31,6 +31,14 @@ const WORDS: Readonly<Record<string, Words>> = {
     heartbeat: 'the replica heartbeat (prediction/online/replicas)',
     calls: 'predictions',
     neither: 'no prediction_count and no prediction/online/replicas datapoints in the window',
+  },
+  // Azure ML: RequestsPerMinute of the endpoint split by deployment; CpuUtilizationPercentage of the deployment.
+  'azure.ml.online-endpoint': {
+    part: 'deployment',
+    requests: 'RequestsPerMinute',
+    heartbeat: 'the instance heartbeat (CpuUtilizationPercentage)',
+    calls: 'requests',
+    neither: 'no RequestsPerMinute and no CpuUtilizationPercentage datapoints in the window',
   },
 };
 const OTHER_WORDS: Words = { part: 'variant', requests: 'requests', heartbeat: 'the heartbeat', calls: 'requests', neither: 'no request and no heartbeat datapoints in the window' };
@@ -57,7 +65,7 @@ export const idleEndpoint: ResourceRule<IdleEndpointSettings> = {
   severity: 'high',
   kinds: ENDPOINT_KINDS,
   signals: ['requests', 'heartbeat'],
-  actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.delete-endpoint', 'gcp.vertex.endpoint': 'gcp.vertex.undeploy-models' },
+  actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.delete-endpoint', 'gcp.vertex.endpoint': 'gcp.vertex.undeploy-models', 'azure.ml.online-endpoint': 'azure.ml.delete-online-deployments' },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(ENDPOINT_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };

@@ -1,5 +1,7 @@
 import type { QuietHours } from '../config/policy.js';
+import type { Resource } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
+import type { PriceBook } from '../pricing/price-book.js';
 import type { ResourceRule, RuleResult } from './types.js';
 import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, quietHoursText, rateOf, utc } from './helpers.js';
 import { pointsIn, PROVEN_COVERAGE, readWindow, seriesFor } from './series.js';
@@ -15,12 +17,14 @@ export interface IdleNotebookSettings {
 }
 
 /** Notebook kinds this rule judges. */
-export const NOTEBOOK_KINDS = ['aws.sagemaker.notebook-instance', 'gcp.workbench.instance'] as const;
+export const NOTEBOOK_KINDS = ['aws.sagemaker.notebook-instance', 'gcp.workbench.instance', 'azure.ml.compute-instance'] as const;
 
 const WORKBENCH = 'gcp.workbench.instance';
 
 /** Why a Workbench instance with no idle shutdown is reported even when it is busy. */
 export const NO_IDLE_SHUTDOWN = 'running with no idle shutdown configured: a notify finding, no action is proposed for it';
+
+const AZURE_INSTANCE = 'azure.ml.compute-instance';
 
 /**
  * `idle-notebook`: a running notebook instance nobody uses.
@@ -40,7 +44,7 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
   kinds: NOTEBOOK_KINDS,
   signals: ['cpu'],
   severity: 'medium',
-  actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance', 'gcp.workbench.instance': 'gcp.workbench.stop-instance' },
+  actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance', 'gcp.workbench.instance': 'gcp.workbench.stop-instance', 'azure.ml.compute-instance': 'azure.ml.stop-compute-instance' },
   evaluate(input): RuleResult {
     const verdict = judgeNotebook(input);
     if (input.resource.kind !== WORKBENCH) return verdict;
@@ -78,6 +82,7 @@ function judgeNotebook({ resource: r, usage, settings, now, prices }: Parameters
     if (since && now.getTime() - since.getTime() < windowMs) {
       return { state: 'not-applicable', reason: `running for ${duration(now.getTime() - since.getTime())}, less than the ${settings.windowHours} h window` };
     }
+    if (r.kind === AZURE_INSTANCE) return judgeAzureInstance(r, settings, now, prices, since);
     const type = r.components[0]?.instanceType ?? '?';
     const autoStop = numberAttribute(r, 'autoStopIdleMinutes');
     const lcc = typeof r.attributes['lifecycleConfigName'] === 'string' ? r.attributes['lifecycleConfigName'] : undefined;
@@ -158,6 +163,46 @@ function judgeNotebook({ resource: r, usage, settings, now, prices }: Parameters
       ],
     };
   }
+}
+
+/**
+ * An Azure ML compute instance. Azure Monitor publishes no utilization metric per compute
+ * instance, so there is no usage signal to read (docs/azure.md "Reading usage"):
+ * - an idle shutdown (`idleTimeBeforeShutdown`) or an enabled stop schedule is trusted: Azure
+ *   stops the instance itself;
+ * - without either, an instance that ran through the last quiet hours is idle by night, medium
+ *   confidence (the stop action is proposed for approval);
+ * - otherwise what is certain is reported and nothing is proposed: it runs with no idle shutdown.
+ */
+function judgeAzureInstance(r: Resource, settings: IdleNotebookSettings, now: Date, prices: PriceBook, since: Date | undefined): RuleResult {
+  const type = r.components[0]?.instanceType ?? '?';
+  const idleMinutes = numberAttribute(r, 'idleShutdownMinutes');
+  const stops = numberAttribute(r, 'stopSchedules') ?? 0;
+  if (idleMinutes !== undefined) return { state: 'not-applicable', reason: `idle shutdown after ${Math.round(idleMinutes)} min is configured: Azure stops it when idle` };
+  if (stops > 0) return { state: 'not-applicable', reason: `a stop schedule stops it (${String(r.attributes['stopScheduleCrons'] ?? '')})` };
+  const runningLine = `Running${since ? ` since ${utc(since)} (${duration(now.getTime() - since.getTime())})` : ''} on ${type}`;
+  const noSignal = 'Azure Monitor publishes no utilization metric for compute instances, so idleness cannot be read from usage';
+  const noShutdown = 'no idle shutdown (idleTimeBeforeShutdown) and no stop schedule configured';
+  const rate = rateOf(r, 'notebook', prices);
+  const quiet = settings.quietHours ? lastQuietStretch(settings.quietHours, now, settings.windowHours) : undefined;
+  if (settings.quietHours && quiet && since && since.getTime() <= quiet.start.getTime()) {
+    const evidence = [runningLine, `ran through the quiet hours ${quietHoursText(settings.quietHours)}: ${utc(quiet.start)} to ${quiet.ongoing ? 'now' : utc(quiet.end)}, when nobody is around to use it`, noSignal, noShutdown];
+    if (!rate) evidence.push(noPriceLine(r, 'notebook'));
+    return { state: 'violation', title: `compute instance ${r.name} ran through the quiet hours with no idle shutdown`, evidence, confidence: 'medium', ...(rate ? { waste: monthlyWaste(rate) } : {}) };
+  }
+  const cost = rate ? `it costs ${monthlyWaste(rate).arithmetic} while it runs (${rate.source})` : noPriceLine(r, 'notebook');
+  return {
+    state: 'unknown',
+    title: `compute instance ${r.name} runs with no idle shutdown configured — usage unknown, not acted on`,
+    evidence: [
+      runningLine,
+      noShutdown,
+      noSignal,
+      settings.quietHours ? `it has not yet run through the quiet hours ${quietHoursText(settings.quietHours)} to be judged idle by night` : 'no quietHours in costwatch.yml to judge it by night',
+      cost,
+      'set idleTimeBeforeShutdown (Azure ML studio → Compute → Schedule and idle shutdown) so Azure stops it when idle',
+    ],
+  };
 }
 
 /** End (epoch ms) of the last period whose CPU was at or above the threshold. */

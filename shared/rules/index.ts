@@ -2,6 +2,7 @@ import { idleEndpoint } from './idle-endpoint.js';
 import { idleNotebook } from './idle-notebook.js';
 import { idleStudioApp } from './idle-studio-app.js';
 import { longTrainingJob } from './long-training-job.js';
+import { idleCluster } from './idle-cluster.js';
 import { underusedEndpoint } from './underused-endpoint.js';
 import type { CostRule, ResourceRule } from './types.js';
 import { budgetBreach } from './budget-breach.js';
@@ -16,6 +17,7 @@ export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
   idleNotebook as ResourceRule<never>,
   idleStudioApp as ResourceRule<never>,
   longTrainingJob as ResourceRule<never>,
+  idleCluster as ResourceRule<never>,
   coldArtifacts as ResourceRule<never>,
 ];
 
@@ -25,6 +27,7 @@ export { underusedEndpoint } from './underused-endpoint.js';
 export { idleNotebook } from './idle-notebook.js';
 export { idleStudioApp } from './idle-studio-app.js';
 export { longTrainingJob } from './long-training-job.js';
+export { idleCluster } from './idle-cluster.js';
 
 /** Every cost rule (budgets, forecasts, anomalies): they read a scan's cost data, not one resource. */
 export const COST_RULES: readonly CostRule<never>[] = [budgetBreach as CostRule<never>, forecastBreach as CostRule<never>, costAnomaly as CostRule<never>];

@@ -20,7 +20,7 @@ export interface UnderusedEndpointSettings {
 export const HEADROOM_PERCENT = 80;
 
 /** Endpoint kinds this rule judges. */
-export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint'] as const;
+export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint', 'azure.ml.online-endpoint'] as const;
 
 type VariantVerdict =
   | { kind: 'skip'; why: string }
@@ -70,9 +70,9 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
               machine: (type) => prices.hourly(r.cloud, type, r.region),
               accelerator: (type) => prices.acceleratorHourly('hosting', r.cloud, type, r.region),
             })
-          : judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region)),
+          : judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region), r.cloud),
     }));
-    const part = r.kind === 'gcp.vertex.endpoint' ? 'deployed model' : 'variant';
+    const part = r.kind === 'gcp.vertex.endpoint' ? 'deployed model' : r.cloud === 'azure' ? 'deployment' : 'variant';
     const under = verdicts.filter((x) => x.v.kind === 'underused');
     if (under.length > 0) {
       const evidence = under.flatMap((x) => (x.v.kind === 'underused' ? x.v.lines.map((l) => `${part} ${x.c.name}: ${l}`) : []));
@@ -118,6 +118,7 @@ function judge(
   now: Date,
   settings: UnderusedEndpointSettings,
   hosting: (type: string) => { price: { amount: number; currency: string }; source: string } | undefined,
+  cloud: string,
 ): VariantVerdict {
   const window: TimeWindow = { start, end: now };
   const of = (signal: string) => series.filter((s) => s.signal === signal);
@@ -130,17 +131,20 @@ function judge(
   if ((spec.neuron ?? 0) > 0) return { kind: 'skip', why: `${c.instanceType} runs on AWS Inferentia, which publishes no GPUUtilization` };
   const gpu = (spec.gpus ?? 0) > 0;
   const signal = gpu ? 'gpu' : 'cpu';
-  const metric = gpu ? 'GPUUtilization' : 'CPUUtilization';
+  const whole = spec.wholeInstancePercent === true;
+  const metric = whole ? (gpu ? 'GpuUtilizationPercentage' : 'CpuUtilizationPercentage') : gpu ? 'GPUUtilization' : 'CPUUtilization';
   const units = gpu ? (spec.gpus ?? 1) : spec.vcpu;
+  // SageMaker reports per core / per GPU (0–100 × units); Azure ML a share of the whole instance.
+  const divisor = whole ? 1 : units;
   const pts = pointsIn(of(signal), window);
   if (pts.length === 0) {
     const failed = of(signal).find((s) => s.status === 'error');
     return { kind: 'unknown', why: failed ? `${metric} could not be read (${failed.error ?? 'error'})` : `no ${metric} datapoints in the window` };
   }
-  const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length / units;
-  const peak = Math.max(...pts.map((p) => p.value)) / units;
+  const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length / divisor;
+  const peak = Math.max(...pts.map((p) => p.value)) / divisor;
   const threshold = gpu ? settings.gpuBelowPercent : settings.cpuBelowPercent;
-  const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${units > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
+  const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${divisor > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
   if (avg >= threshold) return { kind: 'fits', line: `${metric} averaged ${pct(avg)} of the instance, not below ${threshold}%` };
   const lines = [`${c.instanceType} × ${c.instanceCount}: ${usedLine}, below ${threshold}%`];
   const reading = readWindow(seriesFor(series, { signal }, window), window);
@@ -148,11 +152,15 @@ function judge(
   if (!proven) lines.push(`${metric} datapoints cover only ${Math.floor(reading.coverage * 100)}% of the window (${reading.points.length} of its ${reading.periods} periods): the average may miss busier hours`);
   const smaller = spec.smaller ? instanceSpec(spec.smaller) : undefined;
   if (!spec.smaller || !smaller) {
-    lines.push(`already the smallest ${c.instanceType.split('.').slice(0, 2).join('.')} size with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider serverless or asynchronous inference, or a cheaper family`);
+    lines.push(
+      cloud === 'azure'
+        ? `already the smallest size of its series with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider a smaller VM series`
+        : `already the smallest ${c.instanceType.split('.').slice(0, 2).join('.')} size with ${gpu ? `${units} GPU${units === 1 ? '' : 's'}` : 'this family'}: consider serverless or asynchronous inference, or a cheaper family`,
+    );
     return { kind: 'underused', lines, proven };
   }
   // The next size keeps the accelerators; what shrinks is the vCPU count (and GPUs, were they to differ).
-  const cpuPeak = Math.max(...pointsIn(of('cpu'), window).map((p) => p.value), 0) / spec.vcpu;
+  const cpuPeak = Math.max(...pointsIn(of('cpu'), window).map((p) => p.value), 0) / (whole ? 1 : spec.vcpu);
   const projectedCpu = cpuPeak * (spec.vcpu / smaller.vcpu);
   const projectedGpu = gpu ? peak * (units / (smaller.gpus ?? units)) : 0;
   if (projectedCpu > HEADROOM_PERCENT || projectedGpu > HEADROOM_PERCENT) {
@@ -162,7 +170,7 @@ function judge(
   const priceNow = hosting(c.instanceType);
   const priceNext = hosting(spec.smaller);
   if (!priceNow || !priceNext || priceNow.price.currency !== priceNext.price.currency) {
-    lines.push(`no hosting price known for ${!priceNow ? c.instanceType : spec.smaller}: set prices.aws in costwatch.yml to see the saving`);
+    lines.push(`no hosting price known for ${!priceNow ? c.instanceType : spec.smaller}: set prices.${cloud} in costwatch.yml to see the saving`);
     return { kind: 'underused', lines, proven };
   }
   const diff = priceNow.price.amount - priceNext.price.amount;

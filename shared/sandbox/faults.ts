@@ -4,15 +4,16 @@ import { defineFault, type Fault, type FaultInput } from './world.js';
 /** What the injector decided for one call: added latency, and perhaps an error to answer with. */
 export interface FaultDecision {
   readonly latencyMs: number;
-  readonly error?: { readonly kind: 'throttle' | 'server-error' | 'access-denied'; readonly status?: 500 | 503 };
+  readonly error?: { readonly kind: 'throttle' | 'server-error' | 'access-denied'; readonly status?: 500 | 503; readonly retryAfterSeconds?: number };
 }
 
 /** Where a call lands, for matching faults. */
 export interface CallSite {
   readonly service: string;
   readonly operation: string;
-  /** AWS account id, or Google Cloud project id. */
+  /** AWS account id, Google Cloud project id, or Azure subscription id. */
   readonly accountId: string;
+  /** AWS region, or Azure location. */
   readonly region: string;
 }
 
@@ -54,7 +55,7 @@ export class FaultInjector {
       const key = `${call.service}.${call.operation}:${f.kind}`;
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
       if (f.kind === 'latency') latencyMs += f.latencyMs ?? 0;
-      else error = { kind: f.kind, ...(f.status ? { status: f.status } : {}) };
+      else error = { kind: f.kind, ...(f.status ? { status: f.status } : {}), ...(f.retryAfterSeconds !== undefined ? { retryAfterSeconds: f.retryAfterSeconds } : {}) };
     }
     return error ? { latencyMs, error } : { latencyMs };
   }
@@ -76,6 +77,7 @@ function matches(f: Fault, call: CallSite): boolean {
     (f.operation === '*' || f.operation === call.operation) &&
     (f.account === undefined || f.account === call.accountId) &&
     (f.project === undefined || f.project === call.accountId) &&
+    (f.subscription === undefined || f.subscription === call.accountId.toLowerCase()) &&
     (f.region === undefined || f.region === call.region)
   );
 }

@@ -16,3 +16,4 @@ export {
   type WorldInput,
 } from './world.js';
 export { generateWorld, GENERATED_KINDS, type GeneratedKind, type GenerateWorldOptions } from './generate-world.js';
+export { sandboxProviderEndpoints } from './endpoints.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -27,6 +28,9 @@ import { resolveTime } from './time.js';
 import { handleSlackApiRequest, SLACK_API_PREFIX } from './slack/web-api.js';
 import { SlackWorkspace } from './slack/workspace.js';
 import type { FaultInput, World } from './world.js';
+import { AZURE_OPERATIONS, handleArmRequest, type ArmEnv } from './azure/arm.js';
+import { AzureState } from './azure/state.js';
+import { runCertificate } from './azure/tls.js';
 
 const gunzipAsync = promisify(gunzip);
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -62,6 +66,11 @@ export interface SandboxOptions {
    * transitional state (`Stopping`, `Pending`, `Deleting`). Default 0: done at the next read.
    */
   readonly transitionMs?: number;
+  /**
+   * Items per page of an Azure Resource Manager list before its `nextLink` (default 100). Small
+   * values exercise paging.
+   */
+  readonly azurePageSize?: number;
 }
 
 /** The mutable clouds behind the server, for tests to inspect. */
@@ -75,6 +84,8 @@ export interface SandboxState {
   readonly s3: S3State;
   /** Google Cloud projects: Vertex AI endpoints and jobs, Workbench instances, Cloud Monitoring series. */
   readonly gcp: GcpState;
+  /** Azure subscriptions: Machine Learning workspaces, endpoints, computes and their metrics. */
+  readonly azure: AzureState;
 }
 
 /** A running sandbox cloud. */
@@ -87,6 +98,13 @@ export interface Sandbox {
   readonly gcp: { readonly apiEndpoint: string; readonly port: number };
   /** `slackApiUrl` for @slack/web-api's WebClient: the Slack Web API stub under `/slack/api/`. */
   readonly slackApiUrl: string;
+  /**
+   * Base URL of the Azure listener (ARM and Azure Monitor), over HTTPS with a certificate made for
+   * the run: Azure's bearer-token policy refuses plain http. Give clients `azureCa` as `tlsOptions.ca`.
+   */
+  readonly azureEndpoint: string;
+  /** The PEM certificate the Azure listener presents; trust it in the client only. */
+  readonly azureCa: string;
   /** The stub's Slack workspace (messages, threads, ephemerals, user groups, rate limits), for tests to inspect. */
   readonly slack: SlackWorkspace;
   /** Stops the server, dropping open connections. */
@@ -108,11 +126,18 @@ export interface Sandbox {
 
 /** Starts the sandbox cloud on a local port, seeded from a validated world. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0, transitionMs = 0 } = options;
+  const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0, transitionMs = 0, azurePageSize = 100 } = options;
   const worldNow = resolveTime(world.now, 0);
   const clock = fixedClock(new Date(worldNow));
   const stsSessions: AssumedRoleSession[] = [];
-  const state: SandboxState = { aws: new AwsState(world, worldNow), stsSessions, billing: new AwsBillingState(world, worldNow), s3: new S3State(world, worldNow), gcp: new GcpState(world, worldNow) };
+  const state: SandboxState = {
+    aws: new AwsState(world, worldNow),
+    stsSessions,
+    billing: new AwsBillingState(world, worldNow),
+    s3: new S3State(world, worldNow),
+    gcp: new GcpState(world, worldNow),
+    azure: new AzureState(world, worldNow),
+  };
   const faults = new FaultInjector(world.faults, world.seed);
   const counts = new Map<string, number>();
   const slack = new SlackWorkspace();
@@ -134,6 +159,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     now: () => clock.now().getTime(),
     transitionMs,
   };
+  const armEnv: ArmEnv = {
+    state: state.azure,
+    count: (k) => counts.set(k, (counts.get(k) ?? 0) + 1),
+    decide: (call) => faults.decide(call),
+    now: () => clock.now().getTime(),
+    pageSize: Math.max(1, azurePageSize),
+  };
+  const tls = await runCertificate();
+  const azureServer = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    handleArmRequest(req, res, armEnv).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ error: { code: 'InternalServerError', message: String(err) } }));
+      else res.destroy();
+    });
+  });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -209,18 +248,36 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  await new Promise<void>((resolve, reject) => {
+    azureServer.once('error', reject);
+    azureServer.listen(0, host, () => {
+      azureServer.off('error', reject);
+      resolve();
+    });
+  });
+  const azureAddress = azureServer.address() as AddressInfo;
+  const azureEndpoint = `https://${azureAddress.family === 'IPv6' ? `[${azureAddress.address}]` : azureAddress.address}:${azureAddress.port}`;
 
   return {
     url,
     awsEndpoint: `${url}/aws`,
     gcp: { apiEndpoint: address.family === 'IPv6' ? address.address : address.address, port: address.port },
     slackApiUrl: `${url}${SLACK_API_PREFIX}`,
+    azureEndpoint,
+    azureCa: tls.cert,
     slack,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await Promise.all([
+        new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        }),
+        new Promise<void>((resolve, reject) => {
+          azureServer.close((err) => (err ? reject(err) : resolve()));
+          azureServer.closeAllConnections();
+        }),
+      ]);
+    },
     calls: () => {
       const out: Record<string, number> = {};
       for (const service of Object.keys(OPERATIONS) as AwsService[]) {
@@ -229,6 +286,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       for (const op of Object.keys(STS_OPERATIONS)) out[`sts.${op}`] = 0;
       for (const [service, ops] of Object.entries(BILLING_OPERATIONS)) for (const op of ops) out[`${service}.${op}`] = 0;
       for (const op of GCP_OPERATIONS) out[op] = 0;
+      for (const [service, ops] of Object.entries(AZURE_OPERATIONS)) for (const op of ops) out[`${service}.${op}`] = 0;
       for (const [k, v] of counts) out[k] = v;
       return out as CallCounts;
     },

@@ -10,6 +10,7 @@ import { anomaliesSchema, budgetsSchema, costsSchema, priceListSchema } from './
 import { checkBucketNames, s3Schema } from './aws/world-s3.js';
 import { worldPolicySchema } from './world-policy.js';
 import { gcpProjectId, gcpWorldSection } from './gcp/world.js';
+import { azureWorldSchema, subscriptionId } from './azure/world-azure.js';
 
 /*
  * The world file seeds the sandbox cloud. Its format is documented in docs/world-file.md;
@@ -223,7 +224,7 @@ const accountSchema = z.strictObject({
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */
 export const faultSchema = z
   .strictObject({
-    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', '*']).default('*'),
+    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', 'machinelearning', 'monitor', '*']).default('*'),
     operation: z.string().min(1).default('*'),
     kind: z.enum(['throttle', 'server-error', 'latency', 'access-denied']),
     rate: z.number().min(0).max(1).default(1),
@@ -234,6 +235,10 @@ export const faultSchema = z
     /** A Google Cloud project id: the fault fires only for calls into that project. */
     project: gcpProjectId.optional(),
     region: z.union([regionName, z.string().regex(/^[a-z]+-[a-z]+\d{1,2}$/, 'a region looks like us-east-1 or us-central1')]).optional(),
+    /** Azure: only calls into this subscription. */
+    subscription: subscriptionId.optional(),
+    /** Azure: seconds the 429 of a `throttle` fault asks the client to wait (`Retry-After`). */
+    retryAfterSeconds: z.number().int().min(0).max(60).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.kind === 'latency' && f.latencyMs === undefined) ctx.addIssue({ code: 'custom', path: ['latencyMs'], message: 'a latency fault needs latencyMs' });
@@ -249,6 +254,7 @@ export const worldSchema = z
     seed: z.number().int().default(1),
     aws: z.strictObject({ accounts: z.array(accountSchema).default([]), priceList: priceListSchema }).prefault({}),
     gcp: gcpWorldSection(seriesSchema, time),
+    azure: azureWorldSchema(seriesSchema),
     faults: z.array(faultSchema).default([]),
     policy: worldPolicySchema,
   })
@@ -343,7 +349,18 @@ export const SAMPLE_WORLD_PATH = fileURLToPath(new URL('./worlds/sample.yml', im
 /** The accounts and regions a world holds, as scan targets (e.g. to build a default policy). */
 export function worldScopes(world: World): ScopeTarget[] {
   return [
-    ...world.aws.accounts.map((a) => ({ scope: { cloud: 'aws' as const, id: a.id, name: a.name }, regions: Object.keys(a.regions) })),
-    ...world.gcp.projects.map((p) => ({ scope: { cloud: 'gcp' as const, id: p.id, ...(p.name ? { name: p.name } : {}) }, regions: Object.keys(p.regions) })),
+    ...world.aws.accounts.map((a): ScopeTarget => ({ scope: { cloud: 'aws', id: a.id, name: a.name }, regions: Object.keys(a.regions) })),
+    ...world.gcp.projects.map((p): ScopeTarget => ({ scope: { cloud: 'gcp', id: p.id, ...(p.name ? { name: p.name } : {}) }, regions: Object.keys(p.regions) })),
+    ...world.azure.subscriptions.map((s): ScopeTarget => ({ scope: { cloud: 'azure', id: s.id, name: s.name }, regions: azureLocations(s) })),
   ];
 }
+
+/** The locations of a subscription's workspaces, sorted. */
+export function azureLocations(s: AzureSubscriptionSpec): string[] {
+  return [...new Set(Object.values(s.resourceGroups).flatMap((g) => g.workspaces.map((w) => w.location)))].sort();
+}
+
+/** One Azure subscription of the world. */
+export type AzureSubscriptionSpec = World['azure']['subscriptions'][number];
+/** An Azure ML workspace as declared. */
+export type AzureWorkspaceSpec = AzureSubscriptionSpec['resourceGroups'][string]['workspaces'][number];

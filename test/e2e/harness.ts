@@ -5,17 +5,17 @@
  * costwatch's code, from the posted message's own button in the shape of Slack's payload
  * (test/fixtures/slack) and signed with Node's crypto.
  */
+import { FOREIGN_PROVIDERS } from '../../shared/app/compose-azure.js';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
 import { buildProviders } from '../../shared/app/providers.js';
 import { gcpProviderBuilder } from '../../shared/app/compose-gcp.js';
-import { staticTokenAuth } from '../../shared/providers/gcp/clients.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
 import { InProcessExecutionQueue, type DrainReport } from '../../shared/queue/in-process-queue.js';
-import { sandboxAwsCredentials, startSandbox, type Sandbox, type World } from '../../shared/sandbox/index.js';
+import { sandboxProviderEndpoints, startSandbox, type Sandbox, type World } from '../../shared/sandbox/index.js';
 import type { StubMessage } from '../../shared/sandbox/slack/index.js';
 import { slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
 import { approverCheck } from '../../shared/slack/approvers.js';
@@ -102,8 +102,8 @@ export interface Installation {
   click(message: StubMessage, actionId: string, user: string): Promise<InteractionOutcome>;
   /** Runs every queued job through the executor. */
   drain(): Promise<DrainReport & { results: JobResult[] }>;
-  /** The message of the idle-endpoint proposal for the endpoint `name`, found through the stored message reference. */
-  messageAbout(name: string): Promise<StubMessage>;
+  /** The message of the proposal of `ruleId` (default idle-endpoint) for the resource `name`, found through the stored message reference. */
+  messageAbout(name: string, ruleId?: string): Promise<StubMessage>;
   close(): Promise<void>;
 }
 
@@ -114,11 +114,7 @@ export async function install(world: World, policy = e2ePolicy()): Promise<Insta
   const store = await openMemoryStore();
   const clock = sandbox.clock;
   const api = new WebApiSlack(slackWebClient(sandbox.slack.botToken, { slackApiUrl: sandbox.slackApiUrl, retryConfig: { retries: 3, minTimeout: 10, maxTimeout: 50 } }));
-  const providers = buildProviders(
-    policy,
-    { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials }, gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox') } },
-    { gcp: gcpProviderBuilder() },
-  );
+  const providers = buildProviders(policy, sandboxProviderEndpoints(sandbox, { worldClock: false }), { gcp: gcpProviderBuilder(), ...FOREIGN_PROVIDERS });
   const errors: unknown[] = [];
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (e) => errors.push(e) })!;
   const queue = new InProcessExecutionQueue();
@@ -143,11 +139,11 @@ export async function install(world: World, policy = e2ePolicy()): Promise<Insta
       const report = await queue.drain(async (job) => results.push(await runJob(job, jobDeps)));
       return { ...report, results };
     },
-    async messageAbout(name) {
-      const p = (await store.listProposals()).find((x) => x.ruleId === 'idle-endpoint' && x.resource.name === name);
+    async messageAbout(name, ruleId = 'idle-endpoint') {
+      const p = (await store.listProposals()).find((x) => x.ruleId === ruleId && x.resource.name === name);
       const ref = p && (await store.getSlackMessage(p.findingId));
       const msg = ref && sandbox.slack.message(ref.channel, ref.ts);
-      if (!msg) throw new Error(`no idle-endpoint message about ${name}`);
+      if (!msg) throw new Error(`no ${ruleId} message about ${name}`);
       return msg;
     },
     async close() {

@@ -40,7 +40,8 @@ describe('the AWS access catalogue', () => {
   });
 
   it('has the remediation calls of every rule that has an action', () => {
-    const withActions = RESOURCE_RULES.filter((r) => Object.keys(r.actions).length > 0).map((r) => r.id).sort();
+    // AWS IAM covers the rules with an AWS action; Azure's (idle-cluster) are Azure RBAC (docs/azure.md).
+    const withActions = RESOURCE_RULES.filter((r) => Object.keys(r.actions).some((k) => k.startsWith('aws.'))).map((r) => r.id).sort();
     expect(withActions.length).toBeGreaterThan(0);
     expect(Object.keys(REMEDIATIONS).sort()).toEqual(withActions);
   });

@@ -78,7 +78,7 @@ describe('scan schedules', () => {
     const { policy } = await loadDeployPolicy(fixture('minimal'));
     expect(scanSchedules(policy)).toEqual([
       { expression: DEFAULT_SCHEDULES.daily, at: 'cron(7 1 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
-      { expression: DEFAULT_SCHEDULES.resource, at: 'cron(22 1/6 * * ? *)', rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job'] },
+      { expression: DEFAULT_SCHEDULES.resource, at: 'cron(22 1/6 * * ? *)', rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster'] },
     ]);
   });
 

@@ -103,6 +103,21 @@ describe('scan-dispatch', () => {
     ]);
   });
 
+  it('sends Azure subscriptions to the Azure scan queue, and to the scan queue where there is none', async () => {
+    const sub = '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a70';
+    const both = parsePolicy(`version: 1\nclouds:\n  aws:\n    accounts:\n      - { id: "${PROD}", regions: [us-east-1] }\n  azure:\n    subscriptions:\n      - { id: ${sub} }\n`, 'both.yml').policy;
+    stub.messages.length = 0;
+    const AZURE_URL = `${QUEUE_URL}-azure`;
+    await dispatchScans({ rules: ['idle-endpoint'] }, { ...dispatchDeps(), policy: both, azureQueueUrl: AZURE_URL });
+    expect(stub.messages.map((m) => [m.queueUrl, parseScanMessage(m.body).cloud])).toEqual([
+      [QUEUE_URL, 'aws'],
+      [AZURE_URL, 'azure'],
+    ]);
+    stub.messages.length = 0;
+    await dispatchScans({ rules: ['idle-endpoint'] }, { ...dispatchDeps(), policy: both });
+    expect(stub.messages.map((m) => m.queueUrl)).toEqual([QUEUE_URL, QUEUE_URL]);
+  });
+
   it('sends 120 scopes in batches of ten', async () => {
     const many = parsePolicy(
       `version: 1\nclouds:\n  aws:\n    accounts:\n${Array.from({ length: 120 }, (_, i) => `      - { id: "${String(100000000000 + i)}", regions: [us-east-1] }`).join('\n')}\n`,

@@ -127,6 +127,8 @@ const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'sts:AssumeRole',
   ],
   digest: [...LOGS, 'sqs:SendMessage', ...STATE_RW, ...SECRET],
+  // Azure subscriptions only: no AWS resource is read or changed; approvals lost in flight are queued again.
+  'scan-worker-azure': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sqs:SendMessage'],
 };
 
 const MUTATIONS = /^sagemaker:(Create|Delete|Stop|Start|Add|Update)|^s3:Put/;
@@ -244,7 +246,7 @@ describe('least privilege', () => {
 
   it('lets each function read only the secrets it uses', () => {
     const secretIds = new Map(ofType(t, 'AWS::SecretsManager::Secret').map(([id]) => [id, id.replace(/[0-9A-F]{8}$/, '')]));
-    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'] };
+    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'], 'scan-worker-azure': ['AzureSecret', 'SlackSecret'], execute: ['AzureSecret', 'SlackSecret'] };
     for (const f of deployed) {
       const read = resourcesOf(statementsOf(f.name), 'secretsmanager:GetSecretValue').map((r) => secretIds.get(r.replace(/^<|>$/g, '')));
       const want = expected[f.name] ?? (f.access.secrets?.includes('slackSecretArn') ? ['SlackSecret'] : []);
@@ -409,7 +411,7 @@ describe('asynchronous paths', () => {
       expect(dlqs.has(target ?? ''), `${f.name} has no dead-letter queue`).toBe(true);
     }
     const queues = ofType(t, 'AWS::SQS::Queue').filter(([id]) => !dlqs.has(id));
-    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue', 'ScanQueue'] : ['ScanQueue']);
+    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([...(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-azure') ? ['ScanAzureQueue'] : []), 'ScanQueue']);
     for (const [id, q] of queues) {
       const redrive = q.Properties?.['RedrivePolicy'] as { deadLetterTargetArn: unknown; maxReceiveCount: number };
       expect(dlqs.has(refOf(redrive?.deadLetterTargetArn) ?? ''), id).toBe(true);
@@ -458,8 +460,9 @@ describe('asynchronous paths', () => {
     const age = alarms.filter((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage');
     const queueOf = (a: Record<string, unknown>) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)!;
     const byQueue = Object.fromEntries(age.map((a) => [queueOf(a).replace(/[0-9A-F]{8}$/, ''), a]));
-    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanQueue']);
-    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ExecutionQueue', 'execute']] as const) {
+    // The fixture policy scans Azure too: its scan queue is watched like the AWS one.
+    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanAzureQueue', 'ScanQueue']);
+    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ScanAzureQueue', 'scan-worker-azure'], ['ExecutionQueue', 'execute']] as const) {
       const timeout = deployed.find((f) => f.name === consumer)!.timeoutSeconds;
       const visibility = t.Resources[queueOf(byQueue[queue]!)]!.Properties!['VisibilityTimeout'];
       expect(visibility).toBe(timeout * 6);
@@ -487,7 +490,7 @@ describe('schedules', () => {
       { expression: 'cron(0 19 ? * MON-FRI *)', rules: ['idle-notebook'] },
       { expression: 'cron(22 2 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
       { expression: 'cron(37 * * * ? *)', rules: ['idle-endpoint'] },
-      { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job'] },
+      { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job', 'idle-cluster'] },
     ]);
     const minutes = schedules.map((x) => String(x.expression).split(/[( ]/)[1]);
     expect(new Set(minutes).size).toBe(minutes.length);

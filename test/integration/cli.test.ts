@@ -164,10 +164,11 @@ describe('costwatch CLI', () => {
     await writeFile(join(cwd, 'world.yml'), WORLD);
     const { code, out, err } = await run(['scan', '--sandbox', 'world.yml', '--json', '--dry-run', '--rules', 'idle-endpoint'], cwd);
     expect(code).toBe(0);
-    expect(err).toContain('rules idle-endpoint only: reading aws.sagemaker.endpoint (requests, heartbeat), gcp.vertex.endpoint (requests, heartbeat); no billing data');
+    // idle-endpoint judges SageMaker endpoints, Vertex AI endpoints and Azure ML online endpoints.
+    expect(err).toContain('rules idle-endpoint only: reading aws.sagemaker.endpoint (requests, heartbeat), azure.ml.online-endpoint (requests, heartbeat), gcp.vertex.endpoint (requests, heartbeat); no billing data');
     const report = JSON.parse(out) as { findings: { ruleId: string }[]; plan: { kinds: Record<string, string[]>; billing: string[] } };
     expect(new Set(report.findings.map((f) => f.ruleId))).toEqual(new Set(['idle-endpoint']));
-    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat'], 'gcp.vertex.endpoint': ['requests', 'heartbeat'] }, billing: [] });
+    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat'], 'gcp.vertex.endpoint': ['requests', 'heartbeat'], 'azure.ml.online-endpoint': ['requests', 'heartbeat'] }, billing: [] });
     const bad = await run(['scan', '--sandbox', 'world.yml', '--rules', 'idle-endpiont'], cwd);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--rules: unknown rule idle-endpiont');

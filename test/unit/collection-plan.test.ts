@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import type { ActiveCostRule, ActiveRule } from '../../shared/pipeline/detect.js';
-import { budgetBreach, costAnomaly, idleEndpoint, idleNotebook, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
+import { budgetBreach, costAnomaly, idleCluster, idleEndpoint, idleNotebook, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
 import type { CostRule, ResourceRule } from '../../shared/rules/types.js';
 
 const active = (rule: ResourceRule<never> | ResourceRule<unknown>): ActiveRule => ({ rule: rule as ResourceRule<never>, settings: {} });
@@ -9,7 +9,7 @@ const cost = (rule: CostRule<never> | CostRule<unknown>): ActiveCostRule => ({ r
 
 describe('collectionPlan', () => {
   it('unites the kinds and signals of the rules, in a stable order', () => {
-    const plan = collectionPlan([active(idleEndpoint), active(underusedEndpoint), active(idleNotebook), active(longTrainingJob)], [cost(budgetBreach)]);
+    const plan = collectionPlan([active(idleEndpoint), active(underusedEndpoint), active(idleNotebook), active(longTrainingJob), active(idleCluster)], [cost(budgetBreach)]);
     expect(plan).toEqual({
       kinds: {
         'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'],
@@ -19,6 +19,10 @@ describe('collectionPlan', () => {
         'gcp.vertex.custom-job': [],
         'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'],
         'gcp.workbench.instance': ['cpu'],
+        // idle-cluster reads Active Nodes (requests) and Idle Nodes (heartbeat) only.
+        'azure.ml.compute-cluster': ['requests', 'heartbeat'],
+        'azure.ml.compute-instance': ['cpu'],
+        'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'],
       },
       billing: ['costs', 'budgets', 'forecasts'],
     });
@@ -30,7 +34,7 @@ describe('collectionPlan', () => {
     const vague: ResourceRule<never> = { ...(idleEndpoint as ResourceRule<never>), id: 'vague', signals: undefined } as unknown as ResourceRule<never>;
     const vagueCost = { ...(costAnomaly as CostRule<never>), reads: undefined } as unknown as CostRule<never>;
     expect(collectionPlan([active(vague)], [cost(vagueCost)])).toEqual({
-      kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
+      kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
       billing: ['costs', 'budgets', 'forecasts', 'anomalies'],
     });
   });

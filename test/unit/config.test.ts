@@ -136,6 +136,7 @@ describe('parsePolicy defaults', () => {
       'idle-notebook': 'approve',
       'idle-studio-app': 'approve',
       'long-training-job': 'notify',
+      'idle-cluster': 'approve',
       'cold-artifacts': 'notify',
       'budget-breach': 'notify',
       'forecast-breach': 'notify',
@@ -297,7 +298,7 @@ describe('parsePolicy problems', () => {
     const problems = problemsOf(lines('version: 1', ...ACCOUNT, 'slack:', '  channel: "#costs"'));
 
     expect(problems).toEqual([
-      expect.objectContaining({ line: 8, key: 'slack.approvers', message: expect.stringContaining('no approvers: idle-endpoint, idle-notebook, idle-studio-app need someone to approve') }),
+      expect.objectContaining({ line: 8, key: 'slack.approvers', message: expect.stringContaining('no approvers: idle-endpoint, idle-notebook, idle-studio-app, idle-cluster need someone to approve') }),
     ]);
   });
 

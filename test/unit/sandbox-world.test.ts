@@ -32,6 +32,8 @@ describe('world file', () => {
       { scope: { cloud: 'aws', id: '111111111111', name: 'ml-prod' }, regions: ['us-east-1', 'eu-west-1'] },
       { scope: { cloud: 'aws', id: '222222222222', name: 'ml-dev' }, regions: ['us-east-1'] },
       { scope: { cloud: 'gcp', id: 'ml-research-42', name: 'ml-research' }, regions: ['us-central1'] },
+      { scope: { cloud: 'azure', id: '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a70', name: 'ml-azure-prod' }, regions: ['eastus'] },
+      { scope: { cloud: 'azure', id: '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a71', name: 'ml-azure-dev' }, regions: ['westeurope'] },
     ]);
     expect(names).toEqual([
       'fraud-v3',
@@ -172,9 +174,10 @@ describe('world file', () => {
       s3: (b) => `${head}${indent(b, 6)}`,
       policy: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
       gcp: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
+      azure: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
     };
 
-    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'costs', 'budgets', 'anomalies', 's3', 'aws', 'policy', 'faults', 'endpoints']);
+    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'azure', 'costs', 'budgets', 'anomalies', 's3', 'aws', 'policy', 'faults', 'endpoints']);
     for (const block of blocks) {
       const text = asWorld[block.split(':')[0] ?? '']?.(block) ?? '';
       expect(() => parseWorld(text, 'docs/world-file.md')).not.toThrow();

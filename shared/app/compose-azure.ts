@@ -1,0 +1,46 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { Policy } from '../config/policy.js';
+import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
+import { AzureProvider } from '../providers/azure/provider.js';
+import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
+
+/*
+ * The Azure side of the composition root, apart from compose.ts so that only the entry points
+ * that scan or act on Azure (the Azure scan function, the executor, the CLI) bundle Azure clients.
+ */
+
+/**
+ * The credential for real Azure: the service principal in the Secrets Manager secret named by
+ * `AZURE_SECRET_ARN` (deployed functions), else workload identity federation or the
+ * environment / Azure CLI chain (local runs). Read lazily: nothing happens until Azure is called.
+ */
+export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential {
+  // functions/lib/contract.ts ENV.azureSecretArn; set by the stack when clouds.azure is configured.
+  const secret = env['AZURE_SECRET_ARN'];
+  if (secret) {
+    return secretsManagerAzureCredential(secret, async (id) => {
+      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
+      if (!out.SecretString) throw new Error(`secret ${id} has no string value`);
+      return out.SecretString;
+    });
+  }
+  return localAzureCredential();
+}
+
+/** The Azure provider of a policy with Azure subscriptions; undefined without any. */
+export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints = {}): AzureProvider | undefined {
+  const azure = policy.clouds.azure;
+  if (!azure || azure.subscriptions.length === 0) return undefined;
+  const e = endpoints.azure;
+  const factory = azureClientFactory(
+    e
+      ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}) }
+      : { credential: azureCredential() },
+  );
+  const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
+  return new AzureProvider(factory, { resourceGroups, ...(e?.now ? { now: e.now } : {}) });
+}
+
+/** Builders for every cloud besides AWS that this version supports. */
+export const FOREIGN_PROVIDERS: ProviderBuilders = { azure: buildAzureProvider };
