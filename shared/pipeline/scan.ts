@@ -19,6 +19,7 @@ import type { Budget } from '../domain/budget.js';
 import { executeProposal, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
 import { holdToDailyLimit } from './daily-limit.js';
+import { savingsToClose } from '../savings/reconcile.js';
 
 /** Progress events, for a TTY spinner or logs. */
 export type ScanProgress =
@@ -131,6 +132,10 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
 
   deps.onProgress?.({ type: 'phase', phase: 'plan' });
   const open = await store.listProposals({ status: ['proposed', 'approved', 'executing'] });
+  // Savings stop counting once a stopped resource is seen running again (before this scan acts).
+  if (!opts.dryRun) {
+    for (const c of savingsToClose(await store.listSavings({ open: true }), resources, findings, startedAt)) await store.closeSavings(c.id, c.at, c.reason, c.detail);
+  }
   const dayStart = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), startedAt.getUTCDate()));
   const executedToday = (await store.listAudit({ since: dayStart })).filter((e) => e.event === 'executed').length;
   const rulesById = new Map(opts.rules.map((r) => [r.rule.id, r.rule]));
