@@ -20,6 +20,7 @@ import { executeProposal, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
 import { holdToDailyLimit } from './daily-limit.js';
 import { savingsToClose } from '../savings/reconcile.js';
+import { recordSpend } from '../report/spend.js';
 
 /** Progress events, for a TTY spinner or logs. */
 export type ScanProgress =
@@ -193,6 +194,9 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
       );
     }
   }
+
+  // The weekly digest reads spend from the store, not from the clouds.
+  if (!opts.dryRun) await recordSpend(store, collections, opts.budgets ?? [], startedAt, deps.prices);
 
   if (deps.notifier) {
     const byFinding = new Map(proposals.map((p) => [p.findingId, p]));

@@ -140,36 +140,38 @@ function consoleButton(url: string | undefined): Button[] {
   return url && fitsButtonUrl(url) ? [button({ actionId: ACTION_IDS.openConsole, label: 'Open in console', url })] : [];
 }
 
+/** Approve, Snooze and Exempt for a proposal waiting for a decision: the same buttons wherever they are shown (alert, digest, App Home). */
+export function proposalButtons(p: ProposedAction): Button[] {
+  const label = actionLabel(p.kind);
+  const name = p.resource.name;
+  return [
+    button({
+      actionId: ACTION_IDS.approve,
+      label: `Approve: ${label.toLowerCase()}`,
+      value: p.id,
+      style: 'primary',
+      confirm: {
+        title: `${label}?`,
+        text: `${label} ${name}${p.monthlySaving ? ` to save ${perMonth(p.monthlySaving)}` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
+        confirm: label,
+        deny: 'Cancel',
+      },
+    }),
+    button({ actionId: ACTION_IDS.snooze, label: `Snooze ${SNOOZE_HOURS} h`, value: p.id }),
+    button({
+      actionId: ACTION_IDS.exempt,
+      label: 'Exempt',
+      value: p.id,
+      confirm: { title: 'Exempt this resource?', text: `costwatch will keep reporting ${name} but never act on it.`, confirm: 'Exempt', deny: 'Cancel' },
+    }),
+  ];
+}
+
 function alertButtons(v: AlertView): Button[] {
   const p = v.proposal;
   const status = alertStatus(v);
   const url = v.finding.resource ? consoleUrl(v.finding.resource) : scopeConsoleUrl(v.finding.cloud, v.finding.scopeId);
-  const name = v.finding.resource?.name ?? '';
-  if (p && status === 'proposed') {
-    const label = actionLabel(p.kind);
-    return [
-      button({
-        actionId: ACTION_IDS.approve,
-        label: `Approve: ${label.toLowerCase()}`,
-        value: p.id,
-        style: 'primary',
-        confirm: {
-          title: `${label}?`,
-          text: `${label} ${name}${p.monthlySaving ? ` to save ${perMonth(p.monthlySaving)}` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
-          confirm: label,
-          deny: 'Cancel',
-        },
-      }),
-      button({ actionId: ACTION_IDS.snooze, label: `Snooze ${SNOOZE_HOURS} h`, value: p.id }),
-      button({
-        actionId: ACTION_IDS.exempt,
-        label: 'Exempt',
-        value: p.id,
-        confirm: { title: 'Exempt this resource?', text: `costwatch will keep reporting ${name} but never act on it.`, confirm: 'Exempt', deny: 'Cancel' },
-      }),
-      ...consoleButton(url),
-    ];
-  }
+  if (p && status === 'proposed') return [...proposalButtons(p), ...consoleButton(url)];
   if (p && status === 'executed' && p.reversible && p.undoData) {
     return [
       button({
