@@ -1,5 +1,4 @@
 import type { ProposedAction } from '../domain/action.js';
-import { isMonthlyWaste } from '../domain/finding.js';
 import type { Money } from '../domain/money.js';
 import { CLOUDS, type Cloud, type Scope } from '../domain/resource.js';
 import type { SavingsEntry } from '../domain/savings.js';
@@ -152,15 +151,19 @@ function sumMoney(list: readonly (readonly Money[])[]): Money[] {
 export async function buildDigestModel(store: StateStore, scopes: readonly Scope[], now: Date): Promise<DigestModel> {
   const week: Window = { start: new Date(now.getTime() - 7 * DAY_MS), end: now };
   const today = dayStart(now);
-  const spendWeek: Window = { start: new Date(today.getTime() - 7 * DAY_MS), end: today };
-  const prevWeek: Window = { start: new Date(today.getTime() - 14 * DAY_MS), end: spendWeek.start };
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const monthToDate: Window = { start: monthStart, end: now };
   const month = monthOf(now);
   const oldestWeek = new Date(weekStart(now).getTime() - (SAVINGS_WEEKS - 1) * 7 * DAY_MS);
+  const snapshots = await Promise.all(scopes.map((s) => readSpend(store, s, now)));
+  // Spend weeks end with the last day any scope has cost data for (clouds report a day or two late),
+  // so this week and the week before compare seven full days each.
+  const lastDay = snapshots.flatMap((s) => Object.keys(s?.days ?? {})).filter((d) => d < today.toISOString().slice(0, 10)).sort().at(-1);
+  const spendEnd = lastDay ? new Date(new Date(`${lastDay}T00:00:00Z`).getTime() + DAY_MS) : today;
+  const spendWeek: Window = { start: new Date(spendEnd.getTime() - 7 * DAY_MS), end: spendEnd };
+  const prevWeek: Window = { start: new Date(spendEnd.getTime() - 14 * DAY_MS), end: spendWeek.start };
 
-  const [snapshots, ledger, audit, messages, open] = await Promise.all([
-    Promise.all(scopes.map((s) => readSpend(store, s, now))),
+  const [ledger, audit, messages, open] = await Promise.all([
     store.listSavings({ since: new Date(Math.min(oldestWeek.getTime(), monthStart.getTime())) }),
     store.listAudit({ since: week.start }),
     store.listSlackMessages({ since: week.start }),
@@ -169,9 +172,17 @@ export async function buildDigestModel(store: StateStore, scopes: readonly Scope
   const proposalIds = [...new Set(audit.flatMap((e) => (e.proposalId ? [e.proposalId] : [])))];
   const proposals = new Map((await Promise.all(proposalIds.map((id) => store.getProposal(id)))).filter((p) => p !== undefined).map((p) => [p.id, p]));
   const cloudOfEntry = (proposalId: string | undefined): Cloud | undefined => (proposalId ? proposals.get(proposalId)?.resource.cloud : undefined);
-  const inWeek = (d: Date) => d >= week.start && d < week.end;
+  // Events at `now` itself (a scan just before the digest) belong to this week.
+  const inWeek = (d: Date) => d >= week.start && d <= week.end;
 
-  const opened = messages.filter((m) => m.finding && m.postedAt >= week.start && m.finding.state === 'violation' && !m.finding.budget && m.finding.waste && isMonthlyWaste(m.finding.waste)).map((m) => m.finding!);
+  // Opened: alerted in Slack this week, or proposed this week (a proposal is made for a new finding).
+  const openedIds = new Map<string, Cloud>();
+  for (const m of messages) if (m.finding && m.postedAt >= week.start && m.finding.state === 'violation' && !m.finding.budget) openedIds.set(m.finding.id, m.finding.cloud);
+  for (const e of audit) {
+    const p = e.event === 'proposed' && inWeek(e.at) && e.proposalId ? proposals.get(e.proposalId) : undefined;
+    if (p) openedIds.set(p.findingId, p.resource.cloud);
+  }
+  const opened = [...openedIds.values()].map((cloud) => ({ cloud }));
   // Resolved: acted on, or the re-check found the resource no longer wasteful.
   const resolvedEvents = audit.filter((e) => inWeek(e.at) && (e.event === 'executed' || (e.event === 'cancelled' && /no longer|is now/.test(e.detail))));
   const pending = open.filter((p) => p.expiresAt > now).sort((a, b) => (b.monthlySaving?.amount ?? 0) - (a.monthlySaving?.amount ?? 0) || a.id.localeCompare(b.id));
