@@ -26,7 +26,8 @@ export interface AuditEntry {
     | 'snoozed'
     | 'exempted'
     | 'expired'
-    | 'requeued';
+    | 'requeued'
+    | 'lifted';
   readonly proposalId?: string;
   readonly resourceId?: string;
   readonly detail: string;

@@ -16,7 +16,7 @@ export class SqsExecutionQueue implements ExecutionQueue {
 
   async enqueue(job: ExecutionJob): Promise<void> {
     const body = JSON.stringify(job);
-    const group = job.type === 'reply' ? `reply:${job.user}` : job.proposalId;
+    const group = job.type === 'reply' ? `reply:${job.user}` : job.type === 'home' ? `home:${job.user}` : job.proposalId;
     await this.options.client.send(
       new SendMessageCommand({
         QueueUrl: this.options.queueUrl,
