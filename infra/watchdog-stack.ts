@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -270,7 +270,7 @@ export class WatchdogStack extends Stack {
       handler: 'handler',
       description: `costwatch: ${spec.description}`,
       runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      architecture: spec.architecture === 'x86_64' ? Architecture.X86_64 : Architecture.ARM_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
       projectRoot: PROJECT_ROOT,
@@ -290,7 +290,7 @@ export class WatchdogStack extends Stack {
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
         // Lambda's Node.js runtime provides the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
+        externalModules: ['@aws-sdk/*', ...(spec.nativePackages ?? [])],
         // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
         banner: "import{createRequire as __cwCreateRequire}from'node:module';const require=__cwCreateRequire(import.meta.url);",
         metafile: this.inspectBundles,
@@ -299,6 +299,12 @@ export class WatchdogStack extends Stack {
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, 'costwatch.yml'))}`,
+            // Native packages as installed (no install step at synth), and asset folders such as fonts.
+            ...(spec.nativePackages ?? []).flatMap((pkg) => [
+              `mkdir -p ${shellQuote(join(outputDir, 'node_modules', dirname(pkg)))}`,
+              `cp -RL ${shellQuote(join(PROJECT_ROOT, 'node_modules', pkg))} ${shellQuote(join(outputDir, 'node_modules', pkg))}`,
+            ]),
+            ...(spec.assetFolders ?? []).map((a) => `cp -R ${shellQuote(join(PROJECT_ROOT, a.from))} ${shellQuote(join(outputDir, a.to))}`),
           ],
         },
       },
