@@ -105,7 +105,7 @@ function base(title: string): Partial<TopLevelSpec> {
     autosize: { type: 'fit', contains: 'padding' },
     padding: 12,
     background: '#ffffff',
-    config: { font: FONT_FAMILY, view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' }, legend: { labelFontSize: 11, titleFontSize: 12, orient: 'top-right' } },
+    config: { font: FONT_FAMILY, view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' }, legend: { labelFontSize: 11, titleFontSize: 12, orient: 'top', direction: 'horizontal' } },
   } as Partial<TopLevelSpec>;
 }
 
