@@ -2,17 +2,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
-import { policyScopes } from '../shared/config/schema.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
+import { policyScopes } from '../shared/config/policy.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { postDigest } from '../shared/slack/digest.js';
 import { parseSlackSecret } from '../shared/slack/secret.js';
 import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 import type { SlackFunctionOptions } from './slack-interactions.js';
 
@@ -40,7 +40,7 @@ export function createHandler(options: DigestFunctionOptions = {}) {
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
 
   const digest = async (_event: unknown, context: Context & { slackSecret?: unknown }): Promise<DigestResult> => {
-    const { policy } = await loadPolicy(env.POLICY_FILE);
+    const { policy } = await loadPolicyArtifact(env.POLICY_FILE);
     if (!policy.slack) {
       logger.warn('no slack section in the policy: no digest to post');
       return { posted: false, reason: 'no slack section' };
@@ -55,7 +55,7 @@ export function createHandler(options: DigestFunctionOptions = {}) {
 
   return middy(digest)
     .use(injectLambdaContext(logger, { clearState: true }))
-    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-digest', cacheExpiry: 15 * 60_000 }));
+    .use(secrets({ fetch: { slackSecret: env.SLACK_SECRET_ARN } }));
 }
 
 export const handler = createHandler();

@@ -1,12 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { buildProviders } from '../shared/app/compose.js';
+import { buildProviders } from '../shared/app/providers.js';
 import { receiveEventBridge } from '../shared/events/receive.js';
 import { invocationEventDeps, outcomeSummary, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /**
@@ -24,7 +24,7 @@ export function createHandler(options: EventFunctionOptions = {}) {
   };
   const fn = middy(onEvent).use(injectLambdaContext(logger, { clearState: true }));
   return slackSecretArn
-    ? fn.use(secretsManager({ fetchData: { slackSecret: slackSecretArn }, setToContext: true, cacheKey: 'costwatch-events-eventbridge', cacheExpiry: 15 * 60_000 }))
+    ? fn.use(secrets({ fetch: { slackSecret: slackSecretArn } }))
     : fn;
 }
 

@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { receiveSns } from '../shared/events/receive.js';
 import { invocationEventDeps, outcomeSummary, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /**
@@ -22,7 +22,7 @@ export function createHandler(options: EventFunctionOptions = {}) {
   };
   const fn = middy(onSns).use(injectLambdaContext(logger, { clearState: true }));
   return slackSecretArn
-    ? fn.use(secretsManager({ fetchData: { slackSecret: slackSecretArn }, setToContext: true, cacheKey: 'costwatch-events-sns', cacheExpiry: 15 * 60_000 }))
+    ? fn.use(secrets({ fetch: { slackSecret: slackSecretArn } }))
     : fn;
 }
 

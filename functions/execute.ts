@@ -2,11 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { buildProviders } from '../shared/app/compose.js';
+import { buildProviders } from '../shared/app/providers.js';
 import { systemClock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { parseExecutionJob } from '../shared/queue/port.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { runJob, type JobDeps } from '../shared/slack/jobs.js';
@@ -15,6 +14,7 @@ import { jobDepsFor } from '../shared/slack/wiring.js';
 import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 import type { SlackFunctionOptions } from './slack-interactions.js';
 
@@ -30,7 +30,7 @@ export function createHandler(options: SlackFunctionOptions = {}) {
   let deps: { token: string; deps: Promise<JobDeps> } | undefined;
   const depsFor = (botToken: string): Promise<JobDeps> => {
     if (deps?.token !== botToken) {
-      const built = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
+      const built = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
         const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
         return jobDepsFor(policy, { store, providers: buildProviders(policy), clock: options.clock ?? systemClock, api });
       });
@@ -64,7 +64,7 @@ export function createHandler(options: SlackFunctionOptions = {}) {
 
   return middy(execute)
     .use(injectLambdaContext(logger, { clearState: true }))
-    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-execute', cacheExpiry: 15 * 60_000 }));
+    .use(secrets({ fetch: { slackSecret: env.SLACK_SECRET_ARN } }));
 }
 
 export const handler = createHandler();

@@ -1,10 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from '../shared/util/check.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
-import { policyScopes, RULE_IDS, type Policy, type RuleId } from '../shared/config/schema.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
+import { policyScopes, RULE_IDS, type Policy, type RuleId } from '../shared/config/policy.js';
 import { CostwatchError } from '../shared/errors.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
@@ -98,7 +98,7 @@ let defaultDeps: Promise<DispatchDeps> | undefined;
 function lambdaDeps(): Promise<DispatchDeps> {
   defaultDeps ??= (async () => {
     const env = loadEnv([ENV.policyFile, ENV.scanQueueUrl]);
-    const { policy, warnings } = await loadPolicy(env.POLICY_FILE);
+    const { policy, warnings } = await loadPolicyArtifact(env.POLICY_FILE);
     for (const w of warnings) logger.warn('policy warning', { ...w });
     return { policy, sqs: new SQSClient({}), queueUrl: env.SCAN_QUEUE_URL, clock: systemClock };
   })().catch((err: unknown) => {

@@ -1,15 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
-import { buildProviders, lookbackHours, priceBook, scanOptionsFor, slackNotifier } from '../shared/app/compose.js';
+import * as z from '../shared/util/check.js';
+import { lookbackHours, priceBook, scanOptionsFor, slackNotifier } from '../shared/app/compose.js';
+import { buildProviders } from '../shared/app/providers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
-import { policyScopes, RULE_IDS, type Policy } from '../shared/config/schema.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
+import { policyScopes, RULE_IDS, type Policy } from '../shared/config/policy.js';
 import type { Cloud } from '../shared/domain/resource.js';
 import { CostwatchError } from '../shared/errors.js';
 import type { Notifier } from '../shared/notify/port.js';
@@ -22,6 +21,7 @@ import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import type { StateStore } from '../shared/store/port.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /** Version of the scan message; a worker refuses versions it does not know. */
@@ -88,12 +88,17 @@ export async function scanScope(message: ScanMessage, deps: ScanWorkerDeps): Pro
   const scope = `${message.cloud}:${message.scopeId}`;
   if (!target) throw new ScanMessageError(`${scope} is not a scope of the bundled policy (was the policy changed since the message was sent?)`);
   const base = scanOptionsFor(policy, { now: () => deps.clock.now() });
-  const rules = base.rules.filter((r) => (message.rules as readonly string[]).includes(r.rule.id));
-  const implemented = new Set(base.rules.map((r) => r.rule.id));
+  // Only this schedule's rules, resource and cost alike: the schedule's cadence is theirs. The scan
+  // derives what it reads from the rules it is given (shared/pipeline/collection-plan.ts), so
+  // narrowing them here narrows the kinds, usage signals and billing data read for this schedule.
+  const asked = new Set<string>(message.rules);
+  const rules = base.rules.filter((r) => asked.has(r.rule.id));
+  const costRules = (base.costRules ?? []).filter((r) => asked.has(r.rule.id));
+  const implemented = new Set([...base.rules, ...(base.costRules ?? [])].map((r) => r.rule.id));
   const unimplemented = message.rules.filter((id) => !implemented.has(id));
-  if (rules.length === 0) return { scope, rules: [], unimplemented };
+  if (rules.length === 0 && costRules.length === 0) return { scope, rules: [], unimplemented };
   const report = await runScan(
-    { ...base, targets: [target], rules, lookbackHours: lookbackHours(rules), concurrency: 1 },
+    { ...base, targets: [target], rules, costRules, lookbackHours: lookbackHours(rules), concurrency: 1 },
     {
       providers: deps.providers,
       store: deps.store,
@@ -103,7 +108,7 @@ export async function scanScope(message: ScanMessage, deps: ScanWorkerDeps): Pro
       ...(deps.executionQueue ? { executionQueue: deps.executionQueue } : {}),
     },
   );
-  return { scope, rules: rules.map((r) => r.rule.id), unimplemented, report };
+  return { scope, rules: [...rules, ...costRules].map((r) => r.rule.id), unimplemented, report };
 }
 
 /** The SQS batch handler: each record scanned on its own; failed records are retried, then dead-lettered. */
@@ -155,7 +160,7 @@ function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
   if (defaultDeps?.token === token) return defaultDeps.deps;
   const deps = (async () => {
     const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);
-    const { policy, warnings } = await loadPolicy(env.POLICY_FILE);
+    const { policy, warnings } = await loadPolicyArtifact(env.POLICY_FILE);
     for (const w of warnings) logger.warn('policy warning', { ...w });
     const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
     const providers = buildProviders(policy);
@@ -164,7 +169,8 @@ function lambdaDeps(context: SlackSecretContext): Promise<ScanWorkerDeps> {
       ? slackNotifier(policy, { store, clock: systemClock, providers, slack: { botToken: token }, onError: (error, n) => logger.error('slack message failed', { finding: n.finding.id, error: error as Error }) })
       : undefined;
     if (policy.slack && !notifier) logger.warn('the policy has a slack section but the Slack secret has no botToken: findings are stored, not posted');
-    const executionQueue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+    // Loaded and made only when an approval whose job was lost is queued again.
+    const executionQueue = new SqsExecutionQueue({ client: async () => new (await import('@aws-sdk/client-sqs')).SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
     return { policy, providers, store, clock: systemClock, prices: priceBook(policy), executionQueue, ...(notifier ? { notifier } : {}) };
   })();
   // A failed start (bad environment or policy) is not cached: the next message tries again.
@@ -179,5 +185,5 @@ const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(scanWorker(lambdaDeps)).use(injectLambdaContext(logger, { clearState: true }));
 
 export const handler = slackSecretArn
-  ? base.use(secretsManager({ fetchData: { slackSecret: slackSecretArn }, setToContext: true, cacheKey: 'costwatch-scan-worker', cacheExpiry: 15 * 60_000 }))
+  ? base.use(secrets({ fetch: { slackSecret: slackSecretArn } }))
   : base;

@@ -1,12 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { loadPolicy } from '../shared/config/load.js';
+import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { SqsExecutionQueue } from '../shared/queue/sqs-queue.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { approverCheck, type ApproverCheck } from '../shared/slack/approvers.js';
@@ -16,6 +14,7 @@ import { parseSlackSecret } from '../shared/slack/secret.js';
 import { DynamoStateStore } from '../shared/store/dynamo-store.js';
 import { ENV, type SlackSecret } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets, serviceUnavailable } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /** What differs between the deployed function and a test of it. */
@@ -36,14 +35,15 @@ export interface SlackFunctionOptions {
 export function createHandler(options: SlackFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl, ENV.slackSecretArn], options.env);
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
-  const queue = new SqsExecutionQueue({ client: new SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+  // The SQS client is loaded and made on the first accepted click, not at start.
+  const queue = new SqsExecutionQueue({ client: async () => new (await import('@aws-sdk/client-sqs')).SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
 
   // Built on the first request and kept for the life of the execution environment; rebuilt when the
   // bot token changes (rotation), so the user-group cache never outlives its token.
   let approvers: { token: string; check: Promise<ApproverCheck> } | undefined;
   const approversFor = (secret: SlackSecret): Promise<ApproverCheck> => {
     if (approvers?.token !== secret.botToken) {
-      const check = loadPolicy(env.POLICY_FILE).then(({ policy }) => {
+      const check = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
         // One quick attempt: a click must be answered within three seconds.
         const client = slackWebClient(secret.botToken, { ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), timeoutMs: 1500, retryConfig: { retries: 0 } });
         return approverCheck(policy.slack?.approvers ?? { users: [], userGroups: [] }, new WebApiSlack(client));
@@ -75,7 +75,8 @@ export function createHandler(options: SlackFunctionOptions = {}) {
 
   return middy(interactions)
     .use(injectLambdaContext(logger, { clearState: true }))
-    .use(secretsManager({ fetchData: { slackSecret: env.SLACK_SECRET_ARN }, setToContext: true, cacheKey: 'costwatch-slack-interactions', cacheExpiry: 15 * 60_000 }));
+    // Read on the first click (never at start); unreadable, the click gets a 503 and the error is logged.
+    .use(secrets({ fetch: { slackSecret: env.SLACK_SECRET_ARN }, unavailable: serviceUnavailable }));
 }
 
 export const handler = createHandler();

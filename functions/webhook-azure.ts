@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { httpRequestOf, receiveAzureAlert } from '../shared/events/receive.js';
 import { invocationEventDeps, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets, serviceUnavailable } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /**
@@ -28,12 +28,8 @@ export function createHandler(options: EventFunctionOptions = {}) {
   return middy(onAlert)
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(
-      secretsManager({
-        fetchData: { webhookSecret: env.WEBHOOK_SECRET_ARN, ...(slackSecretArn ? { slackSecret: slackSecretArn } : {}) },
-        setToContext: true,
-        cacheKey: 'costwatch-webhook-azure',
-        cacheExpiry: 15 * 60_000,
-      }),
+      // Unreadable secrets answer 503 (the pusher retries) and are logged; never a failed start.
+      secrets({ fetch: { webhookSecret: env.WEBHOOK_SECRET_ARN, ...(slackSecretArn ? { slackSecret: slackSecretArn } : {}) }, unavailable: serviceUnavailable }),
     );
 }
 

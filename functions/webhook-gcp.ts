@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { GOOGLE_JWKS_URL } from '../shared/events/auth.js';
@@ -8,6 +7,7 @@ import { httpRequestOf, receiveGcpPush } from '../shared/events/receive.js';
 import { invocationEventDeps, secretField, type EventFunctionOptions } from '../shared/events/runtime.js';
 import { ENV } from './lib/contract.js';
 import { loadEnv } from './lib/env.js';
+import { secrets, serviceUnavailable } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 
 /** Options of the Google webhook: the key set Google signs push tokens with (Google's own by default). */
@@ -38,12 +38,8 @@ export function createHandler(options: GcpWebhookOptions = {}) {
   return middy(onPush)
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(
-      secretsManager({
-        fetchData: { webhookSecret: env.WEBHOOK_SECRET_ARN, ...(slackSecretArn ? { slackSecret: slackSecretArn } : {}) },
-        setToContext: true,
-        cacheKey: 'costwatch-webhook-gcp',
-        cacheExpiry: 15 * 60_000,
-      }),
+      // Unreadable secrets answer 503 (the pusher retries) and are logged; never a failed start.
+      secrets({ fetch: { webhookSecret: env.WEBHOOK_SECRET_ARN, ...(slackSecretArn ? { slackSecret: slackSecretArn } : {}) }, unavailable: serviceUnavailable }),
     );
 }
 

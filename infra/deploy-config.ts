@@ -21,13 +21,19 @@ export const DIGEST_SCHEDULE = 'cron(0 9 ? * MON *)';
 
 /** One scan schedule: an EventBridge expression and the rules it evaluates. */
 export interface ScanSchedule {
+  /** The cadence as the policy (or the default) writes it. */
   readonly expression: string;
+  /** The expression deployed: a rate turned into a cron at its own minute (see {@link staggered}). */
+  readonly at: string;
   readonly rules: readonly RuleId[];
 }
 
+/** Minutes past the hour the scan schedules take, in turn: apart from each other and from :00. */
+export const STAGGER_MINUTES = [7, 22, 37, 52, 12, 27, 42, 57, 2, 17, 32, 47] as const;
+
 /** The policy as the stacks read it at synth. */
 export interface DeployPolicy extends LoadedPolicy {
-  /** Absolute path of the file, copied into every function bundle. */
+  /** Absolute path of the file (its validated, defaulted form is written into every function bundle as policy.json). */
   readonly file: string;
 }
 
@@ -77,7 +83,80 @@ export function scanSchedules(policy: Policy): ScanSchedule[] {
     const expression = rule.schedule ?? (RESOURCE_RULE_IDS.includes(id) ? DEFAULT_SCHEDULES.resource : DEFAULT_SCHEDULES.daily);
     byExpression.set(expression, [...(byExpression.get(expression) ?? []), id]);
   }
-  return [...byExpression.entries()].map(([expression, rules]) => ({ expression, rules })).sort((a, b) => a.expression.localeCompare(b.expression));
+  const sorted = [...byExpression.entries()].sort(([a], [b]) => a.localeCompare(b));
+  // Minutes a cron of the policy already fires at are left to it.
+  const taken = new Set(sorted.map(([e]) => /^cron\((\d{1,2}) /.exec(e)?.[1]).filter((m): m is string => m !== undefined).map(Number));
+  const free = STAGGER_MINUTES.filter((m) => !taken.has(m));
+  return sorted.map(([expression, rules], i) => ({ expression, at: staggered(expression, free[i % free.length]!, i), rules }));
+}
+
+/**
+ * A rate expression as a cron at a given minute, so schedules created by one deploy do not all
+ * fire in the same minute (EventBridge Scheduler starts a rate when the schedule is created).
+ * `rate(N minutes)` with N dividing 60, `rate(N hours)` with N dividing 24 and `rate(1 day)`
+ * convert exactly; other rates and every cron of the policy are kept as written.
+ */
+export function staggered(expression: string, minute: number, index: number): string {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+  if (!rate) return expression;
+  const n = Number(rate[1]);
+  switch (rate[2]) {
+    case 'minute':
+      return 60 % n === 0 && n > 1 ? `cron(${minute % n}/${n} * * * ? *)` : expression;
+    case 'hour':
+      return 24 % n === 0 ? `cron(${minute} ${n === 1 ? '*' : `${index % n}/${n}`} * * ? *)` : expression;
+    default:
+      // Daily scans in the small hours UTC, one hour apart.
+      return n === 1 ? `cron(${minute} ${(1 + index) % 24} * * ? *)` : expression;
+  }
+}
+
+const MONTH_HOURS = 730;
+
+/**
+ * Times an expression fires in an average month (730 hours): exact for rates; for crons, counted
+ * minute by minute over the year 2025 and divided by 12. Undefined for cron forms not counted
+ * here (L, W, #).
+ */
+export function runsPerMonth(expression: string): number | undefined {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+  if (rate) return (MONTH_HOURS * 60) / (Number(rate[1]) * { minute: 1, hour: 60, day: 1440 }[rate[2] as 'minute' | 'hour' | 'day']);
+  const cron = /^cron\((.*)\)$/.exec(expression);
+  if (!cron || /[LW#]/.test(cron[1]!)) return undefined;
+  const [min, hour, dom, month, dow, year] = cron[1]!.trim().split(/\s+/);
+  const sets = [field(min!, 0, 59), field(hour!, 0, 23), field(dom!, 1, 31), field(month!, 1, 12, MONTHS), field(dow!, 1, 7, DAYS), field(year!, 1970, 2199)];
+  if (sets.some((x) => x === undefined)) return undefined;
+  const [ms, hs, ds, mos, dws, ys] = sets as Set<number>[];
+  if (!ys!.has(2025)) return 0;
+  let count = 0;
+  for (let t = Date.UTC(2025, 0, 1); t < Date.UTC(2026, 0, 1); t += 60_000) {
+    const d = new Date(t);
+    if (ms!.has(d.getUTCMinutes()) && hs!.has(d.getUTCHours()) && mos!.has(d.getUTCMonth() + 1) && ds!.has(d.getUTCDate()) && dws!.has(d.getUTCDay() + 1)) count++;
+  }
+  return count / 12;
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+/** The values a cron field matches (`?` and `*` match all). */
+function field(text: string, min: number, max: number, names?: readonly string[]): Set<number> | undefined {
+  const out = new Set<number>();
+  const value = (v: string) => (names?.includes(v.toUpperCase()) ? names.indexOf(v.toUpperCase()) + min : /^\d+$/.test(v) ? Number(v) : NaN);
+  for (const part of text.split(',')) {
+    const [base = '', stepText] = part.split('/');
+    const step = stepText === undefined ? 1 : Number(stepText);
+    let lo = min;
+    let hi = max;
+    if (base !== '*' && base !== '?') {
+      const [a, b] = base.split('-');
+      lo = value(a!);
+      hi = b === undefined ? (stepText === undefined ? lo : max) : value(b);
+    }
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(step >= 1)) return undefined;
+    for (let v = lo; v <= hi; v += step) out.add(v);
+  }
+  return out;
 }
 
 /** AWS accounts costwatch reaches by assuming a role, with the role ARN's parts. */

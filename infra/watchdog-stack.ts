@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnRule, Duration, FileSystem, Fn, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -21,19 +21,27 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/lib/contract.js';
-import { CostwatchError } from '../shared/errors.js';
+import { POLICY_ARTIFACT_NAME, policyArtifact } from '../shared/config/artifact.js';
+import { ConfigError, CostwatchError } from '../shared/errors.js';
 import { SAGEMAKER_DETAIL_TYPES } from '../shared/events/sagemaker.js';
 import { STATE_TABLE_SCHEMA } from '../shared/store/dynamo-store.js';
 import { assumeRoleAccess, readAccess, remediatingRules, remediationAccess, type AccessGrant } from './aws-access.js';
 import { assumedRoles, DIGEST_SCHEDULE, ownAccount, scanSchedules, type DeployPolicy } from './deploy-config.js';
 import { constructIdOf, FUNCTIONS, functionsFor, type FunctionSpec, type QueueName, type SecretKey } from './function-table.js';
+import { BUNDLING } from './bundling.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** The repository root: entries, lock file and tsconfig are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Where the policy file lands in every function package (the Lambda task root). */
-export const BUNDLED_POLICY_PATH = '/var/task/costwatch.yml';
+/**
+ * Where the policy artifact lands in every function package (the Lambda task root): the policy
+ * validated at synth, as JSON (shared/config/artifact.ts). A file rather than an environment
+ * variable because Lambda caps all variables together at 4 KB and a policy with budgets,
+ * exemptions and Slack routes passes that; a file in the package also changes the code hash, so
+ * a policy change redeploys the functions that read it.
+ */
+export const BUNDLED_POLICY_PATH = `/var/task/${POLICY_ARTIFACT_NAME}`;
 
 /** DynamoDB calls of the state store (shared/store/dynamo-store.ts), by access level. */
 export const STATE_TABLE_ACTIONS = {
@@ -85,6 +93,8 @@ export class WatchdogStack extends Stack {
   private readonly topicKey: Key;
   private readonly secretsKey: Key;
   private readonly inspectBundles: boolean;
+  /** The policy artifact on this machine, copied into every bundle. */
+  private readonly policyArtifactFile: string;
   private schedulerRoleOnce?: Role;
 
   constructor(scope: Construct, id: string, props: WatchdogStackProps) {
@@ -92,6 +102,8 @@ export class WatchdogStack extends Stack {
     this.policy = props.policy;
     this.inspectBundles = props.inspectBundles ?? false;
     const specs = functionsFor(props.policy.policy, props.functions ?? FUNCTIONS);
+    this.policyArtifactFile = join(FileSystem.mkdtemp('costwatch-policy-'), POLICY_ARTIFACT_NAME);
+    writeFileSync(this.policyArtifactFile, policyArtifact(props.policy.policy, props.policy.file));
 
     this.topicKey = new Key(this, 'TopicKey', {
       description: 'costwatch: encrypts the cost-events and alarm topics',
@@ -106,6 +118,7 @@ export class WatchdogStack extends Stack {
       pendingWindow: Duration.days(7),
     });
 
+    this.checkOwnAccount();
     this.table = this.stateTable();
     this.costEventsTopic = this.costTopic();
     this.alarmTopic = this.opsAlarmTopic();
@@ -113,6 +126,30 @@ export class WatchdogStack extends Stack {
     this.createQueues(specs);
     for (const spec of specs) this.addFunction(spec);
     this.outputs();
+  }
+
+  /**
+   * The account the policy lists without a roleName is read with the functions' own credentials,
+   * i.e. it must be the account deployed to. A CloudFormation rule checks it when the stack is
+   * created or updated, before any resource changes (the synth runs without credentials, so only
+   * the deploy knows the account); when the stack's account is known at synth, synth checks too.
+   */
+  private checkOwnAccount(): void {
+    const own = ownAccount(this.policy.policy);
+    if (!own) return;
+    const index = (this.policy.policy.clouds.aws?.accounts ?? []).findIndex((a) => !a.roleName);
+    const key = `clouds.aws.accounts[${index}]`;
+    if (!Token.isUnresolved(this.account) && this.account !== own.accountId) {
+      throw new ConfigError([{ file: this.policy.file, key, message: `${own.accountId} has no roleName, so it is read as the account costwatch runs in, but this stack deploys to ${this.account}: deploy to ${own.accountId}, or give the account a roleName (and deploy the member stack there)` }]);
+    }
+    new CfnRule(this, 'OwnAccountIsDeployAccount', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.ACCOUNT_ID, own.accountId),
+          assertDescription: `costwatch.yml ${key} (${own.accountId}) has no roleName, so costwatch reads it as the account it runs in; this deployment targets another account. Deploy to ${own.accountId}, or give that account a roleName and deploy the member stack there (docs/deploy.md).`,
+        },
+      ],
+    });
   }
 
   private stateTable(): Table {
@@ -156,6 +193,8 @@ export class WatchdogStack extends Stack {
           principals: [new ServicePrincipal(service)],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
+          // Only on behalf of this account: the service principal is shared by every AWS customer.
+          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
         }),
       );
     }
@@ -183,6 +222,7 @@ export class WatchdogStack extends Stack {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
     return topic;
@@ -227,6 +267,15 @@ export class WatchdogStack extends Stack {
         deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVES },
       });
       this.queues.set(name, queue);
+      // A message older than one visibility timeout has waited out a failed or timed-out attempt,
+      // or the consumers cannot keep up: scans run late, approved actions wait.
+      const maxAge = consumer.timeoutSeconds * 6;
+      this.alarm(
+        `${id}OldestMessageAge`,
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        `costwatch: the oldest message of the ${name} queue is over ${maxAge} s old (${name === 'scan' ? 'scans run late' : 'approved actions and undos wait'}); see the ${consumer.name} logs and its errors`,
+        maxAge,
+      );
     }
   }
 
@@ -243,9 +292,9 @@ export class WatchdogStack extends Stack {
     return dlq;
   }
 
-  private alarm(id: string, metric: Metric, description: string): void {
+  private alarm(id: string, metric: Metric, description: string, threshold = 1): void {
     const alarm = metric.createAlarm(this, id, {
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -263,7 +312,7 @@ export class WatchdogStack extends Stack {
     const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `costwatch ${spec.name}` });
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     logGroup.grantWrite(role);
-    const policyFile = this.policy.file;
+    const policyFile = this.policyArtifactFile;
 
     const fn = new NodejsFunction(this, id, {
       entry,
@@ -282,23 +331,23 @@ export class WatchdogStack extends Stack {
       ...(spec.trigger.kind === 'url' ? { reservedConcurrentExecutions: spec.trigger.reservedConcurrency } : {}),
       bundling: {
         forceDockerBundling: false,
+        // The same settings as the bundle bench and tests (infra/bundling.ts).
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
-        // Lambda's Node.js runtime provides the AWS SDK v3.
-        externalModules: ['@aws-sdk/*', ...(spec.nativePackages ?? [])],
-        // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
-        banner: "import{createRequire as __cwCreateRequire}from'node:module';const require=__cwCreateRequire(import.meta.url);",
+        // Native packages (the digest's chart renderer) stay external and are copied below.
+        externalModules: [...BUNDLING.external, ...(spec.nativePackages ?? [])],
+        banner: BUNDLING.banner,
         metafile: this.inspectBundles,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, 'costwatch.yml'))}`,
+            `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, POLICY_ARTIFACT_NAME))}`,
             // Native packages as installed (no install step at synth), and asset folders such as fonts.
             ...(spec.nativePackages ?? []).flatMap((pkg) => [
               `mkdir -p ${shellQuote(join(outputDir, 'node_modules', dirname(pkg)))}`,
@@ -415,8 +464,8 @@ export class WatchdogStack extends Stack {
       case 'scan-schedules':
         scanSchedules(this.policy.policy).forEach((s, i) => {
           new Schedule(this, `ScanSchedule${i + 1}`, {
-            description: `costwatch scan ${s.expression}: ${s.rules.join(', ')}`,
-            schedule: ScheduleExpression.expression(s.expression),
+            description: `costwatch scan ${s.expression}${s.at === s.expression ? '' : ` as ${s.at}`}: ${s.rules.join(', ')}`,
+            schedule: ScheduleExpression.expression(s.at),
             target: new LambdaInvoke(fn, {
               role: this.schedulerRole(fn),
               input: ScheduleTargetInput.fromObject({ rules: s.rules }),
@@ -448,6 +497,12 @@ export class WatchdogStack extends Stack {
       }
       case 'url': {
         const url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+        // Reserved concurrency exhausted: the URL answers 429 (a Slack click fails, a push is retried).
+        this.alarm(
+          `${id}Throttles`,
+          fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+          `costwatch: ${spec.name} throttled requests (its reserved concurrency of ${t.reservedConcurrency} was exhausted; callers got 429); raise reservedConcurrency in infra/function-table.ts if this is real traffic`,
+        );
         new CfnOutput(this, t.output, { value: url.url, description: t.outputDescription });
         break;
       }

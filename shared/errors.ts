@@ -71,3 +71,17 @@ export class ConditionFailedError extends CostwatchError {
     super(message ?? `${id} is ${currentStatus ?? 'missing'}; the change was not applied`);
   }
 }
+
+/**
+ * The local state folder cannot be used (in use by another process, not a folder, unreadable or
+ * corrupted); the message says what is wrong and what to do.
+ */
+export class StateFolderError extends CostwatchError {
+  constructor(
+    message: string,
+    readonly reason: 'locked' | 'not-a-folder' | 'unreadable' | 'corrupted',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

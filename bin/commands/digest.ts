@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
-import { policyScopes, type Policy } from '../../shared/config/schema.js';
+import { policyScopes, type Policy } from '../../shared/config/policy.js';
 import { formatMoney } from '../../shared/domain/money.js';
 import { formatProblem } from '../../shared/errors.js';
 import { executeProposal } from '../../shared/pipeline/execute.js';

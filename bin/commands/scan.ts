@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildProviders, priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
@@ -36,13 +37,15 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
+      'wait-lock': { type: 'string' },
       rules: { type: 'string' },
     },
     allowPositionals: false,
     strict: true,
-  }).valueOf() as { values: { config?: string; cloud?: string; 'dry-run': boolean; json: boolean; 'state-dir'?: string; rules?: string }; positionals: string[] };
+  }).valueOf() as { values: { config?: string; cloud?: string; 'dry-run': boolean; json: boolean; 'state-dir'?: string; 'wait-lock'?: string; rules?: string }; positionals: string[] };
   void positionals;
   if (values.cloud && !(CLOUDS as readonly string[]).includes(values.cloud)) throw new UsageError(`--cloud must be one of ${CLOUDS.join(', ')}`);
+  const waitLockMs = waitLockOption(values['wait-lock']);
   const ruleIds = values.rules === undefined ? undefined : values.rules.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
   const configPath = values.config ? resolve(io.cwd, values.config) : await findPolicyFile(io.cwd);
@@ -55,13 +58,9 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     for (const w of loaded.warnings) io.stderr.write(`warning: ${formatProblem(w)}\n`);
   }
 
-  let sandbox: Sandbox | undefined;
-  let clock: Clock = systemClock;
-  if (useSandbox) {
-    const worldPath = sb.value ? resolve(io.cwd, sb.value) : SAMPLE_WORLD_PATH;
-    const world = await loadWorld(worldPath);
-    sandbox = await startSandbox({ world });
-    clock = sandbox.clock;
+  const worldPath = useSandbox ? (sb.value ? resolve(io.cwd, sb.value) : SAMPLE_WORLD_PATH) : undefined;
+  const world = worldPath ? await loadWorld(worldPath) : undefined;
+  if (world && worldPath) {
     if (!configPath) {
       const creds = HAS_CLOUD_CREDENTIALS.some((k) => io.env[k]) ? 'no costwatch.yml found' : 'no costwatch.yml and no cloud credentials found';
       notes.push(`${creds}: scanning the ${sb.value ? 'sandbox world ' + sb.value : 'bundled sample sandbox world'} (${worldPath}) — nothing real is touched`);
@@ -71,23 +70,27 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     }
   }
   if (!policy) throw new UsageError('no policy');
-
-  const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
-  let options;
+  const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', useSandbox ? 'sandbox-state' : 'state');
+  // The state folder is locked before anything starts: a second process is refused at once. A dry
+  // run reads the state but leaves its folder byte for byte as it was (it reads a copy, unlocked).
+  const dryRun = values['dry-run'] || policy.dryRun;
+  const store = await (dryRun ? openDryRunStore({ dir: stateDir }) : openEmbeddedStore({ dir: stateDir, waitLockMs }));
+  let sandbox: Sandbox | undefined;
   try {
-    options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}), ...(ruleIds ? { rules: ruleIds } : {}) });
-  } catch (err) {
-    await sandbox?.close();
-    if (err instanceof RuleSelectionError) throw new UsageError(`--rules: ${err.message}`);
-    throw err;
-  }
-  // A dry run reads the state but leaves its folder byte for byte as it was.
-  const store = await (options.dryRun ? openDryRunStore({ dir: stateDir }) : openEmbeddedStore({ dir: stateDir })).catch(async (err: unknown) => {
-    await sandbox?.close();
-    throw err;
-  });
-  try {
-    const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
+    let clock: Clock = systemClock;
+    if (world) {
+      sandbox = await startSandbox({ world });
+      clock = sandbox.clock;
+    }
+    const sbx = sandbox;
+    const providers = buildProviders(policy, sbx ? { aws: { endpoint: sbx.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sbx.clock.now() } } : {});
+    let options;
+    try {
+      options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}), ...(ruleIds ? { rules: ruleIds } : {}) });
+    } catch (err) {
+      if (err instanceof RuleSelectionError) throw new UsageError(`--rules: ${err.message}`);
+      throw err;
+    }
     if (ruleIds) notes.push(`rules ${ruleIds.join(', ')} only: reading ${describePlan(collectionPlan(options.rules, options.costRules))}`);
     if (options.targets.length === 0) throw new UsageError(values.cloud ? `no ${values.cloud} scope in the policy` : 'the policy names no AWS account, Google Cloud project or Azure subscription to scan');
     for (const n of notes) (values.json ? io.stderr : io.stdout).write(`${n}\n`);
@@ -101,6 +104,8 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
       store,
       clock,
       prices: priceBook(policy),
+      // The state folder is locked for this run: nothing else executes its proposals meanwhile.
+      recoverInterrupted: true,
       ...(progress ? { onProgress: progress } : {}),
       ...(notifier ? { notifier } : {}),
     });
@@ -111,6 +116,14 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
     await store.close();
     await sandbox?.close();
   }
+}
+
+/** `--wait-lock SECONDS` in milliseconds (0 when absent). */
+export function waitLockOption(v: string | undefined): number {
+  if (v === undefined) return 0;
+  const seconds = Number(v);
+  if (v.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 86_400) throw new UsageError(`--wait-lock must be a number of seconds from 0 to 86400, got ${JSON.stringify(v)}`);
+  return Math.round(seconds * 1000);
 }
 
 function tty(out: NodeJS.WritableStream, total: number): (e: ScanProgress) => void {

@@ -5,11 +5,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SocketModeClient } from '@slack/socket-mode';
 import { createRemoteJWKSet } from 'jose';
-import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
-import { formatProblem } from '../../shared/errors.js';
+import { CostwatchError, formatProblem } from '../../shared/errors.js';
+import { EventInFlightError, EventRefusedError } from '../../shared/events/event.js';
 import { GOOGLE_JWKS_URL } from '../../shared/events/auth.js';
 import type { EventDeps } from '../../shared/events/handle.js';
 import { receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventLog, type HttpRequest, type WebhookDeps } from '../../shared/events/receive.js';
@@ -25,11 +27,14 @@ import { slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
 import { approverCheck } from '../../shared/slack/approvers.js';
 import { handleEventRequest, isEventsApiRequest } from '../../shared/slack/events-api.js';
 import { BlockActionsPayloadSchema, handleBlockActions, handleInteractionRequest, MAX_INTERACTION_BODY_BYTES, type InteractionDeps } from '../../shared/slack/interactions.js';
-import { runJob } from '../../shared/slack/jobs.js';
+import { runJob, syncProposalMessage } from '../../shared/slack/jobs.js';
+import { recoverInterrupted } from '../../shared/pipeline/execute.js';
+import type { AlertEvent } from '../../shared/slack/view.js';
 import { jobDepsFor } from '../../shared/slack/wiring.js';
 import { openEmbeddedStore } from '../../shared/store/embedded-store.js';
 import { EXIT, takeOptionalValue, UsageError } from './common.js';
-import type { Io } from './scan.js';
+import { waitLockOption, type Io } from './scan.js';
+import type { StateStore } from '../../shared/store/port.js';
 
 /** The approver `serve --sandbox` adds when the policy names none: clicks in the sandbox are made as this user. */
 export const SANDBOX_APPROVER = 'U0SANDBOX1';
@@ -60,12 +65,13 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
       host: { type: 'string', default: '127.0.0.1' },
       'state-dir': { type: 'string' },
       'no-scan': { type: 'boolean', default: false },
+      'wait-lock': { type: 'string' },
     },
     allowPositionals: false,
     strict: true,
   });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${values.port}`);
+  if (!Number.isInteger(Number(values.port)) || Number(values.port) < 0 || Number(values.port) > 65535) throw new UsageError(`--port must be 0..65535, got ${values.port}`);
+  const waitLockMs = waitLockOption(values['wait-lock']);
   const configPath = values.config ? resolve(io.cwd, values.config) : await findPolicyFile(io.cwd);
   const useSandbox = sb.present || !configPath;
 
@@ -76,16 +82,11 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
     for (const w of loaded.warnings) io.stderr.write(`warning: ${formatProblem(w)}\n`);
   }
 
-  let sandbox: Sandbox | undefined;
-  let clock: Clock = systemClock;
   let slack: { botToken: string; signingSecret: string; appToken?: string; slackApiUrl?: string };
-  if (useSandbox) {
-    const worldPath = sb.value ? resolve(io.cwd, sb.value) : SAMPLE_WORLD_PATH;
-    const world = await loadWorld(worldPath);
+  const worldPath = useSandbox ? (sb.value ? resolve(io.cwd, sb.value) : SAMPLE_WORLD_PATH) : undefined;
+  const world = worldPath ? await loadWorld(worldPath) : undefined;
+  if (world) {
     policy ??= defaultPolicyFor(worldScopes(world), world.policy);
-    sandbox = await startSandbox({ world });
-    clock = sandbox.clock;
-    slack = { botToken: sandbox.slack.botToken, signingSecret: randomBytes(16).toString('hex'), slackApiUrl: sandbox.slackApiUrl };
     if (!policy.slack) policy = { ...policy, slack: { channel: '#costwatch', routes: [], approvers: { users: [SANDBOX_APPROVER], userGroups: [] } } };
   } else {
     const botToken = io.env['SLACK_BOT_TOKEN'];
@@ -95,14 +96,58 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
   }
   if (!policy?.slack) throw new UsageError(`${configPath ?? 'the policy'} has no slack section: nothing to serve`);
   const slackPolicy = policy.slack;
+  const servedPolicy: Policy = policy;
 
-  const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', sandbox ? 'sandbox-state' : 'state');
-  const store = await openEmbeddedStore({ dir: stateDir });
+  // The state folder is locked before anything starts: a second process is refused at once, and
+  // everything started after it is stopped again whatever happens.
+  const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : resolve(io.cwd, '.costwatch', useSandbox ? 'sandbox-state' : 'state');
+  const store = await openEmbeddedStore({ dir: stateDir, waitLockMs });
+  let sandbox: Sandbox | undefined;
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    let clock: Clock = systemClock;
+    let generatedSecret = false;
+    if (world) {
+      sandbox = await startSandbox({ world });
+      clock = sandbox.clock;
+      // A secret from the environment lets requests be signed from outside; otherwise one is made up and shown.
+      const fromEnv = io.env['SLACK_SIGNING_SECRET'];
+      generatedSecret = !fromEnv;
+      slack = { botToken: sandbox.slack.botToken, signingSecret: fromEnv || randomBytes(16).toString('hex'), slackApiUrl: sandbox.slackApiUrl };
+    }
+    return await serveWith({ io, values, signal, policy: servedPolicy, slackPolicy, slack: slack!, generatedSecret, store, sandbox, clock, stops });
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await store.close();
+    await sandbox?.close();
+  }
+}
+
+async function serveWith(ctx: {
+  io: Io;
+  values: { host: string; port: string; 'no-scan': boolean };
+  signal: AbortSignal | undefined;
+  policy: Policy;
+  slackPolicy: NonNullable<Policy['slack']>;
+  slack: { botToken: string; signingSecret: string; appToken?: string; slackApiUrl?: string };
+  generatedSecret: boolean;
+  store: StateStore;
+  sandbox: Sandbox | undefined;
+  clock: Clock;
+  stops: (() => Promise<unknown>)[];
+}): Promise<number> {
+  const { io, values, signal, policy, slackPolicy, slack, store, sandbox, clock, stops } = ctx;
+  const port = Number(values.port);
   const api = new WebApiSlack(slackWebClient(slack.botToken, slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}));
   const providers = buildProviders(policy, sandbox ? { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } } : {});
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (err, n) => io.stderr.write(`slack: ${n.finding.id}: ${(err as Error).message}\n`) });
   const queue = new InProcessExecutionQueue();
   const jobDeps = jobDepsFor(policy, { store, providers, clock, api });
+  // Before the worker starts and clicks can arrive: finish what an interrupted run left approved or executing.
+  for (const o of await recoverInterrupted(jobDeps.executor)) {
+    io.stdout.write(`recovered ${o.proposalId}: ${o.outcome} — ${o.detail}\n`);
+    if (o.outcome !== 'skipped') await syncProposalMessage(o.proposalId, jobDeps, { kind: o.outcome as AlertEvent['kind'], detail: o.detail, by: 'costwatch', at: clock.now() }).catch(() => undefined);
+  }
   const stopWorker = queue.startWorker(
     async (job) => {
       const r = await runJob(job, jobDeps);
@@ -110,6 +155,7 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
     },
     (job, err) => io.stderr.write(`job ${job.type} failed: ${(err as Error).message}\n`),
   );
+  stops.push(stopWorker);
   const deps: InteractionDeps = { store, queue, approvers: approverCheck(slackPolicy.approvers, api), clock };
   // Cloud events (budgets, anomalies, SageMaker state changes) through the same notifier, as the event functions run them.
   const log: EventLog = {
@@ -150,8 +196,8 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
       const http: HttpRequest = { method: req.method ?? 'GET', headers: lowerHeaders(req.headers), query: Object.fromEntries(url.searchParams), body };
       if (url.pathname === '/webhooks/azure') return sendHttp(res, await receiveAzureAlert(http, { ...webhooks, token: azureToken }));
       if (url.pathname === '/webhooks/gcp' && gcp && jwks) return sendHttp(res, await receiveGcpPush(http, { ...webhooks, identity: gcp, jwks }));
-      if (url.pathname === '/events/sns' && req.method === 'POST') return send(res, 200, await receiveSns(parseJson(body), webhooks).catch((err: Error) => ({ error: err.message })));
-      if (url.pathname === '/events/eventbridge' && req.method === 'POST') return send(res, 200, await receiveEventBridge(parseJson(body), webhooks).catch((err: Error) => ({ error: err.message })));
+      if (url.pathname === '/events/sns' && req.method === 'POST') return send(res, ...(await eventAnswer(() => receiveSns(parseJson(body), webhooks), log)));
+      if (url.pathname === '/events/eventbridge' && req.method === 'POST') return send(res, ...(await eventAnswer(() => receiveEventBridge(parseJson(body), webhooks), log)));
     }
     if (sandbox && url.pathname === '/sandbox/messages' && req.method === 'GET') return send(res, 200, sandboxMessages(sandbox));
     if (sandbox && url.pathname === '/sandbox/scan' && req.method === 'POST') {
@@ -188,12 +234,21 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
   }
 
   await listen(server, values.host, port);
+  stops.push(
+    () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
+  );
   const address = server.address() as AddressInfo;
   base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let socket: SocketModeClient | undefined;
   if (slack.appToken) {
     socket = await startSocketMode({ appToken: slack.appToken, ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}) }, deps, io);
+    const started = socket;
+    stops.push(() => started.disconnect());
   }
 
   const lines = [
@@ -214,6 +269,13 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
       `  clicks are signed like Slack's and sent to ${INTERACTIONS_PATH} as ${slackPolicy.approvers.users[0] ?? SANDBOX_APPROVER} (add &user=U… to click as someone else)`,
     );
   }
+  if (sandbox) {
+    lines.push(
+      ctx.generatedSecret
+        ? `  signing secret (generated for this run; set SLACK_SIGNING_SECRET to choose it): ${slack.signingSecret}`
+        : '  signing secret: SLACK_SIGNING_SECRET from the environment',
+    );
+  }
   lines.push('Press Ctrl+C to stop.', '');
   io.stdout.write(lines.join('\n'));
 
@@ -224,14 +286,7 @@ export async function serveCommand(argv: readonly string[], io: Io, signal?: Abo
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
   });
-  await socket?.disconnect();
-  await new Promise<void>((ok) => {
-    server.close(() => ok());
-    server.closeAllConnections();
-  });
-  await stopWorker();
-  await store.close();
-  await sandbox?.close();
+  // The caller stops the socket, the server and the worker, then closes the store and the sandbox.
   return EXIT.ok;
 }
 
@@ -267,6 +322,23 @@ export async function socketInteraction(ack: () => Promise<void>, body: unknown,
     io.stdout.write(`interaction (socket): ${outcome.result} ${outcome.message}\n`);
   } catch (err) {
     io.stderr.write(`socket mode: ${(err as Error).message}\n`);
+  }
+}
+
+/**
+ * The answer of a local event endpoint, with the status the deployed path gives: 200 with the
+ * outcome; 400 for a refused event (the Lambda fails for good and the message goes to the
+ * dead-letter queue); 503 while the same alert is being sent (retried); 500 for a failure (retried).
+ */
+export async function eventAnswer(run: () => Promise<unknown>, log: EventLog): Promise<[number, unknown, Record<string, string>?]> {
+  try {
+    return [200, await run()];
+  } catch (err) {
+    if (err instanceof EventRefusedError) return [400, { ok: false, error: err.refusal.reason }];
+    if (err instanceof EventInFlightError) return [503, { ok: false, error: err.message }, { 'retry-after': '60' }];
+    const message = err instanceof CostwatchError ? err.message : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
+    log.error('event processing failed', { error: message });
+    return [500, { ok: false, error: `processing failed: ${message}` }];
   }
 }
 
@@ -310,10 +382,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

@@ -5,7 +5,7 @@
 export const ENV = {
   /** DynamoDB state table name. */
   stateTable: 'STATE_TABLE',
-  /** Path of the policy file bundled next to the handler (`costwatch.yml`). */
+  /** Path of the policy artifact bundled next to the handler (`policy.json`: costwatch.yml validated at synth, as JSON). */
   policyFile: 'POLICY_FILE',
   /** SQS queue of approved actions to execute. */
   executionQueueUrl: 'EXECUTION_QUEUE_URL',

@@ -1,13 +1,12 @@
-import type { AwsCredentialIdentity } from '@smithy/types';
-import { activeExemptions, inQuietHours, policyScopes, RULE_IDS, ruleSettings, type Policy, type RuleId } from '../config/schema.js';
+import { activeExemptions, inQuietHours, policyScopes, RULE_IDS, ruleSettings, type Policy, type RuleId } from '../config/policy.js';
 import type { ScanOptions } from '../pipeline/scan.js';
 import { CostwatchError } from '../errors.js';
 import type { Cloud } from '../domain/resource.js';
 import type { ActiveRule } from '../pipeline/detect.js';
 import type { PlannerPolicy } from '../planner/plan.js';
 import { PriceBook } from '../pricing/price-book.js';
-import { awsClientFactory } from '../providers/aws/clients.js';
-import { AwsProvider } from '../providers/aws/provider.js';
+// The cloud providers (and with them every SDK client) are built in ./providers.ts, so a function
+// that never reads a resource (budget and anomaly events, webhooks, Slack) does not load them.
 import type { CloudProvider } from '../providers/port.js';
 import { COST_RULES, RESOURCE_RULES } from '../rules/index.js';
 import type { Budget } from '../domain/budget.js';
@@ -98,34 +97,6 @@ export function plannerPolicy(policy: Policy, at: () => Date): PlannerPolicy {
 export function priceBook(policy: Policy): PriceBook {
   const { s3, ...instances } = policy.prices ?? {};
   return new PriceBook(instances, undefined, s3 ? { s3 } : {});
-}
-
-/** Where the providers' SDK clients point: the real clouds, or the sandbox cloud. */
-export interface ProviderEndpoints {
-  readonly aws?: {
-    endpoint: string;
-    credentials: (accountId: string) => AwsCredentialIdentity;
-    /** Who assumes the policy's roles (`roleName`); default the target account's own credentials. */
-    callerCredentials?: AwsCredentialIdentity;
-    /** The sandbox world's clock, for re-reads before acting (default: the machine's). */
-    now?: () => Date;
-  };
-}
-
-/** One provider per configured cloud; clouds without a provider yet are reported by the scan. */
-export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}): Map<Cloud, CloudProvider> {
-  const providers = new Map<Cloud, CloudProvider>();
-  const aws = policy.clouds.aws;
-  if (aws && aws.accounts.length > 0) {
-    const factory = awsClientFactory(
-      aws.accounts.map((a) => ({ accountId: a.id, ...(a.roleName ? { roleName: a.roleName } : {}), ...(a.externalId ? { externalId: a.externalId } : {}) })),
-      endpoints.aws
-        ? { endpoint: endpoints.aws.endpoint, credentials: endpoints.aws.credentials, ...(endpoints.aws.callerCredentials ? { callerCredentials: endpoints.aws.callerCredentials } : {}) }
-        : {},
-    );
-    providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now) }));
-  }
-  return providers;
 }
 
 /**

@@ -27,7 +27,8 @@ export interface AuditEntry {
     | 'exempted'
     | 'expired'
     | 'requeued'
-    | 'lifted';
+    | 'lifted'
+    | 'recovered';
   readonly proposalId?: string;
   readonly resourceId?: string;
   readonly detail: string;

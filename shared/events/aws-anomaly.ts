@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import type { Money } from '../domain/money.js';
 import { accept, refuse, type AnomalyEvent, type AnomalyRootCause, type ParseResult } from './event.js';
 import { eventBridgeEnvelope } from './eventbridge.js';
-import { amount, isObject, isoTime, parseJson, text, validate } from './input.js';
+import { amount, isObject, isoTime, parseJson, signedAmount, text, validate } from './input.js';
 import { isSnsEnvelope, unwrapSns } from './sns.js';
 
 const SOURCE = 'aws-anomaly' as const;
@@ -27,13 +27,13 @@ const anomalySchema = z.object({
   monitorArn: optionalText(2048),
   monitorName: optionalText(),
   monitorType: optionalText(),
-  anomalyScore: z.object({ maxScore: z.number().finite(), currentScore: z.number().finite() }).nullish(),
+  anomalyScore: z.object({ maxScore: signedAmount, currentScore: signedAmount }).nullish(),
   impact: z.object({
     maxImpact: amount.nullish(),
     totalExpectedSpend: amount.nullish(),
     totalActualSpend: amount.nullish(),
-    totalImpact: z.number().finite(),
-    totalImpactPercentage: z.number().finite().nullish(),
+    totalImpact: signedAmount,
+    totalImpactPercentage: signedAmount.nullish(),
   }),
   rootCauses: z
     .array(
@@ -43,7 +43,7 @@ const anomalySchema = z.object({
         linkedAccount: optionalText(),
         linkedAccountName: optionalText(),
         usageType: optionalText(),
-        impact: z.object({ contribution: z.number().finite() }).nullish(),
+        impact: z.object({ contribution: signedAmount }).nullish(),
       }),
     )
     .max(1000)

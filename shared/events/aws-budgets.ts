@@ -1,6 +1,6 @@
 import type { Money } from '../domain/money.js';
 import { accept, refuse, type BudgetCrossing, type BudgetEvent, type EventPeriod, type ParseResult } from './event.js';
-import { calendarPeriod, checkSize, clip, isObject, moneyFromText, parseJson, roundPercent } from './input.js';
+import { budgetFiguresProblem, calendarPeriod, checkSize, clip, isObject, moneyFromText, parseJson, roundPercent } from './input.js';
 import { isSnsEnvelope, unwrapSns, type SnsMessage } from './sns.js';
 
 const SOURCE = 'aws-budgets' as const;
@@ -94,7 +94,7 @@ export function parseAwsBudgetText(text: string, meta: Partial<SnsMessage>): Par
   };
   if (!amount) notes.push(`no ${kind === 'actual' ? 'ACTUAL' : 'FORECASTED'} Amount line: the spend is not known`);
 
-  return accept({
+  const event: BudgetEvent = {
     type: 'budget',
     source: SOURCE,
     cloud: 'aws',
@@ -109,7 +109,9 @@ export function parseAwsBudgetText(text: string, meta: Partial<SnsMessage>): Par
     occurredAt: meta.timestamp ?? day,
     ...(meta.messageId ? { messageId: meta.messageId } : {}),
     notes,
-  });
+  };
+  const problem = budgetFiguresProblem(event);
+  return problem ? refuse(problem, SOURCE) : accept(event);
 }
 
 function notificationDate(body: string): Date | undefined {

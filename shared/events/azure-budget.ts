@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import type { Money } from '../domain/money.js';
 import { accept, refuse, type BudgetCrossing, type BudgetEvent, type ParseResult } from './event.js';
-import { calendarPeriod, clip, currencyCode, isObject, isoTime, moneyFromText, parseJson, roundPercent, text, validate } from './input.js';
+import { budgetFiguresProblem, roundFigure, calendarPeriod, clip, currencyCode, isObject, isoTime, moneyFromText, parseJson, roundPercent, text, validate } from './input.js';
 
 const SOURCE = 'azure-budget' as const;
 
@@ -14,7 +14,7 @@ const alertSchema = z.object({
   }),
   data: z.object({
     essentials: z.object({
-      monitoringService: z.string().max(128).nullish(),
+      monitoringService: z.literal('CostAlerts'),
       firedDateTime: isoTime,
       alertId: z.string().max(2048).nullish(),
       description: z.string().max(4096).nullish(),
@@ -55,8 +55,15 @@ export function parseAzureBudget(input: unknown): ParseResult<BudgetEvent> {
   const essentials = isObject(data) ? data['essentials'] : undefined;
   const service = isObject(essentials) ? essentials['monitoringService'] : undefined;
   const category = isObject(data) && isObject(data['alertContext']) ? data['alertContext']['AlertCategory'] : undefined;
-  if (v['schemaId'] === 'azureMonitorCommonAlertSchema' && typeof service === 'string' && service !== 'CostAlerts') {
-    return refuse(`not a budget alert: monitoringService is ${JSON.stringify(clip(service, 40))}, not CostAlerts`, SOURCE);
+  if (isLegacyAzureBudget(v)) {
+    return refuse(
+      `the legacy Azure budget payload (schemaId ${JSON.stringify(clip(String(v['schemaId'] ?? 'missing'), 40))}): costwatch reads the common alert schema; turn on the common alert schema in the action group's webhook action`,
+      SOURCE,
+    );
+  }
+  if (v['schemaId'] === 'azureMonitorCommonAlertSchema' && isObject(essentials) && service !== 'CostAlerts') {
+    const said = typeof service === 'string' ? JSON.stringify(clip(service, 40)) : service === undefined ? 'missing' : service === null ? 'null' : `a ${typeof service}`;
+    return refuse(`not a budget alert: monitoringService is ${said}, not CostAlerts`, SOURCE);
   }
   if (typeof category === 'string' && category.toLowerCase() !== 'budgets') {
     return refuse(`not a budget alert: AlertCategory is ${JSON.stringify(clip(category, 40))}, not budgets`, SOURCE);
@@ -73,7 +80,7 @@ export function parseAzureBudget(input: unknown): ParseResult<BudgetEvent> {
   }
   const read = (field: 'BudgetThreshold' | 'NotificationThresholdAmount' | 'SpentAmount'): Money | string => {
     const raw = ad[field];
-    if (typeof raw === 'number') return raw >= 0 ? { amount: raw, currency: ad.Unit } : `${field} is negative`;
+    if (typeof raw === 'number') return raw >= 0 ? { amount: roundFigure(raw), currency: ad.Unit } : `${field} is negative`;
     const m = moneyFromText(raw, ad.Unit);
     return typeof m === 'string' ? `AlertData.${field}: ${m}` : m;
   };
@@ -92,7 +99,7 @@ export function parseAzureBudget(input: unknown): ParseResult<BudgetEvent> {
     ...(kind === 'actual' ? { amount: spent } : {}),
   };
   const sub = /^\/subscriptions\/([0-9a-fA-F-]{36})(\/|$)/.exec(ad.Scope)?.[1];
-  return accept({
+  const event: BudgetEvent = {
     type: 'budget',
     source: SOURCE,
     cloud: 'azure',
@@ -110,10 +117,23 @@ export function parseAzureBudget(input: unknown): ParseResult<BudgetEvent> {
       "the alert does not state the budget's time grain: read as monthly",
       ...(kind === 'forecast' ? ['SpentAmount is read as the actual cost so far'] : []),
     ],
-  });
+  };
+  const problem = budgetFiguresProblem(event);
+  return problem ? refuse(problem, SOURCE) : accept(event);
 }
 
-/** Whether a parsed JSON value looks like an Azure Monitor alert (for source detection). */
+/**
+ * Whether a value is the budget payload action groups send without the common alert schema
+ * (`schemaId: "AIP Budget Notification"`, the budget's fields directly under `data`).
+ */
+export function isLegacyAzureBudget(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  if (typeof v['schemaId'] === 'string' && /^AIP Budget Notification$/i.test(v['schemaId'].trim())) return true;
+  const data = v['data'];
+  return v['schemaId'] !== 'azureMonitorCommonAlertSchema' && isObject(data) && !isObject(data['essentials']) && 'BudgetName' in data && ('SpendingAmount' in data || 'NotificationThresholdAmount' in data);
+}
+
+/** Whether a parsed JSON value looks like an Azure Monitor alert, common schema or legacy budget payload (for source detection). */
 export function isAzureAlert(v: unknown): boolean {
-  return isObject(v) && (v['schemaId'] === 'azureMonitorCommonAlertSchema' || (isObject(v['data']) && isObject(v['data']['essentials'])));
+  return isObject(v) && (v['schemaId'] === 'azureMonitorCommonAlertSchema' || (isObject(v['data']) && isObject(v['data']['essentials'])) || isLegacyAzureBudget(v));
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { eventTime, text } from './input.js';
 
 /** The EventBridge event envelope; `detail` is validated by each source's parser. */

@@ -1,4 +1,4 @@
-import type { Policy } from '../config/schema.js';
+import type { Policy } from '../config/policy.js';
 import type { BudgetEvidence, CostDriver, Finding } from '../domain/finding.js';
 import { formatMoney, type Money } from '../domain/money.js';
 import type { Resource, ResourceRef } from '../domain/resource.js';

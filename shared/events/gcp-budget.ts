@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { accept, refuse, type BudgetCrossing, type BudgetEvent, type ParseResult } from './event.js';
-import { amount, currencyCode, isObject, isoTime, MAX_BASE64_CHARS, parseJson, roundPercent, text, validate } from './input.js';
+import { budgetFiguresProblem, amount, currencyCode, isObject, isoTime, MAX_BASE64_CHARS, parseJson, roundPercent, text, validate } from './input.js';
 
 const SOURCE = 'gcp-budget' as const;
 
@@ -105,7 +105,7 @@ export function parseGcpBudget(input: unknown): ParseResult<BudgetEvent> {
   if (data.budgetAmountType === 'LAST_PERIODS_COST') notes.push("the budget amount is the last period's cost");
   const messageId = m.messageId ?? m.message_id;
 
-  return accept({
+  const event: BudgetEvent = {
     type: 'budget',
     source: SOURCE,
     cloud: 'gcp',
@@ -120,7 +120,9 @@ export function parseGcpBudget(input: unknown): ParseResult<BudgetEvent> {
     occurredAt: publishedAt,
     ...(messageId ? { messageId } : {}),
     notes,
-  });
+  };
+  const problem = budgetFiguresProblem(event);
+  return problem ? refuse(problem, SOURCE) : accept(event);
 }
 
 /** Whether a parsed JSON value looks like a Pub/Sub push body (for source detection). */

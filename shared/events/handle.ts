@@ -192,7 +192,8 @@ async function propose(
   const proposals: ProposedAction[] = [];
   for (const p of await holdToDailyLimit(planned.proposals, store, now, policy.limits.maxActionsPerDay)) {
     const stored = await store.upsertProposal(p);
-    if (p.status === 'proposed' && !open.some((o) => o.id === p.id)) {
+    // Audited once, when it is created: a proposal already stored (executed, decided) is not proposed again.
+    if (stored.status === 'proposed' && !open.some((o) => o.id === p.id)) {
       await store.appendAudit({ at: now, actor: 'costwatch', event: 'proposed', proposalId: p.id, resourceId: p.resource.id, detail: `${p.kind} (${p.mode}${p.modeReason ? `: ${p.modeReason}` : ''}); raised by a cloud event` });
     }
     proposals.push(stored);

@@ -1,5 +1,5 @@
 import { sagemakerLifecycle } from '../providers/aws/lifecycle.js';
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import type { Money } from '../domain/money.js';
 import type { Lifecycle } from '../domain/resource.js';
 import { MAX_EVENT_BYTES, refuse, type EventPeriod, type EventSource, type ParseResult } from './event.js';
@@ -35,7 +35,7 @@ export function parseJson(text: string, source?: EventSource, what = 'body'): Pa
 }
 
 /** One line naming the first problems zod found, with their paths. */
-export function zodReason(error: z.ZodError, prefix = ''): string {
+export function zodReason(error: z.CheckError, prefix = ''): string {
   const shown = error.issues.slice(0, 3).map((i) => {
     const path = formatPath([...(prefix ? [prefix] : []), ...i.path]);
     // zod words a missing key as a type mismatch with undefined; say what it is.
@@ -56,7 +56,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Runs a zod schema, returning a refusal naming the problems instead of throwing. */
-export function validate<T>(schema: z.ZodType<T>, input: unknown, source: EventSource, prefix = ''): ParseResult<T> {
+export function validate<T>(schema: z.Schema<T>, input: unknown, source: EventSource, prefix = ''): ParseResult<T> {
   const r = schema.safeParse(input);
   return r.success ? { ok: true, event: r.data } : refuse(zodReason(r.error, prefix), source);
 }
@@ -65,7 +65,7 @@ export function validate<T>(schema: z.ZodType<T>, input: unknown, source: EventS
 const MIN_MS = Date.UTC(2000, 0, 1);
 const MAX_MS = Date.UTC(2200, 0, 1);
 
-function fromMs(ms: number, ctx: z.RefinementCtx): Date {
+function fromMs(ms: number, ctx: z.Ctx): Date {
   if (!Number.isFinite(ms) || ms < MIN_MS || ms > MAX_MS) {
     ctx.addIssue({ code: 'custom', message: 'not a time between 2000 and 2200 in epoch milliseconds' });
     return z.NEVER;
@@ -98,8 +98,82 @@ export const isoTime = z
     return fromMs(Date.parse(s.trim()), ctx);
   });
 
-/** A finite, non-negative amount (JSON number). */
-export const amount = z.number().finite().min(0).max(1e15);
+/**
+ * Largest amount of money any event may carry: ten trillion in any currency. Beyond it a figure
+ * is a mistake or an attack, and it would no longer survive the arithmetic and the store exactly
+ * (numbers above 2^53 are not integers in JavaScript; DynamoDB refuses them).
+ */
+export const MAX_AMOUNT = 1e13;
+
+/** Largest threshold a budget alert may name: 10,000% of its budget. */
+export const MAX_THRESHOLD_PERCENT = 10_000;
+
+/**
+ * A figure rounded to a millionth: finer fractions mean nothing in money or percent, and a value
+ * like 5e-324 could not be stored (DynamoDB numbers stop at 1e-130).
+ */
+export function roundFigure(n: number): number {
+  // Large figures have no millionths to drop (and n × 1e6 could overflow): they are bounds-checked as they are.
+  if (!Number.isFinite(n) || Math.abs(n) >= 1e9) return n;
+  const r = Math.round(n * 1e6) / 1e6;
+  return Object.is(r, -0) ? 0 : r;
+}
+
+/** A finite, non-negative amount (JSON number), at most {@link MAX_AMOUNT}, rounded to a millionth. */
+export const amount = z
+  .number()
+  .finite()
+  .min(0)
+  .max(MAX_AMOUNT, `is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads`)
+  .transform(roundFigure);
+
+/** A finite amount that may be negative (an impact, a contribution), at most {@link MAX_AMOUNT} either way, rounded to a millionth. */
+export const signedAmount = z
+  .number()
+  .finite()
+  .min(-MAX_AMOUNT, `is under -${MAX_AMOUNT.toExponential()}, the smallest amount costwatch reads`)
+  .max(MAX_AMOUNT, `is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads`)
+  .transform(roundFigure);
+
+/**
+ * Why a budget event's figures cannot be alerted on, or undefined when they can: every amount
+ * within {@link MAX_AMOUNT}, a budget above 0, and every threshold above 0% and at most
+ * {@link MAX_THRESHOLD_PERCENT} (a threshold of 0 is crossed by any spend at all, and a huge one
+ * by none; both are mistakes in the budget, not news about spending).
+ */
+export function budgetFiguresProblem(e: {
+  readonly limit?: Money;
+  readonly spent?: Money;
+  readonly forecast?: Money;
+  readonly crossings: readonly { readonly kind: string; readonly thresholdPercent?: number; readonly thresholdAmount?: Money; readonly amount?: Money }[];
+}): string | undefined {
+  const money: [string, Money | undefined][] = [
+    ['the budget amount', e.limit],
+    ['the amount spent', e.spent],
+    ['the forecast', e.forecast],
+    ...e.crossings.flatMap((c): [string, Money | undefined][] => [
+      [`the ${c.kind} threshold amount`, c.thresholdAmount],
+      [`the ${c.kind} amount`, c.amount],
+    ]),
+  ];
+  for (const [what, m] of money) {
+    if (!m) continue;
+    if (!Number.isFinite(m.amount) || m.amount < 0) return `${what} is not a finite, non-negative figure`;
+    if (m.amount > MAX_AMOUNT) return `${what} (${m.amount.toExponential(3)} ${m.currency}) is over ${MAX_AMOUNT.toExponential()}, the largest amount costwatch reads: not a real budget figure`;
+  }
+  if (e.limit && e.limit.amount === 0 && e.crossings.length > 0) return 'the budget amount is 0: no threshold of it can be crossed in a meaningful way; set a budget amount above 0';
+  for (const c of e.crossings) {
+    const p = c.thresholdPercent;
+    if (p !== undefined) {
+      if (!Number.isFinite(p)) return `the ${c.kind} threshold is not a finite percentage`;
+      if (p <= 0) return `the ${c.kind} threshold is ${p}%: a threshold of 0 is crossed by any spend at all; set one above 0`;
+      if (p > MAX_THRESHOLD_PERCENT) return `the ${c.kind} threshold is ${p}% of the budget, over the ${MAX_THRESHOLD_PERCENT}% costwatch reads: not a real threshold`;
+    } else if (c.thresholdAmount && c.thresholdAmount.amount <= 0) {
+      return `the ${c.kind} threshold amount is 0: a threshold of 0 is crossed by any spend at all; set one above 0`;
+    }
+  }
+  return undefined;
+}
 
 /** A short, non-empty identifier-like string. */
 export const text = (max = 1024) => z.string().trim().min(1, 'must not be empty').max(max);
@@ -134,7 +208,7 @@ export function moneyFromText(s: string, currency?: string): Money | string {
   // `$` is also the sign of CAD, AUD and others: only a different non-dollar symbol is a contradiction.
   if (fromSymbol && fromSymbol !== code && a.symbol !== '$') return `amount ${JSON.stringify(clip(s, 40))} is in ${fromSymbol}, not ${code}`;
   if (a.value < 0) return `amount ${JSON.stringify(clip(s, 40))} is negative`;
-  return { amount: a.value, currency: code };
+  return { amount: roundFigure(a.value), currency: code };
 }
 
 /** ISO 4217 code check (three upper-case letters known to Intl). */

@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { priceBook, slackNotifier } from '../app/compose.js';
 import { systemClock, type Clock } from '../clock.js';
-import { loadPolicy } from '../config/load.js';
-import type { Policy } from '../config/schema.js';
+import { loadPolicyArtifact } from '../config/artifact.js';
+import type { Policy } from '../config/policy.js';
 import type { Cloud } from '../domain/resource.js';
 import type { CloudProvider } from '../providers/port.js';
 import { formatProblem, CostwatchError } from '../errors.js';
@@ -100,7 +100,7 @@ export function deployedEventDeps(config: DeployedEventConfig): Promise<EventDep
 }
 
 async function build(config: DeployedEventConfig): Promise<EventDeps> {
-  const { policy, warnings } = await loadPolicy(config.policyFile);
+  const { policy, warnings } = await loadPolicyArtifact(config.policyFile);
   for (const w of warnings) config.log.warn('policy warning', { problem: formatProblem(w) });
   const clock = config.clock ?? systemClock;
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: config.stateTable });

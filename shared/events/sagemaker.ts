@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { accept, refuse, type ParseResult, type ResourceStateEvent, type TrainingFacts } from './event.js';
 import { eventBridgeEnvelope } from './eventbridge.js';
 import { apiStatus, eventTime, isObject, lifecycleOf, parseJson, text, validate } from './input.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { refuse, type EventSource, type ParseResult } from './event.js';
 import { checkSize, isObject, isoTime, validate } from './input.js';
 

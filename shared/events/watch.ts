@@ -1,5 +1,5 @@
 import { activeRules, lookbackHours } from '../app/compose.js';
-import type { Policy } from '../config/schema.js';
+import type { Policy } from '../config/policy.js';
 import type { Finding } from '../domain/finding.js';
 import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
 import type { Cloud, Resource } from '../domain/resource.js';

@@ -147,3 +147,91 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
     return { proposalId: id, outcome: 'failed', detail };
   }
 }
+
+/**
+ * Finishes what an interrupted run left behind (a crash, kill -9, a timeout between the decision
+ * and the end of the action), with the invariants of a first run: proposals left `approved` are
+ * executed (re-read, re-checked, undo data saved, then acted on, or cancelled with the reason);
+ * proposals left `executing` (undo data saved, the action cut off) are resumed: the resource is
+ * re-read; if the action already took effect it is recorded as executed, otherwise the rule is
+ * re-evaluated and the action run again, or cancelled if it no longer applies.
+ *
+ * Call it only where nothing else can be executing the same proposals at that moment: locally,
+ * under the state folder's lock before the run executes anything; it never runs in parallel with
+ * an executor.
+ */
+export async function recoverInterrupted(deps: ExecutorDeps): Promise<ExecutionOutcome[]> {
+  const { store } = deps;
+  const outcomes: ExecutionOutcome[] = [];
+  for (const p of await store.listProposals({ status: ['approved', 'executing'] })) {
+    const decision = await store.getDecision(p.id);
+    const actor = decision?.by ?? 'policy';
+    if (p.status === 'approved') {
+      const o = await executeProposal(p.id, actor, deps);
+      if (o.outcome !== 'skipped') await noteRecovery(deps, p, o);
+      outcomes.push(o);
+    } else {
+      const o = await resumeExecution(p, actor, deps);
+      outcomes.push(o);
+    }
+  }
+  return outcomes;
+}
+
+async function noteRecovery(deps: ExecutorDeps, p: ProposedAction, o: ExecutionOutcome): Promise<void> {
+  await deps.store.appendAudit({
+    at: deps.clock.now(),
+    actor: 'costwatch',
+    event: 'recovered',
+    proposalId: p.id,
+    resourceId: p.resource.id,
+    detail: `left ${p.status} by an interrupted run; recovered: ${o.outcome}`,
+  });
+}
+
+/** Resumes a proposal an interrupted run left `executing` (its undo data is saved; the action may or may not have happened). */
+async function resumeExecution(p: ProposedAction, actor: string, deps: ExecutorDeps): Promise<ExecutionOutcome> {
+  const { store, clock } = deps;
+  const now = clock.now();
+  const def = actionDefinition(p.kind);
+  const finish = async (to: 'executed' | 'cancelled' | 'failed', detail: string): Promise<ExecutionOutcome> => {
+    try {
+      await store.transitionProposal(p.id, ['executing'], to);
+    } catch (err) {
+      if (err instanceof ConditionFailedError) return { proposalId: p.id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
+      throw err;
+    }
+    const o: ExecutionOutcome = { proposalId: p.id, outcome: to, detail };
+    await store.appendAudit({ at: clock.now(), actor, event: to, proposalId: p.id, resourceId: p.resource.id, detail });
+    await noteRecovery(deps, p, o);
+    return o;
+  };
+  const provider = deps.providers.get(p.resource.cloud);
+  const active = deps.rules.get(p.ruleId);
+  if (!provider || !active) return finish('cancelled', `interrupted, and no ${provider ? 'rule ' + p.ruleId : p.resource.cloud + ' provider'} configured to re-check it`);
+  let resource;
+  try {
+    resource = await provider.describe(p.resource);
+  } catch (err) {
+    // Still unknown: leave it executing, so the next run tries again.
+    return { proposalId: p.id, outcome: 'skipped', detail: `interrupted; could not re-read the resource: ${(err as Error).message}` };
+  }
+  if (!resource || !def.appliesTo.includes(resource.lifecycle)) {
+    return finish('executed', `${def.label} had taken effect before the run was interrupted: ${p.resource.name} is ${resource ? `now ${resource.state}` : 'gone'}`);
+  }
+  if (p.expiresAt <= now) return finish('cancelled', `interrupted, and expired at ${p.expiresAt.toISOString()}`);
+  const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
+  if (exempt) return finish('cancelled', `interrupted; now exempt: ${exempt}`);
+  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours });
+  const { result } = evaluateRule(active, resource, usage, now, deps.prices);
+  if (result.state !== 'violation') {
+    const why = result.state === 'ok' ? `no longer matches: ${result.evidence.join('; ')}` : result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason;
+    return finish('cancelled', `interrupted; ${why}`);
+  }
+  try {
+    const done = await provider.perform(p.kind, resource, p.parameters);
+    return finish('executed', done.summary);
+  } catch (err) {
+    return finish('failed', `${def.label} failed: ${(err as Error).message}`);
+  }
+}

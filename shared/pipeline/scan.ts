@@ -16,7 +16,7 @@ import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
 import { detect, usageWindowHours, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
 import type { Budget } from '../domain/budget.js';
-import { executeProposal, type ExecutionOutcome } from './execute.js';
+import { executeProposal, recoverInterrupted, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
 import { holdToDailyLimit } from './daily-limit.js';
 import { savingsToClose } from '../savings/reconcile.js';
@@ -65,6 +65,12 @@ export interface ScanDeps {
    * was recorded but its job was lost) are queued again after STALE_APPROVAL_MINUTES.
    */
   readonly executionQueue?: ExecutionQueue;
+  /**
+   * Recover first what an interrupted run left `approved` or `executing` (see recoverInterrupted):
+   * for runs with no execution queue that are the only executor of their state (a local scan under
+   * the state folder's lock).
+   */
+  readonly recoverInterrupted?: boolean;
 }
 
 /** Per scope: what was read. */
@@ -132,6 +138,11 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   for (const c of collections) for (const r of c.resources) resources.set(r.id, r);
 
   deps.onProgress?.({ type: 'phase', phase: 'plan' });
+  const executions: ScanReport['executions'][number][] = [];
+  const active = new Map(opts.rules.map((r) => [r.rule.id, r]));
+  const executor = { store, providers: deps.providers, rules: active, policy: opts.policy, prices: deps.prices, clock, lookbackHours: opts.lookbackHours };
+  // Before planning: a recovered proposal is no longer open, so the plan sees the state as it is.
+  if (deps.recoverInterrupted && !opts.dryRun) executions.push(...(await recoverInterrupted(executor)));
   const open = await store.listProposals({ status: ['proposed', 'approved', 'executing'] });
   // Savings stop counting once a stopped resource is seen running again (before this scan acts).
   if (!opts.dryRun) {
@@ -154,7 +165,6 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     now: startedAt,
   });
 
-  const executions: ScanReport['executions'][number][] = [];
   const proposals: ProposedAction[] = [];
   if (opts.dryRun) {
     proposals.push(...planned.proposals);
@@ -165,13 +175,13 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     const held = await holdToDailyLimit(planned.proposals, store, startedAt, opts.policy.limits.maxActionsPerDay);
     for (const p of held) {
       const stored = await store.upsertProposal(p);
-      if (p.status === 'proposed' && !open.some((o) => o.id === p.id)) {
+      // Audited once, when it is created: a proposal already stored (executed, decided) is not proposed again.
+      if (stored.status === 'proposed' && !open.some((o) => o.id === p.id)) {
         await store.appendAudit({ at: startedAt, actor: 'costwatch', event: 'proposed', proposalId: p.id, resourceId: p.resource.id, detail: `${p.kind} (${p.mode}${p.modeReason ? `: ${p.modeReason}` : ''})` });
       }
       proposals.push(stored);
     }
     deps.onProgress?.({ type: 'phase', phase: 'execute' });
-    const active = new Map(opts.rules.map((r) => [r.rule.id, r]));
     for (const p of proposals) {
       if (p.mode !== 'auto' || p.status !== 'proposed') continue;
       try {
@@ -181,17 +191,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
         if (err instanceof AlreadyDecidedError || err instanceof ConditionFailedError) continue;
         throw err;
       }
-      executions.push(
-        await executeProposal(p.id, 'policy', {
-          store,
-          providers: deps.providers,
-          rules: active,
-          policy: opts.policy,
-          prices: deps.prices,
-          clock,
-          lookbackHours: opts.lookbackHours,
-        }),
-      );
+      executions.push(await executeProposal(p.id, 'policy', executor));
     }
   }
 

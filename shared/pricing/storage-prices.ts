@@ -1,5 +1,4 @@
 import s3Table from './aws-s3-storage.json' with { type: 'json' };
-import { z } from 'zod';
 
 /** S3 storage classes costwatch prices. */
 export const S3_STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
@@ -50,22 +49,10 @@ export interface StoragePriceTable {
 /** The bundled S3 table (us-east-1). */
 export const BUNDLED_S3_PRICES = s3Table as StoragePriceTable;
 
-const fee = z.number().min(0, 'must be 0 or more').finite();
-
-/** `prices.s3` in costwatch.yml: per storage class, any of the table's figures. */
-export const S3PriceOverridesSchema = z.partialRecord(
-  z.enum(S3_STORAGE_CLASSES),
-  z.strictObject({
-    storageGbMonth: fee.optional(),
-    transitionPer1000: fee.optional(),
-    retrievalPerGb: fee.optional(),
-    minimumDays: z.number().int().min(0).max(3650).optional(),
-    monitoringPer1000Objects: fee.optional(),
-  }),
-);
-
-/** What `prices.s3` may change. */
-export type S3PriceOverrides = z.output<typeof S3PriceOverridesSchema>;
+/** `prices.s3` in costwatch.yml: per storage class, any of the table's figures (validated by shared/config/schema.ts). */
+export type S3PriceOverrides = Partial<
+  Record<S3StorageClass, Partial<Pick<StorageClassPrice, 'storageGbMonth' | 'transitionPer1000' | 'retrievalPerGb' | 'minimumDays' | 'monitoringPer1000Objects'>>>
+>;
 
 /** The bundled table with the policy's overrides on top; the source says which classes changed. */
 export function s3PriceTable(overrides: S3PriceOverrides = {}, base: StoragePriceTable = BUNDLED_S3_PRICES): StoragePriceTable {

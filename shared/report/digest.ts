@@ -3,6 +3,7 @@ import type { Money } from '../domain/money.js';
 import { CLOUDS, type Cloud, type Scope } from '../domain/resource.js';
 import type { SavingsEntry } from '../domain/savings.js';
 import { monthOf, realized, realizedTotals, type Window } from '../savings/ledger.js';
+import { isPosted } from '../slack/messenger.js';
 import type { StateStore } from '../store/port.js';
 import { readSpend, type BudgetLine, type SpendSnapshot } from './spend.js';
 
@@ -177,7 +178,7 @@ export async function buildDigestModel(store: StateStore, scopes: readonly Scope
 
   // Opened: alerted in Slack this week, or proposed this week (a proposal is made for a new finding).
   const openedIds = new Map<string, Cloud>();
-  for (const m of messages) if (m.finding && m.postedAt >= week.start && m.finding.state === 'violation' && !m.finding.budget) openedIds.set(m.finding.id, m.finding.cloud);
+  for (const m of messages) if (m.finding && isPosted(m) && m.postedAt >= week.start && m.finding.state === 'violation' && !m.finding.budget) openedIds.set(m.finding.id, m.finding.cloud);
   for (const e of audit) {
     const p = e.event === 'proposed' && inWeek(e.at) && e.proposalId ? proposals.get(e.proposalId) : undefined;
     if (p) openedIds.set(p.findingId, p.resource.cloud);

@@ -1,4 +1,4 @@
-import { inQuietHours, type QuietHours } from '../config/schema.js';
+import { inQuietHours, type QuietHours } from '../config/policy.js';
 import type { WasteEstimate } from '../domain/finding.js';
 import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
 import type { Resource } from '../domain/resource.js';

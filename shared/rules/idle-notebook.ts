@@ -1,4 +1,4 @@
-import type { QuietHours } from '../config/schema.js';
+import type { QuietHours } from '../config/policy.js';
 import type { UsageSeries } from '../domain/usage.js';
 import type { ResourceRule, RuleResult } from './types.js';
 import { dateAttribute, duration, lastQuietStretch, monthlyWaste, noPriceLine, numberAttribute, quietHoursText, rateOf, utc } from './helpers.js';

@@ -1,12 +1,14 @@
+import { ErrorCode } from '@slack/web-api';
 import type { Clock } from '../clock.js';
 import type { Scope } from '../domain/resource.js';
 import type { Chart } from '../report/charts.js';
 import { digestCharts, type ForecastNote } from '../report/digest-charts.js';
 import { buildDigestModel, weekStart, type DigestModel } from '../report/digest.js';
 import type { StateStore } from '../store/port.js';
-import type { SlackApi } from './api.js';
+import { SlackApiError, type SlackApi } from './api.js';
 import type { SlackMessage } from './block-kit.js';
 import { digestMessage, type UploadedChart } from './digest-blocks.js';
+import { POSTING, UNPOSTED } from './messenger.js';
 
 export { weekStart } from '../report/digest.js';
 
@@ -34,17 +36,21 @@ export interface PostDigestResult {
 
 /**
  * Posts the week's digest to `channel`, once per ISO week however often it runs. The week's key
- * is claimed (conditional write) before anything is sent: a run that fails after posting leaves
- * the claim behind, so no later run posts the week again. A run that fails before posting (a chart
- * or an upload failing) releases it, so the next run tries again.
+ * is claimed (conditional write, the same claim states as the alerts' messages) before anything is
+ * rendered or sent, so two runs never both upload and post. A run that fails before the post (a
+ * chart, an upload) or whose post Slack refused marks the claim unposted, and the next run posts
+ * the week. A run that fails in a way that leaves the post unknown (the connection lost after
+ * sending, the write after the post) keeps the claim: the week is never posted twice.
  */
 export async function postDigest(deps: { store: StateStore; api: SlackApi; clock: Clock; channel: string; scopes: readonly Scope[]; fontFile?: string }): Promise<PostDigestResult> {
   const { store, api } = deps;
   const now = deps.clock.now();
   const key = digestKey(now);
-  const claim = { key, channel: deps.channel, ts: '', state: 'claimed', postedAt: now, updatedAt: now };
-  const won = (await store.putSlackMessage(claim, undefined)) || (await store.putSlackMessage(claim, 'failed'));
-  if (!won) return { posted: false, key, reason: `already posted or being posted (${key})` };
+  const known = await store.getSlackMessage(key);
+  if (known && known.state !== UNPOSTED) return { posted: false, key, reason: `already posted or being posted (${key})` };
+  const claim = { key, channel: '', ts: '', state: `${POSTING}posted`, postedAt: now, updatedAt: now };
+  if (!(await store.putSlackMessage(claim, known?.state))) return { posted: false, key, reason: `already posted or being posted (${key})` };
+  const release = () => store.putSlackMessage({ ...claim, state: UNPOSTED, updatedAt: deps.clock.now() }, claim.state).catch(() => undefined);
   let model: DigestModel;
   let charts: Chart[];
   let msg: SlackMessage;
@@ -57,11 +63,36 @@ export async function postDigest(deps: { store: StateStore; api: SlackApi; clock
     msg = digestMessage(model, uploaded);
   } catch (err) {
     // Nothing was posted: let the next run try the week again.
-    await store.putSlackMessage({ ...claim, state: 'failed', updatedAt: deps.clock.now() }, 'claimed').catch(() => undefined);
+    await release();
     throw err;
   }
-  // From here on the claim is never released: a post that failed on the way back may still have landed.
-  const posted = await api.postMessage({ channel: deps.channel, text: msg.text, blocks: msg.blocks });
-  await store.putSlackMessage({ ...claim, channel: posted.channel, ts: posted.ts, state: 'posted', updatedAt: deps.clock.now() }, 'claimed');
+  let posted: { channel: string; ts: string };
+  try {
+    posted = await api.postMessage({ channel: deps.channel, text: msg.text, blocks: msg.blocks });
+  } catch (err) {
+    // Slack answered with an error: nothing was posted. Anything else may have landed; keep the claim.
+    if (refusedBySlack(err)) await release();
+    throw err;
+  }
+  await store.putSlackMessage({ ...claim, channel: posted.channel, ts: posted.ts, state: 'posted', updatedAt: deps.clock.now() }, claim.state);
   return { posted: true, key, model, charts };
+}
+
+/**
+ * Whether a failed call was answered by Slack without doing anything: an API error, a rate limit
+ * (refused at once, or still limited when the client's retries ran out) or an HTTP error status.
+ * A transport failure (connection reset, timeout) may come after Slack acted, so it is not.
+ */
+function refusedBySlack(err: unknown): boolean {
+  const cause = err instanceof SlackApiError ? (err.cause as { code?: string; original?: { message?: string } } | undefined) : undefined;
+  switch (cause?.code) {
+    case ErrorCode.PlatformError:
+    case ErrorCode.RateLimitedError:
+    case ErrorCode.HTTPError:
+      return true;
+    case ErrorCode.RequestError:
+      return /^A rate limit was exceeded/.test(cause.original?.message ?? '');
+    default:
+      return false;
+  }
 }

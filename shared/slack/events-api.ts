@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { systemClock } from '../clock.js';
 import type { ExecutionQueue } from '../queue/port.js';
 import type { StateStore } from '../store/port.js';

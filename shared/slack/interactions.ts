@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ActionStatus, ProposedAction } from '../domain/action.js';
 import type { Decision, Verdict } from '../domain/decision.js';

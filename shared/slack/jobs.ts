@@ -6,7 +6,7 @@ import type { SlackApi } from './api.js';
 import { REPLIES } from './blocks.js';
 import { latestEvent } from './events.js';
 import { publishHome, type HomeDeps } from './home.js';
-import type { SlackMessenger, SyncResult } from './messenger.js';
+import { isPosted, type SlackMessenger, type SyncResult } from './messenger.js';
 import type { AlertEvent } from './view.js';
 
 /** What the executor needs to run jobs and update their messages. */
@@ -77,7 +77,8 @@ export async function syncProposalMessage(proposalId: string, deps: JobDeps, eve
   const p = await store.getProposal(proposalId);
   if (!p) return 'no-message';
   const rec = await store.getSlackMessage(p.findingId);
-  if (!rec?.finding) return 'no-message';
+  // A message claimed but not (or not known to be) in Slack has nothing to update yet.
+  if (!rec?.finding || !isPosted(rec)) return 'no-message';
   if (rec.proposalId && rec.proposalId !== p.id) return 'moved-on';
   const decision = p.status === 'proposed' ? undefined : await store.getDecision(p.id);
   const ev = event ?? (await latestEvent(store, p));

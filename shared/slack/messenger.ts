@@ -35,11 +35,27 @@ function isBackwards(rec: StoredSlackMessage, state: string, proposalId: string 
 
 const ATTEMPTS = 4;
 
+/** State of a message reference claimed for its first post, before the post is known to have happened. */
+export const POSTING = '~posting:';
+/** State of a message reference whose first post failed: the next sync posts it. */
+export const UNPOSTED = '~unposted';
+
+/** Whether a stored state is a claim whose post has not been recorded. */
+export function isPostingClaim(state: string): boolean {
+  return state.startsWith(POSTING);
+}
+
+/** Whether a stored reference names a message that exists in Slack (not a claim, not a failed first post). */
+export function isPosted(m: StoredSlackMessage): boolean {
+  return m.ts !== '' && !isPostingClaim(m.state) && m.state !== UNPOSTED;
+}
+
 /**
  * Keeps one Slack message per finding in line with its state: posts it the first time, then edits
  * it in place (`chat.update`) and adds a thread reply for each change, and does nothing while the
- * state is the same. The stored reference is written with a conditional write, so two writers
- * (a scan and the executor) never both post, and the loser of a race retries on fresh state.
+ * state is the same. The stored reference is written with a conditional write before anything is
+ * posted (claim, then post, then record), so two writers (a scan and the executor) never both
+ * post, and no failure after a post (a store write, a crash, a retried delivery) posts it again.
  */
 export class SlackMessenger {
   constructor(private readonly deps: { readonly api: SlackApi; readonly store: StateStore; readonly clock: Clock }) {}
@@ -56,23 +72,36 @@ export class SlackMessenger {
       if (rec && (rec.state === state || isBackwards(rec, state, view.proposal?.id))) return 'unchanged';
       const msg = alertMessage(view);
       const now = clock.now();
-      if (!rec) {
-        const channel = await opts.channel();
-        const posted = await api.postMessage({ channel, text: msg.text, blocks: msg.blocks });
-        const stored: StoredSlackMessage = {
+      if (rec && isPostingClaim(rec.state)) {
+        // A post was started and its outcome never recorded (the post, or the write after it,
+        // failed without a trace): it may be in Slack. Posting again could show it twice; never do.
+        return 'unchanged';
+      }
+      if (!rec || rec.state === UNPOSTED) {
+        // Claim the message before posting: once the claim is written, no failure after the post
+        // can lead to a second post. A post that fails marks the claim unposted, for a retry.
+        const claimState = `${POSTING}${state}`;
+        const claim: StoredSlackMessage = {
           key,
-          channel: posted.channel,
-          ts: posted.ts,
-          state,
+          channel: '',
+          ts: '',
+          state: claimState,
           finding: view.finding,
           ...(view.proposal ? { proposalId: view.proposal.id } : {}),
           postedAt: now,
           updatedAt: now,
         };
-        if (await store.putSlackMessage(stored, undefined)) return 'posted';
-        // Another writer posted this finding's message first: ours is a duplicate.
-        await api.deleteMessage(posted).catch(() => undefined);
-        continue;
+        if (!(await store.putSlackMessage(claim, rec?.state))) continue;
+        let posted: { channel: string; ts: string };
+        try {
+          const channel = await opts.channel();
+          posted = await api.postMessage({ channel, text: msg.text, blocks: msg.blocks });
+        } catch (err) {
+          await store.putSlackMessage({ ...claim, state: UNPOSTED }, claimState).catch(() => undefined);
+          throw err;
+        }
+        await store.putSlackMessage({ ...claim, channel: posted.channel, ts: posted.ts, state }, claimState);
+        return 'posted';
       }
       const proposalId = view.proposal?.id ?? rec.proposalId;
       const next: StoredSlackMessage = { ...rec, state, finding: view.finding, ...(proposalId ? { proposalId } : {}), updatedAt: now };

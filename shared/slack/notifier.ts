@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { Policy, RuleId } from '../config/schema.js';
-import { policyScopes } from '../config/schema.js';
+import type { Policy, RuleId } from '../config/policy.js';
+import { policyScopes } from '../config/policy.js';
 import type { ProposedAction } from '../domain/action.js';
 import type { ResourceRef } from '../domain/resource.js';
 import type { Notification, Notifier } from '../notify/port.js';

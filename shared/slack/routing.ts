@@ -1,4 +1,4 @@
-import type { Policy, RuleId } from '../config/schema.js';
+import type { Policy, RuleId } from '../config/policy.js';
 import type { Finding } from '../domain/finding.js';
 
 /** The `slack` section of a policy. */

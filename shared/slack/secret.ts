@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/check.js';
 import { CostwatchError } from '../errors.js';
 
 /** The Slack secret's JSON (functions/lib/contract.ts `SlackSecret`), validated where it is read. */

@@ -1,6 +1,6 @@
 import { activeRules, lookbackHours, plannerPolicy, priceBook } from '../app/compose.js';
 import type { Clock } from '../clock.js';
-import { policyScopes, type Policy } from '../config/schema.js';
+import { policyScopes, type Policy } from '../config/policy.js';
 import type { Cloud } from '../domain/resource.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { StateStore } from '../store/port.js';

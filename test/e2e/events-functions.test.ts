@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { policyArtifact } from '../../shared/config/artifact.js';
+import { parsePolicy } from '../../shared/config/load.js';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +17,7 @@ import { STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
 
 /*
  * The deployed handlers themselves (functions/*.ts): environment loaded through the contract,
- * secrets read by @middy/secrets-manager with the real Secrets Manager client, state in DynamoDB
+ * secrets read on first use (functions/lib/secrets.ts) with the real Secrets Manager client, state in DynamoDB
  * (dynalite) through the real client, SageMaker/CloudWatch in the sandbox cloud, Slack in the
  * stub. Endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables; the only
  * test-specific input is the Slack API URL (the stub's) and, for Google, the local key set.
@@ -127,8 +129,10 @@ beforeAll(async () => {
     }),
   });
   slack = await startSlackStub();
-  const policyFile = join(dir, 'costwatch.yml');
-  await writeFile(policyFile, `version: 1\nclouds:\n  aws:\n    accounts:\n      - id: "${ACCOUNT}"\n        regions: [us-east-1]\nslack:\n  channel: "#ml-costs"\n  approvers:\n    users: [U024BE7LH]\n`);
+  // As deployed: the policy validated at synth, shipped as JSON.
+  const policyFile = join(dir, 'policy.json');
+  const yaml = `version: 1\nclouds:\n  aws:\n    accounts:\n      - id: "${ACCOUNT}"\n        regions: [us-east-1]\nslack:\n  channel: "#ml-costs"\n  approvers:\n    users: [U024BE7LH]\n`;
+  await writeFile(policyFile, policyArtifact(parsePolicy(yaml, 'costwatch.yml').policy, 'costwatch.yml'));
   const creds = sandboxAwsCredentials(ACCOUNT);
   const env: Record<string, string> = {
     STATE_TABLE: 'costwatch-state',

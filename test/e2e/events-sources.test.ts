@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildProviders, priceBook, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventDeps, type EventLog, type HttpRequest } from '../../shared/events/index.js';

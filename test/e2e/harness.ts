@@ -7,7 +7,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';

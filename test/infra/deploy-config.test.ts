@@ -8,7 +8,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildCostwatchApp } from '../../infra/build-app.js';
-import { DEFAULT_SCHEDULES, loadDeployPolicy, scanSchedules } from '../../infra/deploy-config.js';
+import { DEFAULT_SCHEDULES, loadDeployPolicy, runsPerMonth, scanSchedules, staggered } from '../../infra/deploy-config.js';
 import { acknowledgeWildcards } from '../../infra/nag.js';
 import { PROJECT_ROOT } from '../../infra/watchdog-stack.js';
 import { loadPolicy } from '../../shared/config/load.js';
@@ -77,9 +77,36 @@ describe('scan schedules', () => {
   it('put rules without a schedule on the default cadence of their kind', async () => {
     const { policy } = await loadDeployPolicy(fixture('minimal'));
     expect(scanSchedules(policy)).toEqual([
-      { expression: DEFAULT_SCHEDULES.daily, rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
-      { expression: DEFAULT_SCHEDULES.resource, rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job'] },
+      { expression: DEFAULT_SCHEDULES.daily, at: 'cron(7 1 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
+      { expression: DEFAULT_SCHEDULES.resource, at: 'cron(22 1/6 * * ? *)', rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job'] },
     ]);
+  });
+
+  it('stagger the example policy: no two schedules fire in the same minute, and each fires as often as written', async () => {
+    const { policy } = await loadDeployPolicy('costwatch.example.yml');
+    const all = scanSchedules(policy);
+    expect(all.map((s) => [s.expression, s.at])).toEqual([
+      ['cron(0 19 ? * MON-FRI *)', 'cron(0 19 ? * MON-FRI *)'],
+      ['rate(1 day)', 'cron(22 2 * * ? *)'],
+      ['rate(1 hour)', 'cron(37 * * * ? *)'],
+      ['rate(6 hours)', 'cron(52 3/6 * * ? *)'],
+    ]);
+    const minutes = all.map((s) => s.at.split(/[( ]/)[1]);
+    expect(new Set(minutes).size).toBe(all.length);
+    for (const s of all) expect(runsPerMonth(s.at), s.expression).toBeCloseTo(runsPerMonth(s.expression)!, 6);
+  });
+
+  it('convert rates exactly or keep them, and count runs per month', () => {
+    expect(staggered('rate(15 minutes)', 22, 0)).toBe('cron(7/15 * * * ? *)');
+    expect(staggered('rate(7 minutes)', 22, 0)).toBe('rate(7 minutes)');
+    expect(staggered('rate(5 hours)', 22, 0)).toBe('rate(5 hours)');
+    expect(staggered('rate(2 days)', 22, 0)).toBe('rate(2 days)');
+    expect(staggered('cron(0 8 ? * MON *)', 22, 0)).toBe('cron(0 8 ? * MON *)');
+    expect(runsPerMonth('rate(1 hour)')).toBe(730);
+    expect(runsPerMonth('cron(7/15 * * * ? *)')).toBeCloseTo(2920, 6);
+    expect(runsPerMonth('cron(0 9 ? * MON *)')).toBeCloseTo(52 / 12, 6);
+    expect(runsPerMonth('cron(0 8 1 * ? *)')).toBe(1);
+    expect(runsPerMonth('cron(0 8 L * ? *)')).toBeUndefined();
   });
 
   it('group rules by their own schedule and leave disabled rules out', async () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledPackages, externalImports, type Metafile } from '../../infra/bundle-inspect.js';
 import { constructIdOf, FUNCTIONS, RESVG_NATIVE_PACKAGES } from '../../infra/function-table.js';
 import { ENV } from '../../functions/lib/contract.js';
+import { POLICY_ARTIFACT_NAME } from '../../shared/config/artifact.js';
 import { startSlackStub, type SlackStub } from '../../shared/sandbox/slack/index.js';
 import { STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
 import { startAwsJsonStub } from './aws-json-stub.js';
@@ -90,7 +91,7 @@ describe('the chart stack', () => {
       const secretArn = `arn:aws:secretsmanager:us-east-1:${OWN}:secret:slack`;
       aws.secrets.set(secretArn, JSON.stringify({ botToken: slack.workspace.botToken, signingSecret: 'test-signing' }));
       const dir = assetDir('digest');
-      const env = { [ENV.stateTable]: 'state', [ENV.policyFile]: join(dir, 'costwatch.yml'), [ENV.slackSecretArn]: secretArn };
+      const env = { [ENV.stateTable]: 'state', [ENV.policyFile]: join(dir, POLICY_ARTIFACT_NAME), [ENV.slackSecretArn]: secretArn };
       const script = `
         const m = await import(${JSON.stringify(join(dir, 'index.mjs'))});
         const handler = m.createHandler({ slackApiUrl: ${JSON.stringify(slack.slackApiUrl)}, env: ${JSON.stringify(env)} });

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { logger } from '../../functions/lib/observability.js';
 import { dispatchScans, DispatchError, type DispatchDeps } from '../../functions/scan-dispatch.js';
 import { parseScanMessage, ScanMessageError, scanScope, scanWorker, type ScanMessage, type ScanWorkerDeps } from '../../functions/scan-worker.js';
-import { buildProviders, priceBook } from '../../shared/app/compose.js';
+import { priceBook } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { loadWorld, SAMPLE_WORLD_PATH, sandboxAwsCredentials, startSandbox, type Sandbox } from '../../shared/sandbox/index.js';
@@ -162,6 +163,19 @@ describe('scan-worker', () => {
     const result = await scanScope(message, deps);
     expect(result.rules).toEqual(['long-training-job']);
     expect(result.report?.findings.filter((f) => f.ruleId === 'idle-endpoint')).toEqual([]);
+    // Cost rules have their own (daily) schedule: a resource schedule does not evaluate them.
+    expect(result.report?.findings.filter((f) => ['budget-breach', 'forecast-breach', 'cost-anomaly', 'cold-artifacts'].includes(f.ruleId))).toEqual([]);
+  });
+
+  it('evaluates the cost rules of a schedule that has only cost rules', async () => {
+    const deps = await workerDeps();
+    const message: ScanMessage = { version: 1, cloud: 'aws', scopeId: PROD, rules: ['budget-breach', 'cost-anomaly'], dispatchedAt: sb.clock.now().toISOString() };
+    const result = await scanScope(message, deps);
+    expect(result.rules).toEqual(['budget-breach', 'cost-anomaly']);
+    expect(result.unimplemented).toEqual([]);
+    const judged = result.report?.findings.filter((f) => f.state !== 'failure') ?? [];
+    expect(judged.length).toBeGreaterThan(0);
+    expect(judged.every((f) => f.ruleId === 'budget-breach' || f.ruleId === 'cost-anomaly')).toBe(true);
   });
 
   it('fails only the bad records of a batch, logging why: malformed, unknown version, unknown scope', async () => {

@@ -2,19 +2,24 @@ import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/lib/contract.js';
-import { externalImports, forbiddenSdkPackages, type Metafile } from '../../infra/bundle-inspect.js';
+import { bundledPackages, externalImports, forbiddenSdkPackages, type Metafile } from '../../infra/bundle-inspect.js';
+import { FORBIDDEN_IN_BUNDLES } from '../../infra/bundling.js';
 import { constructIdOf, FUNCTIONS, type FunctionSpec } from '../../infra/function-table.js';
-import { PROJECT_ROOT } from '../../infra/watchdog-stack.js';
+import { loadDeployPolicy } from '../../infra/deploy-config.js';
+import { PROJECT_ROOT, WatchdogStack } from '../../infra/watchdog-stack.js';
+import { ConfigError } from '../../shared/errors.js';
+import { parsePolicyArtifact } from '../../shared/config/artifact.js';
+import { loadPolicy } from '../../shared/config/load.js';
 import { SAGEMAKER_DETAIL_TYPES } from '../../shared/events/sagemaker.js';
 import { loadWorld, SAMPLE_WORLD_PATH, sandboxAwsCredentials, startSandbox } from '../../shared/sandbox/index.js';
 import { STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
@@ -159,17 +164,22 @@ describe('the function table', () => {
     for (const [, r] of secrets) expect(r.Properties?.['SecretString']).toBeUndefined();
   });
 
-  it('builds arm64 nodejs22.x functions (x86_64 where the table says why) with source maps and the bundled policy file', () => {
+  it('builds arm64 nodejs22.x functions (x86_64 where the table says why) with source maps and the policy validated at synth, as JSON', async () => {
+    const expected = (await loadPolicy(join(PROJECT_ROOT, FIXTURE))).policy;
     for (const f of deployed) {
       const p = t.Resources[fnOf(f.name)]!.Properties!;
       expect(p['Runtime']).toBe('nodejs22.x');
       expect(p['Architectures']).toEqual([f.architecture ?? 'arm64']);
       const vars = (p['Environment'] as { Variables: Record<string, string> }).Variables;
       expect(vars['NODE_OPTIONS']).toBe('--enable-source-maps');
-      expect(vars[ENV.policyFile]).toBe('/var/task/costwatch.yml');
+      expect(vars[ENV.policyFile]).toBe('/var/task/policy.json');
       const dir = assetDir(f.name);
-      expect(readdirSync(dir)).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'costwatch.yml']));
-      expect(readFileSync(join(dir, 'costwatch.yml'), 'utf8')).toBe(readFileSync(join(PROJECT_ROOT, FIXTURE), 'utf8'));
+      expect(readdirSync(dir)).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map', 'policy.json']));
+      expect(readdirSync(dir)).not.toContain('costwatch.yml');
+      // The policy as validated at synth, every default applied: what the CLI reads from the same file.
+      const { policy } = parsePolicyArtifact(readFileSync(join(dir, 'policy.json'), 'utf8'), 'policy.json');
+      expect(policy).toEqual(expected);
+      expect(policy.rules['idle-endpoint'].windowHours).toBeGreaterThan(0);
     }
   });
 });
@@ -244,7 +254,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('grants the calls of every AWS SDK client a bundle imports, unless the table says why it never makes them', () => {
+  it('grants the calls of every AWS SDK client a bundle imports (at start or on first use): no bundle carries a client its function may not call', () => {
     const service: Record<string, string> = {
       '@aws-sdk/client-dynamodb': 'dynamodb',
       '@aws-sdk/lib-dynamodb': 'dynamodb',
@@ -264,11 +274,9 @@ describe('least privilege', () => {
       const clients = externalImports(metafile(f.name)).filter((p) => p.startsWith('@aws-sdk/') && p !== '@aws-sdk/util-dynamodb');
       expect(clients.length, `${f.name} imports no AWS SDK client: is the metafile read?`).toBeGreaterThan(0);
       for (const c of clients) {
-        if (f.unusedClients?.[c]) continue;
         expect(service[c], `${f.name}: unknown client ${c}`).toBeDefined();
         expect(granted.has(service[c]!), `${f.name} imports ${c} but may not call ${service[c]}`).toBe(true);
       }
-      for (const c of Object.keys(f.unusedClients ?? {})) expect(clients, `${f.name}: unusedClients lists ${c}, which it does not import`).toContain(c);
     }
   });
 });
@@ -279,6 +287,16 @@ describe('bundles', () => {
       const meta = metafile(f.name);
       expect(Object.keys(meta.inputs).some((p) => p.startsWith(`functions/${f.name}.ts`)), `${f.name}: metafile of another bundle`).toBe(true);
       expect({ [f.name]: forbiddenSdkPackages(meta, f.foreignSdks) }).toEqual({ [f.name]: [] });
+    }
+  });
+
+  it('contain no schema library or YAML parser, and stay within their budget', () => {
+    for (const f of deployed) {
+      const meta = metafile(f.name);
+      const packages = [...bundledPackages(meta).keys()];
+      expect({ [f.name]: packages.filter((p) => FORBIDDEN_IN_BUNDLES.some((re) => re.test(p))) }).toEqual({ [f.name]: [] });
+      const kib = statSync(join(assetDir(f.name), 'index.mjs')).size / 1024;
+      expect(kib, `${f.name}: bundle ${kib.toFixed(1)} KiB, budget ${f.bundleBudgetKib} KiB (infra/function-table.ts)`).toBeLessThanOrEqual(f.bundleBudgetKib);
     }
   });
 
@@ -295,7 +313,7 @@ describe('bundles', () => {
         const vars = (t.Resources[fnOf(f.name)]!.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(vars)) env[k] = typeof v === 'string' ? v : k.endsWith('_SECRET_ARN') ? secretArn(k) : `https://sqs.us-east-1.amazonaws.com/${OWN}/${k.toLowerCase()}`;
-        env[ENV.policyFile] = join(dir, 'costwatch.yml');
+        env[ENV.policyFile] = join(dir, 'policy.json');
         return { name: f.name, bundle: join(dir, 'index.mjs'), env };
       });
       const script = `
@@ -307,7 +325,6 @@ describe('bundles', () => {
           out[p.name] = typeof m.handler;
         }
         console.log('RESULT ' + JSON.stringify(out));
-        // Exit explicitly: the secrets middleware keeps a cache-refresh timer running.
         process.exit(0);`;
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
         env: {
@@ -315,13 +332,13 @@ describe('bundles', () => {
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'test',
           AWS_SECRET_ACCESS_KEY: 'test',
-          // Secrets are fetched when the middleware is built (cold start): from the stub here.
           AWS_ENDPOINT_URL_SECRETS_MANAGER: stub.url,
         },
         timeout: 30_000,
       });
       const results = Object.entries(JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as Record<string, string>);
-      expect(stub.calls).toContain('secretsmanager.GetSecretValue');
+      // Secrets are read by the first invocation that needs them, never at import.
+      expect(stub.calls).not.toContain('secretsmanager.GetSecretValue');
       expect(Object.fromEntries(results)).toEqual(Object.fromEntries(deployed.map((f) => [f.name, 'function'])));
     } finally {
       await stub.close();
@@ -346,7 +363,7 @@ describe('the deployed scan functions', () => {
         const dir = assetDir(name);
         const context = { functionName: name, functionVersion: '$LATEST', invokedFunctionArn: 'arn', memoryLimitInMB: '512', awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 };
         const script = `const m = await import(${JSON.stringify(join(dir, 'index.mjs'))}); const ctx = ${JSON.stringify(context).replace('"getRemainingTimeInMillis":null', '')}; ctx.getRemainingTimeInMillis = () => 60000; console.log('RESULT ' + JSON.stringify(await m.handler(${JSON.stringify(event)}, ctx))); process.exit(0);`;
-        const base = { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', [ENV.policyFile]: join(dir, 'costwatch.yml') };
+        const base = { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', [ENV.policyFile]: join(dir, 'policy.json') };
         const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...base, ...env }, cwd: dir, timeout: 30_000 });
         return JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice('RESULT '.length)) as unknown;
       };
@@ -427,6 +444,29 @@ describe('asynchronous paths', () => {
     expect(watched('Errors').sort()).toEqual(deployed.map((f) => fnOf(f.name)).sort());
   });
 
+  it('alarms when a Function URL throttles (reserved concurrency exhausted: callers get 429)', () => {
+    const alarms = ofType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const throttles = alarms.filter((a) => a['MetricName'] === 'Throttles');
+    const urlFunctions = deployed.filter((f) => f.trigger.kind === 'url');
+    expect(urlFunctions.length).toBeGreaterThan(0);
+    expect(throttles.map((a) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)).sort()).toEqual(urlFunctions.map((f) => fnOf(f.name)).sort());
+    for (const a of throttles) expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('alarms when the oldest message of the scan or execution queue has waited longer than one visibility timeout', () => {
+    const alarms = ofType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const age = alarms.filter((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage');
+    const queueOf = (a: Record<string, unknown>) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)!;
+    const byQueue = Object.fromEntries(age.map((a) => [queueOf(a).replace(/[0-9A-F]{8}$/, ''), a]));
+    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanQueue']);
+    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ExecutionQueue', 'execute']] as const) {
+      const timeout = deployed.find((f) => f.name === consumer)!.timeoutSeconds;
+      const visibility = t.Resources[queueOf(byQueue[queue]!)]!.Properties!['VisibilityTimeout'];
+      expect(visibility).toBe(timeout * 6);
+      expect(byQueue[queue]).toMatchObject({ Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: timeout * 6, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+  });
+
   it('bounds the scan workers with the event source mapping, and gives the queue time for six attempts', () => {
     const worker = deployed.find((f) => f.name === 'scan-worker')!;
     const mapping = ofType(t, 'AWS::Lambda::EventSourceMapping').find(([, m]) => refOf(m.Properties!['FunctionName']) === fnOf('scan-worker'))![1].Properties!;
@@ -442,12 +482,28 @@ describe('schedules', () => {
       .map(([, r]) => r.Properties!)
       .filter((p) => refOf((p['Target'] as { Arn: unknown }).Arn) === fnOf('scan-dispatch'))
       .map((p) => ({ expression: p['ScheduleExpression'], rules: JSON.parse((p['Target'] as { Input: string }).Input).rules }));
+    // Rates become crons at their own minute; the policy's own cron is kept as written.
     expect(schedules.sort((a, b) => String(a.expression).localeCompare(String(b.expression)))).toEqual([
       { expression: 'cron(0 19 ? * MON-FRI *)', rules: ['idle-notebook'] },
-      { expression: 'rate(1 day)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
-      { expression: 'rate(1 hour)', rules: ['idle-endpoint'] },
-      { expression: 'rate(6 hours)', rules: ['underused-endpoint', 'long-training-job'] },
+      { expression: 'cron(22 2 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly'] },
+      { expression: 'cron(37 * * * ? *)', rules: ['idle-endpoint'] },
+      { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job'] },
     ]);
+    const minutes = schedules.map((x) => String(x.expression).split(/[( ]/)[1]);
+    expect(new Set(minutes).size).toBe(minutes.length);
+  });
+
+  it('refuses at deploy (CloudFormation rule) an account other than the one the policy reads without a roleName', () => {
+    const rules = (t as { Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }> }).Rules ?? {};
+    expect(rules['OwnAccountIsDeployAccount']?.Assertions).toEqual([
+      { Assert: { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, OWN] }, AssertDescription: expect.stringMatching(/clouds\.aws\.accounts\[0\] \(111111111111\) has no roleName/) },
+    ]);
+  });
+
+  it('refuses at synth a stack whose account is known and is not that account', async () => {
+    const policy = await loadDeployPolicy(FIXTURE);
+    expect(() => new WatchdogStack(new App(), 'costwatch', { policy, env: { account: '999999999999', region: 'us-east-1' } })).toThrow(ConfigError);
+    expect(() => new WatchdogStack(new App(), 'costwatch', { policy, env: { account: '999999999999', region: 'us-east-1' } })).toThrow(/111111111111 has no roleName.*deploys to 999999999999/);
   });
 
   it('runs the weekly digest on Monday mornings when the digest function is deployed', () => {
@@ -535,9 +591,12 @@ describe('encryption and data', () => {
     ]);
     // The topic is encrypted with a customer key, so the publishers are allowed to use it.
     const keyId = refOf(t.Resources[topic]!.Properties!['KmsMasterKeyId'])!;
-    const keyPolicy = (t.Resources[keyId]!.Properties!['KeyPolicy'] as { Statement: { Principal?: { Service?: string }; Action: string[] }[] }).Statement;
+    const keyPolicy = (t.Resources[keyId]!.Properties!['KeyPolicy'] as { Statement: { Principal?: { Service?: string }; Action: string[]; Condition?: unknown }[] }).Statement;
     for (const service of ['budgets.amazonaws.com', 'costalerts.amazonaws.com', 'cloudwatch.amazonaws.com']) {
-      expect(keyPolicy.find((x) => x.Principal?.Service === service)?.Action.sort(), service).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      const statements = keyPolicy.filter((x) => x.Principal?.Service === service);
+      expect(statements.map((x) => x.Action.sort()), service).toEqual([['kms:Decrypt', 'kms:GenerateDataKey*']]);
+      // The service principals serve every AWS customer: the key is theirs only on this account's behalf.
+      expect(statements[0]!.Condition, service).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
     }
   });
 

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionDefinition } from '../../shared/actions/index.js';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import type { ProposedAction } from '../../shared/domain/action.js';

@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
 import { defineWorld, sandboxAwsCredentials, startSandbox, type Sandbox, type WorldInput } from '../../shared/sandbox/index.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProviders, priceBook, RuleSelectionError, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, RuleSelectionError, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { runScan } from '../../shared/pipeline/scan.js';

@@ -8,7 +8,8 @@ import {
   type GetBucketLifecycleConfigurationCommandOutput,
 } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { PriceBook } from '../../shared/pricing/price-book.js';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildProviders, priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { defaultPolicyFor, parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { executeProposal, undoProposal } from '../../shared/pipeline/execute.js';

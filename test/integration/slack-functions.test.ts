@@ -5,6 +5,8 @@
  * Slack on the sandbox's stub. Endpoints reach the SDK clients the way a deployment could set them:
  * AWS_ENDPOINT_URL_<SERVICE>.
  */
+import { loadPolicyArtifact, policyArtifact } from '../../shared/config/artifact.js';
+import { parsePolicy } from '../../shared/config/load.js';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -14,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProviders, priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
-import { loadPolicy } from '../../shared/config/load.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
+import { buildProviders } from '../../shared/app/providers.js';
 import { runScan } from '../../shared/pipeline/scan.js';
 import { loadWorld, SAMPLE_WORLD_PATH, sandboxAwsCredentials, startSandbox, type Sandbox } from '../../shared/sandbox/index.js';
 import { ACTION_IDS } from '../../shared/slack/action-ids.js';
@@ -30,7 +32,6 @@ const dynalite = require('dynalite') as (o: { createTableMs: number }) => Server
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:costwatch/slack-AbCdEf';
 // The SQS client sends to the host of the queue URL, so the fake queue lives at the fake's address.
 let QUEUE_URL = '';
-const TABLE = 'costwatch-state';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -77,27 +78,38 @@ function functionUrlEvent(req: { headers: Record<string, string>; rawBody: strin
   return { version: '2.0', rawPath: '/', headers: req.headers, body: Buffer.from(req.rawBody).toString('base64'), isBase64Encoded: true, requestContext: { http: { method: 'POST' } } };
 }
 
+let dynamoUrl = '';
+let awsUrl = '';
+let policyPath = '';
+let tables = 0;
+
+// Servers that keep no state between tests start once; everything a test reads (the world, the
+// state table, the queue) is fresh for each test, so each runs alone and in any order.
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'costwatch-slack-fn-'));
-  sandbox = await startSandbox({ world: await loadWorld(SAMPLE_WORLD_PATH) });
-  const dynamoUrl = await listen(dynalite({ createTableMs: 0 }));
-  const awsUrl = await listen(fakeAws());
+  dynamoUrl = await listen(dynalite({ createTableMs: 0 }));
+  awsUrl = await listen(fakeAws());
   QUEUE_URL = `${awsUrl}/111111111111/costwatch-execution`;
-  const raw = new DynamoDBClient({ endpoint: dynamoUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await raw.send(new CreateTableCommand({ TableName: TABLE, KeySchema: [...STATE_TABLE_SCHEMA.keySchema], AttributeDefinitions: [...STATE_TABLE_SCHEMA.attributeDefinitions], BillingMode: 'PAY_PER_REQUEST' }));
-  await new Promise((r) => setTimeout(r, 10));
-  const policyPath = join(dir, 'costwatch.yml');
-  await writeFile(
-    policyPath,
-    `version: 1
+  // As deployed: the policy validated at synth, shipped as JSON.
+  policyPath = join(dir, 'policy.json');
+  const yaml = `version: 1
 clouds: { aws: { accounts: [{ id: "111111111111", name: ml-prod, regions: [us-east-1, eu-west-1] }] } }
 rules: { idle-endpoint: { mode: approve } }
 slack: { channel: "#ml-costs", approvers: { users: [${APPROVER}] } }
-`,
-  );
+`;
+  await writeFile(policyPath, policyArtifact(parsePolicy(yaml, 'costwatch.yml').policy, 'costwatch.yml'));
+});
+
+beforeEach(async () => {
+  sent.length = 0;
+  sandbox = await startSandbox({ world: await loadWorld(SAMPLE_WORLD_PATH) });
+  const table = `costwatch-state-${++tables}`;
+  const raw = new DynamoDBClient({ endpoint: dynamoUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  await raw.send(new CreateTableCommand({ TableName: table, KeySchema: [...STATE_TABLE_SCHEMA.keySchema], AttributeDefinitions: [...STATE_TABLE_SCHEMA.attributeDefinitions], BillingMode: 'PAY_PER_REQUEST' }));
+  await new Promise((r) => setTimeout(r, 10));
   secretValue = { botToken: sandbox.slack.botToken, signingSecret: SIGNING_SECRET };
   for (const [k, v] of Object.entries({
-    STATE_TABLE: TABLE,
+    STATE_TABLE: table,
     POLICY_FILE: policyPath,
     EXECUTION_QUEUE_URL: QUEUE_URL,
     SLACK_SECRET_ARN: SECRET_ARN,
@@ -115,17 +127,20 @@ slack: { channel: "#ml-costs", approvers: { users: [${APPROVER}] } }
   }
 
   // What the scan worker does on a schedule: scan, store, post to Slack.
-  const { policy } = await loadPolicy(policyPath);
-  const store = new DynamoStateStore({ client: raw, tableName: TABLE });
+  const { policy } = await loadPolicyArtifact(policyPath);
+  const store = new DynamoStateStore({ client: raw, tableName: table });
   const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
   const api = new WebApiSlack(slackWebClient(sandbox.slack.botToken, { slackApiUrl: sandbox.slackApiUrl }));
   await runScan(scanOptionsFor(policy, { now: () => sandbox.clock.now() }), { providers, store, clock: sandbox.clock, prices: priceBook(policy), notifier: slackNotifier(policy, { store, clock: sandbox.clock, providers, slack: { api } })! });
   raw.destroy();
 });
 
+afterEach(async () => {
+  await sandbox?.close();
+});
+
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await sandbox?.close();
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise((ok) => s.close(ok));
@@ -134,6 +149,25 @@ afterAll(async () => {
 });
 
 const fraudMessage = () => sandbox.slack.allMessages().find((m) => m.text.includes('fraud-v3'))!;
+
+/** An approver's click on Approve for fraud-v3, through the interactivity function; returns the execution job it queued. */
+async function approveFraud(): Promise<string> {
+  const { createHandler } = await import('../../functions/slack-interactions.js');
+  const handler = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
+  const before = sent.length;
+  const ok = await handler(functionUrlEvent(signedRequest(clickPayload(fraudMessage(), ACTION_IDS.approve, APPROVER))) as never, lambdaContext('slack-interactions'));
+  expect(ok).toMatchObject({ statusCode: 200 });
+  const job = sent.slice(before).find((m) => JSON.parse(m.body).type === 'execute');
+  if (!job) throw new Error('the approval queued no execution job');
+  return job.body;
+}
+
+/** The execute function run on one SQS record of the execution queue. */
+async function runExecute(body: string): Promise<unknown> {
+  const { createHandler } = await import('../../functions/execute.js');
+  const handler = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
+  return handler({ Records: [{ messageId: 'job', body, eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:costwatch-execution' }] } as never, lambdaContext('execute'));
+}
 
 describe('the Slack functions as deployed', () => {
   it('slack-interactions answers a signed click with 200, records the decision and sends the job to SQS; refuses a bad signature with 401', async () => {
@@ -154,9 +188,10 @@ describe('the Slack functions as deployed', () => {
   it('execute runs the job from SQS, reports the malformed message as the only batch item failure, and updates the message', async () => {
     const { createHandler } = await import('../../functions/execute.js');
     const handler = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
+    const job = await approveFraud();
     const event: SQSEvent = {
       Records: [
-        { messageId: 'good', body: sent[0]!.body, eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:costwatch-execution' },
+        { messageId: 'good', body: job, eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:costwatch-execution' },
         { messageId: 'garbage', body: '{"type":"delete-everything"}', eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:costwatch-execution' },
       ] as never,
     };
@@ -182,6 +217,7 @@ describe('the Slack functions as deployed', () => {
   });
 
   it('digest posts the week’s figures once, however often it runs', async () => {
+    expect(await runExecute(await approveFraud())).toEqual({ batchItemFailures: [] });
     const { createHandler } = await import('../../functions/digest.js');
     const handler = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
     // fraud-v3 was deleted by the execute test above; ten hours later it has saved 10 h × its rate.

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadWorld, SAMPLE_WORLD_PATH } from '../../shared/sandbox/index.js';
-import { serveCommand, socketInteraction } from '../../bin/commands/serve.js';
+import { eventAnswer, serveCommand, socketInteraction } from '../../bin/commands/serve.js';
+import { EventInFlightError, EventRefusedError } from '../../shared/events/event.js';
 import { approverCheck } from '../../shared/slack/approvers.js';
 import { APPROVER, clickPayload, install, signRaw } from '../e2e/harness.js';
 
@@ -96,6 +97,67 @@ describe('costwatch serve --sandbox', () => {
       expect(messages.filter((m) => m.text.includes('Test_actual_cost_budget'))).toHaveLength(1);
     } finally {
       await s.stop();
+    }
+  });
+
+  it('answers its local event endpoints with the deployed statuses: 400 refused, 200 handled', async () => {
+    const s = await serve(['--sandbox', '--no-scan']);
+    try {
+      const budgetText = await readFile(new URL('../fixtures/events/budget_actual_message_body__cds-snc-sre-bot.txt', import.meta.url), 'utf8');
+      const sns = (message: string) => JSON.stringify({ Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', MessageId: 'm-1', Message: message, Timestamp: '2026-11-28T11:00:00.000Z' } }] });
+      const post = (path: string, body: string) => fetch(`${s.base}${path}`, { method: 'POST', body });
+
+      const notSns = await post('/events/sns', '{"hello": "world"}');
+      const badBudget = await post('/events/sns', sns(budgetText.replace('ACTUAL Amount: $0.59', 'ACTUAL Amount: $1e308')));
+      const notJson = await post('/events/eventbridge', 'not json');
+      const wrongSource = await post('/events/eventbridge', JSON.stringify({ source: 'aws.ec2', 'detail-type': 'x', detail: {} }));
+      const ok = await post('/events/sns', sns(budgetText));
+
+      expect(notSns.status).toBe(400);
+      expect(((await notSns.json()) as { error: string }).error).toMatch(/not an SNS event/);
+      expect(badBudget.status).toBe(400);
+      expect(((await badBudget.json()) as { error: string }).error).toMatch(/ACTUAL Amount: cannot read the amount/);
+      expect(notJson.status).toBe(400);
+      expect(wrongSource.status).toBe(400);
+      expect(ok.status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('maps each outcome of an event to the status the deployed path gives', async () => {
+    const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    expect((await eventAnswer(async () => ({ ok: true }), log))[0]).toBe(200);
+    expect(await eventAnswer(() => Promise.reject(new EventRefusedError({ reason: 'bad' })), log)).toEqual([400, { ok: false, error: 'bad' }]);
+    expect(await eventAnswer(() => Promise.reject(new EventInFlightError(['k'])), log)).toEqual([503, { ok: false, error: expect.stringMatching(/retry later/) }, { 'retry-after': '60' }]);
+    expect(await eventAnswer(() => Promise.reject(new Error('store down')), log)).toEqual([500, { ok: false, error: 'processing failed: Error: store down' }]);
+  });
+
+  it('signs with SLACK_SIGNING_SECRET when it is set, and prints the secret it generated otherwise', async () => {
+    const secret = 'my-own-signing-secret-0123456789';
+    const withEnv = await serve(['--sandbox', '--no-scan'], { SLACK_SIGNING_SECRET: secret });
+    try {
+      expect(withEnv.out()).toContain('signing secret: SLACK_SIGNING_SECRET from the environment');
+      expect(withEnv.out()).not.toContain(secret);
+      const signed = signRaw('payload=%7B%7D', { secret });
+      const res = await fetch(`${withEnv.base}/slack/interactions`, { method: 'POST', body: signed.rawBody, headers: signed.headers });
+      // Past the signature check: the (empty) payload itself is what is refused.
+      expect(await res.text()).not.toContain('X-Slack-Signature does not match');
+    } finally {
+      await withEnv.stop();
+    }
+    const generated = await serve(['--sandbox', '--no-scan']);
+    try {
+      const shown = /signing secret \(generated for this run; set SLACK_SIGNING_SECRET to choose it\): ([0-9a-f]{32})/.exec(generated.out())?.[1];
+      expect(shown).toBeDefined();
+      const good = signRaw('payload=%7B%7D', { secret: shown! });
+      const bad = signRaw('payload=%7B%7D', { secret });
+      const accepted = await fetch(`${generated.base}/slack/interactions`, { method: 'POST', body: good.rawBody, headers: good.headers });
+      const refused = await fetch(`${generated.base}/slack/interactions`, { method: 'POST', body: bad.rawBody, headers: bad.headers });
+      expect(await accepted.text()).not.toContain('X-Slack-Signature does not match');
+      expect(await refused.text()).toContain('X-Slack-Signature does not match');
+    } finally {
+      await generated.stop();
     }
   });
 
