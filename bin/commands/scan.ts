@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { priceBook, RuleSelectionError, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
-import { buildProviders } from '../../shared/app/providers.js';
 import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
@@ -10,10 +9,10 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { CLOUDS, type Cloud } from '../../shared/domain/resource.js';
 import { runScan, type ScanProgress } from '../../shared/pipeline/scan.js';
 import { renderText, reportJson } from '../../shared/report/render.js';
-import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
 import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
 import { loadWorld, worldScopes, SAMPLE_WORLD_PATH } from '../../shared/sandbox/index.js';
 import { openDryRunStore, openEmbeddedStore } from '../../shared/store/embedded-store.js';
+import { cliProviders } from './providers.js';
 import { EXIT, takeOptionalValue, UsageError } from './common.js';
 
 /** Streams and environment of one CLI invocation, injected so tests can run it in-process. */
@@ -82,8 +81,7 @@ export async function scanCommand(argv: readonly string[], io: Io): Promise<numb
       sandbox = await startSandbox({ world });
       clock = sandbox.clock;
     }
-    const sbx = sandbox;
-    const providers = buildProviders(policy, sbx ? { aws: { endpoint: sbx.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sbx.clock.now() } } : {});
+    const providers = await cliProviders(policy, sandbox);
     let options;
     try {
       options = scanOptionsFor(policy, { now: () => clock.now(), dryRun: values['dry-run'] || undefined, ...(values.cloud ? { cloud: values.cloud as Cloud } : {}), ...(ruleIds ? { rules: ruleIds } : {}) });

@@ -1,5 +1,6 @@
 import type { Lifecycle, ResourceKind } from '../domain/resource.js';
 import { AWS_ACTIONS } from './aws.js';
+import { GCP_ACTIONS } from './gcp.js';
 
 /**
  * A remediation kind, declared in data (Cloud Custodian style): where it applies, what it saves
@@ -25,7 +26,7 @@ export interface ActionDefinition {
  * Every action kind, explicitly listed, one list per cloud. Each cloud's kind modules perform
  * exactly the actions its list declares (a test holds them to it).
  */
-export const ACTIONS: readonly ActionDefinition[] = [...AWS_ACTIONS];
+export const ACTIONS: readonly ActionDefinition[] = [...AWS_ACTIONS, ...GCP_ACTIONS];
 
 /** The definition of an action kind; throws for an unknown kind, a programming error. */
 export function actionDefinition(kind: string): ActionDefinition {

@@ -123,6 +123,31 @@ const GcpProjectSchema = z.strictObject({
   regions: z.array(gcpRegion).min(1).optional(),
 });
 
+/**
+ * How costwatch authenticates to Google Cloud: Workload Identity Federation from its AWS role
+ * (an external-account configuration, no key: the documented default), or a service-account key
+ * kept in AWS Secrets Manager (the fallback, used when no workloadIdentity is set). Absent:
+ * Application Default Credentials.
+ */
+const GcpCredentialsSchema = z
+  .strictObject({
+    workloadIdentity: z
+      .strictObject({
+        audience: z
+          .string()
+          .regex(
+            /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]+\/providers\/[a-z0-9-]+$/,
+            'must be //iam.googleapis.com/projects/<project number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
+          ),
+        serviceAccount: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/, 'must be a service account email like costwatch@my-project.iam.gserviceaccount.com'),
+      })
+      .optional(),
+    serviceAccountKeySecret: z.string().trim().min(1, 'name or ARN of the Secrets Manager secret holding the key JSON').optional(),
+  })
+  .refine((c) => c.workloadIdentity !== undefined || c.serviceAccountKeySecret !== undefined, {
+    message: 'set workloadIdentity (the default, no key) or serviceAccountKeySecret (a key in Secrets Manager)',
+  });
+
 const AzureSubscriptionSchema = z.strictObject({
   id: guid,
   name: nonEmpty.optional(),
@@ -141,6 +166,7 @@ const CloudsSchema = z
     gcp: z
       .strictObject({
         billingAccount: gcpBillingAccount.optional(),
+        credentials: GcpCredentialsSchema.optional(),
         projects: z.array(GcpProjectSchema).min(1, 'list at least one project, or remove the gcp section'),
       })
       .optional(),

@@ -78,6 +78,8 @@ export interface Finding {
   readonly budget?: BudgetEvidence;
   /** Last time the resource was seen in use, when known: from a usage series, the end of the period of its last request (the latest it may have been used). */
   readonly lastActivity?: Date;
+  /** Why this violation is only reported (no action is ever proposed for it), when it is. */
+  readonly notifyOnly?: string;
   readonly detectedAt: Date;
 }
 

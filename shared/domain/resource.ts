@@ -28,8 +28,14 @@ export interface ResourceComponent {
   readonly instanceType?: string;
   /** Instances currently running for this component. */
   readonly instanceCount: number;
-  /** `serverless` components are billed per use and cost nothing idle. */
-  readonly capacity: 'provisioned' | 'serverless';
+  /**
+   * `provisioned`: machines of its own, billed every hour. `serverless`: billed per use, costs
+   * nothing idle. `shared`: capacity billed elsewhere or sized by the cloud (a Vertex AI
+   * deployment resource pool, automatic resources), so not judged per component.
+   */
+  readonly capacity: 'provisioned' | 'serverless' | 'shared';
+  /** Accelerators attached to each instance (Google Cloud prices them apart from the machine). */
+  readonly accelerator?: { readonly type: string; readonly count: number };
 }
 
 /** Cloud-neutral lifecycle of a resource. */

@@ -77,6 +77,7 @@ export function evaluateRule(
           confidence: result.confidence,
           ...(result.waste ? { waste: result.waste } : {}),
           ...(result.lastActivity ? { lastActivity: result.lastActivity } : {}),
+          ...(result.notifyOnly ? { notifyOnly: result.notifyOnly } : {}),
         }
       : { ...base, state: 'unknown' };
   return { result, finding };

@@ -10,6 +10,9 @@ export const PRICE_USAGE_BY_KIND: Readonly<Record<string, PriceUsage>> = {
   'aws.sagemaker.studio-app': 'studio',
   'aws.sagemaker.training-job': 'training',
   'aws.sagemaker.processing-job': 'processing',
+  'gcp.vertex.endpoint': 'hosting',
+  'gcp.workbench.instance': 'notebook',
+  'gcp.vertex.custom-job': 'training',
 };
 
 /** The resource with its hourly price, when its kind is billed per instance-hour and the price is known. */

@@ -79,6 +79,10 @@ export function plan(input: {
     const resource = input.resources.get(f.resource.id);
     if (!resource) continue;
     const ruleMode = policy.modeOf(f.ruleId);
+    if (f.notifyOnly) {
+      skipped.push({ findingId: f.id, reason: `notify only: ${f.notifyOnly}` });
+      continue;
+    }
     if (ruleMode === 'notify') {
       skipped.push({ findingId: f.id, reason: `rule ${f.ruleId} is in notify mode` });
       continue;

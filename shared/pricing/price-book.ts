@@ -3,6 +3,9 @@ import notebooksTable from './aws-sagemaker-notebooks.json' with { type: 'json' 
 import processingTable from './aws-sagemaker-processing.json' with { type: 'json' };
 import studioTable from './aws-sagemaker-studio.json' with { type: 'json' };
 import trainingTable from './aws-sagemaker-training.json' with { type: 'json' };
+import gcpPredictionTable from './gcp-vertex-prediction.json' with { type: 'json' };
+import gcpTrainingTable from './gcp-vertex-training.json' with { type: 'json' };
+import gcpWorkbenchTable from './gcp-workbench.json' with { type: 'json' };
 import type { Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
 import { BUNDLED_S3_PRICES, s3PriceTable, type S3PriceOverrides, type StoragePriceTable } from './storage-prices.js';
@@ -25,6 +28,8 @@ export interface PriceTable {
   readonly asOf: string;
   readonly source: string;
   readonly prices: Readonly<Record<string, number>>;
+  /** Per-accelerator hourly prices, for clouds that bill accelerators apart from the machine (Google Cloud). */
+  readonly accelerators?: Readonly<Record<string, number>>;
 }
 
 /** An hourly price and where it came from. */
@@ -49,6 +54,9 @@ const BUNDLED: readonly PriceTable[] = [
   studioTable as PriceTable,
   trainingTable as PriceTable,
   processingTable as PriceTable,
+  gcpPredictionTable as PriceTable,
+  gcpWorkbenchTable as PriceTable,
+  gcpTrainingTable as PriceTable,
 ];
 
 /**
@@ -98,6 +106,24 @@ export class PriceBook {
     for (const t of this.tables) {
       if (t.cloud !== cloud || (t.usage ?? 'hosting') !== usage) continue;
       const p = t.prices[instanceType];
+      if (p === undefined) continue;
+      const regionNote = region === t.region ? t.region : `${t.region} price used for ${region}`;
+      return { price: { amount: p, currency: t.currency }, source: `bundled ${usage === 'hosting' ? '' : `${usage} `}price table ${t.asOf} (${regionNote})` };
+    }
+    return undefined;
+  }
+
+  /**
+   * Hourly price of one accelerator for one use (Google Cloud bills GPUs apart from the machine).
+   * Overrides are keyed `<use>:accelerator:<type>`, or `accelerator:<type>` for hosting.
+   */
+  acceleratorHourly(usage: PriceUsage, cloud: Cloud, acceleratorType: string, region: string): HourlyPrice | undefined {
+    const key = usage === 'hosting' ? `accelerator:${acceleratorType}` : `${usage}:accelerator:${acceleratorType}`;
+    const override = this.overrides[cloud]?.[key];
+    if (override !== undefined) return { price: { amount: override, currency: 'USD' }, source: `costwatch.yml prices override (${key})` };
+    for (const t of this.tables) {
+      if (t.cloud !== cloud || (t.usage ?? 'hosting') !== usage) continue;
+      const p = t.accelerators?.[acceleratorType];
       if (p === undefined) continue;
       const regionNote = region === t.region ? t.region : `${t.region} price used for ${region}`;
       return { price: { amount: p, currency: t.currency }, source: `bundled ${usage === 'hosting' ? '' : `${usage} `}price table ${t.asOf} (${regionNote})` };

@@ -69,6 +69,16 @@ export function rateOf(r: Resource, usage: PriceUsage, prices: PriceBook): Rate 
     if (!p || (currency && p.price.currency !== currency)) return undefined;
     currency = p.price.currency;
     sources.add(p.source);
+    if (c.accelerator && c.accelerator.count > 0) {
+      // Google Cloud bills accelerators apart from the machine: (machine + n × accelerator) per replica.
+      const a = prices.acceleratorHourly(usage, r.cloud, c.accelerator.type, r.region);
+      if (!a || a.price.currency !== currency) return undefined;
+      sources.add(a.source);
+      const each = p.price.amount + a.price.amount * c.accelerator.count;
+      hourly += each * c.instanceCount;
+      parts.push(`(${c.instanceType} ${rate(p.price.amount, currency)}/h + ${c.accelerator.count} × ${c.accelerator.type} ${rate(a.price.amount, currency)}/h) × ${c.instanceCount}`);
+      continue;
+    }
     hourly += p.price.amount * c.instanceCount;
     parts.push(`${c.instanceType} ${rate(p.price.amount, p.price.currency)}/h × ${c.instanceCount}`);
   }
@@ -94,7 +104,7 @@ export function round2(n: number): number {
 
 /** Why a resource has no price, for the evidence. */
 export function noPriceLine(r: Resource, usage: PriceUsage): string {
-  const types = r.components.map((c) => c.instanceType ?? '?').join(', ');
+  const types = r.components.map((c) => `${c.instanceType ?? '?'}${c.accelerator ? ` + ${c.accelerator.count} × ${c.accelerator.type}` : ''}`).join(', ');
   return `no ${usage} price known for ${types}: set prices.${r.cloud} "${usage}:<instance type>" in costwatch.yml`;
 }
 

@@ -15,7 +15,12 @@ export interface IdleNotebookSettings {
 }
 
 /** Notebook kinds this rule judges. */
-export const NOTEBOOK_KINDS = ['aws.sagemaker.notebook-instance'] as const;
+export const NOTEBOOK_KINDS = ['aws.sagemaker.notebook-instance', 'gcp.workbench.instance'] as const;
+
+const WORKBENCH = 'gcp.workbench.instance';
+
+/** Why a Workbench instance with no idle shutdown is reported even when it is busy. */
+export const NO_IDLE_SHUTDOWN = 'running with no idle shutdown configured: a notify finding, no action is proposed for it';
 
 /**
  * `idle-notebook`: a running notebook instance nobody uses.
@@ -35,10 +40,39 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
   kinds: NOTEBOOK_KINDS,
   signals: ['cpu'],
   severity: 'medium',
-  actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance' },
-  evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
+  actions: { 'aws.sagemaker.notebook-instance': 'aws.sagemaker.stop-notebook-instance', 'gcp.workbench.instance': 'gcp.workbench.stop-instance' },
+  evaluate(input): RuleResult {
+    const verdict = judgeNotebook(input);
+    if (input.resource.kind !== WORKBENCH) return verdict;
+    return withIdleShutdownCheck(input, verdict);
+  },
+};
+
+/**
+ * Workbench instances: a running instance with no idle shutdown (`idle-timeout-seconds`) is
+ * reported whatever its usage, as a notify finding; an idle one gets the usual violation, whose
+ * evidence says so.
+ */
+function withIdleShutdownCheck({ resource: r, now, prices }: Parameters<typeof idleNotebook.evaluate>[0], verdict: RuleResult): RuleResult {
+  if (r.lifecycle !== 'running' || r.attributes['idleShutdown'] === true) return verdict;
+  if (verdict.state === 'violation') return verdict;
+  const since = dateAttribute(r, 'runningSince') ?? r.lastModifiedAt ?? r.createdAt;
+  const rate = rateOf(r, 'notebook', prices);
+  const type = r.components[0]?.instanceType ?? '?';
+  const evidence = [
+    `ACTIVE${since ? ` since ${utc(since)} (${duration(now.getTime() - since.getTime())})` : ''} on ${type}${rate ? ` (${rate.parts.replace(/ × 1$/, '')})` : ''}`,
+    'no idle shutdown: the idle-timeout-seconds metadata is not set, so nothing stops it when nobody uses it',
+    verdict.state === 'ok' ? `in use now (${verdict.evidence.join('; ')})` : verdict.state === 'unknown' ? `usage: ${verdict.evidence.slice(1, 2).join('')}` : `not judged idle: ${verdict.reason}`,
+    'set one in the console (Workbench → instance → Software and security → Idle shutdown) or with gcp.workbench.set-idle-shutdown',
+  ];
+  return { state: 'violation', title: `Workbench instance ${r.name} runs with no idle shutdown`, evidence, confidence: 'high', notifyOnly: NO_IDLE_SHUTDOWN };
+}
+
+function judgeNotebook({ resource: r, usage, settings, now, prices }: Parameters<typeof idleNotebook.evaluate>[0]): RuleResult {
+  {
     if (!(NOTEBOOK_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
+    const gcp = r.kind === WORKBENCH;
     const since = dateAttribute(r, 'runningSince') ?? r.lastModifiedAt ?? r.createdAt;
     const windowMs = settings.windowHours * 3_600_000;
     if (since && now.getTime() - since.getTime() < windowMs) {
@@ -47,7 +81,12 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
     const type = r.components[0]?.instanceType ?? '?';
     const autoStop = numberAttribute(r, 'autoStopIdleMinutes');
     const lcc = typeof r.attributes['lifecycleConfigName'] === 'string' ? r.attributes['lifecycleConfigName'] : undefined;
-    const runningLine = `InService${since ? ` since ${utc(since)} (${duration(now.getTime() - since.getTime())})` : ''} on ${type}`;
+    const runningLine = `${gcp ? 'ACTIVE' : 'InService'}${since ? ` since ${utc(since)} (${duration(now.getTime() - since.getTime())})` : ''} on ${type}`;
+    const stopLine = gcp
+      ? autoStop !== undefined
+        ? `its idle shutdown (idle-timeout-seconds ${numberAttribute(r, 'idleTimeoutSeconds') ?? autoStop * 60}) should stop it after ${autoStop} min idle, yet it is still running (Workbench counts open kernels and terminals as activity)`
+        : 'no idle shutdown: the idle-timeout-seconds metadata is not set'
+      : undefined;
     const rate = rateOf(r, 'notebook', prices);
     const priced = (evidence: string[]) => {
       if (rate) return { waste: monthlyWaste(rate) };
@@ -68,11 +107,12 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
       const evidence = [
         runningLine,
         `CPU in use below ${settings.cpuBelowPercent}% for all of the last ${settings.windowHours} h (peak ${pct(peak)}, from ${cpuSeries[0]?.metric ?? 'CPU'})`,
-        autoStop !== undefined
-          ? `its lifecycle configuration ${lcc ?? ''} should stop it after ${autoStop} min idle, yet it is still running`
-          : lcc
-            ? `lifecycle configuration ${lcc} does not stop it when idle`
-            : 'no lifecycle configuration stops it when idle',
+        stopLine ??
+          (autoStop !== undefined
+            ? `its lifecycle configuration ${lcc ?? ''} should stop it after ${autoStop} min idle, yet it is still running`
+            : lcc
+              ? `lifecycle configuration ${lcc} does not stop it when idle`
+              : 'no lifecycle configuration stops it when idle'),
       ];
       const reading = readWindow(seriesFor(cpuSeries, { signal: 'cpu' }, window), window);
       const proven = reading.coverage >= PROVEN_COVERAGE;
@@ -80,37 +120,45 @@ export const idleNotebook: ResourceRule<IdleNotebookSettings> = {
         evidence.splice(2, 0, `but CPU datapoints cover only ${Math.floor(reading.coverage * 100)}% of the window (${reading.points.length} of its ${reading.periods} periods of ${(reading.periodSeconds ?? 0) / 60} min): not proven idle`);
       }
       const confidence = proven ? 'high' : 'medium';
-      return { state: 'violation', title: `notebook instance ${r.name} idle for ${settings.windowHours} h (CPU below ${settings.cpuBelowPercent}%)`, evidence, confidence, ...priced(evidence) };
+      return { state: 'violation', title: `${gcp ? 'Workbench' : 'notebook'} instance ${r.name} idle for ${settings.windowHours} h (CPU below ${settings.cpuBelowPercent}%)`, evidence, confidence, ...priced(evidence) };
     }
     const failed = cpuSeries.find((s) => s.status === 'error');
     if (autoStop !== undefined && !failed) {
-      return { state: 'not-applicable', reason: `lifecycle configuration ${lcc ?? ''} stops it after ${autoStop} min idle` };
+      return { state: 'not-applicable', reason: gcp ? `its idle shutdown stops it after ${autoStop} min idle` : `lifecycle configuration ${lcc ?? ''} stops it after ${autoStop} min idle` };
     }
     const quiet = settings.quietHours ? lastQuietStretch(settings.quietHours, now, settings.windowHours) : undefined;
     if (settings.quietHours && quiet && since && since.getTime() <= quiet.start.getTime()) {
       const evidence = [
         runningLine,
         `ran through the quiet hours ${quietHoursText(settings.quietHours)}: ${utc(quiet.start)} to ${quiet.ongoing ? 'now' : utc(quiet.end)}, when nobody is around to use it`,
-        failed ? `its CPU metric could not be read (${failed.error ?? 'error'})` : 'no CPU metric is published for it (AWS publishes none for notebook instances), so idleness is inferred from the hour',
-        lcc ? `lifecycle configuration ${lcc} does not stop it when idle` : 'no lifecycle configuration stops it when idle',
+        failed
+          ? `its CPU metric could not be read (${failed.error ?? 'error'})`
+          : gcp
+            ? 'no CPU utilization was written for its VM in the window, so idleness is inferred from the hour'
+            : 'no CPU metric is published for it (AWS publishes none for notebook instances), so idleness is inferred from the hour',
+        stopLine ?? (lcc ? `lifecycle configuration ${lcc} does not stop it when idle` : 'no lifecycle configuration stops it when idle'),
       ];
-      return { state: 'violation', title: `notebook instance ${r.name} ran through the quiet hours`, evidence, confidence: 'medium', ...priced(evidence) };
+      return { state: 'violation', title: `${gcp ? 'Workbench' : 'notebook'} instance ${r.name} ran through the quiet hours`, evidence, confidence: 'medium', ...priced(evidence) };
     }
     if (settings.quietHours && quiet && since) {
       return { state: 'not-applicable', reason: `started ${utc(since)}, after the last quiet hours began; judged again after the next` };
     }
     return {
       state: 'unknown',
-      title: `notebook instance ${r.name}: usage unknown and nothing stops it when idle — not acted on`,
+      title: `${gcp ? 'Workbench' : 'notebook'} instance ${r.name}: usage unknown and nothing stops it when idle — not acted on`,
       evidence: [
         runningLine,
-        failed ? `its CPU metric could not be read (${failed.error ?? 'error'})` : 'no CPU metric is published for it (AWS publishes none for notebook instances; the aws-samples publish-instance-metrics lifecycle configuration adds one)',
+        failed
+          ? `its CPU metric could not be read (${failed.error ?? 'error'})`
+          : gcp
+            ? 'no CPU utilization (compute.googleapis.com/instance/cpu/utilization) was written for its VM in the window'
+            : 'no CPU metric is published for it (AWS publishes none for notebook instances; the aws-samples publish-instance-metrics lifecycle configuration adds one)',
         settings.quietHours ? `no quiet hours ${quietHoursText(settings.quietHours)} in the last 8 days to judge it by` : 'no quietHours in costwatch.yml to judge it by night',
-        `${lcc ? `lifecycle configuration ${lcc} does not stop it` : 'no lifecycle configuration stops it'} when idle: attach an auto-stop one (aws-samples auto-stop-idle)`,
+        gcp ? 'no idle shutdown stops it when idle: set idle-timeout-seconds' : `${lcc ? `lifecycle configuration ${lcc} does not stop it` : 'no lifecycle configuration stops it'} when idle: attach an auto-stop one (aws-samples auto-stop-idle)`,
       ],
     };
-  },
-};
+  }
+}
 
 /** End (epoch ms) of the last period whose CPU was at or above the threshold. */
 function lastBusyEnd(series: readonly UsageSeries[], threshold: number): number | undefined {

@@ -15,6 +15,7 @@ export interface LongTrainingJobSettings {
 export const JOB_KINDS: Readonly<Record<string, PriceUsage>> = {
   'aws.sagemaker.training-job': 'training',
   'aws.sagemaker.processing-job': 'processing',
+  'gcp.vertex.custom-job': 'training',
 };
 
 /**
@@ -30,7 +31,11 @@ export const longTrainingJob: ResourceRule<LongTrainingJobSettings> = {
   kinds: Object.keys(JOB_KINDS),
   signals: [],
   severity: 'high',
-  actions: { 'aws.sagemaker.training-job': 'aws.sagemaker.stop-training-job', 'aws.sagemaker.processing-job': 'aws.sagemaker.stop-processing-job' },
+  actions: {
+    'aws.sagemaker.training-job': 'aws.sagemaker.stop-training-job',
+    'aws.sagemaker.processing-job': 'aws.sagemaker.stop-processing-job',
+    'gcp.vertex.custom-job': 'gcp.vertex.cancel-custom-job',
+  },
   evaluate({ resource: r, settings, now, prices }): RuleResult {
     const usage = JOB_KINDS[r.kind];
     if (!usage) return { state: 'not-applicable', reason: `kind ${r.kind}` };
@@ -43,16 +48,17 @@ export const longTrainingJob: ResourceRule<LongTrainingJobSettings> = {
     const share = maxRuntime ? ranMs / 1000 / maxRuntime : undefined;
     const overHours = hours > settings.maxHours;
     const overShare = share !== undefined && share > settings.maxRuntimeShare;
-    const what = usage === 'training' ? 'training job' : 'processing job';
-    const limitLine = maxRuntime
-      ? `MaxRuntimeInSeconds ${maxRuntime} (${duration(maxRuntime * 1000)}): ${Math.round((share ?? 0) * 100)}% used`
-      : 'no MaxRuntimeInSeconds: nothing stops it';
+    const what = r.kind === 'gcp.vertex.custom-job' ? 'custom training job' : usage === 'training' ? 'training job' : 'processing job';
+    // The cloud's name for the limit: MaxRuntimeInSeconds (SageMaker), scheduling.timeout (Vertex AI).
+    const limit = typeof r.attributes['runtimeLimit'] === 'string' ? r.attributes['runtimeLimit'] : 'MaxRuntimeInSeconds';
+    const limitShort = limit.split(' ')[0] ?? limit;
+    const limitLine = maxRuntime ? `${limit} ${maxRuntime} (${duration(maxRuntime * 1000)}): ${Math.round((share ?? 0) * 100)}% used` : `no ${limitShort}: nothing stops it`;
     if (!overHours && !overShare) {
       return { state: 'ok', evidence: [`running ${duration(ranMs)} of the ${settings.maxHours} h limit`, limitLine] };
     }
     const why = [
       ...(overHours ? [`longer than ${settings.maxHours} h`] : []),
-      ...(overShare ? [`past ${Math.round(settings.maxRuntimeShare * 100)}% of its MaxRuntimeInSeconds`] : []),
+      ...(overShare ? [`past ${Math.round(settings.maxRuntimeShare * 100)}% of its ${limitShort}`] : []),
     ].join(' and ');
     const evidence = [`${what} running since ${utc(started)}: ${duration(ranMs)} (${why})`, limitLine];
     if (r.attributes['managedSpot'] === true) evidence.push('managed spot training: billed below the on-demand prices used here');
@@ -66,7 +72,7 @@ export const longTrainingJob: ResourceRule<LongTrainingJobSettings> = {
     const leftHours = maxRuntime ? Math.max(0, maxRuntime / 3600 - hours) : HOURS_PER_MONTH;
     const billable = Math.min(HOURS_PER_MONTH, leftHours);
     const monthly = { amount: round2(rate.hourly * billable), currency: rate.currency };
-    const until = maxRuntime && leftHours <= HOURS_PER_MONTH ? 'h left before MaxRuntimeInSeconds stops it' : 'h (a month of running on)';
+    const until = maxRuntime && leftHours <= HOURS_PER_MONTH ? `h left before ${limitShort} stops it` : 'h (a month of running on)';
     return {
       state: 'violation',
       title: `${what} ${r.name} has run ${duration(ranMs)} (${formatMoney(soFar)} so far)`,

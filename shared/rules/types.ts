@@ -37,6 +37,8 @@ export type RuleResult =
       readonly confidence: Confidence;
       readonly waste?: WasteEstimate;
       readonly lastActivity?: Date;
+      /** Set when the finding is for a person to read and never gets an action, whatever the rule's mode; says why. */
+      readonly notifyOnly?: string;
     };
 
 /** A pure rule over one resource, with its stable id and human text attached where rules are listed. */

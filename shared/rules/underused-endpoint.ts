@@ -20,7 +20,7 @@ export interface UnderusedEndpointSettings {
 export const HEADROOM_PERCENT = 80;
 
 /** Endpoint kinds this rule judges. */
-export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint'] as const;
+export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint'] as const;
 
 type VariantVerdict =
   | { kind: 'skip'; why: string }
@@ -58,12 +58,24 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
     }
     const start = new Date(now.getTime() - windowMs);
     const variants = r.components.filter((c) => c.capacity === 'provisioned' && c.instanceCount > 0);
-    if (variants.length === 0) return { state: 'not-applicable', reason: 'serverless or scaled to zero' };
+    if (variants.length === 0) {
+      return { state: 'not-applicable', reason: r.components.some((c) => c.capacity === 'shared') ? 'only shared or automatic resources: not judged per model' : 'serverless or scaled to zero' };
+    }
 
-    const verdicts = variants.map((c) => ({ c, v: judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region)) }));
+    const verdicts = variants.map((c) => ({
+      c,
+      v:
+        r.kind === 'gcp.vertex.endpoint'
+          ? judgeVertex(c, usage.filter((u) => u.component === c.name), start, now, settings, {
+              machine: (type) => prices.hourly(r.cloud, type, r.region),
+              accelerator: (type) => prices.acceleratorHourly('hosting', r.cloud, type, r.region),
+            })
+          : judge(c, usage.filter((u) => u.component === c.name), start, now, settings, (type) => prices.hourly(r.cloud, type, r.region)),
+    }));
+    const part = r.kind === 'gcp.vertex.endpoint' ? 'deployed model' : 'variant';
     const under = verdicts.filter((x) => x.v.kind === 'underused');
     if (under.length > 0) {
-      const evidence = under.flatMap((x) => (x.v.kind === 'underused' ? x.v.lines.map((l) => `variant ${x.c.name}: ${l}`) : []));
+      const evidence = under.flatMap((x) => (x.v.kind === 'underused' ? x.v.lines.map((l) => `${part} ${x.c.name}: ${l}`) : []));
       const savings = under.flatMap((x) => (x.v.kind === 'underused' && x.v.saving ? [x.v.saving] : []));
       const currency = savings[0]?.currency;
       const consistent = currency !== undefined && savings.every((s) => s.currency === currency);
@@ -91,11 +103,11 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
       return {
         state: 'unknown',
         title: `endpoint ${r.name}: utilization unknown — not judged`,
-        evidence: [...unknown.map((x) => `variant ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero utilization'],
+        evidence: [...unknown.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero utilization'],
       };
     }
-    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `variant ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
-    return { state: 'not-applicable', reason: verdicts.map((x) => `variant ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
+    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    return { state: 'not-applicable', reason: verdicts.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
   },
 };
 
@@ -165,4 +177,92 @@ function judge(
 
 function pct(v: number): string {
   return `${Math.round(v * 10) / 10}%`;
+}
+
+type Priced = { price: { amount: number; currency: string }; source: string } | undefined;
+
+/** `n1-standard-8` → family `n1-standard`, 8 vCPUs; undefined for shapes without a vCPU suffix. */
+export function gcpMachineShape(type: string): { family: string; vcpu: number } | undefined {
+  const m = /^([a-z][a-z0-9]*-(?:standard|highmem|highcpu))-(\d+)$/.exec(type);
+  return m ? { family: m[1] ?? '', vcpu: Number(m[2]) } : undefined;
+}
+
+/**
+ * Vertex AI deployed models: judged by accelerator duty cycle (`prediction/online/accelerator/
+ * duty_cycle`, the share of time the accelerators were busy) when they have accelerators, else
+ * by CPU (`prediction/online/cpu/utilization`, which exceeds 100 % on several vCPUs, so it is
+ * divided by the vCPU count of the machine type's name). The suggestion keeps the peak within
+ * 80 %: fewer accelerators per replica, or the next size down in the same machine family.
+ */
+function judgeVertex(
+  c: ResourceComponent,
+  series: readonly UsageSeries[],
+  start: Date,
+  now: Date,
+  settings: UnderusedEndpointSettings,
+  price: { machine: (type: string) => Priced; accelerator: (type: string) => Priced },
+): VariantVerdict {
+  const window: TimeWindow = { start, end: now };
+  const of = (signal: string) => series.filter((s) => s.signal === signal);
+  const requests = pointsIn(of('requests'), window);
+  if (requests.length === 0 || requests.every((p) => p.value === 0)) return { kind: 'fits', line: 'no predictions in the window: idle rather than underused (see idle-endpoint)' };
+  if (!c.instanceType) return { kind: 'skip', why: 'no machine type' };
+  const accel = c.accelerator;
+  if (accel) {
+    const pts = pointsIn(of('gpu'), window);
+    if (pts.length === 0) {
+      const failed = of('gpu').find((s) => s.status === 'error');
+      return { kind: 'unknown', why: failed ? `accelerator duty cycle could not be read (${failed.error ?? 'error'})` : 'no accelerator/duty_cycle datapoints in the window' };
+    }
+    const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length;
+    const peak = Math.max(...pts.map((p) => p.value));
+    const proven = readWindow(seriesFor(series, { signal: 'gpu' }, window), window).coverage >= PROVEN_COVERAGE;
+    if (avg >= settings.gpuBelowPercent) return { kind: 'fits', line: `accelerator duty cycle averaged ${pct(avg)}, not below ${settings.gpuBelowPercent}%` };
+    const lines = [`${c.instanceType} + ${accel.count} × ${accel.type}, ${c.instanceCount} replica${c.instanceCount === 1 ? '' : 's'}: accelerator duty cycle averaged ${pct(avg)} over ${settings.windowHours} h (peak ${pct(peak)}), below ${settings.gpuBelowPercent}%`];
+    const needed = Math.max(1, Math.ceil((accel.count * peak) / HEADROOM_PERCENT));
+    if (needed >= accel.count) {
+      lines.push(`already ${accel.count === 1 ? 'one accelerator per replica' : `the fewest ${accel.type} that keep the peak within ${HEADROOM_PERCENT}%`}: consider a smaller accelerator type or CPU-only serving`);
+      return { kind: 'underused', lines, proven };
+    }
+    lines.push(`${needed} × ${accel.type} per replica would run its peak at ${pct((peak * accel.count) / needed)}`);
+    const p = price.accelerator(accel.type);
+    if (!p) {
+      lines.push(`no price known for ${accel.type}: set prices.gcp "accelerator:${accel.type}" in costwatch.yml to see the saving`);
+      return { kind: 'underused', lines, proven };
+    }
+    const amount = round2((accel.count - needed) * p.price.amount * c.instanceCount * HOURS_PER_MONTH);
+    const arithmetic = `(${accel.count} − ${needed}) × ${accel.type} ${rate(p.price.amount, p.price.currency)}/h × ${c.instanceCount} × ${HOURS_PER_MONTH} h = ${formatMoney({ amount, currency: p.price.currency })}/month`;
+    return { kind: 'underused', lines, proven, saving: { amount, currency: p.price.currency, arithmetic, source: p.source } };
+  }
+  const shape = gcpMachineShape(c.instanceType);
+  if (!shape) return { kind: 'unknown', why: `the vCPU count of ${c.instanceType} cannot be read from its name` };
+  const pts = pointsIn(of('cpu'), window);
+  if (pts.length === 0) {
+    const failed = of('cpu').find((s) => s.status === 'error');
+    return { kind: 'unknown', why: failed ? `CPU utilization could not be read (${failed.error ?? 'error'})` : 'no cpu/utilization datapoints in the window' };
+  }
+  const proven = readWindow(seriesFor(series, { signal: 'cpu' }, window), window).coverage >= PROVEN_COVERAGE;
+  const avg = pts.reduce((s, p) => s + p.value, 0) / pts.length / shape.vcpu;
+  const peak = Math.max(...pts.map((p) => p.value)) / shape.vcpu;
+  if (avg >= settings.cpuBelowPercent) return { kind: 'fits', line: `CPU averaged ${pct(avg)} of the machine, not below ${settings.cpuBelowPercent}%` };
+  const lines = [`${c.instanceType} × ${c.instanceCount}: CPU averaged ${pct(avg)} of its ${shape.vcpu} vCPUs over ${settings.windowHours} h (peak ${pct(peak)}), below ${settings.cpuBelowPercent}%`];
+  if (shape.vcpu <= 2) {
+    lines.push(`already the smallest ${shape.family} size: consider a cheaper machine family`);
+    return { kind: 'underused', lines, proven };
+  }
+  const smaller = `${shape.family}-${shape.vcpu / 2}`;
+  const projected = peak * 2;
+  if (projected > HEADROOM_PERCENT) return { kind: 'fits', line: `CPU averaged ${pct(avg)}, but its peak would run ${pct(projected)} of a ${smaller}, over the ${HEADROOM_PERCENT}% headroom` };
+  lines.push(`${smaller} (${shape.vcpu / 2} vCPUs) would run its CPU peak at ${pct(projected)}`);
+  const now$ = price.machine(c.instanceType);
+  const next$ = price.machine(smaller);
+  if (!now$ || !next$ || now$.price.currency !== next$.price.currency) {
+    lines.push(`no price known for ${!now$ ? c.instanceType : smaller}: set prices.gcp in costwatch.yml to see the saving`);
+    return { kind: 'underused', lines, proven };
+  }
+  const diff = now$.price.amount - next$.price.amount;
+  if (diff <= 0) return { kind: 'underused', lines, proven };
+  const amount = round2(diff * c.instanceCount * HOURS_PER_MONTH);
+  const arithmetic = `(${c.instanceType} ${rate(now$.price.amount, now$.price.currency)}/h − ${smaller} ${rate(next$.price.amount, next$.price.currency)}/h) × ${c.instanceCount} × ${HOURS_PER_MONTH} h = ${formatMoney({ amount, currency: now$.price.currency })}/month`;
+  return { kind: 'underused', lines, proven, saving: { amount, currency: now$.price.currency, arithmetic, source: now$.source === next$.source ? now$.source : `${now$.source}; ${next$.source}` } };
 }

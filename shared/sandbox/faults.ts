@@ -11,6 +11,7 @@ export interface FaultDecision {
 export interface CallSite {
   readonly service: string;
   readonly operation: string;
+  /** AWS account id, or Google Cloud project id. */
   readonly accountId: string;
   readonly region: string;
 }
@@ -74,6 +75,7 @@ function matches(f: Fault, call: CallSite): boolean {
     (f.service === '*' || f.service === call.service) &&
     (f.operation === '*' || f.operation === call.operation) &&
     (f.account === undefined || f.account === call.accountId) &&
+    (f.project === undefined || f.project === call.accountId) &&
     (f.region === undefined || f.region === call.region)
   );
 }

@@ -21,6 +21,8 @@ import { BILLING_OPERATIONS, handleBillingRequest, type BillingEnv } from './aws
 import { S3State } from './aws/s3.js';
 import { handleSts, isQueryRequest, STS_OPERATIONS, type AssumedRoleSession } from './aws/sts.js';
 import { FaultInjector, type FaultDecision } from './faults.js';
+import { GCP_OPERATIONS, handleGcpRequest, type GcpEnv } from './gcp/server.js';
+import { GcpState } from './gcp/state.js';
 import { resolveTime } from './time.js';
 import { handleSlackApiRequest, SLACK_API_PREFIX } from './slack/web-api.js';
 import { SlackWorkspace } from './slack/workspace.js';
@@ -71,6 +73,8 @@ export interface SandboxState {
   readonly billing: AwsBillingState;
   /** S3 buckets, their objects and lifecycle configurations. */
   readonly s3: S3State;
+  /** Google Cloud projects: Vertex AI endpoints and jobs, Workbench instances, Cloud Monitoring series. */
+  readonly gcp: GcpState;
 }
 
 /** A running sandbox cloud. */
@@ -79,6 +83,8 @@ export interface Sandbox {
   readonly url: string;
   /** `endpoint` for AWS SDK v3 clients. */
   readonly awsEndpoint: string;
+  /** Where Google clients point: `{ apiEndpoint, port, protocol: 'http', fallback: true }` with a bearer-token auth client. */
+  readonly gcp: { readonly apiEndpoint: string; readonly port: number };
   /** `slackApiUrl` for @slack/web-api's WebClient: the Slack Web API stub under `/slack/api/`. */
   readonly slackApiUrl: string;
   /** The stub's Slack workspace (messages, threads, ephemerals, user groups, rate limits), for tests to inspect. */
@@ -106,7 +112,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const worldNow = resolveTime(world.now, 0);
   const clock = fixedClock(new Date(worldNow));
   const stsSessions: AssumedRoleSession[] = [];
-  const state: SandboxState = { aws: new AwsState(world, worldNow), stsSessions, billing: new AwsBillingState(world, worldNow), s3: new S3State(world, worldNow) };
+  const state: SandboxState = { aws: new AwsState(world, worldNow), stsSessions, billing: new AwsBillingState(world, worldNow), s3: new S3State(world, worldNow), gcp: new GcpState(world, worldNow) };
   const faults = new FaultInjector(world.faults, world.seed);
   const counts = new Map<string, number>();
   const slack = new SlackWorkspace();
@@ -121,6 +127,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     now: () => clock.now().getTime(),
   };
 
+  const gcpEnv: GcpEnv = {
+    state: state.gcp,
+    count: (k) => counts.set(k, (counts.get(k) ?? 0) + 1),
+    decide: (call) => faults.decide(call),
+    now: () => clock.now().getTime(),
+    transitionMs,
+  };
+
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ __type: 'InternalFailure', message: String(err) }));
@@ -130,6 +144,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url?.startsWith(SLACK_API_PREFIX)) return handleSlackApiRequest(slack, req, res);
+    if (await handleGcpRequest(req, res, gcpEnv)) return;
     if (await handleBillingRequest(req, res, billingEnv)) return;
     const target = req.headers['x-amz-target'];
     if (typeof target !== 'string') {
@@ -198,6 +213,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   return {
     url,
     awsEndpoint: `${url}/aws`,
+    gcp: { apiEndpoint: address.family === 'IPv6' ? address.address : address.address, port: address.port },
     slackApiUrl: `${url}${SLACK_API_PREFIX}`,
     slack,
     close: () =>
@@ -212,6 +228,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
       for (const op of Object.keys(STS_OPERATIONS)) out[`sts.${op}`] = 0;
       for (const [service, ops] of Object.entries(BILLING_OPERATIONS)) for (const op of ops) out[`${service}.${op}`] = 0;
+      for (const op of GCP_OPERATIONS) out[op] = 0;
       for (const [k, v] of counts) out[k] = v;
       return out as CallCounts;
     },

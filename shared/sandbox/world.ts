@@ -9,6 +9,7 @@ import { rolesSchema } from './aws/world-sts.js';
 import { anomaliesSchema, budgetsSchema, costsSchema, priceListSchema } from './aws/world-cost.js';
 import { checkBucketNames, s3Schema } from './aws/world-s3.js';
 import { worldPolicySchema } from './world-policy.js';
+import { gcpProjectId, gcpWorldSection } from './gcp/world.js';
 
 /*
  * The world file seeds the sandbox cloud. Its format is documented in docs/world-file.md;
@@ -222,7 +223,7 @@ const accountSchema = z.strictObject({
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */
 export const faultSchema = z
   .strictObject({
-    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', '*']).default('*'),
+    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', '*']).default('*'),
     operation: z.string().min(1).default('*'),
     kind: z.enum(['throttle', 'server-error', 'latency', 'access-denied']),
     rate: z.number().min(0).max(1).default(1),
@@ -230,7 +231,9 @@ export const faultSchema = z
     status: z.union([z.literal(500), z.literal(503)]).optional(),
     times: z.number().int().min(1).optional(),
     account: accountId.optional(),
-    region: regionName.optional(),
+    /** A Google Cloud project id: the fault fires only for calls into that project. */
+    project: gcpProjectId.optional(),
+    region: z.union([regionName, z.string().regex(/^[a-z]+-[a-z]+\d{1,2}$/, 'a region looks like us-east-1 or us-central1')]).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.kind === 'latency' && f.latencyMs === undefined) ctx.addIssue({ code: 'custom', path: ['latencyMs'], message: 'a latency fault needs latencyMs' });
@@ -245,6 +248,7 @@ export const worldSchema = z
     now: absoluteTime,
     seed: z.number().int().default(1),
     aws: z.strictObject({ accounts: z.array(accountSchema).default([]), priceList: priceListSchema }).prefault({}),
+    gcp: gcpWorldSection(seriesSchema, time),
     faults: z.array(faultSchema).default([]),
     policy: worldPolicySchema,
   })
@@ -271,6 +275,12 @@ export type EndpointSpec = RegionSpec['sagemaker']['endpoints'][number];
 export type EndpointInput = z.input<typeof endpointSchema>;
 /** A production variant as declared. */
 export type VariantSpec = EndpointSpec['variants'][number];
+/** The `gcp` section: Google Cloud projects. */
+export type GcpWorldSpec = World['gcp'];
+/** One Google Cloud project of the world. */
+export type GcpProjectSpec = GcpWorldSpec['projects'][number];
+/** One region of a Google Cloud project. */
+export type GcpRegionSpec = GcpProjectSpec['regions'][string];
 /** A generic CloudWatch metric as declared. */
 export type MetricSpec = RegionSpec['cloudwatch']['metrics'][number];
 /** A series generator, validated. */
@@ -332,5 +342,8 @@ export const SAMPLE_WORLD_PATH = fileURLToPath(new URL('./worlds/sample.yml', im
 
 /** The accounts and regions a world holds, as scan targets (e.g. to build a default policy). */
 export function worldScopes(world: World): ScopeTarget[] {
-  return world.aws.accounts.map((a) => ({ scope: { cloud: 'aws', id: a.id, name: a.name }, regions: Object.keys(a.regions) }));
+  return [
+    ...world.aws.accounts.map((a) => ({ scope: { cloud: 'aws' as const, id: a.id, name: a.name }, regions: Object.keys(a.regions) })),
+    ...world.gcp.projects.map((p) => ({ scope: { cloud: 'gcp' as const, id: p.id, ...(p.name ? { name: p.name } : {}) }, regions: Object.keys(p.regions) })),
+  ];
 }

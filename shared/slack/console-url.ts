@@ -43,8 +43,12 @@ function gcpUrl(ref: ResourceRef): string {
   if (service === 'vertex' && type === 'endpoint') {
     return `https://console.cloud.google.com/vertex-ai/online-prediction/locations/${enc(ref.region)}/endpoints/${enc(lastSegment(ref.id))}?${project}`;
   }
-  if (service === 'vertex' && (type === 'workbench-instance' || type === 'notebook')) {
+  if ((service === 'workbench' && type === 'instance') || (service === 'vertex' && (type === 'workbench-instance' || type === 'notebook'))) {
     return `https://console.cloud.google.com/vertex-ai/workbench/instances?${project}`;
+  }
+  if (service === 'vertex' && type === 'custom-job') {
+    // The page the Vertex AI SDK links to for a custom job ("View Training").
+    return `https://console.cloud.google.com/ai/platform/locations/${enc(ref.region)}/training/${enc(lastSegment(ref.id))}?${project}`;
   }
   if (service === 'vertex' && type === 'training-job') {
     return `https://console.cloud.google.com/vertex-ai/training/training-pipelines?${project}`;

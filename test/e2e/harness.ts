@@ -9,6 +9,8 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { priceBook, scanOptionsFor, slackNotifier } from '../../shared/app/compose.js';
 import { buildProviders } from '../../shared/app/providers.js';
+import { gcpProviderBuilder } from '../../shared/app/compose-gcp.js';
+import { staticTokenAuth } from '../../shared/providers/gcp/clients.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
@@ -112,7 +114,11 @@ export async function install(world: World, policy = e2ePolicy()): Promise<Insta
   const store = await openMemoryStore();
   const clock = sandbox.clock;
   const api = new WebApiSlack(slackWebClient(sandbox.slack.botToken, { slackApiUrl: sandbox.slackApiUrl, retryConfig: { retries: 3, minTimeout: 10, maxTimeout: 50 } }));
-  const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
+  const providers = buildProviders(
+    policy,
+    { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials }, gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox') } },
+    { gcp: gcpProviderBuilder() },
+  );
   const errors: unknown[] = [];
   const notifier = slackNotifier(policy, { store, clock, providers, slack: { api }, onError: (e) => errors.push(e) })!;
   const queue = new InProcessExecutionQueue();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,13 +45,25 @@ function costwatch(args: readonly string[], timeoutMs = 60_000): Promise<Run> {
 
 const noTrace = (s: string) => expect(s).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m);
 
+/**
+ * The docs' world with every endpoint listing slowed down, so a scan holds the folder for seconds
+ * after taking it: two processes started together then always overlap, however unevenly a loaded
+ * machine starts them.
+ */
+function slowWorld(): string {
+  const file = join(root, 'slow-world.yml');
+  writeFileSync(file, `${readFileSync(WORLD, 'utf8')}\nfaults:\n  - { service: sagemaker, operation: ListEndpoints, kind: latency, latencyMs: 6000 }\n`);
+  return file;
+}
+
 describe('the state folder lock', () => {
   it('of two scans started together, one runs and the other is refused cleanly with exit 2, every time', { timeout: 240_000 }, async () => {
     const tries = 5;
     const outcomes: string[] = [];
+    const world = slowWorld();
     for (let i = 0; i < tries; i++) {
       const dir = join(root, `race-${i}`);
-      const pair = await Promise.all([0, 1].map(() => costwatch(['scan', '--sandbox', WORLD, '--state-dir', dir])));
+      const pair = await Promise.all([0, 1].map(() => costwatch(['scan', '--sandbox', world, '--state-dir', dir])));
       const codes = pair.map((r) => r.code).sort();
       expect(codes).toEqual([0, 2]);
       const loser = pair.find((r) => r.code === 2)!;

@@ -77,7 +77,7 @@ describe('costwatch CLI', () => {
     expect(out.split('\n')[0]).toMatch(/no costwatch\.yml and no cloud credentials found: scanning the bundled sample sandbox world/);
     expect(out).toMatch(/WASTE endpoint \S+ had 0 invocations in 24 h/);
     expect(out).toMatch(/Total: \d+ wasteful resources, ~\$[\d,]+\.\d\d\/month/);
-  });
+  }, 60_000); // a whole scan of three scopes, the Google clients' start-up included
 
   it('prints a JSON report for a given world and reads findings from it', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'cw-cli-'));
@@ -164,10 +164,10 @@ describe('costwatch CLI', () => {
     await writeFile(join(cwd, 'world.yml'), WORLD);
     const { code, out, err } = await run(['scan', '--sandbox', 'world.yml', '--json', '--dry-run', '--rules', 'idle-endpoint'], cwd);
     expect(code).toBe(0);
-    expect(err).toContain('rules idle-endpoint only: reading aws.sagemaker.endpoint (requests, heartbeat); no billing data');
+    expect(err).toContain('rules idle-endpoint only: reading aws.sagemaker.endpoint (requests, heartbeat), gcp.vertex.endpoint (requests, heartbeat); no billing data');
     const report = JSON.parse(out) as { findings: { ruleId: string }[]; plan: { kinds: Record<string, string[]>; billing: string[] } };
     expect(new Set(report.findings.map((f) => f.ruleId))).toEqual(new Set(['idle-endpoint']));
-    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat'] }, billing: [] });
+    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat'], 'gcp.vertex.endpoint': ['requests', 'heartbeat'] }, billing: [] });
     const bad = await run(['scan', '--sandbox', 'world.yml', '--rules', 'idle-endpiont'], cwd);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--rules: unknown rule idle-endpiont');

@@ -106,7 +106,7 @@ describe('a scan reads only what its rules need (collection plans, counted by th
     expect(calls['cloudwatch.ListMetrics']).toBe(0);
     expect(billed(calls)).toEqual([]);
     expect(report.findings.map((f) => f.ruleId)).toEqual(['long-training-job']);
-    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.processing-job': [], 'aws.sagemaker.training-job': [] }, billing: [] });
+    expect(report.plan).toEqual({ kinds: { 'aws.sagemaker.processing-job': [], 'aws.sagemaker.training-job': [], 'gcp.vertex.custom-job': [] }, billing: [] });
   });
 
   it('idle-endpoint lists endpoints and queries requests and the heartbeat only: no GPU, no notebook metrics, no billing', async () => {

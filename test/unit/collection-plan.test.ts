@@ -16,6 +16,9 @@ describe('collectionPlan', () => {
         'aws.sagemaker.notebook-instance': ['cpu'],
         'aws.sagemaker.processing-job': [],
         'aws.sagemaker.training-job': [],
+        'gcp.vertex.custom-job': [],
+        'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'],
+        'gcp.workbench.instance': ['cpu'],
       },
       billing: ['costs', 'budgets', 'forecasts'],
     });
@@ -27,7 +30,7 @@ describe('collectionPlan', () => {
     const vague: ResourceRule<never> = { ...(idleEndpoint as ResourceRule<never>), id: 'vague', signals: undefined } as unknown as ResourceRule<never>;
     const vagueCost = { ...(costAnomaly as CostRule<never>), reads: undefined } as unknown as CostRule<never>;
     expect(collectionPlan([active(vague)], [cost(vagueCost)])).toEqual({
-      kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
+      kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
       billing: ['costs', 'budgets', 'forecasts', 'anomalies'],
     });
   });

@@ -3,10 +3,12 @@ import { ACTIONS } from '../../shared/actions/index.js';
 import type { Cloud } from '../../shared/domain/resource.js';
 import { KindRegistry, type KindModule } from '../../shared/providers/kind.js';
 import { awsKindRegistry } from '../../shared/providers/aws/kinds/index.js';
+import { gcpKindRegistry } from '../../shared/providers/gcp/kinds/index.js';
 
 /** Every cloud's kind registry; a cloud whose actions are declared must be listed here. */
 const REGISTRIES: Partial<Record<Cloud, KindRegistry<never, unknown>>> = {
   aws: awsKindRegistry() as unknown as KindRegistry<never, unknown>,
+  gcp: gcpKindRegistry() as unknown as KindRegistry<never, unknown>,
 };
 
 describe('declared actions and kind modules agree', () => {

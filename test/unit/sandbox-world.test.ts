@@ -31,6 +31,7 @@ describe('world file', () => {
     expect(worldScopes(world)).toEqual([
       { scope: { cloud: 'aws', id: '111111111111', name: 'ml-prod' }, regions: ['us-east-1', 'eu-west-1'] },
       { scope: { cloud: 'aws', id: '222222222222', name: 'ml-dev' }, regions: ['us-east-1'] },
+      { scope: { cloud: 'gcp', id: 'ml-research-42', name: 'ml-research' }, regions: ['us-central1'] },
     ]);
     expect(names).toEqual([
       'fraud-v3',
@@ -170,9 +171,10 @@ describe('world file', () => {
       anomalies: (b) => `${head}${indent(b, 6)}`,
       s3: (b) => `${head}${indent(b, 6)}`,
       policy: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
+      gcp: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
     };
 
-    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'costs', 'budgets', 'anomalies', 's3', 'aws', 'policy', 'faults', 'endpoints']);
+    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'costs', 'budgets', 'anomalies', 's3', 'aws', 'policy', 'faults', 'endpoints']);
     for (const block of blocks) {
       const text = asWorld[block.split(':')[0] ?? '']?.(block) ?? '';
       expect(() => parseWorld(text, 'docs/world-file.md')).not.toThrow();

@@ -24,6 +24,10 @@ describe('consoleUrl', () => {
     expect(consoleUrl(vertex)).toBe('https://console.cloud.google.com/vertex-ai/online-prediction/locations/us-central1/endpoints/5031620295400620032?project=ml-prod-1234');
     expect(consoleUrl({ ...vertex, kind: 'gcp.vertex.workbench-instance' })).toBe('https://console.cloud.google.com/vertex-ai/workbench/instances?project=ml-prod-1234');
     expect(consoleUrl({ ...vertex, kind: 'gcp.compute.instance' })).toBe('https://console.cloud.google.com/home/dashboard?project=ml-prod-1234');
+    expect(consoleUrl({ ...vertex, kind: 'gcp.workbench.instance', id: 'projects/ml-prod-1234/locations/us-central1-a/instances/nb' })).toBe('https://console.cloud.google.com/vertex-ai/workbench/instances?project=ml-prod-1234');
+    expect(consoleUrl({ ...vertex, kind: 'gcp.vertex.custom-job', id: 'projects/123/locations/us-central1/customJobs/3001' })).toBe(
+      'https://console.cloud.google.com/ai/platform/locations/us-central1/training/3001?project=ml-prod-1234',
+    );
   });
 
   it('opens an Azure resource by its resource id in the portal', () => {

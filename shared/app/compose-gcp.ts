@@ -1,0 +1,75 @@
+import type { Policy } from '../config/policy.js';
+import type { CloudProvider } from '../providers/port.js';
+import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
+import { GcpProvider } from '../providers/gcp/provider.js';
+import type { ProviderEndpoints } from './providers.js';
+
+/*
+ * The Google Cloud side of the composition root, kept apart from compose.ts so that only what
+ * scans Google Cloud (the CLI, the Google Cloud scan function) carries the Google clients; the
+ * AWS scanner, the Slack handler and the webhooks never import this file.
+ */
+
+/** Google's Security Token Service and the AWS sources an external-account configuration names (Workload Identity Federation from AWS). */
+const AWS_CREDENTIAL_SOURCE = {
+  environment_id: 'aws1',
+  region_url: 'http://169.254.169.254/latest/meta-data/placement/availability-zone',
+  url: 'http://169.254.169.254/latest/meta-data/iam/security-credentials',
+  regional_cred_verification_url: 'https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15',
+} as const;
+
+/**
+ * The external-account configuration for Workload Identity Federation from AWS: Google exchanges
+ * a signed AWS GetCallerIdentity request (from the role costwatch runs as; on Lambda its
+ * credentials are in the environment) for a short-lived token of the service account. No key.
+ */
+export function workloadIdentityConfig(audience: string, serviceAccount: string): Record<string, unknown> {
+  return {
+    type: 'external_account',
+    audience,
+    subject_token_type: 'urn:ietf:params:aws:token-type:aws4_request',
+    token_url: 'https://sts.googleapis.com/v1/token',
+    service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${serviceAccount}:generateAccessToken`,
+    credential_source: { ...AWS_CREDENTIAL_SOURCE },
+  };
+}
+
+/** A service-account key as stored in the secret; names the problem, never the value. */
+export function parseServiceAccountKey(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error('the Google Cloud key secret is not JSON: store the service-account key file as it was downloaded');
+  }
+  const o = v as Record<string, unknown>;
+  if (o?.['type'] !== 'service_account' || typeof o['client_email'] !== 'string' || typeof o['private_key'] !== 'string') {
+    throw new Error('the Google Cloud key secret is not a service-account key (type service_account with client_email and private_key)');
+  }
+  return o;
+}
+
+/**
+ * The credentials a policy asks for. Workload Identity is built from the policy alone; a key in
+ * Secrets Manager is read through `readSecret` (the caller's Secrets Manager client), once.
+ */
+export async function gcpCredentialsFor(policy: Policy, readSecret?: (id: string) => Promise<string>): Promise<GcpCredentials> {
+  const c = policy.clouds.gcp?.credentials;
+  if (c?.workloadIdentity) return { credentials: workloadIdentityConfig(c.workloadIdentity.audience, c.workloadIdentity.serviceAccount) };
+  if (c?.serviceAccountKeySecret) {
+    if (!readSecret) throw new Error('clouds.gcp.credentials.serviceAccountKeySecret is set but no Secrets Manager reader was given');
+    return { credentials: parseServiceAccountKey(await readSecret(c.serviceAccountKeySecret)) };
+  }
+  return { applicationDefault: true };
+}
+
+/** Builds the gcp provider for `buildProviders`: the sandbox's endpoint and token, or the given credentials. */
+export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDefault: true }) {
+  return (_policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
+    const sandbox = endpoints.gcp;
+    const factory = sandbox
+      ? gcpClientFactory({ auth: { authClient: sandbox.authClient as never }, endpoint: sandbox.endpoint })
+      : gcpClientFactory({ auth: credentials });
+    return new GcpProvider(factory);
+  };
+}

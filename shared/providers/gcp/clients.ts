@@ -1,0 +1,105 @@
+// The two Vertex AI clients by their own modules: the package index loads every Vertex AI client.
+import { EndpointServiceClient } from '@google-cloud/aiplatform/build/src/v1/endpoint_service_client.js';
+import { JobServiceClient } from '@google-cloud/aiplatform/build/src/v1/job_service_client.js';
+import { MetricServiceClient } from '@google-cloud/monitoring';
+import { v2 as notebooksV2 } from '@google-cloud/notebooks';
+import { GoogleAuth, OAuth2Client, type AuthClient } from 'google-auth-library';
+
+type ClientOptions = ConstructorParameters<typeof EndpointServiceClient>[0];
+
+/*
+ * The Google clients the gcp provider uses, made in one place and injected: collectors and
+ * actions never construct a client. Vertex AI is regional (`<region>-aiplatform.googleapis.com`);
+ * the Notebooks API v2 and Cloud Monitoring are global. For the sandbox cloud every client points
+ * at one local host and port over plain http with the REST transport (`fallback: true`), and
+ * authenticates with a fixed bearer token that never reaches Google.
+ */
+
+/** The clients of one project and region. */
+export interface GcpClients {
+  readonly endpoints: EndpointServiceClient;
+  readonly jobs: JobServiceClient;
+  /** Notebooks API v2: Vertex AI Workbench instances. */
+  readonly notebooks: notebooksV2.NotebookServiceClient;
+  readonly monitoring: MetricServiceClient;
+}
+
+/** Where clients point: one project and region. */
+export interface GcpTarget {
+  readonly projectId: string;
+  readonly region: string;
+}
+
+/** Produces (and caches) the clients for a project and region. */
+export type GcpClientFactory = (target: GcpTarget) => GcpClients;
+
+/** How the clients authenticate. */
+export type GcpCredentials =
+  /** A ready auth client (the sandbox's fixed token, or one built by the caller). */
+  | { readonly authClient: AuthClient }
+  /**
+   * A credential configuration JSON: an `external_account` (Workload Identity Federation, e.g.
+   * from the watchdog's AWS role, no key) or a `service_account` key read from a secret.
+   */
+  | { readonly credentials: Record<string, unknown> }
+  /** Application Default Credentials of the machine. */
+  | { readonly applicationDefault: true };
+
+/** Options of `gcpClientFactory`. */
+export interface GcpFactoryOptions {
+  readonly auth: GcpCredentials;
+  /** Override every API's host (the sandbox cloud): plain http on this host and port, REST transport. */
+  readonly endpoint?: { readonly apiEndpoint: string; readonly port: number; readonly protocol?: 'http' | 'https' };
+}
+
+/** The OAuth scope the clients ask for (read and act on Vertex AI, Workbench and Monitoring). */
+export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+
+/**
+ * An auth client that sends a fixed bearer token and never asks Google for one: for the sandbox
+ * cloud, which checks that a token is sent, not which.
+ */
+export function staticTokenAuth(token: string): AuthClient {
+  const client = new OAuth2Client();
+  // Far in the future, so the client never tries to refresh it.
+  client.setCredentials({ access_token: token, expiry_date: Date.UTC(2999, 0, 1) });
+  return client;
+}
+
+/** Client factory for real projects and for the sandbox. One set of clients is cached per project and region. */
+export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
+  const cache = new Map<string, GcpClients>();
+  const auth =
+    'authClient' in opts.auth
+      ? { authClient: opts.auth.authClient }
+      : 'credentials' in opts.auth
+        ? { auth: new GoogleAuth({ credentials: opts.auth.credentials as never, scopes: [CLOUD_PLATFORM_SCOPE] }) }
+        : { auth: new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }) };
+  const shared = new Map<string, { notebooks: notebooksV2.NotebookServiceClient; monitoring: MetricServiceClient }>();
+  return (target) => {
+    const key = `${target.projectId}/${target.region}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    // google-gax carries its own copy of google-auth-library; the auth objects are the same at run time.
+    const at = (host: string) =>
+      (opts.endpoint
+        ? { apiEndpoint: opts.endpoint.apiEndpoint, port: opts.endpoint.port, protocol: opts.endpoint.protocol ?? 'http', fallback: true, ...auth }
+        : { apiEndpoint: host, fallback: true, ...auth }) as unknown as ClientOptions;
+    // The global clients are shared by every region of a project.
+    let global = shared.get(target.projectId);
+    if (!global) {
+      global = {
+        notebooks: new notebooksV2.NotebookServiceClient(at('notebooks.googleapis.com')),
+        monitoring: new MetricServiceClient(at('monitoring.googleapis.com')),
+      };
+      shared.set(target.projectId, global);
+    }
+    const clients: GcpClients = {
+      endpoints: new EndpointServiceClient(at(`${target.region}-aiplatform.googleapis.com`)),
+      jobs: new JobServiceClient(at(`${target.region}-aiplatform.googleapis.com`)),
+      ...global,
+    };
+    cache.set(key, clients);
+    return clients;
+  };
+}

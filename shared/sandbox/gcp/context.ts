@@ -1,0 +1,33 @@
+import type { GcpProjectState, GcpState } from './state.js';
+
+/** What a Google API handler of the sandbox gets for one call. */
+export interface GcpCall {
+  readonly state: GcpState;
+  readonly project: GcpProjectState;
+  /** Path parameters captured by the route (location, ids). */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** The request body parsed as a JSON object ({} when empty). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** The path without its query, for page-token fingerprints. */
+  readonly path: string;
+  /** World-clock milliseconds. */
+  readonly now: number;
+  /** World-clock milliseconds a stop, start or cancel stays in its transitional state. */
+  readonly transitionMs: number;
+}
+
+/** A route's handler: the JSON answer. */
+export type GcpHandler = (call: GcpCall) => unknown;
+
+/** One REST method of a Google API. */
+export interface GcpRoute {
+  /** `aiplatform`, `notebooks` or `monitoring`: the service name faults and call counts use. */
+  readonly service: string;
+  /** RPC name, e.g. `ListEndpoints`. */
+  readonly operation: string;
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Matches the path; named groups become `params`; `project` names the project. */
+  readonly pattern: RegExp;
+  readonly handler: GcpHandler;
+}

@@ -1,0 +1,316 @@
+import { compileSeries, type Interval, type SeriesFn } from '../series.js';
+import { resolveTime } from '../time.js';
+import type { GcpProjectSpec, SeriesSpec, World } from '../world.js';
+import { defaultProjectNumber } from './world.js';
+
+/*
+ * The mutable Google Cloud of the sandbox: projects with Vertex AI endpoints (deployed models and
+ * traffic splits), custom jobs, Workbench instances, long-running operations, and the Cloud
+ * Monitoring series the services write. Handlers (one file per API) read and change it.
+ */
+
+/** How a deployed model gets its machines. */
+export type DeployedResources =
+  | {
+      readonly kind: 'dedicated';
+      readonly machineType: string;
+      readonly acceleratorType?: string;
+      readonly acceleratorCount?: number;
+      readonly minReplicas: number;
+      readonly maxReplicas: number;
+      readonly replicas: number;
+    }
+  | { readonly kind: 'automatic'; readonly minReplicas: number; readonly maxReplicas: number }
+  | { readonly kind: 'shared'; readonly pool: string };
+
+/** A model deployed on an endpoint, as Vertex AI returns it (wire JSON, camelCase). */
+export interface DeployedModelRecord {
+  readonly id: string;
+  readonly displayName: string;
+  readonly model: string;
+  readonly createTime: number;
+  readonly resources: DeployedResources;
+  /** Every other field the caller sent on deployModel, kept and returned as is. */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+/** A Vertex AI endpoint. */
+export interface EndpointRecord {
+  readonly id: string;
+  readonly region: string;
+  readonly displayName: string;
+  readonly createTime: number;
+  updateTime: number;
+  readonly labels: Record<string, string>;
+  deployedModels: DeployedModelRecord[];
+  trafficSplit: Record<string, number>;
+  etag: number;
+}
+
+/** A Vertex AI custom job. */
+export interface CustomJobRecord {
+  readonly id: string;
+  readonly region: string;
+  readonly displayName: string;
+  state: string;
+  readonly createTime: number;
+  readonly startTime?: number;
+  endTime?: number;
+  updateTime: number;
+  readonly timeoutSeconds?: number;
+  readonly labels: Record<string, string>;
+  readonly workerPools: readonly { machineType: string; acceleratorType?: string; acceleratorCount?: number; replicaCount: number }[];
+  /** When a `JOB_STATE_CANCELLING` job becomes `JOB_STATE_CANCELLED`. */
+  settleAt?: number;
+}
+
+/** A Vertex AI Workbench instance (Notebooks API v2). */
+export interface InstanceRecord {
+  readonly name: string;
+  readonly zone: string;
+  readonly id: string;
+  readonly vmId: string;
+  state: string;
+  readonly createTime: number;
+  updateTime: number;
+  readonly creator: string;
+  readonly labels: Record<string, string>;
+  readonly machineType: string;
+  readonly acceleratorType?: string;
+  readonly acceleratorCount?: number;
+  metadata: Record<string, string>;
+  /** Where a transitional state (`STOPPING`, `STARTING`) ends, and in which state. */
+  pending?: { at: number; state: string };
+}
+
+/** A Cloud Monitoring time series the sandbox writes. */
+export interface SeriesRecord {
+  readonly metricType: string;
+  readonly metricKind: 'GAUGE' | 'DELTA';
+  readonly valueType: 'INT64' | 'DOUBLE';
+  readonly resourceType: string;
+  readonly resourceLabels: Readonly<Record<string, string>>;
+  readonly metricLabels: Readonly<Record<string, string>>;
+  /** Values as written in the world; multiplied by `scale` on the wire (percent → fraction). */
+  readonly series: SeriesFn;
+  readonly scale: number;
+  /** When the series is written; shared with the resource that writes it. */
+  readonly alive: Interval[];
+}
+
+/** A long-running operation. */
+export interface OperationRecord {
+  readonly name: string;
+  readonly done: boolean;
+  readonly metadataType: string;
+  readonly responseType: string;
+  readonly response: Record<string, unknown>;
+  readonly error?: { code: number; message: string };
+}
+
+/** One project of the sandbox. */
+export class GcpProjectState {
+  readonly endpoints = new Map<string, EndpointRecord>();
+  readonly jobs = new Map<string, CustomJobRecord>();
+  /** Workbench instances by full resource name. */
+  readonly instances = new Map<string, InstanceRecord>();
+  readonly series: SeriesRecord[] = [];
+  /** World series of deployed models by `<endpoint>/<deployed model>`: they resume when the model is deployed again. */
+  readonly modelSeries = new Map<string, SeriesRecord[]>();
+  /** Lifetimes of deployed models and instances, shared with their series. */
+  readonly lifetimes = new Map<string, Interval[]>();
+  readonly regions: ReadonlySet<string>;
+  version = 0;
+
+  constructor(
+    readonly id: string,
+    readonly number: string,
+    regions: Iterable<string>,
+  ) {
+    this.regions = new Set(regions);
+  }
+
+  /** Opens (or re-opens) the lifetime of a deployed model or instance at `at`. */
+  open(key: string, at: number): Interval[] {
+    let l = this.lifetimes.get(key);
+    if (!l) {
+      l = [];
+      this.lifetimes.set(key, l);
+    }
+    const last = l[l.length - 1];
+    if (!last || last.end !== Infinity) l.push({ start: at, end: Infinity });
+    return l;
+  }
+
+  /** Closes the lifetime at `at`: its series stop being written. */
+  close(key: string, at: number): void {
+    const last = this.lifetimes.get(key)?.at(-1);
+    if (last && last.end === Infinity) last.end = Math.max(at, last.start);
+  }
+}
+
+/** Prediction metrics of a deployed model: world key → metric type, kind, value type, scale. */
+export const DEPLOYED_MODEL_METRICS = {
+  predictions: { type: 'aiplatform.googleapis.com/prediction/online/prediction_count', kind: 'DELTA', valueType: 'INT64', scale: 1 },
+  replicas: { type: 'aiplatform.googleapis.com/prediction/online/replicas', kind: 'GAUGE', valueType: 'INT64', scale: 1 },
+  cpu: { type: 'aiplatform.googleapis.com/prediction/online/cpu/utilization', kind: 'GAUGE', valueType: 'DOUBLE', scale: 0.01 },
+  accelerator: { type: 'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle', kind: 'GAUGE', valueType: 'DOUBLE', scale: 0.01 },
+} as const;
+
+/** The Compute Engine CPU utilization of a Workbench instance's VM (a fraction on the wire). */
+export const GCE_CPU = { type: 'compute.googleapis.com/instance/cpu/utilization', kind: 'GAUGE', valueType: 'DOUBLE', scale: 0.01 } as const;
+
+/** Every metric the sandbox can write, for listTimeSeries to tell unknown types apart. */
+type MetricInfo = { kind: 'GAUGE' | 'DELTA'; valueType: 'INT64' | 'DOUBLE'; resourceType: string };
+export const KNOWN_METRICS: ReadonlyMap<string, MetricInfo> = new Map<string, MetricInfo>([
+  ...Object.values(DEPLOYED_MODEL_METRICS).map((m): [string, MetricInfo] => [m.type, { kind: m.kind, valueType: m.valueType, resourceType: 'aiplatform.googleapis.com/Endpoint' }]),
+  [GCE_CPU.type, { kind: GCE_CPU.kind, valueType: GCE_CPU.valueType, resourceType: 'gce_instance' }],
+]);
+
+/** Google Cloud of the sandbox, seeded from the world's `gcp` section. */
+export class GcpState {
+  readonly projects = new Map<string, GcpProjectState>();
+  readonly operations = new Map<string, OperationRecord>();
+  private opSeq = 0;
+
+  constructor(world: World, nowMs: number) {
+    for (const p of world.gcp.projects) this.projects.set(p.id, seedProject(p, nowMs));
+  }
+
+  /** The project by id or number. */
+  project(idOrNumber: string): GcpProjectState | undefined {
+    const hit = this.projects.get(idOrNumber);
+    if (hit) return hit;
+    for (const p of this.projects.values()) if (p.number === idOrNumber) return p;
+    return undefined;
+  }
+
+  /** Records a long-running operation; `done` at once unless the change takes time. */
+  operation(parent: string, op: Omit<OperationRecord, 'name'>): OperationRecord {
+    const name = `${parent}/operations/${++this.opSeq}`;
+    const record = { name, ...op };
+    this.operations.set(name, record);
+    return record;
+  }
+}
+
+function seedProject(p: GcpProjectSpec, nowMs: number): GcpProjectState {
+  const state = new GcpProjectState(p.id, p.number ?? defaultProjectNumber(p.id), Object.keys(p.regions));
+  const at = (t: string | undefined, fallback: number) => (t === undefined ? fallback : resolveTime(t, nowMs));
+  for (const [region, r] of Object.entries(p.regions)) {
+    for (const e of r.endpoints) {
+      const created = at(e.createdAt, nowMs);
+      const endpoint: EndpointRecord = {
+        id: e.id,
+        region,
+        displayName: e.displayName,
+        createTime: created,
+        updateTime: created,
+        labels: { ...e.labels },
+        deployedModels: [],
+        trafficSplit: {},
+        etag: 1,
+      };
+      for (const m of e.deployedModels) {
+        const deployedAt = at(m.createdAt, created);
+        const resources: DeployedResources = m.dedicated
+          ? {
+              kind: 'dedicated',
+              machineType: m.dedicated.machineType,
+              ...(m.dedicated.acceleratorType ? { acceleratorType: m.dedicated.acceleratorType } : {}),
+              ...(m.dedicated.acceleratorCount ? { acceleratorCount: m.dedicated.acceleratorCount } : {}),
+              minReplicas: m.dedicated.minReplicas,
+              maxReplicas: m.dedicated.maxReplicas ?? m.dedicated.minReplicas,
+              replicas: m.dedicated.replicas ?? m.dedicated.minReplicas,
+            }
+          : m.automatic
+            ? { kind: 'automatic', minReplicas: m.automatic.minReplicas, maxReplicas: m.automatic.maxReplicas ?? m.automatic.minReplicas }
+            : { kind: 'shared', pool: m.sharedPool ?? '' };
+        endpoint.deployedModels.push({
+          id: m.id,
+          displayName: m.displayName ?? `model-${m.id}`,
+          model: m.model ?? `projects/${state.number}/locations/${region}/models/${m.id}`,
+          createTime: deployedAt,
+          resources,
+          extra: {},
+        });
+        if (m.trafficPercent > 0) endpoint.trafficSplit[m.id] = m.trafficPercent;
+        const alive = state.open(`endpoint/${e.id}/${m.id}`, deployedAt);
+        const records: SeriesRecord[] = [];
+        for (const [key, spec] of Object.entries(m.metrics) as [keyof typeof DEPLOYED_MODEL_METRICS, SeriesSpec | undefined][]) {
+          if (!spec) continue;
+          const d = DEPLOYED_MODEL_METRICS[key];
+          records.push({
+            metricType: d.type,
+            metricKind: d.kind,
+            valueType: d.valueType,
+            resourceType: 'aiplatform.googleapis.com/Endpoint',
+            resourceLabels: { resource_container: p.id, location: region, endpoint_id: e.id },
+            metricLabels: { deployed_model_id: m.id },
+            series: compileSeries(spec, nowMs),
+            scale: d.scale,
+            alive,
+          });
+        }
+        state.modelSeries.set(`${e.id}/${m.id}`, records);
+        state.series.push(...records);
+      }
+      state.endpoints.set(e.id, endpoint);
+    }
+    for (const j of r.customJobs) {
+      const created = at(j.createdAt, nowMs);
+      const started = j.startedAt !== undefined ? resolveTime(j.startedAt, nowMs) : j.state === 'JOB_STATE_QUEUED' || j.state === 'JOB_STATE_PENDING' ? undefined : created;
+      state.jobs.set(j.id, {
+        id: j.id,
+        region,
+        displayName: j.displayName,
+        state: j.state,
+        createTime: created,
+        ...(started !== undefined ? { startTime: started } : {}),
+        updateTime: started ?? created,
+        ...(j.timeoutSeconds ? { timeoutSeconds: j.timeoutSeconds } : {}),
+        labels: { ...j.labels },
+        workerPools: j.workerPools.map((w) => ({ ...w })),
+      });
+    }
+    for (const w of r.workbench) {
+      const zone = `${region}-${w.zone}`;
+      const name = `projects/${p.id}/locations/${zone}/instances/${w.name}`;
+      const created = at(w.createdAt, nowMs);
+      const started = at(w.startedAt, created);
+      const vmId = w.instanceId ?? String(BigInt(state.number) * 1000n + BigInt(state.instances.size + 1));
+      const record: InstanceRecord = {
+        name,
+        zone,
+        id: `${w.name}-${vmId.slice(-6)}`,
+        vmId,
+        state: w.state,
+        createTime: created,
+        updateTime: started,
+        creator: w.creator ?? `owner@${p.id}.iam.gserviceaccount.com`,
+        labels: { ...w.labels },
+        machineType: w.machineType,
+        ...(w.acceleratorType ? { acceleratorType: w.acceleratorType } : {}),
+        ...(w.acceleratorCount ? { acceleratorCount: w.acceleratorCount } : {}),
+        metadata: w.idleTimeoutSeconds !== undefined ? { 'idle-timeout-seconds': String(w.idleTimeoutSeconds) } : {},
+      };
+      state.instances.set(name, record);
+      const key = `instance/${name}`;
+      const alive = w.state === 'ACTIVE' ? state.open(key, started) : (state.lifetimes.set(key, []), state.lifetimes.get(key) ?? []);
+      if (w.metrics.cpu) {
+        state.series.push({
+          metricType: GCE_CPU.type,
+          metricKind: GCE_CPU.kind,
+          valueType: GCE_CPU.valueType,
+          resourceType: 'gce_instance',
+          resourceLabels: { project_id: p.id, instance_id: vmId, zone },
+          metricLabels: { instance_name: w.name },
+          series: compileSeries(w.metrics.cpu, nowMs),
+          scale: GCE_CPU.scale,
+          alive,
+        });
+      }
+    }
+  }
+  return state;
+}
