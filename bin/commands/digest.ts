@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { priceBook, scanOptionsFor } from '../../shared/app/compose.js';
-import { buildProviders } from '../../shared/app/providers.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/config/load.js';
 import { policyScopes, type Policy } from '../../shared/config/policy.js';
@@ -10,7 +9,6 @@ import { formatMoney } from '../../shared/domain/money.js';
 import { formatProblem } from '../../shared/errors.js';
 import { executeProposal } from '../../shared/pipeline/execute.js';
 import { runScan } from '../../shared/pipeline/scan.js';
-import { sandboxAwsCredentials } from '../../shared/sandbox/aws/protocol.js';
 import { loadWorld, SAMPLE_WORLD_PATH, worldScopes } from '../../shared/sandbox/index.js';
 import { startSandbox, type Sandbox } from '../../shared/sandbox/server.js';
 import { hoursOff, realized } from '../../shared/savings/ledger.js';
@@ -18,6 +16,7 @@ import { renderDigest } from '../../shared/slack/digest.js';
 import { openEmbeddedStore, openMemoryStore } from '../../shared/store/embedded-store.js';
 import type { StateStore } from '../../shared/store/port.js';
 import { EXIT, takeOptionalValue, UsageError } from './common.js';
+import { cliProviders } from './providers.js';
 import { entryJson } from './savings.js';
 import type { Io } from './scan.js';
 
@@ -105,7 +104,7 @@ export async function digestCommand(argv: readonly string[], io: Io): Promise<nu
  * and a second scan (which closes savings of anything found running again).
  */
 async function playSandboxWeek(policy: Policy, sandbox: Sandbox, store: StateStore): Promise<string[]> {
-  const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, now: () => sandbox.clock.now() } });
+  const providers = await cliProviders(policy, sandbox);
   const options = scanOptionsFor(policy, { now: () => sandbox.clock.now(), dryRun: false });
   const prices = priceBook(policy);
   const first = await runScan(options, { providers, store, clock: sandbox.clock, prices });
