@@ -21,7 +21,7 @@ try {
   await linkNodeModules(out);
   const reference = await bundleDynamoOnly(out);
   const bundles = [];
-  for (const f of FUNCTIONS) bundles.push({ spec: f, built: await bundleEntry(f.name, join(ROOT, 'functions', `${f.name}.ts`), out) });
+  for (const f of FUNCTIONS) bundles.push({ spec: f, built: await bundleEntry(f.name, join(ROOT, 'functions', `${f.name}.ts`), out, f.nativePackages) });
   const files = new Map([[reference.name, reference.file], ...bundles.map((b) => [b.spec.name, b.built.file] as [string, string])]);
   const medians = coldImportMedians(files, functionEnv(), RUNS);
   const ref = medians.get(reference.name)!;

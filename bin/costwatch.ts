@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { pathToFileURL } from 'node:url';
 import { debugWanted, EXIT, oneLine, reportError, UsageError } from './commands/common.js';
+import { digestCommand } from './commands/digest.js';
 import { eventCommand } from './commands/event.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { scanCommand, type Io } from './commands/scan.js';
+import { savingsCommand } from './commands/savings.js';
 import { serveCommand } from './commands/serve.js';
 import { slackCommand } from './commands/slack.js';
 import { validateCommand } from './commands/validate.js';
@@ -13,6 +15,8 @@ const USAGE = `costwatch — cost watchdog for AI workloads on AWS, Google Cloud
 Usage:
   costwatch scan [--config FILE] [--sandbox [WORLD]] [--cloud aws|gcp|azure] [--rules ID,ID] [--dry-run] [--json] [--state-dir DIR] [--wait-lock SECONDS]
   costwatch validate [FILE]
+  costwatch savings [--since DATE] [--json] [--state-dir DIR]
+  costwatch digest --out DIR [--config FILE] [--sandbox [WORLD]] [--state-dir DIR]
   costwatch sandbox serve [WORLD] [--port 4566] [--host 127.0.0.1]
   costwatch event parse FILE [--source aws-budgets|aws-anomaly|sagemaker|gcp-budget|azure-budget]
   costwatch slack manifest (--url HTTPS_URL | --socket-mode) [--name NAME] [--config FILE] [--json]
@@ -41,6 +45,10 @@ export async function main(allArgv: readonly string[], io: Io): Promise<number> 
         return await scanCommand(rest, io);
       case 'validate':
         return await validateCommand(rest, io);
+      case 'savings':
+        return await savingsCommand(rest, io);
+      case 'digest':
+        return await digestCommand(rest, io);
       case 'sandbox':
         return await sandboxCommand(rest, io);
       case 'slack':

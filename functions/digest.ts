@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
+import { policyScopes } from '../shared/config/policy.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { postDigest } from '../shared/slack/digest.js';
 import { parseSlackSecret } from '../shared/slack/secret.js';
@@ -19,13 +20,22 @@ import type { SlackFunctionOptions } from './slack-interactions.js';
 export interface DigestResult {
   readonly posted: boolean;
   readonly reason?: string;
+  /** File names of the charts uploaded with the digest. */
+  readonly charts?: readonly string[];
+}
+
+/** Options of the digest function (tests). */
+export interface DigestFunctionOptions extends SlackFunctionOptions {
+  /** The chart font; default the one bundled next to the handler. */
+  readonly fontFile?: string;
 }
 
 /**
- * Weekly (EventBridge Scheduler): posts the week's waste found and savings realized to the
- * policy's default Slack channel, once per ISO week however often it is invoked.
+ * Weekly (EventBridge Scheduler): posts the week's spend, budgets, movers, findings, actions and
+ * realized savings, with charts rendered here and uploaded to Slack, to the policy's default
+ * channel, once per ISO week however often it is invoked.
  */
-export function createHandler(options: SlackFunctionOptions = {}) {
+export function createHandler(options: DigestFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.slackSecretArn], options.env);
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
 
@@ -37,9 +47,10 @@ export function createHandler(options: SlackFunctionOptions = {}) {
     }
     const secret = parseSlackSecret(context.slackSecret);
     const api = new WebApiSlack(slackWebClient(secret.botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
-    const result = await postDigest({ store, api, clock: options.clock ?? systemClock, channel: policy.slack.channel });
-    logger.info(result.posted ? 'digest posted' : 'digest already posted this week', { key: result.key, found: result.digest.found, realized: result.digest.realized });
-    return result.posted ? { posted: true } : { posted: false, reason: `already posted (${result.key})` };
+    const scopes = policyScopes(policy).map((t) => t.scope);
+    const result = await postDigest({ store, api, clock: options.clock ?? systemClock, channel: policy.slack.channel, scopes, ...(options.fontFile ? { fontFile: options.fontFile } : {}) });
+    logger.info(result.posted ? 'digest posted' : 'digest not posted', { key: result.key, reason: result.reason, realizedWeek: result.model?.total.realizedWeek, charts: result.charts?.length });
+    return result.posted ? { posted: true, charts: result.charts?.map((c) => c.name) ?? [] } : { posted: false, reason: result.reason ?? 'not posted' };
   };
 
   return middy(digest)

@@ -8,6 +8,7 @@ import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import { SqsExecutionQueue } from '../shared/queue/sqs-queue.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { approverCheck, type ApproverCheck } from '../shared/slack/approvers.js';
+import { handleEventRequest, isEventsApiRequest } from '../shared/slack/events-api.js';
 import { handleInteractionRequest } from '../shared/slack/interactions.js';
 import { parseSlackSecret } from '../shared/slack/secret.js';
 import { DynamoStateStore } from '../shared/store/dynamo-store.js';
@@ -26,9 +27,10 @@ export interface SlackFunctionOptions {
 }
 
 /**
- * The Slack app's interactivity URL (a Function URL, auth NONE: every request is verified here):
- * verify the signature, refuse replays, authorize, decide once, enqueue the work, answer 200 —
- * well within Slack's three seconds, since nothing here waits on Slack or the cloud.
+ * The Slack app's interactivity and Events API URL (a Function URL, auth NONE: every request is
+ * verified here): verify the signature, refuse replays, authorize, decide once, enqueue the work
+ * (or the App Home of whoever opened it), answer 200 — well within Slack's three seconds, since
+ * nothing here waits on Slack or the cloud.
  */
 export function createHandler(options: SlackFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl, ENV.slackSecretArn], options.env);
@@ -56,6 +58,12 @@ export function createHandler(options: SlackFunctionOptions = {}) {
     const secret: SlackSecret = parseSlackSecret(context.slackSecret);
     // Function URLs hand a form body over base64-encoded; the signature covers the decoded bytes.
     const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    // The Events API (App Home opened) posts JSON to the same URL.
+    if (isEventsApiRequest(event.headers ?? {})) {
+      const answer = await handleEventRequest({ headers: event.headers ?? {}, rawBody }, { store, queue, clock: options.clock ?? systemClock, signingSecret: secret.signingSecret });
+      logger.info('slack event', { result: answer.result, reason: answer.message });
+      return { statusCode: answer.status, headers: { 'content-type': answer.contentType ?? 'text/plain; charset=utf-8' }, body: answer.body ?? (answer.status === 200 ? '' : answer.message) };
+    }
     const outcome = await handleInteractionRequest(
       { headers: event.headers ?? {}, rawBody },
       { store, queue, approvers: await approversFor(secret), clock: options.clock ?? systemClock, signingSecret: secret.signingSecret },

@@ -58,7 +58,23 @@ export interface FunctionSpec {
   readonly bundleBudgetKib: number;
   /** Deployed only when the policy needs it (e.g. a webhook for a cloud that is configured). */
   readonly when?: (policy: Policy) => boolean;
+  /** Lambda architecture; default arm64. */
+  readonly architecture?: 'arm64' | 'x86_64';
+  /**
+   * Packages with native binaries esbuild cannot bundle: left external and copied, as installed,
+   * into the bundle's node_modules (their prebuilt binary must match `architecture`).
+   */
+  readonly nativePackages?: readonly string[];
+  /** Project folders copied next to the bundle's index.mjs under the same name (e.g. fonts). */
+  readonly assetFolders?: readonly { readonly from: string; readonly to: string }[];
 }
+
+/**
+ * The chart renderer's native package for Linux x64 (glibc). The digest function runs on x86_64
+ * because this is the prebuilt binary installed with the project's lock file; the arm64 one
+ * (`@resvg/resvg-js-linux-arm64-gnu`) is not, and bundling must not install packages.
+ */
+export const RESVG_NATIVE_PACKAGES = ['@resvg/resvg-js', '@resvg/resvg-js-linux-x64-gnu'] as const;
 
 /**
  * Every function of the watchdog, in one place. Handler files that do not exist yet are not
@@ -123,19 +139,24 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: ['azure'],
     timeoutSeconds: 120,
     memoryMb: 512,
-    // Performs Azure actions too: the Azure clients weigh about 750 KiB.
+    // Performs Azure actions too (the Azure clients weigh about 750 KiB), and carries the savings ledger and the App Home jobs.
     bundleBudgetKib: 1050,
   },
   {
     name: 'digest',
-    description: 'Weekly digest of waste found and savings realized, posted to Slack',
+    description: 'Weekly digest of spend, budgets and realized savings with charts, posted to Slack',
     trigger: { kind: 'digest-schedule' },
     env: ['stateTable', 'policyFile', 'slackSecretArn'],
     access: { state: 'read-write', secrets: ['slackSecretArn'] },
     foreignSdks: [],
-    timeoutSeconds: 60,
-    memoryMb: 512,
-    bundleBudgetKib: 130,
+    timeoutSeconds: 120,
+    memoryMb: 1024,
+    // Vega-Lite and Vega are most of it (the other functions carry neither, see test/infra/digest-bundle.test.ts).
+    bundleBudgetKib: 1100,
+    // Charts: Vega-Lite and Vega are bundled; resvg is native (see RESVG_NATIVE_PACKAGES), its font copied.
+    architecture: 'x86_64',
+    nativePackages: RESVG_NATIVE_PACKAGES,
+    assetFolders: [{ from: 'shared/report/fonts', to: 'fonts' }],
   },
   {
     name: 'events-sns',

@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, CfnRule, Duration, FileSystem, Fn, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -322,7 +322,7 @@ export class WatchdogStack extends Stack {
       handler: 'handler',
       description: `costwatch: ${spec.description}`,
       runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      architecture: spec.architecture === 'x86_64' ? Architecture.X86_64 : Architecture.ARM_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
       projectRoot: PROJECT_ROOT,
@@ -342,7 +342,8 @@ export class WatchdogStack extends Stack {
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
-        externalModules: [...BUNDLING.external],
+        // Native packages (the digest's chart renderer) stay external and are copied below.
+        externalModules: [...BUNDLING.external, ...(spec.nativePackages ?? [])],
         banner: BUNDLING.banner,
         metafile: this.inspectBundles,
         commandHooks: {
@@ -350,6 +351,12 @@ export class WatchdogStack extends Stack {
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp ${shellQuote(policyFile)} ${shellQuote(join(outputDir, POLICY_ARTIFACT_NAME))}`,
+            // Native packages as installed (no install step at synth), and asset folders such as fonts.
+            ...(spec.nativePackages ?? []).flatMap((pkg) => [
+              `mkdir -p ${shellQuote(join(outputDir, 'node_modules', dirname(pkg)))}`,
+              `cp -RL ${shellQuote(join(PROJECT_ROOT, 'node_modules', pkg))} ${shellQuote(join(outputDir, 'node_modules', pkg))}`,
+            ]),
+            ...(spec.assetFolders ?? []).map((a) => `cp -R ${shellQuote(join(PROJECT_ROOT, a.from))} ${shellQuote(join(outputDir, a.to))}`),
           ],
         },
       },

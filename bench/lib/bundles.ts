@@ -16,8 +16,11 @@ export interface BuiltBundle {
   readonly metafile: Metafile;
 }
 
-/** Bundles `entry` into `<outDir>/<name>/index.mjs` with the stack's esbuild settings (infra/bundling.ts). */
-export async function bundleEntry(name: string, entry: string, outDir: string): Promise<BuiltBundle> {
+/**
+ * Bundles `entry` into `<outDir>/<name>/index.mjs` with the stack's esbuild settings
+ * (infra/bundling.ts); `nativePackages` stay external, as the stack leaves them (the digest's chart renderer).
+ */
+export async function bundleEntry(name: string, entry: string, outDir: string, nativePackages: readonly string[] = []): Promise<BuiltBundle> {
   const dir = join(outDir, name);
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'index.mjs');
@@ -30,7 +33,7 @@ export async function bundleEntry(name: string, entry: string, outDir: string): 
     platform: BUNDLING.platform,
     mainFields: [...BUNDLING.mainFields],
     minify: BUNDLING.minify,
-    external: [...BUNDLING.external],
+    external: [...BUNDLING.external, ...nativePackages],
     banner: { js: BUNDLING.banner },
     metafile: true,
     logLevel: 'error',

@@ -23,6 +23,7 @@ import { signedClick } from '../../shared/sandbox/slack/click.js';
 import { ACTION_IDS } from '../../shared/slack/action-ids.js';
 import { slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
 import { approverCheck } from '../../shared/slack/approvers.js';
+import { handleEventRequest, isEventsApiRequest } from '../../shared/slack/events-api.js';
 import { BlockActionsPayloadSchema, handleBlockActions, handleInteractionRequest, MAX_INTERACTION_BODY_BYTES, type InteractionDeps } from '../../shared/slack/interactions.js';
 import { runJob, syncProposalMessage } from '../../shared/slack/jobs.js';
 import { recoverInterrupted } from '../../shared/pipeline/execute.js';
@@ -179,6 +180,11 @@ async function serveWith(ctx: {
     if (req.method === 'POST' && url.pathname === INTERACTIONS_PATH) {
       const rawBody = await readBody(req);
       if (rawBody === undefined) return send(res, 413, 'body too large');
+      if (isEventsApiRequest(req.headers)) {
+        const answer = await handleEventRequest({ headers: req.headers, rawBody }, { store: deps.store, queue: deps.queue, clock: deps.clock, signingSecret: slack.signingSecret });
+        io.stdout.write(`event: ${answer.result} (${answer.status}) ${answer.message}\n`);
+        return send(res, answer.status, answer.body !== undefined ? (JSON.parse(answer.body) as unknown) : answer.status === 200 ? '' : answer.message);
+      }
       const outcome = await handleInteractionRequest({ headers: req.headers, rawBody }, { ...deps, signingSecret: slack.signingSecret });
       io.stdout.write(`interaction: ${outcome.result} (${outcome.status}) ${outcome.message}\n`);
       return send(res, outcome.status, outcome.status === 200 ? '' : outcome.message);
@@ -288,6 +294,15 @@ export async function startSocketMode(slack: { appToken: string; slackApiUrl?: s
   const socket = new SocketModeClient({ appToken: slack.appToken, ...(slack.slackApiUrl ? { clientOptions: { slackApiUrl: slack.slackApiUrl } } : {}) });
   socket.on('interactive', ({ ack, body }: { ack: () => Promise<void>; body: unknown }) => {
     void socketInteraction(ack, body, deps, io);
+  });
+  // Events API over the socket: the App Home being opened.
+  socket.on('app_home_opened', ({ ack, event }: { ack: () => Promise<void>; event: { user?: unknown; tab?: unknown } }) => {
+    void (async () => {
+      await ack();
+      if (typeof event.user !== 'string' || (event.tab ?? 'home') !== 'home') return;
+      await deps.queue.enqueue({ type: 'home', user: event.user, requestedAt: deps.clock.now().toISOString() });
+      io.stdout.write(`event (socket): App Home of ${event.user} queued\n`);
+    })().catch((err: unknown) => io.stderr.write(`socket mode: ${(err as Error).message}\n`));
   });
   await socket.start();
   return socket;

@@ -27,6 +27,7 @@ export interface AuditEntry {
     | 'exempted'
     | 'expired'
     | 'requeued'
+    | 'lifted'
     | 'recovered';
   readonly proposalId?: string;
   readonly resourceId?: string;

@@ -7,3 +7,4 @@ export * from './budget.js';
 export * from './finding.js';
 export * from './action.js';
 export * from './decision.js';
+export * from './savings.js';

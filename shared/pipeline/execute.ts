@@ -7,6 +7,7 @@ import { exemptionOf, type PlannerPolicy } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { StateStore } from '../store/port.js';
+import { savingsEntryFor } from '../savings/ledger.js';
 import { evaluateRule, usageWindowHours, type ActiveRule } from './detect.js';
 
 /** What the executor needs; all injected. */
@@ -84,15 +85,20 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
     if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
     throw err;
   }
+  let done;
   try {
-    const done = await provider.perform(p.kind, resource, p.parameters);
+    done = await provider.perform(p.kind, resource, p.parameters);
     await store.transitionProposal(id, ['executing'], 'executed');
-    await store.appendAudit({ at: clock.now(), actor, event: 'executed', proposalId: id, resourceId: resource.id, detail: done.summary });
-    return { proposalId: id, outcome: 'executed', detail: done.summary };
   } catch (err) {
     await store.transitionProposal(id, ['executing'], 'failed');
     return fail(p, actor, deps, `${def.label} failed: ${(err as Error).message}`, true);
   }
+  const at = clock.now();
+  // The ledger counts from the moment the resource stopped costing, at the rate it cost.
+  const entry = savingsEntryFor(p, resource, result.waste, deps.prices, at);
+  if (entry) await store.openSavings(entry);
+  await store.appendAudit({ at, actor, event: 'executed', proposalId: id, resourceId: resource.id, detail: done.summary });
+  return { proposalId: id, outcome: 'executed', detail: done.summary };
 }
 
 async function fail(p: ProposedAction, actor: string, deps: ExecutorDeps, detail: string, recorded = false): Promise<ExecutionOutcome> {
@@ -128,6 +134,7 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
   try {
     const done = await provider.undo(p.kind, p.resource, p.undoData);
     await store.transitionProposal(id, ['undoing'], 'undone');
+    await store.closeSavings(id, clock.now(), 'undone', `undone by ${actor}`);
     await store.appendAudit({ at: clock.now(), actor, event: 'undone', proposalId: id, resourceId: p.resource.id, detail: done.summary });
     // Whoever undid it wants it running: do not propose it again for a while.
     const until = new Date(clock.now().getTime() + UNDO_SNOOZE_HOURS * 3600_000);

@@ -19,6 +19,8 @@ import type { Budget } from '../domain/budget.js';
 import { executeProposal, recoverInterrupted, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
 import { holdToDailyLimit } from './daily-limit.js';
+import { savingsToClose } from '../savings/reconcile.js';
+import { recordSpend } from '../report/spend.js';
 
 /** Progress events, for a TTY spinner or logs. */
 export type ScanProgress =
@@ -142,6 +144,10 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   // Before planning: a recovered proposal is no longer open, so the plan sees the state as it is.
   if (deps.recoverInterrupted && !opts.dryRun) executions.push(...(await recoverInterrupted(executor)));
   const open = await store.listProposals({ status: ['proposed', 'approved', 'executing'] });
+  // Savings stop counting once a stopped resource is seen running again (before this scan acts).
+  if (!opts.dryRun) {
+    for (const c of savingsToClose(await store.listSavings({ open: true }), resources, findings, startedAt)) await store.closeSavings(c.id, c.at, c.reason, c.detail);
+  }
   const dayStart = new Date(Date.UTC(startedAt.getUTCFullYear(), startedAt.getUTCMonth(), startedAt.getUTCDate()));
   const executedToday = (await store.listAudit({ since: dayStart })).filter((e) => e.event === 'executed').length;
   const rulesById = new Map(opts.rules.map((r) => [r.rule.id, r.rule]));
@@ -188,6 +194,9 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
       executions.push(await executeProposal(p.id, 'policy', executor));
     }
   }
+
+  // The weekly digest reads spend from the store, not from the clouds.
+  if (!opts.dryRun) await recordSpend(store, collections, opts.budgets ?? [], startedAt, deps.prices);
 
   if (deps.notifier) {
     const byFinding = new Map(proposals.map((p) => [p.findingId, p]));

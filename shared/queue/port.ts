@@ -18,13 +18,15 @@ const ReplyToSchema = z.strictObject({
  * - `execute`: run an approved proposal (re-check, save undo data, act), then update its message;
  * - `undo`: reverse an executed proposal, then update its message;
  * - `refresh`: re-render a proposal's message (after a snooze, an exemption, an expired click);
- * - `reply`: tell one person something only they see.
+ * - `reply`: tell one person something only they see;
+ * - `home`: publish one person's App Home again (opened, or clicked in), with a notice at its top.
  */
 export const ExecutionJobSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('execute'), proposalId: id, actor: id, requestedAt: at, replyTo: ReplyToSchema.optional() }),
   z.strictObject({ type: z.literal('undo'), proposalId: id, actor: id, requestedAt: at, replyTo: ReplyToSchema.optional() }),
   z.strictObject({ type: z.literal('refresh'), proposalId: id, requestedAt: at }),
   z.strictObject({ type: z.literal('reply'), channel: z.string().min(1).max(255), user: z.string().min(1).max(255), text: z.string().min(1).max(3000), requestedAt: at }),
+  z.strictObject({ type: z.literal('home'), user: z.string().min(1).max(255), notice: z.string().min(1).max(3000).optional(), requestedAt: at }),
 ]);
 
 /** One unit of work for the executor. */

@@ -27,7 +27,7 @@ export class SqsExecutionQueue implements ExecutionQueue {
 
   async enqueue(job: ExecutionJob): Promise<void> {
     const body = JSON.stringify(job);
-    const group = job.type === 'reply' ? `reply:${job.user}` : job.proposalId;
+    const group = job.type === 'reply' ? `reply:${job.user}` : job.type === 'home' ? `home:${job.user}` : job.proposalId;
     const [{ SendMessageCommand }, client] = await Promise.all([import('@aws-sdk/client-sqs'), this.#clientOnce()]);
     await client.send(
       new SendMessageCommand({

@@ -7,6 +7,10 @@ export const ACTION_IDS = {
   snooze: 'costwatch.snooze',
   exempt: 'costwatch.exempt',
   undo: 'costwatch.undo',
+  /** App Home: lift one of your snoozes (value: resource id). */
+  liftSnooze: 'costwatch.lift-snooze',
+  /** App Home: lift an exemption added from chat (value: resource id). */
+  liftExemption: 'costwatch.lift-exemption',
   /** A URL button: Slack still sends an interaction, which is acknowledged and ignored. */
   openConsole: 'costwatch.open-console',
 } as const;

@@ -23,6 +23,21 @@ export interface SlackApi {
   postEphemeral(m: { channel: string; user: string; text: string; threadTs?: string }): Promise<void>;
   /** User ids of a user group's members. */
   usergroupMembers(usergroupId: string): Promise<string[]>;
+  /**
+   * Uploads a file with the external-upload flow (files.getUploadURLExternal, a POST of the bytes
+   * to the URL it returns, files.completeUploadExternal) without sharing it anywhere; returns the
+   * file id, for image blocks (`slack_file: { id }`).
+   */
+  uploadFile(f: { filename: string; bytes: Uint8Array; title: string; altText: string }): Promise<{ id: string }>;
+  /** Publishes a user's App Home tab (views.publish). */
+  publishHome(m: { user: string; view: HomeView }): Promise<void>;
+}
+
+/** An App Home view: up to 100 blocks. */
+export interface HomeView {
+  readonly type: 'home';
+  readonly blocks: readonly KnownBlock[];
+  readonly callback_id?: string;
 }
 
 /** Options of {@link slackWebClient}. */
@@ -86,6 +101,28 @@ export class WebApiSlack implements SlackApi {
   async usergroupMembers(usergroupId: string): Promise<string[]> {
     const out = await this.call('usergroups.users.list', () => this.client.usergroups.users.list({ usergroup: usergroupId }));
     return out.users ?? [];
+  }
+
+  async uploadFile(f: { filename: string; bytes: Uint8Array; title: string; altText: string }): Promise<{ id: string }> {
+    const target = await this.call('files.getUploadURLExternal', () =>
+      // The Web API reads `alt_txt` (the SDK's type names it alt_text and passes it through unchanged).
+      this.client.files.getUploadURLExternal({ filename: f.filename, length: f.bytes.byteLength, alt_txt: f.altText.slice(0, 1000) } as Parameters<WebClient['files']['getUploadURLExternal']>[0]),
+    );
+    if (!target.upload_url || !target.file_id) throw new SlackApiError('files.getUploadURLExternal', 'response without upload_url or file_id');
+    // The upload URL takes the raw bytes; it answers 200 when it has them.
+    let res: Response;
+    try {
+      res = await fetch(target.upload_url, { method: 'POST', body: f.bytes, headers: { 'content-type': 'application/octet-stream' } });
+    } catch (err) {
+      throw new SlackApiError('file upload', (err as Error).message, { cause: err });
+    }
+    if (!res.ok) throw new SlackApiError('file upload', `http_${res.status}`);
+    await this.call('files.completeUploadExternal', () => this.client.files.completeUploadExternal({ files: [{ id: target.file_id!, title: f.title }] }));
+    return { id: target.file_id };
+  }
+
+  async publishHome(m: { user: string; view: HomeView }): Promise<void> {
+    await this.call('views.publish', () => this.client.views.publish({ user_id: m.user, view: { ...m.view, blocks: [...m.view.blocks] } }));
   }
 
   private async call<T extends WebAPICallResult>(method: string, fn: () => Promise<T>): Promise<T> {

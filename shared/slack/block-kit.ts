@@ -4,6 +4,7 @@ import type {
   ContextBlock,
   DividerBlock,
   HeaderBlock,
+  ImageBlock,
   KnownBlock,
   MrkdwnElement,
   PlainTextElement,
@@ -32,6 +33,10 @@ export const BLOCK_KIT_LIMITS = {
   confirmTitle: 100,
   confirmText: 300,
   confirmButton: 30,
+  imageAltText: 2000,
+  imageTitle: 2000,
+  /** App Home and modal views hold up to 100 blocks. */
+  blocksPerView: 100,
   /**
    * Not a Block Kit limit: the top-level `text` is only the notification and screen-reader
    * fallback, so it is kept short (Slack truncates it far later, at about 40,000 characters).
@@ -106,6 +111,11 @@ export function context(...texts: string[]): ContextBlock {
   return { type: 'context', elements: (kept.length > 0 ? kept : [' ']).map((t) => mrkdwn(t, BLOCK_KIT_LIMITS.contextText)) };
 }
 
+/** An image block showing a file uploaded to Slack (`slack_file`), with its alt text and title. */
+export function image(fileId: string, altText: string, title: string): ImageBlock {
+  return { type: 'image', slack_file: { id: fileId }, alt_text: clamp(altText || ' ', BLOCK_KIT_LIMITS.imageAltText), title: plain(title, BLOCK_KIT_LIMITS.imageTitle) };
+}
+
 /** A divider. */
 export function divider(): DividerBlock {
   return { type: 'divider' };
@@ -175,4 +185,12 @@ export function message(text: string, blocks: readonly KnownBlock[]): SlackMessa
     kept = [...head, context(`_${omitted} more block${omitted === 1 ? '' : 's'} omitted (Slack shows at most ${max})_`), ...tail];
   }
   return { text: clamp(text || ' ', BLOCK_KIT_LIMITS.fallbackText), blocks: kept };
+}
+
+/** Blocks of an App Home view within its limit of 100; when there are more, the last kept block says how many were left out. */
+export function viewBlocks(blocks: readonly KnownBlock[]): KnownBlock[] {
+  const max = BLOCK_KIT_LIMITS.blocksPerView;
+  if (blocks.length <= max) return [...blocks];
+  const kept = blocks.slice(0, max - 1);
+  return [...kept, context(`_${blocks.length - kept.length} more blocks omitted (Slack shows at most ${max})_`)];
 }

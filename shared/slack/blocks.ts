@@ -140,36 +140,38 @@ function consoleButton(url: string | undefined): Button[] {
   return url && fitsButtonUrl(url) ? [button({ actionId: ACTION_IDS.openConsole, label: 'Open in console', url })] : [];
 }
 
+/** Approve, Snooze and Exempt for a proposal waiting for a decision: the same buttons wherever they are shown (alert, digest, App Home). */
+export function proposalButtons(p: ProposedAction): Button[] {
+  const label = actionLabel(p.kind);
+  const name = p.resource.name;
+  return [
+    button({
+      actionId: ACTION_IDS.approve,
+      label: `Approve: ${label.toLowerCase()}`,
+      value: p.id,
+      style: 'primary',
+      confirm: {
+        title: `${label}?`,
+        text: `${label} ${name}${p.monthlySaving ? ` to save ${perMonth(p.monthlySaving)}` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
+        confirm: label,
+        deny: 'Cancel',
+      },
+    }),
+    button({ actionId: ACTION_IDS.snooze, label: `Snooze ${SNOOZE_HOURS} h`, value: p.id }),
+    button({
+      actionId: ACTION_IDS.exempt,
+      label: 'Exempt',
+      value: p.id,
+      confirm: { title: 'Exempt this resource?', text: `costwatch will keep reporting ${name} but never act on it.`, confirm: 'Exempt', deny: 'Cancel' },
+    }),
+  ];
+}
+
 function alertButtons(v: AlertView): Button[] {
   const p = v.proposal;
   const status = alertStatus(v);
   const url = v.finding.resource ? consoleUrl(v.finding.resource) : scopeConsoleUrl(v.finding.cloud, v.finding.scopeId);
-  const name = v.finding.resource?.name ?? '';
-  if (p && status === 'proposed') {
-    const label = actionLabel(p.kind);
-    return [
-      button({
-        actionId: ACTION_IDS.approve,
-        label: `Approve: ${label.toLowerCase()}`,
-        value: p.id,
-        style: 'primary',
-        confirm: {
-          title: `${label}?`,
-          text: `${label} ${name}${p.monthlySaving ? ` to save ${perMonth(p.monthlySaving)}` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
-          confirm: label,
-          deny: 'Cancel',
-        },
-      }),
-      button({ actionId: ACTION_IDS.snooze, label: `Snooze ${SNOOZE_HOURS} h`, value: p.id }),
-      button({
-        actionId: ACTION_IDS.exempt,
-        label: 'Exempt',
-        value: p.id,
-        confirm: { title: 'Exempt this resource?', text: `costwatch will keep reporting ${name} but never act on it.`, confirm: 'Exempt', deny: 'Cancel' },
-      }),
-      ...consoleButton(url),
-    ];
-  }
+  if (p && status === 'proposed') return [...proposalButtons(p), ...consoleButton(url)];
   if (p && status === 'executed' && p.reversible && p.undoData) {
     return [
       button({
@@ -366,48 +368,6 @@ export const REPLIES = {
 
 function verdictWord(verdict: string): string {
   return ({ approve: 'approved', reject: 'declined', snooze: 'snoozed', exempt: 'exempted' } as Record<string, string>)[verdict] ?? verdict;
-}
-
-/** What a week of costwatch found and saved, for the weekly digest. */
-export interface Digest {
-  readonly from: Date;
-  readonly to: Date;
-  /** Findings alerted this week with an estimate, and their monthly waste per currency. */
-  readonly found: { readonly count: number; readonly perMonth: readonly Money[] };
-  /** Executed this week and not undone. */
-  readonly realized: { readonly count: number; readonly perMonth: readonly Money[] };
-  readonly undone: number;
-  /** Proposals still waiting for a decision. */
-  readonly pending: { readonly count: number; readonly perMonth: readonly Money[] };
-  readonly budgets: number;
-  readonly failures: number;
-  /** The largest open items. */
-  readonly top: readonly { readonly title: string; readonly perMonth?: Money; readonly status: string }[];
-}
-
-function moneyList(ms: readonly Money[]): string {
-  return ms.length === 0 ? '$0.00' : ms.map((m) => formatMoney(m)).join(' + ');
-}
-
-/** The weekly digest: spend found and savings realized. */
-export function digestMessage(d: Digest): SlackMessage {
-  const range = `${d.from.toISOString().slice(0, 10)} – ${new Date(d.to.getTime() - 1).toISOString().slice(0, 10)}`;
-  const blocks: KnownBlock[] = [
-    header(`costwatch weekly digest, ${range}`),
-    section(undefined, [
-      `*Waste found*\n${moneyList(d.found.perMonth)}/month in ${d.found.count} finding${d.found.count === 1 ? '' : 's'}`,
-      `*Savings realized*\n${moneyList(d.realized.perMonth)}/month from ${d.realized.count} action${d.realized.count === 1 ? '' : 's'}`,
-      `*Waiting for approval*\n${moneyList(d.pending.perMonth)}/month in ${d.pending.count} proposal${d.pending.count === 1 ? '' : 's'}`,
-      `*Undone*\n${d.undone}`,
-      `*Budget alerts*\n${d.budgets}`,
-      `*Collection failures*\n${d.failures}`,
-    ]),
-  ];
-  if (d.top.length > 0) {
-    blocks.push(section(`*Largest open items*\n${d.top.slice(0, 10).map((t) => `• ${escapeMrkdwn(t.title)} — ${perMonth(t.perMonth)} (${t.status})`).join('\n')}`));
-  }
-  blocks.push(context('Savings are monthly run-rates of the stopped resources, from the same price table as the alerts.'));
-  return message(`costwatch weekly digest ${range}: found ${moneyList(d.found.perMonth)}/month, realized ${moneyList(d.realized.perMonth)}/month`, blocks);
 }
 
 /** A title for an alert without its message, for lists (digest, budget messages). */

@@ -1,76 +1,98 @@
-import { actionDefinition } from '../actions/index.js';
+import { ErrorCode } from '@slack/web-api';
 import type { Clock } from '../clock.js';
-import { isMonthlyWaste } from '../domain/finding.js';
-import { totalsByCurrency, type Money } from '../domain/money.js';
+import type { Scope } from '../domain/resource.js';
+import type { Chart } from '../report/charts.js';
+import { digestCharts, type ForecastNote } from '../report/digest-charts.js';
+import { buildDigestModel, weekStart, type DigestModel } from '../report/digest.js';
 import type { StateStore } from '../store/port.js';
-import type { SlackApi } from './api.js';
-import { digestMessage, type Digest } from './blocks.js';
-import { isPosted, POSTING, UNPOSTED } from './messenger.js';
+import { SlackApiError, type SlackApi } from './api.js';
+import type { SlackMessage } from './block-kit.js';
+import { digestMessage, type UploadedChart } from './digest-blocks.js';
+import { POSTING, UNPOSTED } from './messenger.js';
 
-/** Days a digest covers. */
-export const DIGEST_DAYS = 7;
+export { weekStart } from '../report/digest.js';
 
-/**
- * The week's figures from the store: waste found (findings first posted in the window, with
- * their estimate), savings realized (actions executed in the window and not undone since), undos,
- * proposals still waiting, budget alerts and collection failures.
- */
-export async function buildDigest(store: StateStore, now: Date, days = DIGEST_DAYS): Promise<Digest> {
-  const from = new Date(now.getTime() - days * 86_400_000);
-  const [messages, audit, open] = await Promise.all([store.listSlackMessages({ since: from }), store.listAudit({ since: from }), store.listProposals({ status: ['proposed'] })]);
-  const alerted = messages.filter((m) => m.finding && isPosted(m) && m.postedAt >= from).map((m) => m.finding!);
-  const withWaste = alerted.filter((f) => f.state === 'violation' && f.waste && isMonthlyWaste(f.waste));
-  const undoneIds = new Set(audit.filter((e) => e.event === 'undone').map((e) => e.proposalId));
-  const executedIds = [...new Set(audit.filter((e) => e.event === 'executed' && e.proposalId && !undoneIds.has(e.proposalId)).map((e) => e.proposalId!))];
-  const executed = (await Promise.all(executedIds.map((id) => store.getProposal(id)))).filter((p) => p !== undefined);
-  const pending = open.filter((p) => p.expiresAt > now);
-  const savings = (xs: readonly { monthlySaving?: Money }[]) => totalsByCurrency(xs.flatMap((x) => (x.monthlySaving ? [x.monthlySaving] : [])));
-  return {
-    from,
-    to: now,
-    found: { count: withWaste.length, perMonth: totalsByCurrency(withWaste.map((f) => f.waste!.monthly)) },
-    realized: { count: executed.length, perMonth: savings(executed) },
-    undone: undoneIds.size,
-    pending: { count: pending.length, perMonth: savings(pending) },
-    budgets: alerted.filter((f) => f.budget).length,
-    failures: alerted.filter((f) => f.state === 'failure').length,
-    top: [...pending]
-      .sort((a, b) => (b.monthlySaving?.amount ?? 0) - (a.monthlySaving?.amount ?? 0))
-      .slice(0, 5)
-      .map((p) => ({ title: `${actionDefinition(p.kind).label} ${p.resource.name} (${p.resource.region})`, ...(p.monthlySaving ? { perMonth: p.monthlySaving } : {}), status: 'waiting for approval' })),
-  };
+/** Dedup key of a week's digest: one per ISO week (Monday, UTC). */
+export function digestKey(now: Date): string {
+  return `digest:${weekStart(now).toISOString().slice(0, 10)}`;
 }
 
-/** Start of the ISO week (Monday 00:00 UTC) containing `at`: one digest per week. */
-export function weekStart(at: Date): Date {
-  const d = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return d;
+/** The digest of the week ending at `now`, rendered: its figures, charts and message (with no uploaded images). */
+export async function renderDigest(store: StateStore, scopes: readonly Scope[], now: Date, fontFile?: string): Promise<{ model: DigestModel; charts: Chart[]; notes: ForecastNote[]; message: SlackMessage }> {
+  const model = await buildDigestModel(store, scopes, now);
+  const { charts, notes } = await digestCharts(model, fontFile);
+  return { model, charts, notes, message: digestMessage(model) };
+}
+
+/** What one attempt to post the week's digest did. */
+export interface PostDigestResult {
+  readonly posted: boolean;
+  readonly key: string;
+  /** Why nothing was posted. */
+  readonly reason?: string;
+  readonly model?: DigestModel;
+  readonly charts?: readonly Chart[];
 }
 
 /**
- * Posts the weekly digest to `channel`, once per ISO week: the week is claimed in the store before
- * posting, so a retried or repeated invocation posts nothing, and a post that failed is posted by
- * the next invocation.
+ * Posts the week's digest to `channel`, once per ISO week however often it runs. The week's key
+ * is claimed (conditional write, the same claim states as the alerts' messages) before anything is
+ * rendered or sent, so two runs never both upload and post. A run that fails before the post (a
+ * chart, an upload) or whose post Slack refused marks the claim unposted, and the next run posts
+ * the week. A run that fails in a way that leaves the post unknown (the connection lost after
+ * sending, the write after the post) keeps the claim: the week is never posted twice.
  */
-export async function postDigest(deps: { store: StateStore; api: SlackApi; clock: Clock; channel: string }): Promise<{ posted: boolean; digest: Digest; key: string }> {
+export async function postDigest(deps: { store: StateStore; api: SlackApi; clock: Clock; channel: string; scopes: readonly Scope[]; fontFile?: string }): Promise<PostDigestResult> {
+  const { store, api } = deps;
   const now = deps.clock.now();
-  const key = `digest:${weekStart(now).toISOString().slice(0, 10)}`;
-  const digest = await buildDigest(deps.store, now);
-  const known = await deps.store.getSlackMessage(key);
-  if (known && known.state !== UNPOSTED) return { posted: false, digest, key };
-  // Claimed before posting: a run that fails after the post (or a retried invocation) never posts the week's digest again.
+  const key = digestKey(now);
+  const known = await store.getSlackMessage(key);
+  if (known && known.state !== UNPOSTED) return { posted: false, key, reason: `already posted or being posted (${key})` };
   const claim = { key, channel: '', ts: '', state: `${POSTING}posted`, postedAt: now, updatedAt: now };
-  if (!(await deps.store.putSlackMessage(claim, known?.state))) return { posted: false, digest, key };
-  const msg = digestMessage(digest);
-  let posted: { channel: string; ts: string };
+  if (!(await store.putSlackMessage(claim, known?.state))) return { posted: false, key, reason: `already posted or being posted (${key})` };
+  const release = () => store.putSlackMessage({ ...claim, state: UNPOSTED, updatedAt: deps.clock.now() }, claim.state).catch(() => undefined);
+  let model: DigestModel;
+  let charts: Chart[];
+  let msg: SlackMessage;
   try {
-    posted = await deps.api.postMessage({ channel: deps.channel, text: msg.text, blocks: msg.blocks });
+    const rendered = await renderDigest(store, deps.scopes, now, deps.fontFile);
+    model = rendered.model;
+    charts = rendered.charts;
+    const uploaded: UploadedChart[] = [];
+    for (const c of charts) uploaded.push({ fileId: (await api.uploadFile({ filename: c.name, bytes: c.png, title: c.title, altText: c.altText })).id, title: c.title, altText: c.altText });
+    msg = digestMessage(model, uploaded);
   } catch (err) {
-    // Nothing was posted: let the next invocation post it.
-    await deps.store.putSlackMessage({ ...claim, state: UNPOSTED }, claim.state).catch(() => undefined);
+    // Nothing was posted: let the next run try the week again.
+    await release();
     throw err;
   }
-  await deps.store.putSlackMessage({ ...claim, channel: posted.channel, ts: posted.ts, state: 'posted' }, claim.state);
-  return { posted: true, digest, key };
+  let posted: { channel: string; ts: string };
+  try {
+    posted = await api.postMessage({ channel: deps.channel, text: msg.text, blocks: msg.blocks });
+  } catch (err) {
+    // Slack answered with an error: nothing was posted. Anything else may have landed; keep the claim.
+    if (refusedBySlack(err)) await release();
+    throw err;
+  }
+  await store.putSlackMessage({ ...claim, channel: posted.channel, ts: posted.ts, state: 'posted', updatedAt: deps.clock.now() }, claim.state);
+  return { posted: true, key, model, charts };
+}
+
+/**
+ * Whether a failed call was answered by Slack without doing anything: an API error, a rate limit
+ * (refused at once, or still limited when the client's retries ran out) or an HTTP error status.
+ * A transport failure (connection reset, timeout) may come after Slack acted, so it is not.
+ */
+function refusedBySlack(err: unknown): boolean {
+  const cause = err instanceof SlackApiError ? (err.cause as { code?: string; original?: { message?: string } } | undefined) : undefined;
+  switch (cause?.code) {
+    case ErrorCode.PlatformError:
+    case ErrorCode.RateLimitedError:
+    case ErrorCode.HTTPError:
+      return true;
+    case ErrorCode.RequestError:
+      return /^A rate limit was exceeded/.test(cause.original?.message ?? '');
+    default:
+      return false;
+  }
 }

@@ -129,7 +129,20 @@ export async function handleBlockActions(payload: BlockActionsPayload, deps: Int
   if (unknown) return rejected(400, `unknown action_id ${JSON.stringify(unknown.action_id.slice(0, 80))}; nothing was changed`);
   const outcomes: InteractionOutcome[] = [];
   for (const action of payload.actions) outcomes.push(await handleAction(action.action_id as ActionId, action.value, payload, deps));
-  return outcomes.find((o) => o.result === 'accepted') ?? outcomes.find((o) => o.result === 'refused') ?? outcomes[0]!;
+  const outcome = outcomes.find((o) => o.result === 'accepted') ?? outcomes.find((o) => o.result === 'refused') ?? outcomes[0]!;
+  // A click in the App Home: publish it again, so the person sees their click's effect there.
+  if (isHomeClick(payload) && outcome.result === 'accepted') {
+    await deps.queue.enqueue({ type: 'home', user: payload.user.id, notice: HOME_NOTICE, requestedAt: deps.clock.now().toISOString() });
+  }
+  return outcome;
+}
+
+/** What the App Home says after an accepted click. */
+export const HOME_NOTICE = 'Done. The alert in the channel shows what happens next.';
+
+/** Whether a click came from a view (the App Home) rather than a message. */
+function isHomeClick(payload: BlockActionsPayload): boolean {
+  return payload.container?.type === 'view';
 }
 
 interface Clicker {
@@ -140,14 +153,18 @@ interface Clicker {
 
 async function handleAction(actionId: ActionId, value: string | undefined, payload: BlockActionsPayload, deps: InteractionDeps): Promise<InteractionOutcome> {
   if (actionId === ACTION_IDS.openConsole) return { status: 200, result: 'ignored', message: 'console link opened; nothing to do' };
-  if (!value) return rejected(400, `${actionId} without a proposal id in its value; nothing was changed`);
+  if (!value) return rejected(400, `${actionId} without a ${actionId === ACTION_IDS.liftSnooze || actionId === ACTION_IDS.liftExemption ? 'resource' : 'proposal'} id in its value; nothing was changed`);
   const channel = payload.container?.channel_id ?? payload.channel?.id;
   const clicker: Clicker = { user: payload.user.id, ...(channel ? { channel } : {}), ...(payload.container?.message_ts ? { ts: payload.container.message_ts } : {}) };
   const refuse = async (text: string, reason: string, also: ExecutionJob[] = []): Promise<InteractionOutcome> => {
     for (const job of also) await deps.queue.enqueue(job);
-    if (clicker.channel) await deps.queue.enqueue({ type: 'reply', channel: clicker.channel, user: clicker.user, text, requestedAt: deps.clock.now().toISOString() });
+    const requestedAt = deps.clock.now().toISOString();
+    // In a channel the refusal is an ephemeral reply; in the App Home it is a notice at its top.
+    if (isHomeClick(payload)) await deps.queue.enqueue({ type: 'home', user: clicker.user, notice: text, requestedAt });
+    else if (clicker.channel) await deps.queue.enqueue({ type: 'reply', channel: clicker.channel, user: clicker.user, text, requestedAt });
     return { status: 200, result: 'refused', message: reason };
   };
+  if (actionId === ACTION_IDS.liftSnooze || actionId === ACTION_IDS.liftExemption) return lift(actionId, value, clicker, deps, refuse);
   const p = await deps.store.getProposal(value);
   if (!p) return refuse(REPLIES.unknownProposal(), `no proposal ${value}`);
   if (actionId === ACTION_IDS.undo) return requestUndo(p, clicker, deps, refuse);
@@ -211,6 +228,33 @@ async function finishDecision(p: ProposedAction, d: Decision, deps: InteractionD
   const requestedAt = deps.clock.now().toISOString();
   const replyTo = clicker.channel ? { replyTo: { channel: clicker.channel, user: clicker.user, ...(clicker.ts ? { ts: clicker.ts } : {}) } } : {};
   await queue.enqueue(d.verdict === 'approve' ? { type: 'execute', proposalId: p.id, actor: d.by, requestedAt, ...replyTo } : { type: 'refresh', proposalId: p.id, requestedAt });
+}
+
+/**
+ * Lifts a snooze (its owner or an approver) or an exemption added from chat (an approver). The
+ * delete is conditional on the item being there, so of two clicks one lifts and the other is told
+ * it was already lifted.
+ */
+async function lift(
+  actionId: ActionId,
+  resourceId: string,
+  clicker: Clicker,
+  deps: InteractionDeps,
+  refuse: (text: string, reason: string) => Promise<InteractionOutcome>,
+): Promise<InteractionOutcome> {
+  const now = deps.clock.now();
+  const snooze = actionId === ACTION_IDS.liftSnooze;
+  const what = snooze ? 'snooze' : 'exemption';
+  const current = snooze ? (await deps.store.activeSnoozes(now)).find((x) => x.resourceId === resourceId) : (await deps.store.activeExemptions(now)).find((x) => x.resourceId === resourceId);
+  if (!current) return refuse(`That ${what} was already lifted (or has run out). Nothing was changed.`, `no active ${what} on ${resourceId}`);
+  if (!snooze || current.by !== clicker.user) {
+    const denied = await authorize(clicker.user, deps);
+    if (denied) return refuse(denied.text, denied.reason);
+  }
+  const removed = snooze ? await deps.store.deleteSnooze(resourceId) : await deps.store.deleteExemption(resourceId);
+  if (!removed) return refuse(`That ${what} was already lifted. Nothing was changed.`, `${what} on ${resourceId} lifted by someone else first`);
+  await deps.store.appendAudit({ at: now, actor: clicker.user, event: 'lifted', resourceId, detail: `${what} lifted via slack (was set by ${current.by})` });
+  return { status: 200, result: 'accepted', message: `${what} on ${resourceId} lifted by ${clicker.user}` };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { StateStore } from '../store/port.js';
 import type { SlackApi } from './api.js';
 import { REPLIES } from './blocks.js';
 import { latestEvent } from './events.js';
+import { publishHome, type HomeDeps } from './home.js';
 import { isPosted, type SlackMessenger, type SyncResult } from './messenger.js';
 import type { AlertEvent } from './view.js';
 
@@ -17,6 +18,8 @@ export interface JobDeps {
   readonly api: SlackApi;
   /** Display names of accounts, projects and subscriptions, by id. */
   readonly scopeNames?: ReadonlyMap<string, string>;
+  /** What App Homes need besides the store; without it, `home` jobs publish nothing. */
+  readonly home?: Pick<HomeDeps, 'approvers' | 'scopes'>;
 }
 
 /** What running one job did. */
@@ -39,6 +42,9 @@ export async function runJob(job: ExecutionJob, deps: JobDeps): Promise<JobResul
       return { job: job.type };
     case 'refresh':
       return { job: job.type, message: await syncProposalMessage(job.proposalId, deps) };
+    case 'home':
+      if (deps.home) await publishHome(job.user, { ...deps.home, store: deps.store, clock: deps.clock, api: deps.api }, job.notice);
+      return { job: job.type };
     case 'execute': {
       // Show "approved, in progress" before the cloud call, which can take a while.
       await syncProposalMessage(job.proposalId, deps);

@@ -4,6 +4,8 @@ import { CostwatchError } from '../errors.js';
 export const BOT_SCOPES = {
   /** chat.postMessage (alerts, thread history, digest), chat.update, chat.delete (own messages), chat.postEphemeral (refusals). */
   'chat:write': 'post alerts, update them in place, reply in their threads, and answer clicks privately',
+  /** files.getUploadURLExternal and files.completeUploadExternal: the weekly digest's charts. */
+  'files:write': "upload the weekly digest's charts (PNG) to show them in the digest",
   /** usergroups.users.list: only when approvers are given as user groups. */
   'usergroups:read': 'check that a person clicking Approve belongs to an approver user group',
 } as const;
@@ -22,10 +24,14 @@ export interface ManifestOptions {
   readonly userGroups: boolean;
 }
 
+/** Bot events costwatch subscribes to: the App Home being opened (it needs no scope). */
+export const BOT_EVENTS = ['app_home_opened'] as const;
+
 /**
  * A Slack app manifest (https://api.slack.com/reference/manifests) with the scopes costwatch needs
- * and nothing more: `chat:write`, plus `usergroups:read` only when approvers are user groups. No
- * events are subscribed: costwatch only receives button clicks (interactivity).
+ * and nothing more: `chat:write` and `files:write` (digest charts), plus `usergroups:read` only when
+ * approvers are user groups; one event, `app_home_opened`, sent to the same URL as button clicks
+ * (or over Socket Mode); the App Home's Home tab on, its Messages tab off. `views.publish` needs no scope.
  */
 export function slackAppManifest(o: ManifestOptions): Record<string, unknown> {
   const name = o.name ?? 'costwatch';
@@ -47,9 +53,10 @@ export function slackAppManifest(o: ManifestOptions): Record<string, unknown> {
       description: 'Cost watchdog for AI workloads: alerts with Approve, Snooze, Exempt and Undo buttons',
       background_color: '#1e3a5f',
     },
-    features: { bot_user: { display_name: name, always_online: false } },
-    oauth_config: { scopes: { bot: ['chat:write', ...(o.userGroups ? ['usergroups:read'] : [])] } },
+    features: { app_home: { home_tab_enabled: true, messages_tab_enabled: false, messages_tab_read_only_enabled: false }, bot_user: { display_name: name, always_online: false } },
+    oauth_config: { scopes: { bot: ['chat:write', 'files:write', ...(o.userGroups ? ['usergroups:read'] : [])] } },
     settings: {
+      event_subscriptions: { ...(o.url && !o.socketMode ? { request_url: o.url } : {}), bot_events: [...BOT_EVENTS] },
       interactivity: { is_enabled: true, ...(o.url && !o.socketMode ? { request_url: o.url } : {}) },
       org_deploy_enabled: false,
       socket_mode_enabled: Boolean(o.socketMode),

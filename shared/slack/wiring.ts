@@ -5,6 +5,7 @@ import type { Cloud } from '../domain/resource.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { StateStore } from '../store/port.js';
 import type { SlackApi } from './api.js';
+import { approverCheck } from './approvers.js';
 import type { JobDeps } from './jobs.js';
 import { SlackMessenger } from './messenger.js';
 
@@ -17,6 +18,7 @@ export function jobDepsFor(policy: Policy, deps: { store: StateStore; providers:
     api: deps.api,
     messenger: new SlackMessenger({ api: deps.api, store: deps.store, clock: deps.clock }),
     scopeNames: new Map(policyScopes(policy).flatMap((t) => (t.scope.name ? [[t.scope.id, t.scope.name] as const] : []))),
+    home: { approvers: approverCheck(policy.slack?.approvers ?? { users: [], userGroups: [] }, deps.api), scopes: policyScopes(policy).map((t) => t.scope) },
     executor: {
       store: deps.store,
       providers: deps.providers,

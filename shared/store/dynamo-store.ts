@@ -13,6 +13,7 @@
  *   cache       CACHE       <cache key>                          its expiry (value gzipped in `blob`)
  *   day count   DAILY       <YYYY-MM-DD>                         day end + 3 days (number in `reserved`, no `doc`)
  *   watermark   WATERMARK#<cloud>:<scope id>  <resource id>          latest due + 7 days (cleared: a day)
+ *   savings     SAVINGS     <proposal id>                        none (the ledger is kept)
  *
  * One partition per item type (per scope for watermarks, which a scan of one scope reads whole)
  * keeps every listing a single Query (no Scan, no index); costwatch
@@ -31,6 +32,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -42,6 +44,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ActionStatus, ProposedAction } from '../domain/action.js';
 import type { AuditEntry, Decision } from '../domain/decision.js';
 import type { Finding } from '../domain/finding.js';
+import type { SavingsCloseReason, SavingsEntry } from '../domain/savings.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../errors.js';
 import type { StateStore, StoredExemption, StoredSlackMessage, StoredSnooze, UsageWatermark } from './port.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -72,7 +75,7 @@ export interface DynamoStateStoreOptions {
   readonly tableName: string;
 }
 
-const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE', daily: 'DAILY', watermark: 'WATERMARK' } as const;
+const PK = { proposal: 'PROPOSAL', decision: 'DECISION', audit: 'AUDIT', snooze: 'SNOOZE', exemption: 'EXEMPTION', alert: 'ALERT', slack: 'SLACK', cache: 'CACHE', daily: 'DAILY', watermark: 'WATERMARK', savings: 'SAVINGS' } as const;
 
 /** How long a watermark outlives its latest due time (a resource deleted meanwhile leaves nothing behind for long). */
 export const WATERMARK_RETENTION_DAYS = 7;
@@ -364,6 +367,74 @@ export class DynamoStateStore implements StateStore {
     return 0;
   }
 
+  // --- Savings ledger, and lifting snoozes and exemptions ---------------------------------------
+
+  async openSavings(e: SavingsEntry): Promise<SavingsEntry> {
+    const doc = encodeSavings(e);
+    try {
+      await this.#put({ pk: PK.savings, sk: e.id, doc }, 'attribute_not_exists(pk)');
+      return decodeSavings(doc);
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      const stored = oldItem(err) ?? (await this.#get(PK.savings, e.id));
+      if (!stored) throw new CostwatchError(`the savings entry ${e.id} was refused but cannot be read back`, { cause: err });
+      return decodeSavings(stored.doc);
+    }
+  }
+
+  async closeSavings(id: string, at: Date, reason: SavingsCloseReason, detail: string): Promise<SavingsEntry | undefined> {
+    const current = await this.#get(PK.savings, id);
+    if (!current || current.doc['closedAt'] !== undefined) return undefined;
+    const opened = date(current.doc['openedAt']);
+    const closedAt = (at < opened ? opened : at).toISOString();
+    try {
+      const out = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: PK.savings, sk: id },
+          UpdateExpression: 'SET #doc.#closedAt = :at, #doc.#reason = :reason, #doc.#detail = :detail',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#doc.#closedAt)',
+          ExpressionAttributeNames: { '#doc': 'doc', '#closedAt': 'closedAt', '#reason': 'closeReason', '#detail': 'closeDetail' },
+          ExpressionAttributeValues: { ':at': closedAt, ':reason': reason, ':detail': detail },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return decodeSavings((out.Attributes as StoredItem).doc);
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async listSavings(opts?: { since?: Date; open?: boolean }): Promise<SavingsEntry[]> {
+    const filter = opts?.open
+      ? { FilterExpression: 'attribute_not_exists(#doc.#closedAt)', ExpressionAttributeNames: { '#doc': 'doc', '#closedAt': 'closedAt' } }
+      : opts?.since
+        ? {
+            FilterExpression: 'attribute_not_exists(#doc.#closedAt) OR #doc.#closedAt >= :since',
+            ExpressionAttributeNames: { '#doc': 'doc', '#closedAt': 'closedAt' },
+            ExpressionAttributeValues: { ':since': opts.since.toISOString() },
+          }
+        : undefined;
+    const items = await this.#queryAll(PK.savings, filter);
+    return items.map((i) => decodeSavings(i.doc)).sort((a, b) => a.openedAt.getTime() - b.openedAt.getTime() || a.id.localeCompare(b.id));
+  }
+
+  async deleteSnooze(resourceId: string): Promise<boolean> {
+    return this.#delete(PK.snooze, resourceId);
+  }
+
+  async deleteExemption(resourceId: string): Promise<boolean> {
+    return this.#delete(PK.exemption, resourceId);
+  }
+
+  async #delete(pk: string, sk: string): Promise<boolean> {
+    const out = await this.#doc.send(new DeleteCommand({ TableName: this.#table, Key: { pk, sk }, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+
   /** The client is injected, so its owner destroys it; adapters that own resources override this. */
   async usageWatermarks(scope: string): Promise<UsageWatermark[]> {
     const items = await this.#queryAll(`${PK.watermark}#${scope}`);
@@ -533,6 +604,20 @@ function decodeSnooze(doc: Doc): StoredSnooze {
 function decodeExemption(doc: Doc): StoredExemption {
   const e = { ...(doc as unknown as StoredExemption), createdAt: date(doc['createdAt']) };
   return doc['expiresAt'] === undefined ? e : { ...e, expiresAt: date(doc['expiresAt']) };
+}
+
+function encodeSavings(e: SavingsEntry): Doc {
+  const { cloud, scopeId, region, kind, id, name } = e.resource;
+  return jsonClone({ ...e, resource: { cloud, scopeId, region, kind, id, name } });
+}
+
+function decodeSavings(doc: Doc): SavingsEntry {
+  const e = { ...(doc as unknown as SavingsEntry), openedAt: date(doc['openedAt']) };
+  return {
+    ...e,
+    ...(doc['endsBy'] !== undefined ? { endsBy: date(doc['endsBy']) } : {}),
+    ...(doc['closedAt'] !== undefined ? { closedAt: date(doc['closedAt']) } : {}),
+  };
 }
 
 function decodeSlackMessage(doc: Doc): StoredSlackMessage {

@@ -1,6 +1,7 @@
 import type { ActionStatus, ProposedAction } from '../domain/action.js';
 import type { AuditEntry, Decision } from '../domain/decision.js';
 import type { Finding } from '../domain/finding.js';
+import type { SavingsCloseReason, SavingsEntry } from '../domain/savings.js';
 
 /** An exemption added from chat or the CLI (exemptions in costwatch.yml live in config). */
 export interface StoredExemption {
@@ -115,5 +116,22 @@ export interface StateStore {
    * deletes the resource's. Batched: one call writes many.
    */
   putUsageWatermarks(marks: readonly UsageWatermark[]): Promise<void>;
+
+  // --- Savings ledger, and lifting snoozes and exemptions (App Home) ---------------------------
+  /** Opens the ledger entry of an executed action; an entry with the same id is kept as it is (conditional write). Returns what is stored. */
+  openSavings(e: SavingsEntry): Promise<SavingsEntry>;
+  /**
+   * Closes an open entry at `at` (never before it opened); only the first close counts (conditional
+   * write). Returns the entry as closed, or undefined when there is no open entry with that id.
+   */
+  closeSavings(id: string, at: Date, reason: SavingsCloseReason, detail: string): Promise<SavingsEntry | undefined>;
+  /** Ledger entries still open, or closed at or after `since` (all when omitted); oldest first. `open: true`: open ones only. */
+  listSavings(opts?: { since?: Date; open?: boolean }): Promise<SavingsEntry[]>;
+  /** Removes a snooze; false when there was none. */
+  deleteSnooze(resourceId: string): Promise<boolean>;
+  /** Removes an exemption added from chat or the CLI; false when there was none. */
+  deleteExemption(resourceId: string): Promise<boolean>;
+  // ----------------------------------------------------------------------------------------------
+
   close(): Promise<void>;
 }

@@ -91,6 +91,10 @@ class RecordingSlack implements SlackApi {
   async usergroupMembers() {
     return [];
   }
+  async uploadFile(f: { filename: string }) {
+    return { id: `F-${f.filename}` };
+  }
+  async publishHome() {}
 }
 
 /** The store, with the write that records a posted message (the one right after the post) failing once when armed. */

@@ -122,7 +122,10 @@ describe('SageMaker actions through the executor, against the sandbox cloud', ()
     const done = await executeProposal(id, 'U123', deps);
     const stopped = await sm.send(new DescribeNotebookInstanceCommand({ NotebookInstanceName: 'idle-nb' }));
     const saved = await store.getProposal(id);
+    const opened = (await store.listSavings()).find((e) => e.id === id);
+    sb.clock.advance(5 * 3_600_000);
     const undone = await undoProposal(id, 'U123', deps);
+    const closed = (await store.listSavings()).find((e) => e.id === id);
     const started = await sm.send(new DescribeNotebookInstanceCommand({ NotebookInstanceName: 'idle-nb' }));
 
     expect(done).toMatchObject({ outcome: 'executed', detail: expect.stringContaining('stopped notebook instance idle-nb') });
@@ -131,6 +134,11 @@ describe('SageMaker actions through the executor, against the sandbox cloud', ()
     expect(undone).toMatchObject({ outcome: 'undone', detail: 'started notebook instance idle-nb again' });
     expect(started.NotebookInstanceStatus).toBe('InService');
     expect(sb.calls()).toMatchObject({ 'sagemaker.StopNotebookInstance': 1, 'sagemaker.StartNotebookInstance': 1 });
+    // The ledger counts the notebook's rate from the stop until the undo, five hours later.
+    expect(opened).toMatchObject({ ruleId: 'idle-notebook', team: 'research', arithmetic: expect.stringMatching(/^ml\.g4dn\.xlarge \$[\d.]+\/h × 1 = /) });
+    expect(opened?.closedAt).toBeUndefined();
+    expect(closed).toMatchObject({ closeReason: 'undone', closeDetail: 'undone by U123' });
+    expect(closed!.closedAt!.getTime() - closed!.openedAt.getTime()).toBe(5 * 3_600_000);
   });
 
   it('re-reads the notebook before acting and cancels when it became exempt', async () => {
@@ -166,6 +174,7 @@ describe('SageMaker actions through the executor, against the sandbox cloud', ()
     const again = await executeProposal(id, 'U123', deps);
 
     expect(done.outcome).toBe('executed');
+    expect((await store.listSavings()).find((e) => e.id === id)).toMatchObject({ hourly: { amount: expect.any(Number) as number, currency: 'USD' }, arithmetic: expect.stringContaining('ml.p3.2xlarge') as string });
     expect([job.TrainingJobStatus, job.SecondaryStatus]).toEqual(['Stopped', 'Stopped']);
     expect(job.TrainingEndTime).toEqual(sb.clock.now());
     expect(undo).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('cannot undo: none: a stopped training job cannot be resumed') });

@@ -108,20 +108,20 @@ describe('weekly digest: claim, then post', () => {
 
   it('a failure after the post never posts the week again', async () => {
     ctl.failRecord = true;
-    await expect(postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops' })).rejects.toThrow(/throttling/);
+    await expect(postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops', scopes: [] })).rejects.toThrow(/throttling/);
     expect(posts()).toBe(1);
     ctl.failRecord = false;
-    const again = await postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops' });
+    const again = await postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops', scopes: [] });
     expect(again.posted).toBe(false);
     expect(posts()).toBe(1);
   });
 
   it('a failed post is posted by the next run, once', async () => {
     slack.workspace.rateLimit('chat.postMessage', { times: 1, retryAfterSeconds: 0 });
-    await expect(postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops' })).rejects.toThrow();
+    await expect(postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops', scopes: [] })).rejects.toThrow();
     expect(posts()).toBe(0);
-    expect((await postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops' })).posted).toBe(true);
-    expect((await postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops' })).posted).toBe(false);
+    expect((await postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops', scopes: [] })).posted).toBe(true);
+    expect((await postDigest({ store, api: api(), clock: fixedClock(NOW), channel: '#finops', scopes: [] })).posted).toBe(false);
     expect(posts()).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import type { Finding } from '../../shared/domain/finding.js';
 import { startSlackStub, stubChannelId, type SlackStub } from '../../shared/sandbox/slack/index.js';
 import { SlackApiError, slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
 import { section } from '../../shared/slack/block-kit.js';
-import { buildDigest, postDigest } from '../../shared/slack/digest.js';
+import { postDigest } from '../../shared/slack/digest.js';
 import { SlackNotifier } from '../../shared/slack/notifier.js';
 import type { SlackPolicy } from '../../shared/slack/routing.js';
 import { openMemoryStore } from '../../shared/store/embedded-store.js';
@@ -227,27 +227,84 @@ describe('SlackNotifier', () => {
 });
 
 describe('weekly digest', () => {
-  it('sums the week’s waste found and savings realized, and posts once per week', async () => {
-    const n = notifier();
-    await n.deliver([{ finding, proposal }, { finding: budgetFinding(80) }], ctx);
-    const other = { ...proposal, id: 'p-2', key: 'k-2', findingId: 'f-2', monthlySaving: { amount: 100, currency: 'USD' }, resource: { ...proposal.resource, name: 'other' } };
+  const scopes = [{ cloud: 'aws' as const, id: '111111111111', name: 'ml-prod' }];
+
+  async function executedOneDayAgo(): Promise<void> {
     await store.upsertProposal(proposal);
-    await store.upsertProposal(other);
     await store.transitionProposal(proposal.id, ['proposed'], 'approved');
     await store.transitionProposal(proposal.id, ['approved'], 'executed');
     await store.appendAudit({ at: NOW, actor: 'U024BE7LH', event: 'executed', proposalId: proposal.id, detail: 'deleted endpoint fraud-v3' });
+    await store.openSavings({
+      id: proposal.id,
+      actionKind: proposal.kind,
+      ruleId: proposal.ruleId,
+      resource: proposal.resource,
+      hourly: { amount: 2.816, currency: 'USD' },
+      arithmetic: 'ml.g5.xlarge $1.408/h × 2 = $2.816/h',
+      priceSource: 'bundled',
+      openedAt: new Date(NOW.getTime() - 24 * HOUR),
+    });
+  }
 
-    const digest = await buildDigest(store, new Date(NOW.getTime() + HOUR));
-    const first = await postDigest({ store, api, clock, channel: '#ml-costs' });
-    const second = await postDigest({ store, api, clock, channel: '#ml-costs' });
+  it('uploads its charts with the external-upload flow, shows them, and posts once per week', async () => {
+    await executedOneDayAgo();
+    const other = { ...proposal, id: 'p-2', key: 'k-2', findingId: 'f-2', monthlySaving: { amount: 100, currency: 'USD' }, resource: { ...proposal.resource, name: 'other' } };
+    await store.upsertProposal(other);
 
-    expect(digest.found).toEqual({ count: 1, perMonth: [{ amount: 2055.68, currency: 'USD' }] });
-    expect(digest.realized).toEqual({ count: 1, perMonth: [{ amount: 2055.68, currency: 'USD' }] });
-    expect(digest.pending).toEqual({ count: 1, perMonth: [{ amount: 100, currency: 'USD' }] });
-    expect(digest.budgets).toBe(1);
+    const first = await postDigest({ store, api, clock, channel: '#ml-costs', scopes });
+    const second = await postDigest({ store, api, clock, channel: '#ml-costs', scopes });
+
     expect([first.posted, second.posted]).toEqual([true, false]);
     expect(first.key).toBe('digest:2025-06-16');
+    const files = stub.workspace.files();
+    expect(files.map((f) => [f.filename, f.completed, f.bytes?.subarray(1, 4).toString()])).toEqual([
+      ['savings-usd.png', true, 'PNG'],
+    ]);
+    expect(stub.workspace.calls()).toMatchObject({ 'files.getUploadURLExternal': 1, 'files.completeUploadExternal': 1 });
+    const posted = messagesAbout('costwatch weekly digest');
+    expect(posted).toHaveLength(1);
+    // Realized: 24 h off at $2.816/h, not the monthly estimate.
+    expect(posted[0]!.text).toContain('realized savings $67.58 this week');
+    const blocks = posted[0]!.blocks as { type: string; slack_file?: { id: string }; elements?: { value?: string }[] }[];
+    expect(blocks.filter((b) => b.type === 'image').map((b) => b.slack_file?.id)).toEqual(files.map((f) => f.id));
+    expect(blocks.some((b) => b.type === 'actions' && b.elements?.some((e) => e.value === 'p-2'))).toBe(true);
+  });
+
+  it('posts nothing and lets the next run try again when an upload fails before the post', async () => {
+    await executedOneDayAgo();
+    const failed = await postDigest({ store, api: { ...bound(api), uploadFile: () => Promise.reject(new SlackApiError('files.getUploadURLExternal', 'file_uploads_disabled')) }, clock, channel: '#ml-costs', scopes }).catch((e: unknown) => e);
+    const retried = await postDigest({ store, api, clock, channel: '#ml-costs', scopes });
+
+    expect(failed).toBeInstanceOf(SlackApiError);
+    expect(retried.posted).toBe(true);
     expect(messagesAbout('costwatch weekly digest')).toHaveLength(1);
-    expect(messagesAbout('costwatch weekly digest')[0]!.text).toContain('realized $2,055.68/month');
+  });
+
+  it('never posts the week twice when the run fails after posting', async () => {
+    await executedOneDayAgo();
+    const flaky = { ...bound(api), postMessage: async (m: Parameters<WebApiSlack['postMessage']>[0]) => {
+      await api.postMessage(m);
+      throw new Error('connection reset after the post');
+    } };
+
+    const failed = await postDigest({ store, api: flaky, clock, channel: '#ml-costs', scopes }).catch((e: unknown) => e);
+    const again = await postDigest({ store, api, clock, channel: '#ml-costs', scopes });
+
+    expect(failed).toBeInstanceOf(Error);
+    expect(again).toMatchObject({ posted: false });
+    expect(messagesAbout('costwatch weekly digest')).toHaveLength(1);
   });
 });
+
+/** The Slack API's methods bound to one client, so a test can replace one of them. */
+function bound(a: WebApiSlack) {
+  return {
+    postMessage: a.postMessage.bind(a),
+    updateMessage: a.updateMessage.bind(a),
+    deleteMessage: a.deleteMessage.bind(a),
+    postEphemeral: a.postEphemeral.bind(a),
+    usergroupMembers: a.usergroupMembers.bind(a),
+    uploadFile: a.uploadFile.bind(a),
+    publishHome: a.publishHome.bind(a),
+  };
+}

@@ -220,15 +220,21 @@ describe('the Slack functions as deployed', () => {
     expect(await runExecute(await approveFraud())).toEqual({ batchItemFailures: [] });
     const { createHandler } = await import('../../functions/digest.js');
     const handler = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
+    // fraud-v3 was deleted by the execute test above; ten hours later it has saved 10 h × its rate.
+    sandbox.clock.advance(10 * 3_600_000);
 
     const first = await handler({ digest: 'weekly' } as never, lambdaContext('digest'));
     const second = await handler({ digest: 'weekly' } as never, lambdaContext('digest'));
 
-    expect(first).toEqual({ posted: true });
-    expect(second).toEqual({ posted: false, reason: 'already posted (digest:2025-06-16)' });
+    expect(first).toEqual({ posted: true, charts: ['spend-usd.png', 'savings-usd.png'] });
+    expect(second).toEqual({ posted: false, reason: 'already posted or being posted (digest:2025-06-16)' });
     const digests = sandbox.slack.allMessages().filter((m) => m.text.startsWith('costwatch weekly digest'));
     expect(digests).toHaveLength(1);
-    expect(digests[0]!.text).toContain('realized $2,055.68/month');
+    expect(digests[0]!.text).toContain('realized savings $28.16 this week');
+    expect(sandbox.slack.files().map((f) => [f.filename, f.completed])).toEqual([
+      ['spend-usd.png', true],
+      ['savings-usd.png', true],
+    ]);
   });
 
   it('refuses a Slack secret without its signing secret, naming the field and never the value', async () => {

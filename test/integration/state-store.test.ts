@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionStatus, ProposedAction } from '../../shared/domain/action.js';
 import type { AuditEntry, Decision } from '../../shared/domain/decision.js';
 import type { Finding } from '../../shared/domain/finding.js';
+import type { SavingsEntry } from '../../shared/domain/savings.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../../shared/errors.js';
 import { DynamoStateStore, STATE_TABLE_SCHEMA } from '../../shared/store/dynamo-store.js';
 import { openEmbeddedStore, openMemoryStore } from '../../shared/store/embedded-store.js';
@@ -467,6 +468,99 @@ describe.each(adapters)('StateStore contract: $name', ({ open }) => {
     expect((await store.usageWatermarks('aws:999999999999')).map((m) => m.resourceId)).toEqual(['arn:other']);
   });
 });
+
+// --- Savings ledger, and lifting snoozes and exemptions ------------------------------------------
+
+function savingsEntry(id: string, over: Partial<SavingsEntry> = {}): SavingsEntry {
+  return {
+    id,
+    actionKind: 'aws.sagemaker.delete-endpoint',
+    ruleId: 'idle-endpoint',
+    resource: { cloud: 'aws', scopeId: '111122223333', region: 'us-east-1', kind: 'aws.sagemaker.endpoint', id: `arn:${id}`, name: id },
+    team: 'fraud',
+    hourly: { amount: 2.816, currency: 'USD' },
+    arithmetic: 'ml.g5.xlarge $1.408/h × 2 = $2.816/h',
+    priceSource: 'bundled price table 2025-10 (us-east-1)',
+    openedAt: T0,
+    ...over,
+  };
+}
+
+describe.each(adapters)('StateStore contract, savings ledger: $name', ({ open }) => {
+  let store: StateStore;
+  const opened: StateStore[] = [];
+  const fresh = async () => {
+    store = await open();
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  it('reads an opened entry back with its dates, and keeps the first when the same id is opened again', async () => {
+    await fresh();
+    const first = savingsEntry('p1', { endsBy: at(5 * HOUR) });
+
+    const stored = await store.openSavings(first);
+    const again = await store.openSavings(savingsEntry('p1', { hourly: { amount: 99, currency: 'USD' }, openedAt: at(HOUR) }));
+
+    expect(stored).toEqual(first);
+    expect(again).toEqual(first);
+    expect((await store.listSavings())[0]!.openedAt).toBeInstanceOf(Date);
+  });
+
+  it('closes an entry once: the first close counts, later ones and unknown ids return undefined', async () => {
+    await fresh();
+    await store.openSavings(savingsEntry('p1'));
+
+    const closed = await store.closeSavings('p1', at(3 * HOUR), 'undone', 'undone by U1');
+    const second = await store.closeSavings('p1', at(9 * HOUR), 'running-again', 'seen running');
+    const missing = await store.closeSavings('nope', at(HOUR), 'undone', 'x');
+
+    expect(closed).toEqual({ ...savingsEntry('p1'), closedAt: at(3 * HOUR), closeReason: 'undone', closeDetail: 'undone by U1' });
+    expect(second).toBeUndefined();
+    expect(missing).toBeUndefined();
+    expect((await store.listSavings())[0]!.closedAt).toEqual(at(3 * HOUR));
+  });
+
+  it('never closes an entry before it opened', async () => {
+    await fresh();
+    await store.openSavings(savingsEntry('p1'));
+
+    const closed = await store.closeSavings('p1', at(-HOUR), 'recreated', 're-created before the action was recorded');
+
+    expect(closed?.closedAt).toEqual(T0);
+  });
+
+  it('lists open entries, and entries closed since a time, oldest first', async () => {
+    await fresh();
+    await store.openSavings(savingsEntry('late', { openedAt: at(2 * HOUR) }));
+    await store.openSavings(savingsEntry('early', { openedAt: at(0) }));
+    await store.openSavings(savingsEntry('closed-long-ago', { openedAt: at(HOUR) }));
+    await store.closeSavings('closed-long-ago', at(2 * HOUR), 'undone', 'x');
+
+    expect((await store.listSavings()).map((e) => e.id)).toEqual(['early', 'closed-long-ago', 'late']);
+    expect((await store.listSavings({ open: true })).map((e) => e.id)).toEqual(['early', 'late']);
+    expect((await store.listSavings({ since: at(3 * HOUR) })).map((e) => e.id)).toEqual(['early', 'late']);
+    expect((await store.listSavings({ since: at(2 * HOUR) })).map((e) => e.id)).toEqual(['early', 'closed-long-ago', 'late']);
+  });
+
+  it('lifts a snooze and an exemption, saying whether there was one', async () => {
+    await fresh();
+    await store.putSnooze({ resourceId: 'r1', by: 'U1', until: at(24 * HOUR) });
+    await store.putExemption({ resourceId: 'r1', by: 'U1', reason: 'demo', createdAt: T0 });
+
+    expect(await store.deleteSnooze('r1')).toBe(true);
+    expect(await store.deleteSnooze('r1')).toBe(false);
+    expect(await store.deleteExemption('r1')).toBe(true);
+    expect(await store.deleteExemption('r2')).toBe(false);
+    expect(await store.activeSnoozes(T0)).toEqual([]);
+    expect(await store.activeExemptions(T0)).toEqual([]);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------
 
 describe('openEmbeddedStore', () => {
   it('keeps the data when the store is closed and opened again on the same folder', async () => {

@@ -5,7 +5,7 @@ import type { Finding } from '../../shared/domain/finding.js';
 import { validateBlocks } from '../../shared/sandbox/slack/index.js';
 import { ACTION_IDS } from '../../shared/slack/action-ids.js';
 import { BLOCK_KIT_LIMITS, BlockKitLimitError, button, clamp, escapeMrkdwn, message, section } from '../../shared/slack/block-kit.js';
-import { alertMessage, digestMessage, historyLine, REPLIES } from '../../shared/slack/blocks.js';
+import { alertMessage, historyLine, REPLIES } from '../../shared/slack/blocks.js';
 import { alertStateKey, alertStatus, messageKey, type AlertView } from '../../shared/slack/view.js';
 
 const NOW = new Date('2025-06-18T12:00:00Z');
@@ -262,23 +262,3 @@ describe('historyLine and replies', () => {
   });
 });
 
-describe('digestMessage', () => {
-  it('shows waste found, savings realized, pending approvals and the largest open items', () => {
-    const m = digestMessage({
-      from: new Date('2025-06-11T12:00:00Z'),
-      to: NOW,
-      found: { count: 4, perMonth: [{ amount: 5183.83, currency: 'USD' }] },
-      realized: { count: 1, perMonth: [{ amount: 2055.68, currency: 'USD' }] },
-      undone: 0,
-      pending: { count: 2, perMonth: [{ amount: 2960.15, currency: 'USD' }] },
-      budgets: 1,
-      failures: 0,
-      top: [{ title: 'Delete endpoint weekly-report (eu-west-1)', perMonth: { amount: 2792.25, currency: 'USD' }, status: 'waiting for approval' }],
-    });
-
-    expect(m.text).toBe('costwatch weekly digest 2025-06-11 – 2025-06-18: found $5,183.83/month, realized $2,055.68/month');
-    expect(text(m.blocks)).toContain('*Savings realized*\\n$2,055.68/month from 1 action');
-    expect(text(m.blocks)).toContain('Delete endpoint weekly-report (eu-west-1) — ~$2,792.25/month');
-    expect(validateBlocks(m.blocks)).toEqual([]);
-  });
-});

@@ -31,15 +31,21 @@ slack:
 `;
 
 describe('slackAppManifest', () => {
-  it('asks for chat:write only, and usergroups:read only when approvers are user groups', () => {
+  it('asks for chat:write and files:write, usergroups:read only when approvers are user groups, and subscribes to app_home_opened only', () => {
     const plain = slackAppManifest({ url: 'https://abc.lambda-url.us-east-1.on.aws/', userGroups: false });
     const groups = slackAppManifest({ url: 'https://abc.lambda-url.us-east-1.on.aws/', userGroups: true });
 
-    expect((plain['oauth_config'] as { scopes: { bot: string[] } }).scopes.bot).toEqual(['chat:write']);
-    expect((groups['oauth_config'] as { scopes: { bot: string[] } }).scopes.bot).toEqual(['chat:write', 'usergroups:read']);
-    expect(Object.keys(BOT_SCOPES)).toEqual(['chat:write', 'usergroups:read']);
-    expect(plain['settings']).toEqual({ interactivity: { is_enabled: true, request_url: 'https://abc.lambda-url.us-east-1.on.aws/' }, org_deploy_enabled: false, socket_mode_enabled: false, token_rotation_enabled: false });
-    expect(plain).not.toHaveProperty('features.event_subscriptions');
+    expect((plain['oauth_config'] as { scopes: { bot: string[] } }).scopes.bot).toEqual(['chat:write', 'files:write']);
+    expect((groups['oauth_config'] as { scopes: { bot: string[] } }).scopes.bot).toEqual(['chat:write', 'files:write', 'usergroups:read']);
+    expect(Object.keys(BOT_SCOPES)).toEqual(['chat:write', 'files:write', 'usergroups:read']);
+    expect(plain['settings']).toEqual({
+      event_subscriptions: { request_url: 'https://abc.lambda-url.us-east-1.on.aws/', bot_events: ['app_home_opened'] },
+      interactivity: { is_enabled: true, request_url: 'https://abc.lambda-url.us-east-1.on.aws/' },
+      org_deploy_enabled: false,
+      socket_mode_enabled: false,
+      token_rotation_enabled: false,
+    });
+    expect(plain['features']).toEqual({ app_home: { home_tab_enabled: true, messages_tab_enabled: false, messages_tab_read_only_enabled: false }, bot_user: { display_name: 'costwatch', always_online: false } });
   });
 
   it('enables Socket Mode without a request URL', () => {
@@ -62,7 +68,7 @@ describe('costwatch slack manifest', () => {
 
     const m = parse(out) as { oauth_config: { scopes: { bot: string[] } }; settings: { interactivity: { request_url: string } } };
     expect(code).toBe(0);
-    expect(m.oauth_config.scopes.bot).toEqual(['chat:write', 'usergroups:read']);
+    expect(m.oauth_config.scopes.bot).toEqual(['chat:write', 'files:write', 'usergroups:read']);
     expect(m.settings.interactivity.request_url).toBe('https://x.lambda-url.eu-west-1.on.aws/');
   });
 
@@ -70,7 +76,7 @@ describe('costwatch slack manifest', () => {
     const { code, out, err } = await run(['slack', 'manifest', '--socket-mode', '--json', '--name', 'watchdog']);
 
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ display_information: { name: 'watchdog' }, oauth_config: { scopes: { bot: ['chat:write'] } } });
+    expect(JSON.parse(out)).toMatchObject({ display_information: { name: 'watchdog' }, oauth_config: { scopes: { bot: ['chat:write', 'files:write'] } } });
     expect(err).toContain('pass --config');
   });
 

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { handleSlackApiRequest, SLACK_API_PREFIX } from './web-api.js';
 import { SlackWorkspace, type SlackWorkspaceOptions } from './workspace.js';
 
-export { SlackWorkspace, STUB_BOT, DEFAULT_STUB_BOT_TOKEN, DEFAULT_STUB_APP_TOKEN, stubChannelId, type SlackWorkspaceOptions, type StubMessage, type StubEphemeral } from './workspace.js';
+export { SlackWorkspace, STUB_BOT, DEFAULT_STUB_BOT_TOKEN, DEFAULT_STUB_APP_TOKEN, stubChannelId, type SlackWorkspaceOptions, type StubMessage, type StubEphemeral, type StubFile, type StubHome } from './workspace.js';
 export { handleSlackApiRequest, SLACK_API_PREFIX, STUB_METHODS, validateBlocks } from './web-api.js';
-export { signedClick, type StubClick, type SignedInteraction } from './click.js';
+export { signedAppHomeOpened, signedClick, signedHomeClick, type StubClick, type SignedInteraction } from './click.js';
 export { startSocketModeStub, type SocketModeStub, type SocketEnvelope, type SocketAck } from './socket-mode.js';
 
 /** A Slack stub running on its own port (the sandbox cloud also serves one under /slack/api/). */

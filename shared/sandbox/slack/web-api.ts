@@ -24,10 +24,12 @@ class SlackError extends Error {
  * Slack, so a builder that breaks a limit is caught by a check it does not share.
  */
 /** The problems Slack would report for these blocks (`invalid_blocks` messages), empty when valid. */
-export function validateBlocks(blocks: unknown): string[] {
+export function validateBlocks(blocks: unknown, maxBlocks = 50): string[] {
   const errors: string[] = [];
   if (!Array.isArray(blocks)) return ['[ERROR] must be an array [json-pointer:/blocks]'];
-  if (blocks.length > 50) errors.push('[ERROR] no more than 50 items allowed [json-pointer:/blocks]');
+  if (blocks.length > maxBlocks) errors.push(`[ERROR] no more than ${maxBlocks} items allowed [json-pointer:/blocks]`);
+  const blockIds = blocks.map((b: Record<string, unknown>) => b?.['block_id']).filter((x) => typeof x === 'string');
+  if (new Set(blockIds).size !== blockIds.length) errors.push('[ERROR] block_id values must be unique [json-pointer:/blocks]');
   const textLen = (t: unknown) => Array.from(String((t as { text?: unknown } | undefined)?.text ?? '')).length;
   blocks.forEach((b: Record<string, unknown>, i) => {
     const at = `/blocks/${i}`;
@@ -71,6 +73,15 @@ export function validateBlocks(blocks: unknown): string[] {
       }
       case 'divider':
         break;
+      case 'image': {
+        const alt = b['alt_text'];
+        if (typeof alt !== 'string' || alt.length < 1 || Array.from(alt).length > 2000) errors.push(`[ERROR] alt_text must be 1 to 2000 characters [json-pointer:${at}/alt_text]`);
+        const file = b['slack_file'] as { id?: unknown; url?: unknown } | undefined;
+        if ((b['image_url'] === undefined) === (file === undefined)) errors.push(`[ERROR] must provide exactly one of image_url or slack_file [json-pointer:${at}]`);
+        if (file && (typeof file.id === 'string') === (typeof file.url === 'string')) errors.push(`[ERROR] slack_file needs exactly one of id or url [json-pointer:${at}/slack_file]`);
+        if (b['title'] !== undefined && textLen(b['title']) > 2000) errors.push(`[ERROR] must be less than 2001 characters [json-pointer:${at}/title/text]`);
+        break;
+      }
       default:
         break;
     }
@@ -78,7 +89,7 @@ export function validateBlocks(blocks: unknown): string[] {
   return errors;
 }
 
-function parseBlocks(args: Args): unknown[] | undefined {
+function parseBlocks(ws: SlackWorkspace, args: Args): unknown[] | undefined {
   if (args['blocks'] === undefined || args['blocks'] === '') return undefined;
   let blocks: unknown;
   try {
@@ -86,7 +97,18 @@ function parseBlocks(args: Args): unknown[] | undefined {
   } catch {
     throw new SlackError('invalid_blocks_format');
   }
-  const errors = validateBlocks(blocks);
+  return checkBlocks(ws, blocks, 50);
+}
+
+/** Validates blocks, and that every image block's `slack_file` is a file whose upload was completed. */
+function checkBlocks(ws: SlackWorkspace, blocks: unknown, max: number): unknown[] {
+  const errors = validateBlocks(blocks, max);
+  (blocks as Record<string, unknown>[]).forEach((b, i) => {
+    const id = (b?.['slack_file'] as { id?: unknown } | undefined)?.id;
+    if (typeof id !== 'string') return;
+    const f = ws.file(id);
+    if (!f?.completed || !f.bytes) errors.push(`[ERROR] invalid slack_file: ${id} is not an uploaded file [json-pointer:/blocks/${i}/slack_file/id]`);
+  });
   if (errors.length > 0) throw new SlackError('invalid_blocks', { errors, response_metadata: { messages: errors } });
   return blocks as unknown[];
 }
@@ -109,7 +131,7 @@ const METHODS: Readonly<Record<string, (ws: SlackWorkspace, args: Args) => Resul
 
   'chat.postMessage': (ws, args) => {
     const ch = requireChannel(ws, args);
-    const blocks = parseBlocks(args);
+    const blocks = parseBlocks(ws, args);
     if (!args['text'] && !blocks) throw new SlackError('no_text');
     const threadTs = args['thread_ts'];
     const parent = threadTs ? ch.messages.find((m) => m.ts === threadTs) : undefined;
@@ -134,7 +156,7 @@ const METHODS: Readonly<Record<string, (ws: SlackWorkspace, args: Args) => Resul
     const ch = requireChannel(ws, args);
     const msg = ch.messages.find((m) => m.ts === args['ts']) ?? ch.messages.flatMap((m) => m.replies).find((m) => m.ts === args['ts']);
     if (!msg) throw new SlackError('message_not_found');
-    const blocks = parseBlocks(args);
+    const blocks = parseBlocks(ws, args);
     if (!args['text'] && !blocks) throw new SlackError('no_text');
     msg.text = args['text'] ?? msg.text;
     if (blocks) msg.blocks = blocks;
@@ -166,6 +188,54 @@ const METHODS: Readonly<Record<string, (ws: SlackWorkspace, args: Args) => Resul
     return { users: [...users] };
   },
 
+  'files.getUploadURLExternal': (ws, args) => {
+    const filename = args['filename'];
+    const length = Number(args['length']);
+    if (!filename) throw new SlackError('invalid_arguments');
+    if (!Number.isSafeInteger(length) || length <= 0) throw new SlackError('missing_argument');
+    if (args['alt_txt'] !== undefined && args['alt_txt'].length > 1000) throw new SlackError('alt_txt_too_large');
+    const id = ws.nextId('F');
+    ws.addFile({ id, filename, length, ...(args['alt_txt'] ? { altText: args['alt_txt'] } : {}), completed: false });
+    return { upload_url: `${uploadOrigin(args)}${SLACK_API_PREFIX}${UPLOAD_PATH}${id}`, file_id: id };
+  },
+
+  'files.completeUploadExternal': (ws, args) => {
+    let files: { id?: unknown; title?: unknown }[];
+    try {
+      files = JSON.parse(args['files'] ?? '') as typeof files;
+    } catch {
+      throw new SlackError('invalid_arguments');
+    }
+    if (!Array.isArray(files) || files.length === 0) throw new SlackError('invalid_arguments');
+    const found = files.map((f) => (typeof f.id === 'string' ? ws.file(f.id) : undefined));
+    if (found.some((f) => !f)) throw new SlackError('file_not_found');
+    // Slack refuses to complete a file whose bytes never arrived, or arrived with another length.
+    if (found.some((f) => !f!.bytes || f!.bytes.length !== f!.length)) throw new SlackError('file_upload_failed');
+    if (args['channel_id'] && !ws.resolveChannel(args['channel_id'])) throw new SlackError('channel_not_found');
+    found.forEach((f, i) => {
+      f!.completed = true;
+      const title = files[i]!.title;
+      if (typeof title === 'string') f!.title = title;
+    });
+    return { files: found.map((f) => ({ id: f!.id, title: f!.title ?? f!.filename, name: f!.filename, mimetype: f!.filename.endsWith('.png') ? 'image/png' : 'application/octet-stream', size: f!.length })) };
+  },
+
+  'views.publish': (ws, args) => {
+    const user = args['user_id'];
+    if (!user || !/^[UW][A-Z0-9]+$/.test(user)) throw new SlackError('invalid_arguments');
+    let view: { type?: unknown; blocks?: unknown; callback_id?: unknown };
+    try {
+      view = JSON.parse(args['view'] ?? '') as typeof view;
+    } catch {
+      throw new SlackError('invalid_arguments');
+    }
+    if (view.type !== 'home') throw new SlackError('invalid_arguments', { response_metadata: { messages: ['[ERROR] view type must be home [json-pointer:/view/type]'] } });
+    const blocks = checkBlocks(ws, view.blocks, 100);
+    const id = ws.home(user)?.id ?? ws.nextId('V');
+    ws.setHome({ id, user, view: { type: 'home', blocks, ...(typeof view.callback_id === 'string' ? { callback_id: view.callback_id } : {}) } });
+    return { view: { id, type: 'home', blocks, team_id: STUB_BOT.teamId, app_id: STUB_BOT.appId, bot_id: STUB_BOT.botId } };
+  },
+
   'conversations.history': (ws, args) => {
     const ch = requireChannel(ws, args);
     const limit = Math.min(Number(args['limit'] ?? 100) || 100, 1000);
@@ -179,6 +249,16 @@ const METHODS: Readonly<Record<string, (ws: SlackWorkspace, args: Args) => Resul
     return { messages: [wire(parent), ...parent.replies.map(wire)], has_more: false };
   },
 };
+
+/** Path under the API prefix where upload URLs point: `<prefix>_upload/<file id>`. */
+const UPLOAD_PATH = '_upload/';
+
+/** The origin the client reached the stub on, for upload URLs (set per request). */
+function uploadOrigin(args: Args): string {
+  return args[ORIGIN_ARG] ?? 'http://127.0.0.1';
+}
+
+const ORIGIN_ARG = '\u0000origin';
 
 /** Web API methods the stub implements. */
 export const STUB_METHODS: readonly string[] = Object.keys(METHODS);
@@ -223,6 +303,7 @@ function reply(res: ServerResponse, status: number, body: Result, headers: Recor
 export async function handleSlackApiRequest(ws: SlackWorkspace, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://stub');
   const method = url.pathname.slice(SLACK_API_PREFIX.length);
+  if (method.startsWith(UPLOAD_PATH)) return receiveUpload(ws, method.slice(UPLOAD_PATH.length), req, res);
   let args: Args;
   try {
     args = parseArgs(await readBody(req), req.headers['content-type'], url);
@@ -247,10 +328,47 @@ export async function handleSlackApiRequest(ws: SlackWorkspace, req: IncomingMes
   }
   const handler = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!handler) return reply(res, 200, { ok: false, error: 'unknown_method' });
+  args[ORIGIN_ARG] = `http://${req.headers.host ?? '127.0.0.1'}`;
   try {
     reply(res, 200, { ok: true, ...handler(ws, args) });
   } catch (err) {
     if (!(err instanceof SlackError)) throw err;
     reply(res, 200, { ok: false, error: err.code, ...err.extra });
   }
+}
+
+/**
+ * The upload URL of a file: takes the raw bytes (or a multipart form with one file part), as
+ * Slack's upload service does, and answers 200 with `OK - <length>`. No token: the URL is the
+ * credential. A second upload to the same URL, or bytes after completion, are refused.
+ */
+async function receiveUpload(ws: SlackWorkspace, id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const f = ws.file(id);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 50 * MAX_BODY_BYTES) {
+      res.writeHead(413).end();
+      return;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (req.method !== 'POST' || !f || f.bytes || f.completed) {
+    res.writeHead(f ? 400 : 404, { 'content-type': 'text/plain' }).end(f ? 'upload refused' : 'no such upload');
+    return;
+  }
+  f.bytes = filePart(Buffer.concat(chunks), req.headers['content-type']);
+  res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${f.bytes.length}`);
+}
+
+/** The file of a multipart body, or the body itself when it is raw bytes. */
+function filePart(body: Buffer, contentType: string | undefined): Buffer {
+  const boundary = /multipart\/form-data;.*boundary=("?)([^";]+)\1/i.exec(contentType ?? '')?.[2];
+  if (!boundary) return body;
+  const sep = Buffer.from(`--${boundary}`);
+  const start = body.indexOf(sep);
+  const headerEnd = body.indexOf('\r\n\r\n', start);
+  const end = body.indexOf(Buffer.from(`\r\n--${boundary}`), headerEnd);
+  return start < 0 || headerEnd < 0 || end < 0 ? body : body.subarray(headerEnd + 4, end);
 }

@@ -24,6 +24,27 @@ export interface StubEphemeral {
   readonly message_ts: string;
 }
 
+/** A file uploaded with the external-upload flow. */
+export interface StubFile {
+  readonly id: string;
+  readonly filename: string;
+  /** The length announced to files.getUploadURLExternal. */
+  readonly length: number;
+  readonly altText?: string;
+  title?: string;
+  /** The bytes POSTed to the upload URL, once they arrived. */
+  bytes?: Buffer;
+  /** Set by files.completeUploadExternal. */
+  completed: boolean;
+}
+
+/** A published App Home view. */
+export interface StubHome {
+  readonly id: string;
+  readonly user: string;
+  readonly view: { readonly type: 'home'; readonly blocks: unknown[]; readonly callback_id?: string };
+}
+
 /** Options of a stub workspace. */
 export interface SlackWorkspaceOptions {
   /** Bot token the stub accepts; default `xoxb-sandbox-token`. */
@@ -68,6 +89,9 @@ export class SlackWorkspace {
   readonly #calls = new Map<string, number>();
   readonly #rateLimits = new Map<string, { times: number; retryAfterSeconds: number }>();
   #lastTs = 0;
+  readonly #files = new Map<string, StubFile>();
+  readonly #homes = new Map<string, StubHome>();
+  #lastId = 0;
 
   constructor(options: SlackWorkspaceOptions = {}) {
     this.botToken = options.botToken ?? DEFAULT_STUB_BOT_TOKEN;
@@ -133,6 +157,37 @@ export class SlackWorkspace {
   /** Creates or replaces a user group. */
   setUsergroup(id: string, users: readonly string[]): void {
     this.#usergroups.set(id, [...users]);
+  }
+
+  /** A fresh id with a prefix (`F` files, `V` views), as Slack's look. */
+  nextId(prefix: string): string {
+    this.#lastId++;
+    return `${prefix}${String(this.#lastId).padStart(10, '0')}`;
+  }
+
+  /** @internal Records a file waiting for its bytes. */
+  addFile(f: StubFile): void {
+    this.#files.set(f.id, f);
+  }
+
+  /** A file by id. */
+  file(id: string): StubFile | undefined {
+    return this.#files.get(id);
+  }
+
+  /** Every file uploaded, in upload order. */
+  files(): readonly StubFile[] {
+    return [...this.#files.values()];
+  }
+
+  /** The App Home a user sees, when one was published. */
+  home(user: string): StubHome | undefined {
+    return this.#homes.get(user);
+  }
+
+  /** @internal Records a published home view. */
+  setHome(h: StubHome): void {
+    this.#homes.set(h.user, h);
   }
 
   /** Calls per Web API method, rate-limited ones included. */
