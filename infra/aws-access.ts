@@ -25,7 +25,7 @@ export interface AccessGrant {
   readonly wildcardReason?: string;
 }
 
-/** SageMaker List calls: no resource-level permissions exist for them. */
+/** SageMaker List calls, and Search (tags of endpoints and training jobs in batches): no resource-level permissions exist for them. */
 export const SAGEMAKER_LIST_ACTIONS = [
   'sagemaker:ListApps',
   'sagemaker:ListDomains',
@@ -33,6 +33,7 @@ export const SAGEMAKER_LIST_ACTIONS = [
   'sagemaker:ListNotebookInstances',
   'sagemaker:ListProcessingJobs',
   'sagemaker:ListTrainingJobs',
+  'sagemaker:Search',
 ] as const;
 
 /** SageMaker Describe calls, each with the resource type it is authorized on. */
@@ -130,7 +131,7 @@ export function readAccess(policy: Policy, scope: AccountScope): AccessGrant {
   return {
     statements,
     wildcardReason:
-      'Read-only. SageMaker List*, CloudWatch GetMetricData/ListMetrics, Cost Explorer, Price List and S3 ListAllMyBuckets support no resource-level permissions (Resource "*"); Describe/ListTags are limited to resource ARNs of the watched account and regions, whose names are only known at run time (…/*).',
+      'Read-only. SageMaker List* and Search, CloudWatch GetMetricData/ListMetrics, Cost Explorer, Price List and S3 ListAllMyBuckets support no resource-level permissions (Resource "*"); Describe/ListTags are limited to resource ARNs of the watched account and regions, whose names are only known at run time (…/*).',
   };
 }
 

@@ -95,6 +95,7 @@ const AWS_READ = [
   'sagemaker:ListProcessingJobs',
   'sagemaker:ListTags',
   'sagemaker:ListTrainingJobs',
+  'sagemaker:Search',
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { sagemakerLifecycle } from './lifecycle.js';
-import { isSageMakerNotFound, readTags } from './tags.js';
+import { isSageMakerNotFound, listTagsReader, searchedTagsReader, type TagReader } from './tags.js';
 import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
@@ -18,13 +18,14 @@ export const SAGEMAKER_ENDPOINT = 'aws.sagemaker.endpoint' as const;
 /** Endpoint configs read (or known) by name; a name read once per listing, or once across scans when cached. */
 export type EndpointConfigCache = Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>;
 
-/** Reads every endpoint of one account/region with variants, config and tags. */
+/** Reads every endpoint of one account/region with variants, config and tags (tags in batches: `searchedTagsReader`). */
 export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8, configs: EndpointConfigCache = new Map()): Promise<Resource[]> {
   const names: string[] = [];
   for await (const page of paginateListEndpoints({ client: sm, pageSize: 100 }, {})) {
     for (const e of page.Endpoints ?? []) if (e.EndpointName) names.push(e.EndpointName);
   }
-  const found = await mapLimit(names, concurrency, (name) => describeEndpoint(sm, scope, region, name, configs));
+  const tags = searchedTagsReader(sm, 'endpoint');
+  const found = await mapLimit(names, concurrency, (name) => describeEndpoint(sm, scope, region, name, configs, tags));
   return found.filter((r): r is Resource => r !== undefined);
 }
 
@@ -35,6 +36,7 @@ export async function describeEndpoint(
   region: string,
   name: string,
   configCache = new Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>(),
+  tagsOf: TagReader = listTagsReader(sm),
 ): Promise<Resource | undefined> {
   let ep: DescribeEndpointCommandOutput;
   try {
@@ -57,7 +59,7 @@ export async function describeEndpoint(
     config = await p;
   }
   const arn = ep.EndpointArn ?? `arn:aws:sagemaker:${region}:${scope.id}:endpoint/${name.toLowerCase()}`;
-  const tags = await readTags(sm, arn);
+  const tags = await tagsOf(arn);
 
   const configVariants = new Map((config?.ProductionVariants ?? []).map((v) => [v.VariantName, v]));
   const components: ResourceComponent[] = (ep.ProductionVariants ?? []).map((v) => {

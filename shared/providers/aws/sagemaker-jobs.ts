@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { Resource, ResourceComponent, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
-import { isSageMakerNotFound, readTags } from './tags.js';
+import { isSageMakerNotFound, listTagsReader, readTags, searchedTagsReader, type TagReader } from './tags.js';
 
 /** Resource kind of SageMaker training jobs. */
 export const SAGEMAKER_TRAINING_JOB = 'aws.sagemaker.training-job' as const;
@@ -18,13 +18,14 @@ export const SAGEMAKER_TRAINING_JOB = 'aws.sagemaker.training-job' as const;
 export const SAGEMAKER_PROCESSING_JOB = 'aws.sagemaker.processing-job' as const;
 
 
-/** Reads the training jobs in progress in one account/region (every page), each described with its tags. */
+/** Reads the training jobs in progress in one account/region (every page), each described with its tags (in batches: `searchedTagsReader`). */
 export async function listTrainingJobs(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
   const names: string[] = [];
   for await (const page of paginateListTrainingJobs({ client: sm, pageSize: 100 }, { StatusEquals: 'InProgress' })) {
     for (const j of page.TrainingJobSummaries ?? []) if (j.TrainingJobName) names.push(j.TrainingJobName);
   }
-  const found = await mapLimit(names, concurrency, (name) => describeTrainingJob(sm, scope, region, name));
+  const tags = searchedTagsReader(sm, 'training-job');
+  const found = await mapLimit(names, concurrency, (name) => describeTrainingJob(sm, scope, region, name, tags));
   return found.filter((r): r is Resource => r !== undefined);
 }
 
@@ -39,7 +40,7 @@ export async function listProcessingJobs(sm: SageMakerClient, scope: Scope, regi
 }
 
 /** Reads one training job; undefined when it does not exist. */
-export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, region: string, name: string): Promise<Resource | undefined> {
+export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, region: string, name: string, tagsOf: TagReader = listTagsReader(sm)): Promise<Resource | undefined> {
   let j: DescribeTrainingJobCommandOutput;
   try {
     j = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
@@ -63,7 +64,7 @@ export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, reg
     kind: SAGEMAKER_TRAINING_JOB,
     id: arn,
     name: j.TrainingJobName ?? name,
-    tags: await readTags(sm, arn),
+    tags: await tagsOf(arn),
     state: status,
     lifecycle,
     ...(j.CreationTime ? { createdAt: j.CreationTime } : {}),

@@ -18,6 +18,7 @@ import type { AwsRegionState, EndpointConfigRecord, EndpointRecord } from './sta
 import { JOB_OPERATIONS } from './sagemaker-jobs.js';
 import { NOTEBOOK_OPERATIONS } from './sagemaker-notebooks.js';
 import { STUDIO_OPERATIONS } from './sagemaker-studio.js';
+import { SEARCH_OPERATIONS } from './sagemaker-search.js';
 
 /** What a handler sees: the caller's account × region state and the world clock. */
 export interface AwsCallContext {
@@ -306,4 +307,5 @@ export const SAGEMAKER_OPERATIONS = {
   ...NOTEBOOK_OPERATIONS,
   ...STUDIO_OPERATIONS,
   ...JOB_OPERATIONS,
+  ...SEARCH_OPERATIONS,
 } as const satisfies Record<string, AwsHandler>;
