@@ -120,6 +120,11 @@ export function detectCosts(collections: readonly Collection[], cost: CostDetect
 export interface DetectHooks {
   /** Why a rule does not judge a resource this scan (its usage was not read: activity watermark), or undefined when it does. */
   readonly notJudged?: (resource: Resource, ruleId: string) => string | undefined;
+  /**
+   * For a resource not judged this scan (`notJudged`), the violation a rule found when it last read
+   * its usage (a flagged resource), reported again in its place; undefined when there is none.
+   */
+  readonly carried?: (resource: Resource, ruleId: string) => Finding | undefined;
   /** Told every verdict, e.g. to set activity watermarks. */
   readonly onResult?: (resource: Resource, ruleId: string, result: RuleResult) => void;
 }
@@ -160,6 +165,11 @@ export function detect(
         // A resource whose usage was not read is not judged on missing series: it is listed as not judged.
         const skipped = hooks.notJudged?.(r, active.rule.id);
         if (skipped) {
+          const last = hooks.carried?.(r, active.rule.id);
+          if (last) {
+            findings.push(last);
+            continue;
+          }
           notApplicable++;
           notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: skipped });
           continue;

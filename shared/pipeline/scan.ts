@@ -126,6 +126,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     useWatermarks
       ? {
           notJudged: (r, ruleId) => watermarks.get(scopeKey(r))?.notJudged(r, ruleId),
+          carried: (r, ruleId) => watermarks.get(scopeKey(r))?.carried(r, ruleId),
           onResult: (r, ruleId, result) => {
             const m = results.get(r.id) ?? new Map<string, RuleResult>();
             m.set(ruleId, result);
@@ -214,10 +215,11 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   if (useWatermarks) {
     // Only proposals awaiting a person's decision make a resource "flagged"; auto ones were just acted on.
     const awaiting = proposals.filter((p) => p.mode === 'approve');
+    const byId = new Map(findings.map((f) => [f.id, f]));
     for (const c of collections) {
       const marks = watermarks.get(`${c.scope.cloud}:${c.scope.id}`);
       if (!marks) continue;
-      const changed = marks.next(c.resources, results, awaiting, opts.flaggedRecheckHours);
+      const changed = marks.next(c.resources, results, awaiting, opts.flaggedRecheckHours, byId);
       if (changed.length > 0) await store.putUsageWatermarks(changed);
     }
   }

@@ -1,7 +1,8 @@
 import type { ProposedAction } from '../domain/action.js';
+import { findingId, type Finding } from '../domain/finding.js';
 import type { Resource } from '../domain/resource.js';
 import type { RuleResult } from '../rules/types.js';
-import type { UsageWatermark } from '../store/port.js';
+import type { UsageWatermark, WatermarkDue } from '../store/port.js';
 import type { ActiveRule } from './detect.js';
 
 /** How often a flagged resource (a proposal awaits its decision) has its usage read again, until it is acted on or recovers. */
@@ -53,9 +54,28 @@ export class Watermarks {
   }
 
   /**
+   * The violation `ruleId` found when it last read the usage of a flagged resource that is not
+   * re-read this scan, as it was found (its `detectedAt` is when its usage was read), with a line
+   * of evidence saying so; undefined when the resource is read this scan or was not flagged.
+   */
+  carried(r: Resource, ruleId: string): Finding | undefined {
+    if (this.due(r)) return undefined;
+    const d = this.markOf(r)?.due[ruleId];
+    if (!d?.finding || d.finding.state !== 'violation' || d.finding.id !== findingId(ruleId, r.id)) return undefined;
+    return {
+      ...d.finding,
+      evidence: [
+        ...d.finding.evidence,
+        `verdict of ${d.finding.detectedAt.toISOString()}, from usage read then; not re-read this scan (activity watermark: flagged, its proposal awaits a decision); next read due ${d.at.toISOString()}, and always right before acting`,
+      ],
+    };
+  }
+
+  /**
    * The watermarks to write after judging the resources whose usage was read: per usage-reading
    * rule, its `activeUntil` when it found the resource busy, or now + FLAGGED_RECHECK_HOURS when it
-   * found a violation that awaits a decision (an open proposal). The watermarks of rules this scan
+   * found a violation that awaits a decision (an open proposal), keeping that violation (from
+   * `findings`, by finding id) so the scans that skip the resource still report it. The watermarks of rules this scan
    * does not run are kept as they were. Only the ones that changed are returned.
    */
   next(
@@ -63,6 +83,7 @@ export class Watermarks {
     results: ReadonlyMap<string, ReadonlyMap<string, RuleResult>>,
     open: readonly ProposedAction[],
     flaggedRecheckHours = FLAGGED_RECHECK_HOURS,
+    findings: ReadonlyMap<string, Finding> = new Map(),
   ): UsageWatermark[] {
     const awaiting = new Set(open.filter((p) => p.status === 'proposed' || p.status === 'approved').map((p) => `${p.ruleId}\u0000${p.resource.id}`));
     const out: UsageWatermark[] = [];
@@ -70,14 +91,19 @@ export class Watermarks {
       if (r.lifecycle !== 'running' || !this.due(r)) continue;
       // Rules this scan does not run (another schedule's) keep their watermarks.
       const running = new Set(this.rules.map((a) => a.rule.id));
-      const due: Record<string, { at: Date; why: string }> = Object.fromEntries(Object.entries(this.markOf(r)?.due ?? {}).filter(([rule]) => !running.has(rule)));
+      const due: Record<string, WatermarkDue> = Object.fromEntries(Object.entries(this.markOf(r)?.due ?? {}).filter(([rule]) => !running.has(rule)));
       for (const a of this.usageRulesOf(r)) {
         const result = results.get(r.id)?.get(a.rule.id);
         if (result?.state === 'ok' && result.activeUntil && result.activeUntil > this.now) {
           due[a.rule.id] = { at: result.activeUntil, why: `active: ${a.rule.id} cannot find it in violation before ${result.activeUntil.toISOString()} (its last activity + the rule's window)` };
         } else if (result?.state === 'violation' && awaiting.has(`${a.rule.id}\u0000${r.id}`)) {
           const at = new Date(this.now.getTime() + flaggedRecheckHours * 3600_000);
-          due[a.rule.id] = { at, why: `flagged ${this.now.toISOString()}, its proposal awaits a decision: re-read every ${flaggedRecheckHours} h until acted on or recovered, and always right before acting` };
+          const finding = findings.get(findingId(a.rule.id, r.id));
+          due[a.rule.id] = {
+            at,
+            why: `flagged ${this.now.toISOString()}, its proposal awaits a decision: re-read every ${flaggedRecheckHours} h until acted on or recovered, and always right before acting`,
+            ...(finding?.state === 'violation' ? { finding } : {}),
+          };
         }
       }
       const previous = this.byId.get(r.id);

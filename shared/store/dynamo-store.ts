@@ -46,7 +46,7 @@ import type { AuditEntry, Decision } from '../domain/decision.js';
 import type { Finding } from '../domain/finding.js';
 import type { SavingsCloseReason, SavingsEntry } from '../domain/savings.js';
 import { AlreadyDecidedError, ConditionFailedError, CostwatchError } from '../errors.js';
-import type { StateStore, StoredExemption, StoredSlackMessage, StoredSnooze, UsageWatermark } from './port.js';
+import type { StateStore, StoredExemption, StoredSlackMessage, StoredSnooze, UsageWatermark, WatermarkDue } from './port.js';
 import { mapLimit } from '../util/concurrency.js';
 
 /** Key schema, attribute definitions and TTL attribute of the state table, shared by the CDK stack and the embedded store. */
@@ -656,8 +656,10 @@ function auditSortKey(at: Date): string {
 }
 
 function decodeWatermark(doc: Doc): UsageWatermark {
-  const due: Record<string, { at: Date; why: string }> = {};
-  for (const [rule, d] of Object.entries((doc['due'] ?? {}) as Record<string, { at: string; why: string }>)) due[rule] = { at: new Date(d.at), why: d.why };
+  const due: Record<string, WatermarkDue> = {};
+  for (const [rule, d] of Object.entries((doc['due'] ?? {}) as Record<string, { at: string; why: string; finding?: Doc }>)) {
+    due[rule] = { at: new Date(d.at), why: d.why, ...(d.finding ? { finding: decodeFinding(d.finding) } : {}) };
+  }
   return {
     scope: String(doc['scope']),
     resourceId: String(doc['resourceId']),

@@ -43,14 +43,25 @@ export interface StoredSlackMessage {
  * A resource that served a request at t cannot be idle before t + window, so its usage is not read
  * for that rule before then; a flagged resource is re-read at a slower cadence.
  */
+/** One rule's watermark on a resource. */
+export interface WatermarkDue {
+  readonly at: Date;
+  readonly why: string;
+  /** The violation this rule found when it last read the resource's usage (a flagged resource). */
+  readonly finding?: Finding;
+}
+
 export interface UsageWatermark {
   /** `<cloud>:<scope id>`: a scan reads the watermarks of the scope it collects. */
   readonly scope: string;
   readonly resourceId: string;
   /** The resource's creation time when read: a resource re-created under the same id starts afresh. */
   readonly createdAt?: Date;
-  /** Rule id → when the rule needs the resource's usage again, and why not before. */
-  readonly due: Readonly<Record<string, { readonly at: Date; readonly why: string }>>;
+  /**
+   * Rule id → when the rule needs the resource's usage again, and why not before; for a flagged
+   * resource, the violation found (`finding`), reported again by the scans that do not re-read it.
+   */
+  readonly due: Readonly<Record<string, WatermarkDue>>;
   readonly updatedAt: Date;
 }
 

@@ -112,11 +112,15 @@ describe('activity watermarks', () => {
       const { report, queries } = await scan();
       if (foundAt === undefined && idleNames(report).includes('weekly')) foundAt = now;
       if (step === 1) {
-        // Only the endpoint without data is read; the others are listed as not judged, never judged on missing series.
+        // Only the endpoint without data is read; the busy ones are listed as not judged, never judged on
+        // missing series; the flagged one is not re-read but still reported with the verdict of its last read.
         expect(queries).toBe(3);
-        expect(skipped(report)).toEqual(['idle', 'steady', 'weekly']);
+        expect(skipped(report)).toEqual(['steady', 'weekly']);
         expect(report.findings.find((f) => f.resource?.name === 'no-data')?.state).toBe('unknown');
-        expect(idleNames(report)).toEqual([]);
+        expect(idleNames(report)).toEqual(['idle']);
+        const carried = report.findings.find((f) => f.resource?.name === 'idle')!;
+        expect(carried.detectedAt.toISOString()).toBe(new Date(NOW).toISOString());
+        expect(carried.evidence.at(-1)).toMatch(/^verdict of 2026-11-28T12:00:00.000Z, from usage read then; not re-read this scan/);
       }
     }
     expect(oracleAt).toBeDefined();
@@ -139,7 +143,9 @@ describe('activity watermarks', () => {
   it('re-reads a flagged endpoint after the slower cadence, and right before acting whatever its watermark', async () => {
     const first = await scan();
     sandbox.clock.advance(CADENCE);
-    expect(skipped((await scan()).report)).toContain('idle');
+    const second = await scan();
+    expect(second.queries).toBe(3);
+    expect(second.report.findings.find((f) => f.resource?.name === 'idle')?.evidence.at(-1)).toMatch(/not re-read this scan/);
 
     // Approved while its watermark is hours away: the executor reads its usage anyway before deleting it.
     const proposal = first.report.proposals.find((p) => p.resource.name === 'idle')!;
@@ -166,6 +172,32 @@ describe('activity watermarks', () => {
     sandbox.clock.advance(24 * HOUR);
     const again = await scan();
     expect(idleNames(again.report)).toContain('idle');
-    expect(skipped(again.report)).not.toContain('idle');
+    const fresh = again.report.findings.find((f) => f.resource?.name === 'idle')!;
+    expect(fresh.detectedAt.getTime()).toBe(sandbox.clock.now().getTime());
+    expect(fresh.evidence.join('\n')).not.toMatch(/not re-read this scan/);
+  });
+
+  it('a repeated scan reports the same findings in substance as a full read, flagged resources with the time of their evidence', async () => {
+    const first = await scan();
+    const substance = (r: ScanReport) =>
+      r.findings
+        .map((f) => `${f.id} ${f.state} ${f.title} ${f.waste?.monthly.amount ?? ''}`)
+        .sort();
+    for (let step = 1; step <= 4; step++) {
+      sandbox.clock.advance(3 * HOUR);
+      const oracle = await scan(true);
+      const { report, queries } = await scan();
+      // The watermarked scan reads less, and reports what a full read reports (the weekly endpoint
+      // turns idle on Sunday, after this test's last step).
+      expect(queries).toBeLessThan(oracle.queries);
+      expect(substance(report)).toEqual(substance(oracle.report));
+      expect(substance(report)).toEqual(substance(first.report));
+      const idle = report.findings.find((f) => f.resource?.name === 'idle')!;
+      expect(idle.detectedAt.getTime()).toBe(Date.parse(NOW));
+    }
+    // The carried verdict survives the store: it is read back from the watermark, dates and all.
+    const mark = (await store.usageWatermarks(`aws:${ACCOUNT}`)).find((m) => m.resourceId.endsWith('/idle'))!;
+    expect(mark.due['idle-endpoint']?.finding?.detectedAt).toEqual(new Date(NOW));
+    expect(mark.due['idle-endpoint']?.finding?.waste?.monthly.amount).toBeGreaterThan(0);
   });
 });
