@@ -121,19 +121,43 @@ const MONTH_HOURS = 730;
 export function runsPerMonth(expression: string): number | undefined {
   const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
   if (rate) return (MONTH_HOURS * 60) / (Number(rate[1]) * { minute: 1, hour: 60, day: 1440 }[rate[2] as 'minute' | 'hour' | 'day']);
+  const matches = cronMatcher(expression);
+  if (!matches) return undefined;
+  let count = 0;
+  for (let t = Date.UTC(2025, 0, 1); t < Date.UTC(2026, 0, 1); t += 60_000) if (matches(t)) count++;
+  return count / 12;
+}
+
+/**
+ * When a `cron(...)` or `rate(...)` expression fires in [from, to) (ms since the epoch, whole
+ * minutes); a rate counts from `from`. Undefined for what `runsPerMonth` cannot read either.
+ */
+export function firings(expression: string, from: number, to: number): number[] | undefined {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+  const out: number[] = [];
+  if (rate) {
+    const every = Number(rate[1]) * { minute: 1, hour: 60, day: 1440 }[rate[2] as 'minute' | 'hour' | 'day'] * 60_000;
+    for (let t = from; t < to; t += every) out.push(t);
+    return out;
+  }
+  const matches = cronMatcher(expression);
+  if (!matches) return undefined;
+  for (let t = Math.ceil(from / 60_000) * 60_000; t < to; t += 60_000) if (matches(t)) out.push(t);
+  return out;
+}
+
+/** Whether a time (ms, UTC) matches a `cron(...)` expression; undefined for other expressions and `L`, `W`, `#`. */
+function cronMatcher(expression: string): ((t: number) => boolean) | undefined {
   const cron = /^cron\((.*)\)$/.exec(expression);
   if (!cron || /[LW#]/.test(cron[1]!)) return undefined;
   const [min, hour, dom, month, dow, year] = cron[1]!.trim().split(/\s+/);
   const sets = [field(min!, 0, 59), field(hour!, 0, 23), field(dom!, 1, 31), field(month!, 1, 12, MONTHS), field(dow!, 1, 7, DAYS), field(year!, 1970, 2199)];
   if (sets.some((x) => x === undefined)) return undefined;
   const [ms, hs, ds, mos, dws, ys] = sets as Set<number>[];
-  if (!ys!.has(2025)) return 0;
-  let count = 0;
-  for (let t = Date.UTC(2025, 0, 1); t < Date.UTC(2026, 0, 1); t += 60_000) {
+  return (t) => {
     const d = new Date(t);
-    if (ms!.has(d.getUTCMinutes()) && hs!.has(d.getUTCHours()) && mos!.has(d.getUTCMonth() + 1) && ds!.has(d.getUTCDate()) && dws!.has(d.getUTCDay() + 1)) count++;
-  }
-  return count / 12;
+    return ys!.has(d.getUTCFullYear()) && ms!.has(d.getUTCMinutes()) && hs!.has(d.getUTCHours()) && mos!.has(d.getUTCMonth() + 1) && ds!.has(d.getUTCDate()) && dws!.has(d.getUTCDay() + 1);
+  };
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];

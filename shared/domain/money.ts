@@ -45,7 +45,15 @@ export function totalsByCurrency(amounts: Iterable<Money>): Money[] {
 }
 
 /** Human form: `$2,050.00` for USD, `1,234.50 EUR` otherwise. */
+/** One formatter per number of digits: `toLocaleString` builds an Intl formatter per call, a cost a scan paid per finding. */
+const FORMATS = new Map<number, Intl.NumberFormat>();
+
 export function formatMoney(m: Money, digits = 2): string {
-  const n = m.amount.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  let format = FORMATS.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    FORMATS.set(digits, format);
+  }
+  const n = format.format(m.amount);
   return m.currency === 'USD' ? `$${n}` : `${n} ${m.currency}`;
 }

@@ -58,7 +58,7 @@ export interface WindowReading {
   readonly lastAboveZero?: PeriodSpan;
 }
 
-function periodMs(s: UsageSeries): number {
+export function periodMs(s: UsageSeries): number {
   // A series without a usable period is read as one-minute datapoints: the finest any cloud
   // reports, so it can never make a few datapoints cover more of a window than they do.
   return Number.isFinite(s.periodSeconds) && s.periodSeconds > 0 ? s.periodSeconds * 1000 : MINUTE_MS;

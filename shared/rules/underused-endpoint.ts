@@ -1,10 +1,10 @@
 import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
 import type { ResourceComponent } from '../domain/resource.js';
-import type { UsageSeries } from '../domain/usage.js';
+import type { UsagePoint, UsageSeries } from '../domain/usage.js';
 import { INSTANCE_TABLE_SOURCE, instanceSpec } from '../pricing/instance-types.js';
 import type { ResourceRule, RuleResult } from './types.js';
 import { duration, rate, round2 } from './helpers.js';
-import { pointsIn, PROVEN_COVERAGE, readWindow, seriesFor, type TimeWindow } from './series.js';
+import { periodMs, pointsIn, PROVEN_COVERAGE, readWindow, seriesFor, type TimeWindow } from './series.js';
 
 /** Settings of the underused-endpoint rule (`rules.underused-endpoint`). */
 export interface UnderusedEndpointSettings {
@@ -25,7 +25,7 @@ export const UNDERUSED_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint',
 type VariantVerdict =
   | { kind: 'skip'; why: string }
   | { kind: 'unknown'; why: string }
-  | { kind: 'fits'; line: string }
+  | { kind: 'fits'; line: string; until?: number }
   | { kind: 'underused'; lines: string[]; proven: boolean; saving?: { amount: number; currency: string; arithmetic: string; source: string } };
 
 /**
@@ -106,7 +106,16 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
         evidence: [...unknown.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero utilization'],
       };
     }
-    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    if (fits.length > 0) {
+      // Busy until every variant could turn underused: only when each one that is judged fits with a bound.
+      const bounds = verdicts.filter((x) => x.v.kind !== 'skip').map((x) => (x.v.kind === 'fits' ? x.v.until : undefined));
+      const until = bounds.every((b) => b !== undefined) ? Math.min(...(bounds as number[])) : undefined;
+      return {
+        state: 'ok',
+        evidence: fits.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`),
+        ...(until !== undefined && until > now.getTime() ? { activeUntil: new Date(until) } : {}),
+      };
+    }
     return { state: 'not-applicable', reason: verdicts.map((x) => `${part} ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
   },
 };
@@ -145,7 +154,10 @@ function judge(
   const peak = Math.max(...pts.map((p) => p.value)) / divisor;
   const threshold = gpu ? settings.gpuBelowPercent : settings.cpuBelowPercent;
   const usedLine = `${metric} averaged ${pct(avg)} of its ${units} ${gpu ? 'GPU' : 'vCPU'}${units === 1 ? '' : 's'} over ${settings.windowHours} h (peak ${pct(peak)}${divisor > 1 ? `; ${metric} is reported per ${gpu ? 'GPU' : 'vCPU'}, so it was divided by ${units}` : ''})`;
-  if (avg >= threshold) return { kind: 'fits', line: `${metric} averaged ${pct(avg)} of the instance, not below ${threshold}%` };
+  if (avg >= threshold) {
+    const until = busyUntil(pts, of(signal), start, now, threshold * divisor);
+    return { kind: 'fits', line: `${metric} averaged ${pct(avg)} of the instance, not below ${threshold}%`, ...(until !== undefined ? { until } : {}) };
+  }
   const lines = [`${c.instanceType} × ${c.instanceCount}: ${usedLine}, below ${threshold}%`];
   const reading = readWindow(seriesFor(series, { signal }, window), window);
   const proven = reading.coverage >= PROVEN_COVERAGE;
@@ -181,6 +193,38 @@ function judge(
   const amount = round2(diff * c.instanceCount * HOURS_PER_MONTH);
   const arithmetic = `(${c.instanceType} ${rate(priceNow.price.amount, priceNow.price.currency)}/h − ${spec.smaller} ${rate(priceNext.price.amount, priceNext.price.currency)}/h) × ${c.instanceCount} × ${HOURS_PER_MONTH} h = ${formatMoney({ amount, currency: priceNow.price.currency })}/month`;
   return { kind: 'underused', lines, proven, saving: { amount, currency: priceNow.price.currency, arithmetic, source: priceNow.source === priceNext.source ? priceNow.source : `${priceNow.source}; ${priceNext.source}` } };
+}
+
+/**
+ * The latest time until which the window's average cannot fall below `threshold` (raw units),
+ * whatever the usage does from now on: the window slides, its oldest points leave it, and every
+ * new period could be 0. At each step of one period, a lower bound of the average is the sum of
+ * the points still in the window one period later (values are never negative, so dropping more
+ * points only lowers the sum) over the most points it could hold (those one period earlier, plus
+ * a zero for every new period). The bound holds up to the last step where it is not below the
+ * threshold; undefined when that is now (read again next scan).
+ */
+function busyUntil(pts: readonly UsagePoint[], series: readonly UsageSeries[], start: Date, now: Date, threshold: number): number | undefined {
+  const periods = series.filter((s) => s.status === 'present').map((s) => periodMs(s));
+  if (periods.length === 0 || pts.length === 0) return undefined;
+  const p = Math.min(...periods);
+  const sorted = pts.map((x) => ({ t: x.at.getTime(), v: x.value })).sort((a, b) => a.t - b.t);
+  const n = sorted.length;
+  // suffix[i]: the sum of the points from i on.
+  const suffix = new Array<number>(n + 1).fill(0);
+  for (let i = n - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + sorted[i]!.v;
+  const t0 = start.getTime();
+  const windowMs = now.getTime() - t0;
+  let counted = 0; // first point at or after t0 + k - p
+  let summed = 0; // first point at or after t0 + k + p
+  let last: number | undefined;
+  for (let k = p; k <= windowMs; k += p) {
+    while (counted < n && sorted[counted]!.t < t0 + k - p) counted++;
+    while (summed < n && sorted[summed]!.t < t0 + k + p) summed++;
+    if (suffix[summed]! / (n - counted + Math.ceil(k / p)) < threshold) break;
+    last = now.getTime() + k;
+  }
+  return last;
 }
 
 function pct(v: number): string {

@@ -126,3 +126,64 @@ describe('underused-endpoint rule', () => {
     expect(r.state === 'violation' && r.waste?.monthly.amount).toBe(317.55);
   });
 });
+
+describe('underused-endpoint activity watermark (activeUntil)', () => {
+  /** The series as they would read at `at`, the hours after `now` at zero utilization (requests keep coming). */
+  function later(signal: UsageSignal, value: (i: number) => number, at: Date, future: number): UsageSeries {
+    const hours = 168;
+    const points = Array.from({ length: hours }, (_, i) => {
+      const t = at.getTime() - (hours - i) * HOUR;
+      const fromNow = Math.round((t - now.getTime()) / HOUR);
+      return { at: new Date(t), value: fromNow >= 0 ? future : value(fromNow + hours) };
+    });
+    return { resourceId: 'x', component: 'AllTraffic', signal, metric: signal, unit: 'Percent', window: { start: new Date(at.getTime() - hours * HOUR), end: at }, periodSeconds: 3600, status: 'present', points };
+  }
+
+  const cases: [string, string, (i: number) => number][] = [
+    ['steady CPU at 3× the threshold', 'ml.m5.large', () => 60],
+    ['a CPU burst early in the week, quiet since', 'ml.m5.large', (i) => (i < 24 ? 400 : 8)],
+    ['a CPU burst at the end of the week', 'ml.m5.large', (i) => (i > 150 ? 300 : 10)],
+    ['CPU just above the threshold', 'ml.m5.large', () => 21],
+    ['GPU busy, CPU idle', 'ml.g5.xlarge', () => 50],
+  ];
+
+  for (const [name, type, value] of cases) {
+    it(`${name}: never underused before its activeUntil, whatever the usage does after`, () => {
+      const gpu = type.startsWith('ml.g');
+      const signal: UsageSignal = gpu ? 'gpu' : 'cpu';
+      const usage = [series('requests', 600), series('cpu', gpu ? 1 : value), ...(gpu ? [series('gpu', value)] : [])];
+      const r = underusedEndpoint.evaluate({ resource: endpoint([variant(type)]), usage, settings, now, prices });
+      expect(r.state).toBe('ok');
+      if (r.state !== 'ok') return;
+      const until = r.activeUntil?.getTime() ?? now.getTime();
+      // Worst case: from now on, utilization 0 on every hour (requests still come, so it is not idle).
+      let firstViolation: number | undefined;
+      for (let h = 1; h <= 168; h++) {
+        const at = new Date(now.getTime() + h * HOUR);
+        const u = [later('requests', () => 600, at, 600), later('cpu', gpu ? () => 1 : value, at, gpu ? 1 : 0), ...(gpu ? [later(signal, value, at, 0)] : [])];
+        const v = underusedEndpoint.evaluate({ resource: endpoint([variant(type)]), usage: u, settings, now: at, prices });
+        if (v.state === 'violation') {
+          firstViolation = at.getTime();
+          break;
+        }
+      }
+      expect(firstViolation).toBeDefined();
+      expect(firstViolation!).toBeGreaterThan(until);
+      // The bound is useful: at least a scan cadence (6 h) ahead for a steadily busy endpoint.
+      if (name.startsWith('steady')) expect(until - now.getTime()).toBeGreaterThanOrEqual(6 * HOUR);
+    });
+  }
+
+  it('sets no activeUntil for an endpoint without requests (idle, not underused) or already below the threshold', () => {
+    const idle = underusedEndpoint.evaluate({ resource: endpoint([variant('ml.m5.large')]), usage: [series('requests', 0), series('cpu', 60)], settings, now, prices });
+    expect(idle.state === 'ok' && idle.activeUntil).toBeFalsy();
+    const mixed = underusedEndpoint.evaluate({
+      resource: endpoint([variant('ml.m5.large', 1, 'a'), variant('ml.m5.large', 1, 'b')]),
+      usage: [series('requests', 600, 'a'), series('cpu', 60, 'a'), series('requests', 0, 'b'), series('cpu', 60, 'b')],
+      settings,
+      now,
+      prices,
+    });
+    expect(mixed.state === 'ok' && mixed.activeUntil).toBeFalsy();
+  });
+});
