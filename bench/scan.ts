@@ -1,36 +1,38 @@
 /*
- * Scan benchmark: a generated world of SageMaker resources (default 10,000; `--resources 50000`)
- * over accounts × 2 regions, every sandbox call answered 20 ms late, scanned the way the deployed
- * scan worker does (the real SDK clients, provider and rules). Prints wall time, CPU, peak RSS,
- * calls per operation, GetMetricData calls against ⌈series/500⌉ per window read and
- * account-region, metrics read, and what watching these resources costs the watchdog per
- * month per 1,000 resources, next to Cloud Custodian's cost for the same resources and cadence.
+ * Scan benchmark. Two parts, both printed by `npm run bench`:
+ *
+ * 1. A full scan of a generated world of SageMaker resources (10,000 and 50,000 by default;
+ *    `--resources N` for one size) over accounts × 2 regions, every sandbox call answered 20 ms
+ *    late, scanned the way the deployed scan worker does (the real SDK clients, provider and
+ *    rules; every rule of the default policy, a dry run: everything read, nothing written). The
+ *    scan runs in a process of its own (so is the sandbox), whose wall time, CPU and peak RSS are
+ *    the scanner's alone. Prints calls per operation, GetMetricData calls against ⌈series/500⌉ per
+ *    window read and account-region, and the metrics read.
+ *
+ * 2. What watching costs per month (bench/lib/watch-cost.ts): the deployed schedules of
+ *    costwatch.example.yml run on a world clock over a smaller world of the same make-up, with
+ *    collection plans and activity watermarks as deployed, every counted scan checked against a
+ *    full read at the same moment (the same findings: the same time to detect). Projected per
+ *    1,000 resources·month for the realistic mix (70% busy, 20% idle, 10% nightly batch) and the
+ *    worst case (all idle), next to Cloud Custodian's cost for the same resources and cadence
+ *    (one GetMetricStatistics per resource and metric, every run), as a ratio.
  *
  * What it assumes, stated again in its output:
  * - scans per month come from the deployed schedules of costwatch.example.yml (infra/deploy-
  *   config.ts `scanSchedules`, each expression counted by `runsPerMonth`), not 730;
- * - every scheduled scan reads what this one full scan reads (inventory and every usage series):
- *   that is what the scan does today; when a schedule reads only what its rules need, the
- *   projection must be made per schedule;
- * - Cost Explorer answers are cached until midnight UTC (shared/providers/aws/cost-cache.ts), so
- *   only the first scan of a day pays for them: ~30.4 a month;
- * - endpoints follow `--mix`: `realistic` (70% busy, 20% idle, 10% nightly batch; the default)
- *   or `idle` (all idle, the worst case); `both` runs the two worlds one after the other.
- *   Notebooks, Studio apps and jobs keep the generator's own patterns;
+ * - reads per resource do not depend on how many resources there are (each resource has its own
+ *   watermark), so the cost per 1,000 resources simulated on a smaller world holds at 10k and 50k;
+ *   Cost Explorer requests are per account (one per account and day: answers are cached until
+ *   midnight UTC, shared/providers/aws/cost-cache.ts) and are added per account of each size;
+ * - nobody clicks: flagged resources stay flagged (re-read every 24 h), the costliest case;
  * - prices: bench/prices.md (each with its source and how sure it is).
- * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle|both].
+ * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle].
  */
-import { priceBook, scanOptionsFor } from '../shared/app/compose.js';
-import { buildProviders } from '../shared/app/providers.js';
-import { defaultPolicyFor } from '../shared/config/load.js';
-import { runScan } from '../shared/pipeline/scan.js';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { AwsProvider } from '../shared/providers/aws/provider.js';
-import { sandboxAwsCredentials } from '../shared/sandbox/aws/protocol.js';
 import type { GenerateWorldOptions } from '../shared/sandbox/index.js';
-import { fixedClock } from '../shared/clock.js';
-import { openMemoryStore } from '../shared/store/embedded-store.js';
-import { loadDeployPolicy, runsPerMonth, scanSchedules } from '../infra/deploy-config.js';
-import { startSandboxProcess } from './lib/sandbox-process.js';
+import { COUNTED_HOURS, PRICES, simulateWatchCost, WARM_UP_HOURS, type WatchCost } from './lib/watch-cost.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,41 +43,50 @@ const REGIONS = ['us-east-1', 'eu-west-1'];
 /** Per account × region: 1,000 SageMaker resources. */
 const PER_REGION = { endpoints: 400, notebooks: 250, studioApps: 150, trainingJobs: 150, processingJobs: 50 };
 const PER_ACCOUNT_REGION = Object.values(PER_REGION).reduce((s, n) => s + n, 0);
-const RESOURCES = Number(arg('resources') ?? 10_000);
-const ACCOUNTS = Math.max(1, Math.round(RESOURCES / (PER_ACCOUNT_REGION * REGIONS.length)));
+/** The cost simulation's world: one account × region of the same make-up, a quarter of the size. */
+const SIM_REGION = { endpoints: 100, notebooks: 60, studioApps: 40, trainingJobs: 40, processingJobs: 10 };
+const SIM_RESOURCES = Object.values(SIM_REGION).reduce((s, n) => s + n, 0);
 const LATENCY_MS = 20;
 const NOW = '2025-06-16T12:00:00Z';
 
 /** Endpoint usage mixes (the generator's kinds, by weight). */
+const NONE = { busy: 0, idle: 0, nightly: 0, new: 0, 'no-data': 0, 'heartbeat-only': 0, weekly: 0, serverless: 0, async: 0, 'multi-variant': 0 };
 const MIXES = {
-  realistic: { label: '70% busy, 20% idle, 10% nightly batch', mix: { busy: 70, idle: 20, nightly: 10, new: 0, 'no-data': 0, 'heartbeat-only': 0, weekly: 0, serverless: 0, async: 0, 'multi-variant': 0 } },
-  idle: { label: 'all idle (worst case)', mix: { busy: 0, idle: 100, nightly: 0, new: 0, 'no-data': 0, 'heartbeat-only': 0, weekly: 0, serverless: 0, async: 0, 'multi-variant': 0 } },
+  realistic: { label: '70% busy, 20% idle, 10% nightly batch', mix: { ...NONE, busy: 70, idle: 20, nightly: 10 } },
+  idle: { label: 'all idle (worst case)', mix: { ...NONE, idle: 100 } },
 } as const;
 type MixName = keyof typeof MIXES;
 
-/** Prices (bench/prices.md). */
-const COST_EXPLORER_PER_REQUEST = 0.01; // verified: Cost Explorer FAQ and Price List USE1-APIRequest
-const GET_METRIC_DATA_PER_1000_METRICS = 0.01; // secondary source (CloudWatch pricing page transcription, 2022)
-const PER_1000_REQUESTS = 0.01; // GetMetricStatistics and ListMetrics; same secondary source
-/** Days in an average month: the first scan of each pays for Cost Explorer (daily cache). */
-const DAYS_PER_MONTH = 730 / 24;
-
-/** The deployed scan schedules of the example policy and how often each fires. */
-async function deployedCadence(): Promise<{ lines: string[]; scansPerMonth: number }> {
-  const { policy } = await loadDeployPolicy('costwatch.example.yml');
-  const schedules = scanSchedules(policy);
-  let total = 0;
-  const lines = schedules.map((s) => {
-    const n = runsPerMonth(s.at) ?? 0;
-    total += n;
-    return `    ${s.at.padEnd(26)} ${n.toFixed(1).padStart(7)} scans/month  (${s.expression}: ${s.rules.join(', ')})`;
-  });
-  return { lines, scansPerMonth: total };
+interface ScanFigures {
+  resources: number;
+  inWorld: number;
+  accounts: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssMb: number;
+  rssBeforeMb: number;
+  sandboxRssMb: number;
+  findings: { violation: number; unknown: number; failure: number };
+  calls: Record<string, number>;
+  gmd: { calls: number; series: number; metrics: number; aim: number; overAim: string[]; regions: number };
 }
 
-async function scanOnce(mixName: MixName, cadence: { lines: string[]; scansPerMonth: number }): Promise<void> {
+/** One full scan, in this (child) process: the figures as JSON on stdout. */
+async function scanChild(resources: number, mixName: MixName): Promise<ScanFigures> {
+  const rssBeforeMb = process.memoryUsage().rss / 1048576;
+  const [{ priceBook, scanOptionsFor }, { buildProviders }, { defaultPolicyFor }, { runScan }, { sandboxAwsCredentials }, { fixedClock }, { openMemoryStore }, { startSandboxProcess }] = await Promise.all([
+    import('../shared/app/compose.js'),
+    import('../shared/app/providers.js'),
+    import('../shared/config/load.js'),
+    import('../shared/pipeline/scan.js'),
+    import('../shared/sandbox/aws/protocol.js'),
+    import('../shared/clock.js'),
+    import('../shared/store/embedded-store.js'),
+    import('./lib/sandbox-process.js'),
+  ]);
+  const accounts = Math.max(1, Math.round(resources / (PER_ACCOUNT_REGION * REGIONS.length)));
   const options: GenerateWorldOptions = {
-    accounts: ACCOUNTS,
+    accounts,
     regions: REGIONS,
     endpointsPerRegion: PER_REGION.endpoints,
     sagemaker: { notebooks: PER_REGION.notebooks, studioApps: PER_REGION.studioApps, trainingJobs: PER_REGION.trainingJobs, processingJobs: PER_REGION.processingJobs },
@@ -86,7 +97,7 @@ async function scanOnce(mixName: MixName, cadence: { lines: string[]; scansPerMo
   };
   const sandbox = await startSandboxProcess(options);
   try {
-    const targets = Array.from({ length: ACCOUNTS }, (_, a) => ({ scope: { cloud: 'aws' as const, id: String(200_000_000_000 + a), name: `generated-${a}` }, regions: REGIONS }));
+    const targets = Array.from({ length: accounts }, (_, a) => ({ scope: { cloud: 'aws' as const, id: String(200_000_000_000 + a), name: `generated-${a}` }, regions: REGIONS }));
     const policy = defaultPolicyFor(targets);
     const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
     const aws = providers.get('aws') as AwsProvider;
@@ -94,7 +105,6 @@ async function scanOnce(mixName: MixName, cadence: { lines: string[]; scansPerMo
     const store = await openMemoryStore();
     const scanOptions = scanOptionsFor(policy, { now: () => clock.now(), dryRun: true });
 
-    const rssBefore = process.memoryUsage().rss;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const report = await runScan(scanOptions, { providers, store, clock, prices: priceBook(policy) });
@@ -102,70 +112,132 @@ async function scanOnce(mixName: MixName, cadence: { lines: string[]; scansPerMo
     const cpu = process.cpuUsage(cpu0);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     const { calls, maxRssKb } = await sandbox.calls();
-
-    const resources = report.scopes.reduce((s, x) => s + x.resources, 0);
-    const inWorld = ACCOUNTS * REGIONS.length * Object.values(PER_REGION).reduce((s, n) => s + n, 0);
     const byState = (s: string) => report.findings.filter((f) => f.state === s).length;
-    const series = aws.meter.queries;
-    const gmd = calls['cloudwatch.GetMetricData'] ?? 0;
     // Each account-region reads each window (a kind's decision window, the history before it) on its own; the aim is ⌈series/500⌉ calls per window read.
-    const regions = [...aws.regionMeters.values()];
     const aimOf = (m: { queries: number; windowAim?: number }) => m.windowAim ?? Math.ceil(m.queries / 500);
-    const aim = regions.reduce((s, m) => s + aimOf(m), 0);
-    const overAim = [...aws.regionMeters].filter(([, m]) => m.calls > aimOf(m)).map(([k]) => k);
-    const ceCalls = Object.entries(calls).filter(([k]) => k.startsWith('ce.')).reduce((s, [, n]) => s + n, 0);
-    const listMetrics = calls['cloudwatch.ListMetrics'] ?? 0;
-    const scans = cadence.scansPerMonth;
-    const bill = {
-      getMetricData: (aws.meter.metricsRequested / 1000) * GET_METRIC_DATA_PER_1000_METRICS * scans,
-      costExplorer: ceCalls * COST_EXPLORER_PER_REQUEST * DAYS_PER_MONTH,
-      listMetrics: (listMetrics / 1000) * PER_1000_REQUESTS * scans,
+    await store.close();
+    return {
+      resources: report.scopes.reduce((s, x) => s + x.resources, 0),
+      inWorld: accounts * REGIONS.length * PER_ACCOUNT_REGION,
+      accounts,
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssMb,
+      rssBeforeMb,
+      sandboxRssMb: maxRssKb / 1024,
+      findings: { violation: byState('violation'), unknown: byState('unknown'), failure: byState('failure') },
+      calls,
+      gmd: {
+        calls: calls['cloudwatch.GetMetricData'] ?? 0,
+        series: aws.meter.queries,
+        metrics: aws.meter.metricsRequested,
+        aim: [...aws.regionMeters.values()].reduce((s, m) => s + aimOf(m), 0),
+        overAim: [...aws.regionMeters].filter(([, m]) => m.calls > aimOf(m)).map(([k]) => k),
+        regions: aws.regionMeters.size,
+      },
     };
-    const total = bill.getMetricData + bill.costExplorer + bill.listMetrics;
-    // Cloud Custodian, same resources, signals and cadence: one GetMetricStatistics per resource and metric.
-    const custodian = (series / 1000) * PER_1000_REQUESTS * scans;
-    const per1000 = (usd: number) => (resources > 0 ? (usd * 1000) / resources : 0);
-    const usd = (n: number) => `$${n.toFixed(2)}`;
-
-    const lines = [
-      `scan benchmark — endpoints ${MIXES[mixName].label}; ${ACCOUNTS} accounts × ${REGIONS.length} regions, ${inWorld.toLocaleString('en-US')} SageMaker resources in the world, ${LATENCY_MS} ms sandbox latency per call (sandbox in its own process)`,
-      `  per account-region: ${Object.entries(PER_REGION).map(([k, v]) => `${v} ${k}`).join(', ')}`,
-      `  inventoried        ${resources.toLocaleString('en-US')} (finished jobs and deleted Studio apps are listed but not described, by design)`,
-      `  wall time          ${(wallMs / 1000).toFixed(1)} s; scanner CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
-      `  peak RSS           ${peakRssMb.toFixed(0)} MB scanner (before the scan ${(rssBefore / 1048576).toFixed(0)} MB); sandbox process ${(maxRssKb / 1024).toFixed(0)} MB`,
-      `  findings           ${byState('violation')} violations, ${byState('unknown')} unknown, ${byState('failure')} collection failures`,
-      `  GetMetricData      ${gmd} calls for ${series.toLocaleString('en-US')} series (${aws.meter.metricsRequested.toLocaleString('en-US')} billed metrics); aim Σ ⌈series/500⌉ per window read over the ${regions.length} account-regions = ${aim}: ${overAim.length === 0 ? 'met in every one' : `NOT met in ${overAim.join(', ')}`}`,
-      `  calls per operation (${Object.values(calls).reduce((s, n) => s + n, 0).toLocaleString('en-US')} in all):`,
-      ...Object.entries(calls)
-        .filter(([, n]) => n > 0)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([op, n]) => `    ${op.padEnd(48)} ${String(n).padStart(7)}`),
-      `  scans per month, from the deployed schedules of costwatch.example.yml (each scan assumed to read what this one read):`,
-      ...cadence.lines,
-      `    total ${scans.toFixed(1)} scans/month`,
-      `  projected monthly AWS bill of the watchdog itself:`,
-      `    GetMetricData  ${aws.meter.metricsRequested.toLocaleString('en-US')} metrics × $0.01/1,000 × ${scans.toFixed(1)} scans = ${usd(bill.getMetricData)}`,
-      `    Cost Explorer  ${ceCalls} requests × $0.01 × ${DAYS_PER_MONTH.toFixed(1)} days (first scan of each day; later scans hit the day's cache) = ${usd(bill.costExplorer)}${ceCalls === 0 ? ' (this scan made no Cost Explorer call)' : ''}`,
-      `    ListMetrics    ${listMetrics} requests × $0.01/1,000 × ${scans.toFixed(1)} scans = ${usd(bill.listMetrics)} (free tier of 1M requests a month not deducted)`,
-      '    SageMaker and STS calls are not charged.',
-      `    total          ${usd(total)} a month = ${usd(per1000(total))} per 1,000 resources·month (target ≤ $1.50 for the realistic mix)`,
-      `  Cloud Custodian, same resources and cadence: ${series.toLocaleString('en-US')} GetMetricStatistics (one per resource and metric) × $0.01/1,000 × ${scans.toFixed(1)} scans = ${usd(custodian)} a month = ${usd(per1000(custodian))} per 1,000 resources·month`,
-      `  ratio costwatch / Custodian: ${custodian > 0 ? (total / custodian).toFixed(2) : '–'}× (CloudWatch reads alone: ${custodian > 0 ? (bill.getMetricData / custodian).toFixed(2) : '–'}×)`,
-      '  prices: bench/prices.md (Cost Explorer verified; CloudWatch from a secondary transcription)',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    await (store as { close?: () => Promise<void> }).close?.();
   } finally {
     await sandbox.close();
   }
 }
 
+/** Runs one scan in a child process and returns its figures. */
+function scanInChild(resources: number, mix: MixName): Promise<ScanFigures> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--child', '--resources', String(resources), '--mix', mix], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`the scan process exited with ${code}`));
+      else resolve(JSON.parse(line.slice(7)) as ScanFigures);
+    });
+  });
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Monthly cost per 1,000 resources at a size: what scales with resources, plus Cost Explorer per account. */
+function projected(c: WatchCost, resources: number, accounts: number) {
+  const perResource = (c.monthly.getMetricData + c.monthly.listMetrics) / SIM_RESOURCES;
+  const ce = c.monthly.costExplorer * accounts; // the simulation has one account
+  const total = perResource * resources + ce;
+  const custodian = (c.monthly.custodian / SIM_RESOURCES) * resources;
+  return { per1000: (total * 1000) / resources, custodianPer1000: (custodian * 1000) / resources, ratio: custodian > 0 ? total / custodian : NaN, ce };
+}
+
+function printScan(f: ScanFigures, mix: MixName): void {
+  const lines = [
+    `scan — ${f.inWorld.toLocaleString('en-US')} SageMaker resources (${f.accounts} accounts × ${REGIONS.length} regions; endpoints ${MIXES[mix].label}), ${LATENCY_MS} ms sandbox latency per call; scanner and sandbox each in a process of its own`,
+    `  per account-region: ${Object.entries(PER_REGION).map(([k, v]) => `${v} ${k}`).join(', ')}; every rule of the default policy, a dry run (a full read: no watermark skips anything)`,
+    `  inventoried        ${int(f.resources)} (finished jobs and deleted Studio apps are listed but not described, by design)`,
+    `  wall time          ${(f.wallMs / 1000).toFixed(1)} s`,
+    `  scanner CPU        ${(f.cpuMs / 1000).toFixed(1)} s (target ≤ 8 s at 10k)`,
+    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB scanner process (${f.rssBeforeMb.toFixed(0)} MB at its start, with the tsx loader; target ≤ 256 MB at 10k, ≤ 384 MB at 50k); sandbox process ${f.sandboxRssMb.toFixed(0)} MB`,
+    `  findings           ${f.findings.violation} violations, ${f.findings.unknown} unknown, ${f.findings.failure} collection failures`,
+    `  metrics read       ${int(f.gmd.series)} series (${int(f.gmd.metrics)} billed metrics) in ${f.gmd.calls} GetMetricData calls; aim Σ ⌈series/500⌉ per window read over the ${f.gmd.regions} account-regions = ${f.gmd.aim}: ${f.gmd.overAim.length === 0 ? 'met in every one' : `NOT met in ${f.gmd.overAim.join(', ')}`}`,
+    `  calls per operation (${int(Object.values(f.calls).reduce((s, n) => s + n, 0))} in all):`,
+    ...Object.entries(f.calls)
+      .filter(([, n]) => n > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([op, n]) => `    ${op.padEnd(48)} ${String(n).padStart(7)}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printCost(mix: MixName, c: WatchCost): void {
+  const lines = [
+    `cost of watching — endpoints ${MIXES[mix].label}: simulated on ${SIM_RESOURCES} SageMaker resources (1 account × 1 region: ${Object.entries(SIM_REGION).map(([k, v]) => `${v} ${k}`).join(', ')}), the example policy's rules, modes and schedules, no latency`,
+    `  ${WARM_UP_HOURS} h warm-up, then ${COUNTED_HOURS} h counted: ${c.countedScans} scans, each checked against a full read at the same moment: ${c.mismatches.length === 0 ? 'the same findings every time (the same time to detect)' : `${c.mismatches.length} DIFFER: ${c.mismatches.slice(0, 3).join('; ')}`}`,
+    `  per schedule (runs a month from its expression; billed metrics per run, with plans + watermarks / a full read of the same rules):`,
+    ...c.schedules.map(
+      (s) =>
+        `    ${s.expression.padEnd(26)} ${s.runsPerMonth.toFixed(1).padStart(6)} runs  ${s.metricsPerRun.toFixed(1).padStart(7)} / ${s.fullSeriesPerRun.toFixed(0).padStart(5)} metrics  → ${usd((s.metricsPerRun / 1000) * PRICES.getMetricDataPer1000Metrics * s.runsPerMonth)}  (${s.rules.join(', ')})`,
+    ),
+    `  GetMetricData  Σ metrics/run × $0.01/1,000 × runs/month = ${usd(c.monthly.getMetricData)} a month for ${SIM_RESOURCES} resources = ${usd((c.monthly.getMetricData * 1000) / SIM_RESOURCES)} per 1,000`,
+    `  ListMetrics    ${usd(c.monthly.listMetrics)} a month (free tier of 1M requests not deducted)`,
+    `  Cost Explorer  ${c.costExplorerPerDay.toFixed(1)} request(s) a day per account × $0.01 × 30.4 days = ${usd(c.monthly.costExplorer)} per account·month (not per resource)`,
+    '  SageMaker and STS calls are not charged.',
+    `  Cloud Custodian, same resources and cadence: Σ full-read series/run (one GetMetricStatistics per resource and metric) × $0.01/1,000 × runs/month = ${usd(c.monthly.custodian)} a month = ${usd((c.monthly.custodian * 1000) / SIM_RESOURCES)} per 1,000`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
-  const mix = arg('mix') ?? 'realistic';
-  if (!['realistic', 'idle', 'both'].includes(mix)) throw new Error(`--mix ${mix}: use realistic, idle or both`);
-  if (!Number.isInteger(RESOURCES) || RESOURCES < 1) throw new Error(`--resources ${arg('resources')}: give a whole number of resources`);
-  const cadence = await deployedCadence();
-  for (const m of mix === 'both' ? (['realistic', 'idle'] as const) : [mix as MixName]) await scanOnce(m, cadence);
+  const mixArg = arg('mix') ?? 'realistic';
+  if (!(mixArg in MIXES)) throw new Error(`--mix ${mixArg}: use realistic or idle`);
+  const sizes = arg('resources') !== undefined ? [Number(arg('resources'))] : [10_000, 50_000];
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--resources ${arg('resources')}: give a whole number of resources`);
+  if (process.argv.includes('--child')) {
+    const f = await scanChild(sizes[0]!, mixArg as MixName);
+    process.stdout.write(`RESULT ${JSON.stringify(f)}\n`);
+    return;
+  }
+  const sim = (mix: MixName) =>
+    simulateWatchCost({ accounts: 1, regions: ['us-east-1'], endpointsPerRegion: SIM_REGION.endpoints, sagemaker: { notebooks: SIM_REGION.notebooks, studioApps: SIM_REGION.studioApps, trainingJobs: SIM_REGION.trainingJobs, processingJobs: SIM_REGION.processingJobs }, seed: 42, now: NOW, mix: MIXES[mix].mix });
+  let t0 = performance.now();
+  // The two mixes side by side: each scanner and sandbox is a process of its own.
+  const [realistic, idle] = await Promise.all([sim('realistic'), sim('idle')]);
+  const costs = { realistic, idle };
+  for (const m of ['realistic', 'idle'] as const) printCost(m, costs[m]);
+  process.stdout.write(`  (cost simulation: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  for (const n of sizes) {
+    t0 = performance.now();
+    const f = await scanInChild(n, mixArg as MixName);
+    printScan(f, mixArg as MixName);
+    const real = projected(costs.realistic, f.inWorld, f.accounts);
+    const idle = projected(costs.idle, f.inWorld, f.accounts);
+    process.stdout.write(
+      [
+        `  projected monthly cost of watching these ${int(f.inWorld)} resources, per 1,000 resources·month (plans + watermarks, example policy's schedules; Cost Explorer ${usd(real.ce)} for ${f.accounts} accounts included):`,
+        `    realistic mix  ${usd(real.per1000)} (target ≤ $1.50)   Cloud Custodian ${usd(real.custodianPer1000)}   ratio costwatch/Custodian ${real.ratio.toFixed(2)}×`,
+        `    all idle       ${usd(idle.per1000)} (worst case)        Cloud Custodian ${usd(idle.custodianPer1000)}   ratio costwatch/Custodian ${idle.ratio.toFixed(2)}×`,
+        '  prices: bench/prices.md (Cost Explorer verified; CloudWatch from a secondary transcription)',
+        `  (${int(f.inWorld)} resources: ${((performance.now() - t0) / 1000).toFixed(0)} s with the sandbox's start)`,
+      ].join('\n') + '\n',
+    );
+  }
 }
 
 main().then(

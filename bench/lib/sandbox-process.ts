@@ -8,14 +8,16 @@ import { generateWorld, startSandbox, type GenerateWorldOptions, type Sandbox } 
  * The parent sends the generateWorld options; the child builds the same seeded world and serves it.
  */
 
-type Request = { type: 'calls' } | { type: 'close' };
-type Reply = { type: 'ready'; url: string; awsEndpoint: string } | { type: 'calls'; calls: Record<string, number>; injected: Record<string, number>; maxRssKb: number };
+type Request = { type: 'calls' } | { type: 'close' } | { type: 'advance'; ms: number };
+type Reply = { type: 'ready'; url: string; awsEndpoint: string } | { type: 'calls'; calls: Record<string, number>; injected: Record<string, number>; maxRssKb: number } | { type: 'advanced'; now: string };
 
 /** A sandbox served by a child process. */
 export interface RemoteSandbox {
   readonly awsEndpoint: string;
   /** Calls per `service.Operation`, faults fired, and the child's peak RSS. */
   calls(): Promise<{ calls: Record<string, number>; injected: Record<string, number>; maxRssKb: number }>;
+  /** Moves the world clock `ms` forward; returns the world's time after. */
+  advance(ms: number): Promise<Date>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,13 @@ export async function startSandboxProcess(options: GenerateWorldOptions): Promis
       if (m.type !== 'calls') throw new Error('unexpected answer from the sandbox process');
       return m;
     },
+    async advance(ms: number) {
+      const p = next();
+      child.send({ type: 'advance', ms } satisfies Request);
+      const m = await p;
+      if (m.type !== 'advanced') throw new Error('unexpected answer from the sandbox process');
+      return new Date(m.now);
+    },
     async close() {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.send({ type: 'close' } satisfies Request);
@@ -61,6 +70,9 @@ async function serve(): Promise<void> {
         process.send?.({ type: 'ready', url: sandbox.url, awsEndpoint: sandbox.awsEndpoint } satisfies Reply);
       } else if ('type' in m && m.type === 'calls' && sandbox) {
         process.send?.({ type: 'calls', calls: { ...sandbox.calls() }, injected: sandbox.faults.injected(), maxRssKb: process.resourceUsage().maxRSS } satisfies Reply);
+      } else if ('type' in m && m.type === 'advance' && sandbox) {
+        sandbox.clock.advance(m.ms);
+        process.send?.({ type: 'advanced', now: sandbox.clock.now().toISOString() } satisfies Reply);
       } else if ('type' in m && m.type === 'close') {
         await sandbox?.close();
         process.exit(0);

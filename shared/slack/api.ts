@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { ErrorCode, LogLevel, WebClient, type RetryOptions, type WebAPICallResult } from '@slack/web-api';
+import type { RetryOptions, WebAPICallResult, WebClient } from '@slack/web-api';
 import { CostwatchError } from '../errors.js';
 
 /** A Slack Web API call that failed for good (after the client's own retries). */
@@ -51,11 +51,13 @@ export interface SlackClientOptions {
 }
 
 /**
- * A WebClient with the bot token. On HTTP 429 it waits the `Retry-After` seconds Slack sends,
+ * A WebClient with the bot token, its package loaded on the first call. On HTTP 429 it waits the `Retry-After` seconds Slack sends,
  * pausing every queued call, then retries; nothing is dropped while retries remain.
  */
-export function slackWebClient(botToken: string, options: SlackClientOptions = {}): WebClient {
+export async function slackWebClient(botToken: string, options: SlackClientOptions = {}): Promise<WebClient> {
   const base = options.slackApiUrl ?? 'https://slack.com/api/';
+  // Loaded on first use, not at import: a function's cold start does not pay for a client it may not call.
+  const { WebClient, LogLevel } = await import('@slack/web-api');
   return new WebClient(botToken, {
     slackApiUrl: base.endsWith('/') ? base : `${base}/`,
     logLevel: LogLevel.WARN,
@@ -67,11 +69,17 @@ export function slackWebClient(botToken: string, options: SlackClientOptions = {
 
 /** The SlackApi over @slack/web-api's WebClient. */
 export class WebApiSlack implements SlackApi {
-  constructor(private readonly client: WebClient) {}
+  private readonly client: Promise<WebClient>;
+
+  /** `client`: the WebClient, or its promise (`slackWebClient`); a client that fails to load fails the first call. */
+  constructor(client: WebClient | Promise<WebClient>) {
+    this.client = Promise.resolve(client);
+    this.client.catch(() => undefined);
+  }
 
   async postMessage(m: { channel: string; text: string; blocks?: readonly KnownBlock[]; threadTs?: string }): Promise<{ channel: string; ts: string }> {
-    const out = await this.call('chat.postMessage', () =>
-      this.client.chat.postMessage({
+    const out = await this.call('chat.postMessage', async () =>
+      (await this.client).chat.postMessage({
         channel: m.channel,
         text: m.text,
         ...(m.blocks ? { blocks: [...m.blocks] } : {}),
@@ -85,28 +93,28 @@ export class WebApiSlack implements SlackApi {
   }
 
   async updateMessage(m: { channel: string; ts: string; text: string; blocks: readonly KnownBlock[] }): Promise<void> {
-    await this.call('chat.update', () => this.client.chat.update({ channel: m.channel, ts: m.ts, text: m.text, blocks: [...m.blocks] }));
+    await this.call('chat.update', async () => (await this.client).chat.update({ channel: m.channel, ts: m.ts, text: m.text, blocks: [...m.blocks] }));
   }
 
   async deleteMessage(m: { channel: string; ts: string }): Promise<void> {
-    await this.call('chat.delete', () => this.client.chat.delete({ channel: m.channel, ts: m.ts }));
+    await this.call('chat.delete', async () => (await this.client).chat.delete({ channel: m.channel, ts: m.ts }));
   }
 
   async postEphemeral(m: { channel: string; user: string; text: string; threadTs?: string }): Promise<void> {
-    await this.call('chat.postEphemeral', () =>
-      this.client.chat.postEphemeral({ channel: m.channel, user: m.user, text: m.text, ...(m.threadTs ? { thread_ts: m.threadTs } : {}) }),
+    await this.call('chat.postEphemeral', async () =>
+      (await this.client).chat.postEphemeral({ channel: m.channel, user: m.user, text: m.text, ...(m.threadTs ? { thread_ts: m.threadTs } : {}) }),
     );
   }
 
   async usergroupMembers(usergroupId: string): Promise<string[]> {
-    const out = await this.call('usergroups.users.list', () => this.client.usergroups.users.list({ usergroup: usergroupId }));
+    const out = await this.call('usergroups.users.list', async () => (await this.client).usergroups.users.list({ usergroup: usergroupId }));
     return out.users ?? [];
   }
 
   async uploadFile(f: { filename: string; bytes: Uint8Array; title: string; altText: string }): Promise<{ id: string }> {
-    const target = await this.call('files.getUploadURLExternal', () =>
+    const target = await this.call('files.getUploadURLExternal', async () =>
       // The Web API reads `alt_txt` (the SDK's type names it alt_text and passes it through unchanged).
-      this.client.files.getUploadURLExternal({ filename: f.filename, length: f.bytes.byteLength, alt_txt: f.altText.slice(0, 1000) } as Parameters<WebClient['files']['getUploadURLExternal']>[0]),
+      (await this.client).files.getUploadURLExternal({ filename: f.filename, length: f.bytes.byteLength, alt_txt: f.altText.slice(0, 1000) } as Parameters<WebClient['files']['getUploadURLExternal']>[0]),
     );
     if (!target.upload_url || !target.file_id) throw new SlackApiError('files.getUploadURLExternal', 'response without upload_url or file_id');
     // The upload URL takes the raw bytes; it answers 200 when it has them.
@@ -117,12 +125,12 @@ export class WebApiSlack implements SlackApi {
       throw new SlackApiError('file upload', (err as Error).message, { cause: err });
     }
     if (!res.ok) throw new SlackApiError('file upload', `http_${res.status}`);
-    await this.call('files.completeUploadExternal', () => this.client.files.completeUploadExternal({ files: [{ id: target.file_id!, title: f.title }] }));
+    await this.call('files.completeUploadExternal', async () => (await this.client).files.completeUploadExternal({ files: [{ id: target.file_id!, title: f.title }] }));
     return { id: target.file_id };
   }
 
   async publishHome(m: { user: string; view: HomeView }): Promise<void> {
-    await this.call('views.publish', () => this.client.views.publish({ user_id: m.user, view: { ...m.view, blocks: [...m.view.blocks] } }));
+    await this.call('views.publish', async () => (await this.client).views.publish({ user_id: m.user, view: { ...m.view, blocks: [...m.view.blocks] } }));
   }
 
   private async call<T extends WebAPICallResult>(method: string, fn: () => Promise<T>): Promise<T> {
@@ -133,6 +141,18 @@ export class WebApiSlack implements SlackApi {
     }
   }
 }
+
+/**
+ * The `code` of @slack/web-api's errors (its `ErrorCode` enum, whose values are these strings),
+ * here so reading an error does not load the package.
+ */
+export const SLACK_ERROR_CODE = {
+  RequestError: 'slack_webapi_request_error',
+  HTTPError: 'slack_webapi_http_error',
+  PlatformError: 'slack_webapi_platform_error',
+  RateLimitedError: 'slack_webapi_rate_limited_error',
+} as const;
+const ErrorCode = SLACK_ERROR_CODE;
 
 /** Slack's error code of a failed call (`channel_not_found`), or a description of the transport failure. */
 export function slackErrorCode(err: unknown): string {

@@ -1,11 +1,10 @@
-import { ErrorCode } from '@slack/web-api';
 import type { Clock } from '../clock.js';
 import type { Scope } from '../domain/resource.js';
 import type { Chart } from '../report/charts.js';
 import { digestCharts, type ForecastNote } from '../report/digest-charts.js';
 import { buildDigestModel, weekStart, type DigestModel } from '../report/digest.js';
 import type { StateStore } from '../store/port.js';
-import { SlackApiError, type SlackApi } from './api.js';
+import { SLACK_ERROR_CODE, SlackApiError, type SlackApi } from './api.js';
 import type { SlackMessage } from './block-kit.js';
 import { digestMessage, type UploadedChart } from './digest-blocks.js';
 import { POSTING, UNPOSTED } from './messenger.js';
@@ -85,6 +84,7 @@ export async function postDigest(deps: { store: StateStore; api: SlackApi; clock
  */
 function refusedBySlack(err: unknown): boolean {
   const cause = err instanceof SlackApiError ? (err.cause as { code?: string; original?: { message?: string } } | undefined) : undefined;
+  const ErrorCode = SLACK_ERROR_CODE;
   switch (cause?.code) {
     case ErrorCode.PlatformError:
     case ErrorCode.RateLimitedError:
