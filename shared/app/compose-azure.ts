@@ -1,7 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { Policy } from '../config/policy.js';
+import type { Policy, RuleId } from '../config/policy.js';
+import type { AzureBillingOptions } from '../providers/azure/billing.js';
 import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
 import { AzureProvider } from '../providers/azure/provider.js';
+import { policyBudgets } from './compose.js';
 import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
 
 /*
@@ -28,6 +30,17 @@ export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCred
   return localAzureCredential();
 }
 
+/** What the Azure provider reads about money, from the policy: budgets only when a budget rule is on. */
+export function azureBillingOptions(policy: Policy): AzureBillingOptions {
+  const on = (id: RuleId) => policy.rules[id].enabled;
+  const budgetsOn = on('budget-breach') || on('forecast-breach');
+  return {
+    costTagKeys: policy.clouds.azure?.costTagKeys ?? [],
+    budgets: budgetsOn ? policyBudgets(policy) : [],
+    nativeBudgets: budgetsOn,
+  };
+}
+
 /** The Azure provider of a policy with Azure subscriptions; undefined without any. */
 export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints = {}): AzureProvider | undefined {
   const azure = policy.clouds.azure;
@@ -35,11 +48,20 @@ export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints 
   const e = endpoints.azure;
   const factory = azureClientFactory(
     e
-      ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}) }
+      ? {
+          credential: e.credential,
+          armEndpoint: e.endpoint,
+          metricsEndpoint: () => e.endpoint,
+          retailPricesEndpoint: e.retailPricesEndpoint ?? `${e.endpoint}/api/retail/prices`,
+          ca: e.ca,
+          ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}),
+          ...(e.retry ? { retry: e.retry } : {}),
+          ...(e.maxCostRetryWaitMs !== undefined ? { maxCostRetryWaitMs: e.maxCostRetryWaitMs } : {}),
+        }
       : { credential: azureCredential() },
   );
   const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
-  return new AzureProvider(factory, { resourceGroups, ...(e?.now ? { now: e.now } : {}) });
+  return new AzureProvider(factory, { resourceGroups, billing: azureBillingOptions(policy), ...(e?.now ? { now: e.now } : {}) });
 }
 
 /** Builders for every cloud besides AWS that this version supports. */
