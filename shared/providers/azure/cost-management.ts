@@ -119,7 +119,8 @@ export function costRecordsFromQuery(result: Pick<QueryResult, 'columns' | 'rows
   const date = at('usagedate');
   const currency = at('currency');
   const service = at('servicename');
-  const group = at('resourcegroupname');
+  // ResourceGroupName, or ResourceGroup as older agreement types and Microsoft's examples name it.
+  const group = at('resourcegroupname') >= 0 ? at('resourcegroupname') : at('resourcegroup');
   const tagKey = at('tagkey');
   const tagValue = at('tagvalue');
   const fail = (what: string) => new ProviderError(`Cost Management answered ${what}`, { cloud: 'azure', scopeId: opts.subscriptionId, operation: 'costmanagement:Query_Usage' });
