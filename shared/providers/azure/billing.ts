@@ -60,10 +60,11 @@ export class AzureBilling {
     private readonly options: AzureBillingOptions,
   ) {}
 
-  /** The tag keys each day's cost reads group by: the configured ones and every single-tag budget's. */
+  /** The tag keys each day's cost reads group by: the configured ones and every single-tag budget's that can count Azure costs. */
   tagKeys(): string[] {
     const keys = new Set(this.options.costTagKeys);
     for (const b of this.options.budgets) {
+      if (b.scope.clouds && !b.scope.clouds.includes('azure')) continue;
       const k = Object.keys(b.scope.tags ?? {});
       if (k.length === 1) keys.add(k[0]!);
     }
