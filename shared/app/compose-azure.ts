@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Policy, RuleId } from '../config/policy.js';
 import type { AzureBillingOptions } from '../providers/azure/billing.js';
-import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
+import { awsFederatedAzureCredential, azureClientFactory, localAzureCredential, secretsManagerAzureCredential, type AwsFederation } from '../providers/azure/clients.js';
 import { AzureProvider } from '../providers/azure/provider.js';
 import { policyBudgets } from './compose.js';
 import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
@@ -16,7 +16,15 @@ import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
  * `AZURE_SECRET_ARN` (deployed functions), else workload identity federation or the
  * environment / Azure CLI chain (local runs). Read lazily: nothing happens until Azure is called.
  */
-export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential {
+export function azureCredential(env: NodeJS.ProcessEnv = process.env, federation?: AwsFederation): TokenCredential {
+  // Workload identity federation from the AWS role: no secret anywhere.
+  if (federation) {
+    return awsFederatedAzureCredential(federation, async (input) => {
+      const { STSClient, GetWebIdentityTokenCommand } = await import('@aws-sdk/client-sts');
+      // GetWebIdentityToken is not served by the global STS endpoint: the function's own region's.
+      return new STSClient({ region: env['AWS_REGION'] ?? 'us-east-1' }).send(new GetWebIdentityTokenCommand(input));
+    });
+  }
   // functions/lib/contract.ts ENV.azureSecretArn; set by the stack when clouds.azure is configured.
   const secret = env['AZURE_SECRET_ARN'];
   if (secret) {
@@ -58,7 +66,7 @@ export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints 
           ...(e.retry ? { retry: e.retry } : {}),
           ...(e.maxCostRetryWaitMs !== undefined ? { maxCostRetryWaitMs: e.maxCostRetryWaitMs } : {}),
         }
-      : { credential: azureCredential() },
+      : { credential: azureCredential(process.env, azure.credentials?.awsFederation) },
   );
   const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
   return new AzureProvider(factory, { resourceGroups, billing: azureBillingOptions(policy), ...(e?.now ? { now: e.now } : {}) });

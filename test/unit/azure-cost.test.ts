@@ -4,6 +4,8 @@ import { budgetFromAzure } from '../../shared/providers/azure/budgets.js';
 import { monthChunks, vmKeys } from '../../shared/providers/azure/billing.js';
 import { costManagementThrottlingPolicy, CostManagementThrottledError, costRecordsFromQuery, forecastFilter, forecastFromResult, queryDefinition } from '../../shared/providers/azure/cost-management.js';
 import { retailFilter, vmPriceFromItems } from '../../shared/providers/azure/retail-prices.js';
+import { awsFederatedAzureCredential, stsWebIdentityAssertion } from '../../shared/providers/azure/clients.js';
+import { ClientAssertionCredential } from '@azure/identity';
 
 const SUB = '00000000-0000-0000-0000-000000000000';
 
@@ -164,5 +166,25 @@ describe('billing helpers', () => {
   it('prices the provisioned VM sizes of Azure resources only', () => {
     const r = { cloud: 'azure', region: 'eastus', components: [{ name: 'a', instanceType: 'Standard_DS3_v2', instanceCount: 1, capacity: 'provisioned' }] };
     expect(vmKeys([r, { ...r, cloud: 'aws' }] as never)).toEqual([{ vmSize: 'Standard_DS3_v2', region: 'eastus' }]);
+  });
+});
+
+describe('workload identity federation from AWS', () => {
+  it('asks AWS STS GetWebIdentityToken for a short-lived RS256 token with the Entra audience, afresh each time', async () => {
+    const asked: unknown[] = [];
+    let n = 0;
+    const assertion = stsWebIdentityAssertion((input) => {
+      asked.push(input);
+      return Promise.resolve({ WebIdentityToken: `jwt-${++n}` });
+    });
+    expect(await assertion()).toBe('jwt-1');
+    expect(await assertion()).toBe('jwt-2');
+    expect(asked[0]).toEqual({ Audience: ['api://AzureADTokenExchange'], SigningAlgorithm: 'RS256', DurationSeconds: 300 });
+  });
+
+  it('fails clearly when STS gives no token, and builds a client-assertion credential', async () => {
+    await expect(stsWebIdentityAssertion(() => Promise.resolve({}), 'api://custom')()).rejects.toThrow(/without a WebIdentityToken/);
+    const cred = awsFederatedAzureCredential({ tenantId: SUB, clientId: SUB }, () => Promise.resolve({ WebIdentityToken: 'x' }));
+    expect(cred).toBeInstanceOf(ClientAssertionCredential);
   });
 });

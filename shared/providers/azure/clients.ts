@@ -3,7 +3,7 @@ import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { ConsumptionManagementClient } from '@azure/arm-consumption';
 import { CostManagementClient } from '@azure/arm-costmanagement';
 import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
+import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { costManagementThrottlingPolicy } from './cost-management.js';
 import { RETAIL_PRICES_ENDPOINT, type RetailPricesGet } from './retail-prices.js';
@@ -185,4 +185,35 @@ export function secretsManagerAzureCredential(secretId: string, read: (secretId:
       return (await inner).getToken(scopes, options);
     },
   };
+}
+
+/** The audience Microsoft Entra expects in a federated credential's token. */
+export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+
+/** What an AWS STS client must do for {@link stsWebIdentityAssertion} (`@aws-sdk/client-sts`'s `send` of `GetWebIdentityTokenCommand`). */
+export type GetWebIdentityToken = (input: { Audience: string[]; SigningAlgorithm: string; DurationSeconds: number }) => Promise<{ WebIdentityToken?: string | undefined }>;
+
+/**
+ * A client assertion for Microsoft Entra: a JWT that AWS STS signs for the calling AWS role
+ * (`GetWebIdentityToken`, AWS outbound identity federation), with Entra's token-exchange audience.
+ * Asked afresh each time Entra needs one (the JWT lives 5 minutes).
+ */
+export function stsWebIdentityAssertion(getToken: GetWebIdentityToken, audience = ENTRA_TOKEN_EXCHANGE_AUDIENCE): () => Promise<string> {
+  return async () => {
+    const out = await getToken({ Audience: [audience], SigningAlgorithm: 'RS256', DurationSeconds: 300 });
+    if (!out.WebIdentityToken) throw new Error('AWS STS GetWebIdentityToken answered without a WebIdentityToken');
+    return out.WebIdentityToken;
+  };
+}
+
+/** Workload identity federation from AWS: an Entra app trusting the AWS account's outbound-federation issuer. */
+export interface AwsFederation {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly audience?: string;
+}
+
+/** A credential with no secret: Entra exchanges the AWS-signed JWT for an access token (docs/azure.md "Credentials"). */
+export function awsFederatedAzureCredential(f: AwsFederation, getToken: GetWebIdentityToken, options: { authorityHost?: string } = {}): TokenCredential {
+  return new ClientAssertionCredential(f.tenantId, f.clientId, stsWebIdentityAssertion(getToken, f.audience), options.authorityHost ? { authorityHost: options.authorityHost } : {});
 }
