@@ -8,7 +8,7 @@ import { plansBilling, type CollectionFailure, type CollectOptions } from '../po
 import { readAzureBudgets } from './budgets.js';
 import type { AzureClientFactory } from './clients.js';
 import { forecastFilter, readCostForecast, readCostQuery, type AzureBreakdown } from './cost-management.js';
-import { fetchVmPrices, type VmPriceKey } from './retail-prices.js';
+import { fetchVmPrices, type RetailPrice, type VmPriceKey } from './retail-prices.js';
 
 /** What the Azure provider reads about money, from the policy. */
 export interface AzureBillingOptions {
@@ -54,6 +54,8 @@ export const COST_QUERY_OPERATION = 'costmanagement:Query_Usage';
  */
 export class AzureBilling {
   readonly meter: AzureBillingMeter = { query: 0, forecast: 0, budgets: 0, retailPrices: 0 };
+  /** Retail price reads of this provider's lifetime (one scan), shared by its subscriptions. */
+  private readonly priceReads = new Map<string, Promise<RetailPrice | undefined>>();
 
   constructor(
     private readonly clients: AzureClientFactory,
@@ -98,7 +100,7 @@ export class AzureBilling {
         ? Promise.resolve([] as FetchedPrice[])
         : inventory
             .then(async (found) => {
-              const read = await fetchVmPrices(clients.retailPrices, clients.retailPricesEndpoint, vmKeys(found), opts.cache, now);
+              const read = await fetchVmPrices(clients.retailPrices, clients.retailPricesEndpoint, vmKeys(found), opts.cache, now, this.priceReads);
               this.meter.retailPrices += read.calls;
               return read.prices;
             })

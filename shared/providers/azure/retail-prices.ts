@@ -132,27 +132,46 @@ export interface VmPriceRead {
  * Prices of the VM sizes in use, read from the Retail Prices API and cached for
  * {@link RETAIL_PRICE_CACHE_DAYS} per size and region (a miss is cached too).
  */
-export async function fetchVmPrices(get: RetailPricesGet, endpoint: string, keys: readonly VmPriceKey[], cache: CostCache | undefined, now: Date): Promise<VmPriceRead> {
+export async function fetchVmPrices(
+  get: RetailPricesGet,
+  endpoint: string,
+  keys: readonly VmPriceKey[],
+  cache: CostCache | undefined,
+  now: Date,
+  /** Reads in flight or done, shared by the subscriptions of one provider so parallel scans ask once per size and region. */
+  memo: Map<string, Promise<RetailPrice | undefined>> = new Map(),
+): Promise<VmPriceRead> {
   const prices: FetchedPrice[] = [];
   const missing: VmPriceKey[] = [];
   let calls = 0;
   const seen = new Set<string>();
+  const today = now.toISOString().slice(0, 10);
+  for (const k of memo.keys()) if (!k.endsWith(`|${today}`)) memo.delete(k);
   for (const key of keys) {
     const id = `${key.region.toLowerCase()}|${key.vmSize.toLowerCase()}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    const listed = await cachedRead(
-      cache,
-      `price:azure:retail-vm:v1:${key.region.toLowerCase()}:${key.vmSize}`,
-      now,
-      new Date(now.getTime() + RETAIL_PRICE_CACHE_DAYS * 86_400_000),
-      async () => {
-        const r = await readVmPrice(get, endpoint, key);
-        calls += r.pages;
-        return r.price;
-      },
-      { encode: (v) => v ?? null, decode: (raw) => (raw === null ? undefined : (raw as RetailPrice)) },
-    );
+    // Remembered for the day only: a long-running `costwatch serve` still re-reads through the 7-day cache.
+    const memoKey = `${id}|${today}`;
+    let pending = memo.get(memoKey);
+    if (!pending) {
+      pending = cachedRead(
+        cache,
+        `price:azure:retail-vm:v1:${key.region.toLowerCase()}:${key.vmSize}`,
+        now,
+        new Date(now.getTime() + RETAIL_PRICE_CACHE_DAYS * 86_400_000),
+        async () => {
+          const r = await readVmPrice(get, endpoint, key);
+          calls += r.pages;
+          return r.price;
+        },
+        { encode: (v) => v ?? null, decode: (raw) => (raw === null ? undefined : (raw as RetailPrice)) },
+      );
+      memo.set(memoKey, pending);
+      // A failed read is not remembered: the next subscription tries again.
+      pending.catch(() => memo.delete(memoKey));
+    }
+    const listed = await pending;
     if (!listed) {
       missing.push(key);
       continue;
