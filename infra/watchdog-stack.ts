@@ -463,6 +463,18 @@ export class WatchdogStack extends Stack {
       for (const s of g.statements) role.addToPrincipalPolicy(s);
       if (g.wildcardReason) acknowledgeWildcards(role, g.statements, g.wildcardReason);
     }
+    // Azure workload identity federation: the functions that call Azure ask STS for a JWT for Entra, for that audience only.
+    const federation = policy.clouds.azure?.credentials?.awsFederation;
+    if (federation && spec.foreignSdks.includes('azure')) {
+      const statement = new PolicyStatement({
+        sid: 'AzureWorkloadIdentityToken',
+        actions: ['sts:GetWebIdentityToken'],
+        resources: ['*'],
+        conditions: { 'ForAllValues:StringEquals': { 'sts:IdentityTokenAudience': federation.audience }, NumericLessThanEquals: { 'sts:DurationSeconds': 300 } },
+      });
+      role.addToPrincipalPolicy(statement);
+      acknowledgeWildcards(role, [statement], 'sts:GetWebIdentityToken has no resource to name (it signs a token for the caller); the audience and lifetime are pinned by conditions');
+    }
   }
 
   private wireTrigger(spec: FunctionSpec, fn: NodejsFunction, dlq: IQueue | undefined): void {

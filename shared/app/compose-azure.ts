@@ -1,7 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { Policy } from '../config/policy.js';
-import { azureClientFactory, localAzureCredential, secretsManagerAzureCredential } from '../providers/azure/clients.js';
+import type { Policy, RuleId } from '../config/policy.js';
+import type { AzureBillingOptions } from '../providers/azure/billing.js';
+import { awsFederatedAzureCredential, azureClientFactory, localAzureCredential, secretsManagerAzureCredential, type AwsFederation } from '../providers/azure/clients.js';
 import { AzureProvider } from '../providers/azure/provider.js';
+import { policyBudgets } from './compose.js';
 import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
 
 /*
@@ -14,7 +16,15 @@ import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
  * `AZURE_SECRET_ARN` (deployed functions), else workload identity federation or the
  * environment / Azure CLI chain (local runs). Read lazily: nothing happens until Azure is called.
  */
-export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential {
+export function azureCredential(env: NodeJS.ProcessEnv = process.env, federation?: AwsFederation): TokenCredential {
+  // Workload identity federation from the AWS role: no secret anywhere.
+  if (federation) {
+    return awsFederatedAzureCredential(federation, async (input) => {
+      const { STSClient, GetWebIdentityTokenCommand } = await import('@aws-sdk/client-sts');
+      // GetWebIdentityToken is not served by the global STS endpoint: the function's own region's.
+      return new STSClient({ region: env['AWS_REGION'] ?? 'us-east-1' }).send(new GetWebIdentityTokenCommand(input));
+    });
+  }
   // functions/lib/contract.ts ENV.azureSecretArn; set by the stack when clouds.azure is configured.
   const secret = env['AZURE_SECRET_ARN'];
   if (secret) {
@@ -28,6 +38,17 @@ export function azureCredential(env: NodeJS.ProcessEnv = process.env): TokenCred
   return localAzureCredential();
 }
 
+/** What the Azure provider reads about money, from the policy: budgets only when a budget rule is on. */
+export function azureBillingOptions(policy: Policy): AzureBillingOptions {
+  const on = (id: RuleId) => policy.rules[id].enabled;
+  const budgetsOn = on('budget-breach') || on('forecast-breach');
+  return {
+    costTagKeys: policy.clouds.azure?.costTagKeys ?? [],
+    budgets: budgetsOn ? policyBudgets(policy) : [],
+    nativeBudgets: budgetsOn,
+  };
+}
+
 /** The Azure provider of a policy with Azure subscriptions; undefined without any. */
 export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints = {}): AzureProvider | undefined {
   const azure = policy.clouds.azure;
@@ -35,11 +56,20 @@ export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints 
   const e = endpoints.azure;
   const factory = azureClientFactory(
     e
-      ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}) }
-      : { credential: azureCredential() },
+      ? {
+          credential: e.credential,
+          armEndpoint: e.endpoint,
+          metricsEndpoint: () => e.endpoint,
+          retailPricesEndpoint: e.retailPricesEndpoint ?? `${e.endpoint}/api/retail/prices`,
+          ca: e.ca,
+          ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}),
+          ...(e.retry ? { retry: e.retry } : {}),
+          ...(e.maxCostRetryWaitMs !== undefined ? { maxCostRetryWaitMs: e.maxCostRetryWaitMs } : {}),
+        }
+      : { credential: azureCredential(process.env, azure.credentials?.awsFederation) },
   );
   const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
-  return new AzureProvider(factory, { resourceGroups, ...(e?.now ? { now: e.now } : {}) });
+  return new AzureProvider(factory, { resourceGroups, billing: azureBillingOptions(policy), ...(e?.now ? { now: e.now } : {}) });
 }
 
 /** Builders for every cloud besides AWS that this version supports. */

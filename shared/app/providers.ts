@@ -33,6 +33,10 @@ export interface ProviderEndpoints {
     /** Milliseconds between polls of long-running operations. */
     pollIntervalMs?: number;
     retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+    /** Retail Prices API endpoint (default: the sandbox listener's `/api/retail/prices`). */
+    retailPricesEndpoint?: string;
+    /** Longest Cost Management 429 wait to honour before giving the read up. */
+    maxCostRetryWaitMs?: number;
   };
 }
 

@@ -176,6 +176,14 @@ const CloudsSchema = z
       .strictObject({
         tenantId: guid.optional(),
         subscriptions: z.array(AzureSubscriptionSchema).min(1, 'list at least one subscription, or remove the azure section'),
+        // Workload identity federation from costwatch's AWS role (AWS outbound identity federation); absent = a service principal secret.
+        credentials: z
+          .strictObject({
+            awsFederation: z.strictObject({ tenantId: guid, clientId: guid, audience: z.string().min(1).default('api://AzureADTokenExchange') }),
+          })
+          .optional(),
+        // Each key is one more Cost Management Query per subscription and day (Cost Management throttles per scope).
+        costTagKeys: z.array(z.string().trim().min(1).max(512)).max(10, 'at most 10 tag keys: each costs a Cost Management query per subscription and day').default([]),
       })
       .optional(),
   })

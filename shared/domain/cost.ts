@@ -23,6 +23,8 @@ export interface CostRecord {
    * Rows of different breakdowns overlap and are never added together; absent for line items.
    */
   readonly x_Breakdown?: string;
+  /** FOCUS custom column (Microsoft's export names it so): the Azure resource group, lower case. */
+  readonly x_ResourceGroupName?: string;
 }
 
 /** Maps a FOCUS ProviderName to the cloud costwatch knows it as. */

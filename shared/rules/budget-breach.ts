@@ -1,6 +1,6 @@
 import type { Finding } from '../domain/finding.js';
 import { formatMoney } from '../domain/money.js';
-import { budgetFindingId, budgetStatuses, highestCrossed, percentOf, statusEvidence, type BudgetStatus } from './budget-status.js';
+import { budgetFindingId, CLOUD_BUDGET_LABEL, CLOUD_BUDGET_SERVICE, budgetStatuses, highestCrossed, percentOf, statusEvidence, type BudgetStatus } from './budget-status.js';
 import type { CostRule } from './types.js';
 
 /** Settings of budget-breach: the common rule settings only. */
@@ -30,7 +30,7 @@ export const budgetBreach: CostRule<BudgetBreachSettings> = {
       const crossed = highestCrossed(s.actual, b.limit, thresholds);
       if (crossed === undefined) continue;
       const pct = percentOf(s.actual, b.limit);
-      const name = s.source === 'config' ? `budget ${b.name}` : `AWS budget ${b.name} (${s.scopeId})`;
+      const name = s.source === 'config' ? `budget ${b.name}` : `${CLOUD_BUDGET_LABEL[s.source]} ${b.name} (${s.scopeId})`;
       out.push({
         id: budgetFindingId('budget-breach', s, crossed),
         ruleId: 'budget-breach',
@@ -42,7 +42,7 @@ export const budgetBreach: CostRule<BudgetBreachSettings> = {
             ? `${name}: ${formatMoney(s.actual)} of ${formatMoney(b.limit)} spent (${pct}%), past its ${crossed}% threshold`
             : `${name}: actual ${formatMoney(s.actual)} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
         evidence: [
-          `limit ${formatMoney(b.limit)}; actual ${formatMoney(s.actual)} (${pct}%); ${s.source === 'config' ? `thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : 'as AWS Budgets reports it'}`,
+          `limit ${formatMoney(b.limit)}; actual ${formatMoney(s.actual)} (${pct}%); ${s.source === 'config' ? `thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : `as ${CLOUD_BUDGET_SERVICE[s.source]} reports it`}`,
           ...statusEvidence(s),
         ],
         budget: {

@@ -25,7 +25,8 @@ export interface CostFilter {
 /** A budget evaluated against the scan's costs. */
 export interface BudgetStatus {
   readonly budget: Budget;
-  readonly source: 'config' | 'aws-budgets';
+  /** A configured budget, or a cloud's own (AWS Budgets; an Azure budget read from Consumption). */
+  readonly source: 'config' | 'aws-budgets' | 'azure-budget';
   readonly period: { readonly start: Date; readonly end: Date };
   /** Cloud and scope the finding is filed under: the budget's only ones, or `*` when it spans several. */
   readonly cloud: Cloud;
@@ -37,6 +38,8 @@ export interface BudgetStatus {
   readonly forecast?: Money;
   /** Why there is no forecast, or why it is partial. */
   readonly forecastNotes: readonly string[];
+  /** Where the forecasts of the rest of the period come from (e.g. AWS Cost Explorer GetCostForecast). */
+  readonly forecastSources?: readonly string[];
   /** Amount per scope read, for evidence. */
   readonly perScope: readonly { readonly label: string; readonly amount: Money }[];
   /** Partial coverage, other currencies and the like: said, never hidden. */
@@ -192,7 +195,7 @@ function configuredStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatu
   const records = selectRecords(input.costs, filter, window, breakdown);
   for (const s of read) {
     const missingBreakdown = breakdown !== 'SERVICE' && !input.costs.some((r) => r.SubAccountId === s.scope.id && r.x_Breakdown === breakdown) && input.costs.some((r) => r.SubAccountId === s.scope.id && r.x_Breakdown !== undefined);
-    if (missingBreakdown) notes.push(`costs of ${label(s)} were not grouped by tag ${breakdown.slice('SERVICE,TAG:'.length)}: list it in clouds.aws.costAllocationTags`);
+    if (missingBreakdown) notes.push(`costs of ${label(s)} were not grouped by tag ${breakdown.slice('SERVICE,TAG:'.length)}: list it in ${s.scope.cloud === 'azure' ? 'clouds.azure.costTagKeys' : 'clouds.aws.costAllocationTags'}`);
     const mine = records.filter((r) => r.SubAccountId?.toLowerCase() === s.scope.id.toLowerCase());
     perScope.push({ label: label(s), amount: totalIn(mine, currency).total });
   }
@@ -227,6 +230,7 @@ function configuredStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatu
     actual: money(round2(total.amount), currency),
     ...(forecast ? { forecast } : {}),
     forecastNotes,
+    ...(forecasts.length > 0 ? { forecastSources: [...new Set(forecasts.map((f) => f.source))] } : {}),
     perScope,
     notes,
     drivers: topDrivers(input.costs, filter, window, currency),
@@ -248,13 +252,13 @@ function cloudStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus | u
   }
   return {
     budget: b,
-    source: 'aws-budgets',
+    source: cloud === 'azure' ? 'azure-budget' : 'aws-budgets',
     period,
     cloud,
     scopeId,
     actual: b.actual,
     ...(b.forecast ? { forecast: b.forecast } : {}),
-    forecastNotes: b.forecast ? [] : ['AWS Budgets has no forecast for it yet'],
+    forecastNotes: b.forecast ? [] : [`${CLOUD_BUDGET_SERVICE[cloud === 'azure' ? 'azure-budget' : 'aws-budgets']} has no forecast for it yet`],
     perScope: [],
     notes,
     drivers,
@@ -312,8 +316,13 @@ export function statusEvidence(s: BudgetStatus): string[] {
   return [...lines, ...s.notes];
 }
 
+/** Who computes a cloud budget's spend, for titles and evidence. */
+export const CLOUD_BUDGET_SERVICE = { 'aws-budgets': 'AWS Budgets', 'azure-budget': 'Azure Cost Management' } as const;
+/** How a cloud budget is named in a title. */
+export const CLOUD_BUDGET_LABEL = { 'aws-budgets': 'AWS budget', 'azure-budget': 'Azure budget' } as const;
+
 /** Stable finding id of a budget status at a threshold (or `unknown`). */
 export function budgetFindingId(ruleId: string, s: BudgetStatus, what: number | 'unknown'): string {
-  const who = s.source === 'config' ? `config:${s.budget.name}` : `aws-budgets:${s.scopeId}:${s.budget.name}`;
+  const who = s.source === 'config' ? `config:${s.budget.name}` : `${s.source}:${s.scopeId}:${s.budget.name}`;
   return `${ruleId}:${who}:${day(s.period.start)}:${what === 'unknown' ? 'unknown' : `${what}%`}`;
 }

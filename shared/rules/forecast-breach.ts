@@ -1,6 +1,6 @@
 import type { Finding } from '../domain/finding.js';
 import { formatMoney } from '../domain/money.js';
-import { budgetFindingId, budgetStatuses, day, highestCrossed, percentOf, statusEvidence } from './budget-status.js';
+import { budgetFindingId, CLOUD_BUDGET_LABEL, CLOUD_BUDGET_SERVICE, budgetStatuses, day, highestCrossed, percentOf, statusEvidence } from './budget-status.js';
 import type { CostRule } from './types.js';
 
 /** Settings of forecast-breach: the common rule settings only. */
@@ -29,7 +29,7 @@ export const forecastBreach: CostRule<ForecastBreachSettings> = {
       if (crossed === undefined) continue;
       const pct = percentOf(s.forecast, b.limit);
       const end = day(new Date(s.period.end.getTime() - 86_400_000));
-      const name = s.source === 'config' ? `budget ${b.name}` : `AWS budget ${b.name} (${s.scopeId})`;
+      const name = s.source === 'config' ? `budget ${b.name}` : `${CLOUD_BUDGET_LABEL[s.source]} ${b.name} (${s.scopeId})`;
       out.push({
         id: budgetFindingId('forecast-breach', s, crossed),
         ruleId: 'forecast-breach',
@@ -42,8 +42,8 @@ export const forecastBreach: CostRule<ForecastBreachSettings> = {
             : `${name}: forecast ${formatMoney(s.forecast)} by ${end} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
         evidence: [
           `limit ${formatMoney(b.limit)}; spent ${formatMoney(s.actual)} (${percentOf(s.actual, b.limit)}%); forecast for the period ${formatMoney(s.forecast)} (${pct}%)` +
-            (s.source === 'config' ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : '; as AWS Budgets reports it'),
-          ...(s.source === 'config' ? ['forecast = spend so far + AWS Cost Explorer GetCostForecast for the rest of the period'] : []),
+            (s.source === 'config' ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : `; as ${CLOUD_BUDGET_SERVICE[s.source]} reports it`),
+          ...(s.source === 'config' ? [`forecast = spend so far + ${(s.forecastSources ?? ['AWS Cost Explorer GetCostForecast']).join(' and ')} for the rest of the period`] : []),
           ...statusEvidence(s),
           ...s.forecastNotes,
         ],

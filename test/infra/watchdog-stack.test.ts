@@ -126,10 +126,13 @@ const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'sagemaker:StopNotebookInstance',
     's3:PutLifecycleConfiguration',
     'sts:AssumeRole',
+    // Azure workload identity federation (the fixture's clouds.azure.credentials.awsFederation).
+    'sts:GetWebIdentityToken',
   ],
   digest: [...LOGS, 'sqs:SendMessage', ...STATE_RW, ...SECRET],
   // Azure subscriptions only: no AWS resource is read or changed; approvals lost in flight are queued again.
-  'scan-worker-azure': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sqs:SendMessage'],
+  // sts:GetWebIdentityToken: the fixture signs in to Entra by workload identity federation from the AWS role.
+  'scan-worker-azure': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sqs:SendMessage', 'sts:GetWebIdentityToken'],
 };
 
 const MUTATIONS = /^sagemaker:(Create|Delete|Stop|Start|Add|Update)|^s3:Put/;
@@ -199,6 +202,11 @@ describe('least privilege', () => {
     for (const f of deployed) {
       for (const st of statementsOf(f.name).filter((x) => x.effect === 'Allow')) {
         for (const a of st.actions) expect(a, `${f.name}: ${a}`).not.toContain('*');
+        // sts:GetWebIdentityToken names no resource (it signs a token for the caller): allowed on "*" only with its audience pinned.
+        if (st.actions.length === 1 && st.actions[0] === 'sts:GetWebIdentityToken') {
+          expect(st.conditions, `${f.name}: sts:GetWebIdentityToken without an audience condition`).toMatchObject({ 'ForAllValues:StringEquals': { 'sts:IdentityTokenAudience': 'api://AzureADTokenExchange' } });
+          continue;
+        }
         if (st.actions.some((a) => MUTATIONS.test(a) || /^(dynamodb:(Put|Update)|sqs:Send|sts:)/.test(a))) {
           expect(st.resources, `${f.name}: ${st.actions.join(',')}`).not.toContain('*');
         }

@@ -1,7 +1,12 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import { ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
+import { ConsumptionManagementClient } from '@azure/arm-consumption';
+import { CostManagementClient } from '@azure/arm-costmanagement';
+import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { MetricsClient } from '@azure/monitor-query-metrics';
+import { costManagementThrottlingPolicy } from './cost-management.js';
+import { RETAIL_PRICES_ENDPOINT, type RetailPricesGet } from './retail-prices.js';
 
 /*
  * The Azure SDK clients the provider uses, made by one injected factory (the AWS side's
@@ -17,6 +22,14 @@ export interface AzureClients {
   readonly ml: AzureMachineLearningWorkspaces;
   /** Azure Monitor metrics batch client for one region (`@azure/monitor-query-metrics`). */
   metrics(location: string): MetricsClient;
+  /** Cost Management Query and Forecast (`@azure/arm-costmanagement`), its rate-limit headers honoured. */
+  readonly costManagement: CostManagementClient;
+  /** Consumption budgets (`@azure/arm-consumption`). */
+  readonly consumption: ConsumptionManagementClient;
+  /** GET on the public Retail Prices API (no credential), with the SDK's retry policy. */
+  readonly retailPrices: RetailPricesGet;
+  /** Where the Retail Prices API answers. */
+  readonly retailPricesEndpoint: string;
   /**
    * Milliseconds between polls of a long-running operation; undefined keeps the SDK's default
    * (the sandbox finishes operations at once, so it polls fast).
@@ -39,7 +52,17 @@ export interface AzureClientOptions {
   /** Retry tuning passed to the SDK's retry policies (default: the SDK's). */
   readonly retry?: { readonly maxRetries?: number; readonly retryDelayInMs?: number; readonly maxRetryDelayInMs?: number };
   readonly pollIntervalMs?: number;
+  /** Retail Prices API endpoint; default `https://prices.azure.com/api/retail/prices`. */
+  readonly retailPricesEndpoint?: string;
+  /**
+   * The longest wait a Cost Management or Consumption 429 may ask for before the read is given
+   * up and reported (default 60 s: a scan function must finish); shorter waits are waited.
+   */
+  readonly maxCostRetryWaitMs?: number;
 }
+
+/** Default of {@link AzureClientOptions.maxCostRetryWaitMs}. */
+export const MAX_COST_RETRY_WAIT_MS = 60_000;
 
 /** Audience of the metrics batch API (public cloud). */
 export const METRICS_AUDIENCE = 'https://metrics.monitor.azure.com/.default';
@@ -49,6 +72,11 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
   const cache = new Map<string, AzureClients>();
   const tls = options.ca ? { tlsOptions: { ca: options.ca } } : {};
   const retry = options.retry ? { retryOptions: options.retry } : {};
+  const arm = options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {};
+  const throttling = costManagementThrottlingPolicy(options.maxCostRetryWaitMs ?? MAX_COST_RETRY_WAIT_MS);
+  // One client for every subscription: Cost Management takes the scope per call.
+  let costManagement: CostManagementClient | undefined;
+  let retailPrices: RetailPricesGet | undefined;
   return (subscriptionId) => {
     const key = subscriptionId.toLowerCase();
     const hit = cache.get(key);
@@ -59,9 +87,20 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
       ...retry,
     });
     const metricsClients = new Map<string, MetricsClient>();
+    if (!costManagement) {
+      costManagement = new CostManagementClient(options.credential, { ...arm, ...tls, ...retry });
+      costManagement.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
+    }
+    const consumption = new ConsumptionManagementClient(options.credential, subscriptionId, { ...arm, ...tls, ...retry });
+    consumption.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
+    retailPrices ??= retailPricesGet(options);
     const clients: AzureClients = {
       subscriptionId,
       ml,
+      costManagement,
+      consumption,
+      retailPrices,
+      retailPricesEndpoint: options.retailPricesEndpoint ?? RETAIL_PRICES_ENDPOINT,
       metrics: (location) => {
         let c = metricsClients.get(location);
         if (!c) {
@@ -75,6 +114,16 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
     };
     cache.set(key, clients);
     return clients;
+  };
+}
+
+/** A GET on the Retail Prices API through an SDK pipeline without credential (retries, throttling, TLS trust). */
+function retailPricesGet(options: AzureClientOptions): RetailPricesGet {
+  const pipeline = createPipelineFromOptions({ ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}), ...(options.retry ? { retryOptions: options.retry } : {}) });
+  const http = createDefaultHttpClient();
+  return async (url) => {
+    const res = await pipeline.sendRequest(http, createPipelineRequest({ url, method: 'GET' }));
+    return { status: res.status, body: res.bodyAsText ?? '' };
   };
 }
 
@@ -136,4 +185,35 @@ export function secretsManagerAzureCredential(secretId: string, read: (secretId:
       return (await inner).getToken(scopes, options);
     },
   };
+}
+
+/** The audience Microsoft Entra expects in a federated credential's token. */
+export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+
+/** What an AWS STS client must do for {@link stsWebIdentityAssertion} (`@aws-sdk/client-sts`'s `send` of `GetWebIdentityTokenCommand`). */
+export type GetWebIdentityToken = (input: { Audience: string[]; SigningAlgorithm: string; DurationSeconds: number }) => Promise<{ WebIdentityToken?: string | undefined }>;
+
+/**
+ * A client assertion for Microsoft Entra: a JWT that AWS STS signs for the calling AWS role
+ * (`GetWebIdentityToken`, AWS outbound identity federation), with Entra's token-exchange audience.
+ * Asked afresh each time Entra needs one (the JWT lives 5 minutes).
+ */
+export function stsWebIdentityAssertion(getToken: GetWebIdentityToken, audience = ENTRA_TOKEN_EXCHANGE_AUDIENCE): () => Promise<string> {
+  return async () => {
+    const out = await getToken({ Audience: [audience], SigningAlgorithm: 'RS256', DurationSeconds: 300 });
+    if (!out.WebIdentityToken) throw new Error('AWS STS GetWebIdentityToken answered without a WebIdentityToken');
+    return out.WebIdentityToken;
+  };
+}
+
+/** Workload identity federation from AWS: an Entra app trusting the AWS account's outbound-federation issuer. */
+export interface AwsFederation {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly audience?: string;
+}
+
+/** A credential with no secret: Entra exchanges the AWS-signed JWT for an access token (docs/azure.md "Credentials"). */
+export function awsFederatedAzureCredential(f: AwsFederation, getToken: GetWebIdentityToken, options: { authorityHost?: string } = {}): TokenCredential {
+  return new ClientAssertionCredential(f.tenantId, f.clientId, stsWebIdentityAssertion(getToken, f.audience), options.authorityHost ? { authorityHost: options.authorityHost } : {});
 }

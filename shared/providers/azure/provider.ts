@@ -4,6 +4,7 @@ import type { UsageSeries, UsageSignal } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
 import type { KindRegistry } from '../kind.js';
 import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
+import { AzureBilling, type AzureBillingOptions } from './billing.js';
 import type { AzureClientFactory } from './clients.js';
 import { azureKindRegistry, type AzureKindContext } from './kinds/index.js';
 import { workspaceRefs, type WorkspaceRef } from './kinds/context.js';
@@ -59,6 +60,8 @@ export interface AzureProviderOptions {
   readonly now?: () => Date;
   /** The kinds to dispatch over (default: every Azure kind). */
   readonly registry?: KindRegistry<AzureKindContext, AzureMetricQuery>;
+  /** Costs, forecasts, Azure budgets and Retail Prices; absent = none are read. */
+  readonly billing?: AzureBillingOptions;
 }
 
 /**
@@ -72,6 +75,8 @@ export class AzureProvider implements CloudProvider {
   readonly meter: AzureMetricMeter = { calls: 0, series: 0 };
   private readonly registry: KindRegistry<AzureKindContext, AzureMetricQuery>;
   private readonly now: () => Date;
+  /** The money side (Cost Management, Consumption budgets, Retail Prices), when the policy reads it. */
+  readonly billing: AzureBilling | undefined;
 
   constructor(
     private readonly clients: AzureClientFactory,
@@ -79,6 +84,7 @@ export class AzureProvider implements CloudProvider {
   ) {
     this.registry = options.registry ?? azureKindRegistry();
     this.now = options.now ?? (() => new Date());
+    this.billing = options.billing ? new AzureBilling(clients, options.billing) : undefined;
   }
 
   /** A context for one subscription and location; workspaces and computes are listed once per context. */
@@ -125,9 +131,24 @@ export class AzureProvider implements CloudProvider {
   }
 
   async collect(target: ScopeTarget, opts: CollectOptions): Promise<Collection> {
+    const compute = this.collectCompute(target, opts);
+    // Costs, budgets and prices are read once per subscription, alongside the inventory.
+    const money = this.billing?.plans(opts) ? this.billing.collect(target.scope, compute.then((c) => c.resources), opts) : undefined;
+    const [c, m] = await Promise.all([compute, money]);
+    return {
+      ...c,
+      costs: m?.costs ?? [],
+      budgets: m?.budgets ?? [],
+      ...(m ? { forecasts: m.forecasts, prices: m.prices } : {}),
+      failures: [...c.failures, ...(m?.failures ?? [])],
+    };
+  }
+
+  /** Inventory and usage of the Azure ML kinds the plan judges. */
+  private async collectCompute(target: ScopeTarget, opts: CollectOptions): Promise<Collection> {
     const failures: CollectionFailure[] = [];
     const { scope } = target;
-    // A plan that judges no Azure kind reads nothing from Azure.
+    // A plan that judges no Azure kind reads no Azure ML or Monitor data.
     if (!this.registry.modules.some((m) => plannedSignals(opts, m.kind) !== undefined)) return { scope, resources: [], usage: [], costs: [], budgets: [], failures };
     const root = this.context(scope, '', opts.now, failures);
     let workspaces: readonly WorkspaceRef[];

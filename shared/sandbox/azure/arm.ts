@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallSite, FaultDecision } from '../faults.js';
+import { AZURE_BILLING_OPERATIONS, billingRoute, retailPrices } from './cost-management.js';
 import { AZURE_ML_OPERATIONS, handleMachineLearning, type ArmContext } from './machine-learning.js';
 import { handleMetricsBatch, MONITOR_OPERATIONS } from './monitor.js';
 import type { AzureState } from './state.js';
@@ -35,9 +36,10 @@ export interface ArmEnv {
 }
 
 /** Operations per Azure service, for `calls()`. */
-export const AZURE_OPERATIONS: Readonly<Record<'machinelearning' | 'monitor', readonly string[]>> = {
+export const AZURE_OPERATIONS: Readonly<Record<'machinelearning' | 'monitor' | keyof typeof AZURE_BILLING_OPERATIONS, readonly string[]>> = {
   machinelearning: AZURE_ML_OPERATIONS,
   monitor: MONITOR_OPERATIONS,
+  ...AZURE_BILLING_OPERATIONS,
 };
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -47,6 +49,17 @@ export async function handleArmRequest(req: IncomingMessage, res: ServerResponse
   const url = new URL(req.url ?? '/', `https://${req.headers.host ?? 'localhost'}`);
   const base = `https://${req.headers.host ?? 'localhost'}`;
   try {
+    // The Retail Prices API is public: no subscription, no credential.
+    if (/^\/api\/retail\/prices\/?$/i.test(url.pathname)) {
+      if (req.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The sandbox cloud does not serve ${req.method ?? ''} ${url.pathname}`);
+      env.count('retailprices.Prices_Get');
+      const decision = env.decide({ service: 'retailprices', operation: 'Prices_Get', accountId: '', region: '' });
+      if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
+      if (decision.error) throw faultError(decision.error, 'retailprices', 'Prices_Get', '');
+      const out = retailPrices(url, base, env.state.costs.retailPrices, env.now());
+      send(res, out.status, out.headers ?? {}, out.body);
+      return;
+    }
     const sub = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1]?.toLowerCase();
     if (!sub) throw new ArmError(404, 'InvalidResourceType', `The sandbox cloud has nothing at ${req.method ?? ''} ${url.pathname}`);
     const auth = req.headers.authorization;
@@ -63,9 +76,10 @@ export async function handleArmRequest(req: IncomingMessage, res: ServerResponse
       }
     }
     const isMetrics = /\/metrics:getbatch$/i.test(url.pathname);
-    const service = isMetrics ? 'monitor' : 'machinelearning';
     const ctx: ArmContext = { state: env.state, subscription: sub, base, now: env.now(), pageSize: env.pageSize, url, method: req.method ?? 'GET', body };
-    const route = isMetrics ? { operation: 'Metrics_Batch', run: () => handleMetricsBatch(ctx) } : handleMachineLearning(ctx);
+    const billing = isMetrics ? undefined : billingRoute(ctx, env.state.costs);
+    const service = isMetrics ? 'monitor' : (billing?.service ?? 'machinelearning');
+    const route: { operation: string; location?: string; run(): ArmResponse } = isMetrics ? { operation: 'Metrics_Batch', run: () => handleMetricsBatch(ctx) } : (billing ?? handleMachineLearning(ctx));
     env.count(`${service}.${route.operation}`);
     if (!env.state.hasSubscription(sub)) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
     const decision = env.decide({ service, operation: route.operation, accountId: sub, region: route.location ?? '' });
@@ -86,11 +100,29 @@ export interface ArmResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** The permission an access-denied fault names, per service. */
+const ACTION_OF: Readonly<Record<string, string>> = {
+  monitor: 'Microsoft.Insights/metrics/read',
+  costmanagement: 'Microsoft.CostManagement/query/action',
+  consumption: 'Microsoft.Consumption/budgets/read',
+};
+
 function faultError(error: NonNullable<FaultDecision['error']>, service: string, operation: string, sub: string): ArmError {
   switch (error.kind) {
     case 'throttle': {
       const seconds = error.retryAfterSeconds ?? 1;
       const remaining: Record<string, string> = service === 'monitor' ? {} : { 'x-ms-ratelimit-remaining-subscription-reads': '0' };
+      // Cost Management says how long to wait in its own headers only (per query-processing budget, scope and tenant); Consumption in one of its own.
+      if (service === 'costmanagement') {
+        return new ArmError(429, '429', 'Too many requests. Please retry.', {
+          'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after': String(seconds),
+          'x-ms-ratelimit-microsoft.costmanagement-entity-retry-after': String(Math.max(0, seconds - 1)),
+          'x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after': '0',
+          'x-ms-ratelimit-microsoft.costmanagement-qpu-consumed': '12',
+          'x-ms-ratelimit-microsoft.costmanagement-qpu-remaining': 'None',
+        });
+      }
+      if (service === 'consumption') return new ArmError(429, 'TooManyRequests', 'Request is throttled.', { 'x-ms-ratelimit-microsoft.consumption-retry-after': String(seconds) });
       return new ArmError(429, 'TooManyRequests', `The request is being throttled as the limit has been reached for operation type - ${operation}. Please retry after ${seconds} seconds.`, {
         'retry-after': String(seconds),
         ...remaining,
@@ -100,7 +132,7 @@ function faultError(error: NonNullable<FaultDecision['error']>, service: string,
       return new ArmError(
         403,
         'AuthorizationFailed',
-        `The client 'costwatch-sandbox' with object id '00000000-0000-0000-0000-000000000000' does not have authorization to perform action '${service === 'monitor' ? 'Microsoft.Insights/metrics/read' : `Microsoft.MachineLearningServices/${operation}`}' over scope '/subscriptions/${sub}' or the scope is invalid.`,
+        `The client 'costwatch-sandbox' with object id '00000000-0000-0000-0000-000000000000' does not have authorization to perform action '${ACTION_OF[service] ?? `Microsoft.MachineLearningServices/${operation}`}' over scope '/subscriptions/${sub}' or the scope is invalid.`,
       );
     case 'server-error':
       return error.status === 503 ? new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.') : new ArmError(500, 'InternalServerError', 'An internal server error occurred.');

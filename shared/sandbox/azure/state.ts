@@ -1,4 +1,5 @@
 import { compileSeries, type SeriesFn } from '../series.js';
+import { AzureCostState } from './cost-management.js';
 import { resolveTime } from '../time.js';
 import type { AzureWorkspaceSpec, SeriesSpec, World } from '../world.js';
 
@@ -101,7 +102,11 @@ export class AzureState {
   /** Long-running operations by id; the sandbox finishes each one when it is accepted. */
   readonly operations = new Map<string, { status: 'Succeeded'; startTime: string; endTime: string }>();
 
+  /** Cost rows, budgets and retail prices (Cost Management, Consumption, Retail Prices). */
+  readonly costs: AzureCostState;
+
   constructor(world: World, worldNowMs: number) {
+    this.costs = new AzureCostState(world, worldNowMs);
     for (const s of world.azure.subscriptions) {
       const sub: SubscriptionState = { id: s.id, name: s.name, workspaces: new Map() };
       this.subscriptions.set(s.id, sub);

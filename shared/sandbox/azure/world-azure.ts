@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { worldTags, worldTime } from '../aws/world-common.js';
+import { azureBudgetsSchema, azureCostsSchema, retailPricesSchema } from './world-azure-cost.js';
 
 /*
  * The `azure` section of the world file (docs/world-file.md "Azure"): subscriptions, their
@@ -143,6 +144,10 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
       id: subscriptionId,
       name: z.string().min(1),
       resourceGroups: z.record(resourceGroupName, resourceGroup).default({}),
+      /** Cost rows Cost Management's Query and Forecast answer from (world-file.md "Azure costs, budgets and prices"). */
+      costs: azureCostsSchema,
+      /** Azure budgets (Consumption). */
+      budgets: azureBudgetsSchema,
     })
     .superRefine((s, ctx) => {
       const ws = new Set<string>();
@@ -156,7 +161,7 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
     });
 
   return z
-    .strictObject({ subscriptions: z.array(subscription).default([]) })
+    .strictObject({ subscriptions: z.array(subscription).default([]), retailPrices: retailPricesSchema })
     .superRefine((a, ctx) => {
       const ids = new Set<string>();
       a.subscriptions.forEach((s, i) => {
