@@ -35,11 +35,13 @@ export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints 
   const e = endpoints.azure;
   const factory = azureClientFactory(
     e
-      ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}) }
+      ? { credential: e.credential, armEndpoint: e.endpoint, metricsEndpoint: () => e.endpoint, ca: e.ca, ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}), ...(e.retry ? { retry: e.retry } : {}), ...(e.blobCredential ? { blobCredential: e.blobCredential } : {}) }
       : { credential: azureCredential() },
   );
   const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
-  return new AzureProvider(factory, { resourceGroups, ...(e?.now ? { now: e.now } : {}) });
+  const cold = policy.rules['cold-artifacts'];
+  const blobSettings = { olderThanDays: cold.olderThanDays, retrievalPercentPerMonth: cold.retrievalPercentPerMonth, maxBlobsPerAccount: cold.maxBlobsPerAccount };
+  return new AzureProvider(factory, { resourceGroups, blobSettings, ...(e?.now ? { now: e.now } : {}) });
 }
 
 /** Builders for every cloud besides AWS that this version supports. */

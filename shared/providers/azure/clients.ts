@@ -2,6 +2,8 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { MetricsClient } from '@azure/monitor-query-metrics';
+import { StorageManagementClient } from '@azure/arm-storage';
+import { BlobServiceClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
 
 /*
  * The Azure SDK clients the provider uses, made by one injected factory (the AWS side's
@@ -17,6 +19,10 @@ export interface AzureClients {
   readonly ml: AzureMachineLearningWorkspaces;
   /** Azure Monitor metrics batch client for one region (`@azure/monitor-query-metrics`). */
   metrics(location: string): MetricsClient;
+  /** Azure Storage over ARM: storage accounts and their lifecycle management policies (`@azure/arm-storage`). */
+  readonly storage: StorageManagementClient;
+  /** The Blob service of one storage account at its blob endpoint (`@azure/storage-blob`). */
+  blob(account: string, endpoint: string): BlobServiceClient;
   /**
    * Milliseconds between polls of a long-running operation; undefined keeps the SDK's default
    * (the sandbox finishes operations at once, so it polls fast).
@@ -39,6 +45,12 @@ export interface AzureClientOptions {
   /** Retry tuning passed to the SDK's retry policies (default: the SDK's). */
   readonly retry?: { readonly maxRetries?: number; readonly retryDelayInMs?: number; readonly maxRetryDelayInMs?: number };
   readonly pollIntervalMs?: number;
+  /**
+   * The Blob data-plane credential of a storage account; default `credential` (Entra ID: the
+   * principal needs a Storage Blob Data role). The sandbox and Azurite take a shared key over plain
+   * http, where the SDK's bearer-token policy refuses to send a token.
+   */
+  readonly blobCredential?: (account: string) => TokenCredential | StorageSharedKeyCredential;
 }
 
 /** Audience of the metrics batch API (public cloud). */
@@ -58,10 +70,26 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
       ...tls,
       ...retry,
     });
+    const storage = new StorageManagementClient(options.credential, subscriptionId, {
+      ...(options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {}),
+      ...tls,
+      ...retry,
+    });
     const metricsClients = new Map<string, MetricsClient>();
+    const blobClients = new Map<string, BlobServiceClient>();
     const clients: AzureClients = {
       subscriptionId,
       ml,
+      storage,
+      blob: (account, endpoint) => {
+        let c = blobClients.get(endpoint);
+        if (!c) {
+          const credential = options.blobCredential ? options.blobCredential(account) : options.credential;
+          c = new BlobServiceClient(endpoint, credential, options.retry ? { retryOptions: { maxTries: (options.retry.maxRetries ?? 3) + 1, ...(options.retry.retryDelayInMs !== undefined ? { retryDelayInMs: options.retry.retryDelayInMs } : {}), ...(options.retry.maxRetryDelayInMs !== undefined ? { maxRetryDelayInMs: options.retry.maxRetryDelayInMs } : {}) } } : {});
+          blobClients.set(endpoint, c);
+        }
+        return c;
+      },
       metrics: (location) => {
         let c = metricsClients.get(location);
         if (!c) {

@@ -4,6 +4,8 @@ import type { CallSite, FaultDecision } from '../faults.js';
 import { AZURE_ML_OPERATIONS, handleMachineLearning, type ArmContext } from './machine-learning.js';
 import { handleMetricsBatch, MONITOR_OPERATIONS } from './monitor.js';
 import type { AzureState } from './state.js';
+import { handleStorage, isStoragePath } from './storage.js';
+import { BLOB_OPERATIONS, STORAGE_OPERATIONS } from './storage-operations.js';
 
 /*
  * The sandbox's Azure Resource Manager listener: routes ARM REST paths (case-insensitive, as ARM
@@ -32,12 +34,16 @@ export interface ArmEnv {
   now(): number;
   /** Items per page of a list before a `nextLink` (ARM lists page; the sandbox pages small to exercise it). */
   readonly pageSize: number;
+  /** The blob endpoint the storage accounts report (`primaryEndpoints.blob`). */
+  blobEndpoint(account: string): string;
 }
 
 /** Operations per Azure service, for `calls()`. */
-export const AZURE_OPERATIONS: Readonly<Record<'machinelearning' | 'monitor', readonly string[]>> = {
+export const AZURE_OPERATIONS: Readonly<Record<'machinelearning' | 'monitor' | 'storage' | 'blob', readonly string[]>> = {
   machinelearning: AZURE_ML_OPERATIONS,
   monitor: MONITOR_OPERATIONS,
+  storage: STORAGE_OPERATIONS,
+  blob: BLOB_OPERATIONS,
 };
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -63,9 +69,10 @@ export async function handleArmRequest(req: IncomingMessage, res: ServerResponse
       }
     }
     const isMetrics = /\/metrics:getbatch$/i.test(url.pathname);
-    const service = isMetrics ? 'monitor' : 'machinelearning';
+    const isStorage = !isMetrics && isStoragePath(url.pathname);
+    const service = isMetrics ? 'monitor' : isStorage ? 'storage' : 'machinelearning';
     const ctx: ArmContext = { state: env.state, subscription: sub, base, now: env.now(), pageSize: env.pageSize, url, method: req.method ?? 'GET', body };
-    const route = isMetrics ? { operation: 'Metrics_Batch', run: () => handleMetricsBatch(ctx) } : handleMachineLearning(ctx);
+    const route = isMetrics ? { operation: 'Metrics_Batch', run: () => handleMetricsBatch(ctx) } : isStorage ? handleStorage(ctx, env.state.storage, (a) => env.blobEndpoint(a)) : handleMachineLearning(ctx);
     env.count(`${service}.${route.operation}`);
     if (!env.state.hasSubscription(sub)) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
     const decision = env.decide({ service, operation: route.operation, accountId: sub, region: route.location ?? '' });
@@ -100,7 +107,7 @@ function faultError(error: NonNullable<FaultDecision['error']>, service: string,
       return new ArmError(
         403,
         'AuthorizationFailed',
-        `The client 'costwatch-sandbox' with object id '00000000-0000-0000-0000-000000000000' does not have authorization to perform action '${service === 'monitor' ? 'Microsoft.Insights/metrics/read' : `Microsoft.MachineLearningServices/${operation}`}' over scope '/subscriptions/${sub}' or the scope is invalid.`,
+        `The client 'costwatch-sandbox' with object id '00000000-0000-0000-0000-000000000000' does not have authorization to perform action '${service === 'monitor' ? 'Microsoft.Insights/metrics/read' : service === 'storage' ? `Microsoft.Storage/${operation}` : `Microsoft.MachineLearningServices/${operation}`}' over scope '/subscriptions/${sub}' or the scope is invalid.`,
       );
     case 'server-error':
       return error.status === 503 ? new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.') : new ArmError(500, 'InternalServerError', 'An internal server error occurred.');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { worldTags, worldTime } from '../aws/world-common.js';
+import { worldStorageAccount } from './world-storage.js';
 
 /*
  * The `azure` section of the world file (docs/world-file.md "Azure"): subscriptions, their
@@ -143,6 +144,8 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
       id: subscriptionId,
       name: z.string().min(1),
       resourceGroups: z.record(resourceGroupName, resourceGroup).default({}),
+      /** Storage accounts with their containers and blobs (cold-artifacts on Azure). */
+      storageAccounts: z.array(worldStorageAccount).default([]),
     })
     .superRefine((s, ctx) => {
       const ws = new Set<string>();
@@ -153,6 +156,11 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
           ws.add(key);
         });
       }
+      const accounts = new Set<string>();
+      s.storageAccounts.forEach((a, i) => {
+        if (accounts.has(a.name)) ctx.addIssue({ code: 'custom', path: ['storageAccounts', i, 'name'], message: `storage account "${a.name}" is declared twice` });
+        accounts.add(a.name);
+      });
     });
 
   return z
