@@ -6,7 +6,9 @@ import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
 import { refOf, type Resource } from '../../shared/domain/resource.js';
+import { undoProposal } from '../../shared/pipeline/execute.js';
 import { runScan } from '../../shared/pipeline/scan.js';
+import { consoleUrl } from '../../shared/slack/console-url.js';
 import { azureClientFactory, sandboxAzureCredential } from '../../shared/providers/azure/clients.js';
 import { AzureProvider } from '../../shared/providers/azure/provider.js';
 import { SANDBOX_BLOB_KEY } from '../../shared/sandbox/azure/storage.js';
@@ -141,6 +143,25 @@ describe('Azure cold blobs on the sandbox cloud', () => {
     expect(policies().accounts.get('mlartifacts')!.policy!.rules).toEqual([existingRule]);
     expect(policies().accounts.get('mltelemetry')!.policy).toBeUndefined();
     expect(sandbox.calls()['storage.ManagementPolicies_Delete']).toBe(1);
+  });
+
+  it('adds the tiering rule in auto mode through the executor and undoes it, with an Open in portal link', async () => {
+    sandbox = await startSandbox({ world: defineWorld(world()) });
+    store = await openMemoryStore();
+    const p = parsePolicy(`version: 1\nclouds:\n  azure:\n    subscriptions:\n      - { id: ${A}, name: data }\nrules:\n  cold-artifacts:\n    mode: auto\n`, 'test.yml', { now: NOW }).policy;
+    const providers = buildProviders(p, sandboxProviderEndpoints(sandbox), FOREIGN_PROVIDERS);
+    const deps = { providers, store, clock: sandbox.clock, prices: priceBook(p) };
+    const report = await runScan(scanOptionsFor(p, { now: () => sandbox!.clock.now() }), deps);
+
+    const proposal = report.proposals.find((x) => x.kind === 'azure.storage.put-management-policy-rule')!;
+    expect(report.executions.find((e) => e.proposalId === proposal.id)?.outcome).toBe('executed');
+    const account = () => sandbox!.state.azure.storage.accounts.get('mlartifacts')!;
+    expect((account().policy!.rules as { name: string }[]).map((r) => r.name)).toEqual(['logsexpire', 'costwatchcoldcheckpoints']);
+    expect((await store.getProposal(proposal.id))?.undoData).toMatchObject({ account: 'mlartifacts', ruleName: 'costwatchcoldcheckpoints', previous: { rules: [existingRule] } });
+    expect(consoleUrl(proposal.resource)).toBe(`https://portal.azure.com/#resource/subscriptions/${A}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/mlartifacts/containersList`);
+
+    expect((await undoProposal(proposal.id, 'U1', deps)).outcome).toBe('undone');
+    expect(account().policy!.rules).toEqual([existingRule]);
   });
 
   it('refuses to act when the management policy changed since the container was read', async () => {
