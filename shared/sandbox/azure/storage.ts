@@ -80,7 +80,7 @@ export class AzureStorageState {
         for (const c of a.containers) {
           const container: ContainerState = { name: c.name, createdAt: at(c.createdAt), blobs: new Map() };
           for (const b of c.blobs) {
-            const names = 'count' in b ? Array.from({ length: b.count }, (_, i) => `${b.prefix}${String(i).padStart(5, '0')}`) : [b.name];
+            const names = b.count !== undefined ? Array.from({ length: b.count }, (_, i) => `${b.prefix ?? ''}${String(i).padStart(5, '0')}`) : [b.name ?? ''];
             for (const name of names) {
               const modified = at(b.lastModified);
               container.blobs.set(name, {

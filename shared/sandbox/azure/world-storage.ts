@@ -10,16 +10,16 @@ import { worldTags, worldTime } from '../aws/world-common.js';
 const UNITS: Record<string, number> = { B: 1, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3, TB: 1000 ** 4, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, TIB: 1024 ** 4 };
 
 /** A size in bytes: a number, or text like `512 MiB`, `2 GiB`, `1.5 TB`. */
-export const worldSize = z.union([
-  z.number().int().min(0),
-  z
-    .string()
-    .regex(/^\s*\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i, 'a size is a number of bytes or text like "512 MiB" or "2 GiB"')
-    .transform((t) => {
-      const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(t);
-      return Math.round(Number(m?.[1] ?? 0) * (UNITS[(m?.[2] ?? 'B').toUpperCase()] ?? 1));
-    }),
-]);
+export const worldSize = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && v >= 0) return v;
+  } else {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.exec(v);
+    if (m) return Math.round(Number(m[1]) * (UNITS[(m[2] ?? 'B').toUpperCase()] ?? 1));
+  }
+  ctx.addIssue({ code: 'custom', message: `a size is a number of bytes or text like "512 MiB" or "2 GiB", not ${JSON.stringify(v)}` });
+  return z.NEVER;
+});
 
 const BLOB_TIERS = ['Hot', 'Cool', 'Cold', 'Archive'] as const;
 
@@ -39,14 +39,23 @@ const blobFields = {
   blobType: z.enum(['BlockBlob', 'AppendBlob', 'PageBlob']).default('BlockBlob'),
 };
 
-const blob = z.strictObject({ name: z.string().min(1).max(1024), ...blobFields });
-/** `count` blobs named `<prefix>00000`, `<prefix>00001`, … alike. */
-const blobBatch = z.strictObject({ prefix: z.string().max(1000).default(''), count: z.number().int().min(1).max(1_000_000), ...blobFields });
+/** One blob (`name`), or `count` blobs named `<prefix>00000`, `<prefix>00001`, … alike. */
+const blob = z
+  .strictObject({
+    name: z.string().min(1).max(1024).optional(),
+    prefix: z.string().max(1000).optional(),
+    count: z.number().int().min(1).max(1_000_000).optional(),
+    ...blobFields,
+  })
+  .superRefine((b, ctx) => {
+    if ((b.name === undefined) === (b.count === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'give a blob either a name, or a count (with an optional prefix) for many alike' });
+    if (b.name !== undefined && b.prefix !== undefined) ctx.addIssue({ code: 'custom', path: ['prefix'], message: 'prefix goes with count, not with name' });
+  });
 
 const container = z.strictObject({
   name: containerName,
   createdAt: worldTime.default('-180d'),
-  blobs: z.array(z.union([blob, blobBatch])).default([]),
+  blobs: z.array(blob).default([]),
 });
 
 /** One storage account. */
