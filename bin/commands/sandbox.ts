@@ -34,6 +34,7 @@ export async function sandboxCommand(argv: readonly string[], io: Io, signal?: A
       `    AWS_ACCESS_KEY_ID=${creds.accessKeyId} AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey} AWS_REGION=${accounts[0]?.regions[0] ?? 'us-east-1'}`,
       `    aws sagemaker list-endpoints --endpoint-url ${sandbox.awsEndpoint}`,
       `  Azure endpoint: ${sandbox.azureEndpoint}   (ARM: Azure Machine Learning; Azure Monitor metrics batch; HTTPS with a certificate made for this run, any bearer token)`,
+      `  Azure blobs:   ${sandbox.url}/azure-blob/<storage account>/   (Blob REST for the world's blobs; Shared Key with Azurite's development key)`,
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),

@@ -11,7 +11,7 @@ import { defaultPolicyFor, findPolicyFile, loadPolicy } from '../../shared/confi
 import type { Policy } from '../../shared/config/schema.js';
 import { CostwatchError, formatProblem } from '../../shared/errors.js';
 import { EventInFlightError, EventRefusedError } from '../../shared/events/event.js';
-import { GOOGLE_JWKS_URL } from '../../shared/events/auth.js';
+import { entraJwksUrl, GOOGLE_JWKS_URL } from '../../shared/events/auth.js';
 import type { EventDeps } from '../../shared/events/handle.js';
 import { receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventLog, type HttpRequest, type WebhookDeps } from '../../shared/events/receive.js';
 import { failOnUndelivered } from '../../shared/events/runtime.js';
@@ -165,6 +165,16 @@ async function serveWith(ctx: {
   const events: EventDeps = { policy, store, clock, providers, prices: priceBook(policy), notifier: notifier ? failOnUndelivered(notifier) : { publish: async () => undefined } };
   const webhooks: WebhookDeps = { events, log };
   const azureToken = io.env['AZURE_WEBHOOK_TOKEN'] ?? randomBytes(12).toString('hex');
+  // Entra ID secure webhook, when both are set: the action group's bearer token is verified too.
+  const entraTenant = io.env['AZURE_ENTRA_TENANT_ID'];
+  const entraAudience = io.env['AZURE_ENTRA_AUDIENCE'];
+  const entra =
+    entraTenant && entraAudience
+      ? {
+          identity: { tenantId: entraTenant, audience: entraAudience, ...(io.env['AZURE_ENTRA_APP_ID'] ? { appId: io.env['AZURE_ENTRA_APP_ID'] } : {}) },
+          jwks: createRemoteJWKSet(new URL(io.env['AZURE_ENTRA_JWKS_URL'] || entraJwksUrl(entraTenant))),
+        }
+      : undefined;
   const gcp = io.env['GCP_PUSH_AUDIENCE'] && io.env['GCP_PUSH_SERVICE_ACCOUNT'] ? { audience: io.env['GCP_PUSH_AUDIENCE'], serviceAccountEmail: io.env['GCP_PUSH_SERVICE_ACCOUNT'] } : undefined;
   const jwks = gcp ? createRemoteJWKSet(new URL(GOOGLE_JWKS_URL)) : undefined;
   const options = scanOptionsFor(policy, { now: () => clock.now() });
@@ -193,7 +203,7 @@ async function serveWith(ctx: {
       const body = await readBody(req);
       if (body === undefined) return send(res, 413, 'body too large');
       const http: HttpRequest = { method: req.method ?? 'GET', headers: lowerHeaders(req.headers), query: Object.fromEntries(url.searchParams), body };
-      if (url.pathname === '/webhooks/azure') return sendHttp(res, await receiveAzureAlert(http, { ...webhooks, token: azureToken }));
+      if (url.pathname === '/webhooks/azure') return sendHttp(res, await receiveAzureAlert(http, { ...webhooks, token: azureToken, ...(entra ? { entra } : {}) }));
       if (url.pathname === '/webhooks/gcp' && gcp && jwks) return sendHttp(res, await receiveGcpPush(http, { ...webhooks, identity: gcp, jwks }));
       if (url.pathname === '/events/sns' && req.method === 'POST') return send(res, ...(await eventAnswer(() => receiveSns(parseJson(body), webhooks), log)));
       if (url.pathname === '/events/eventbridge' && req.method === 'POST') return send(res, ...(await eventAnswer(() => receiveEventBridge(parseJson(body), webhooks), log)));

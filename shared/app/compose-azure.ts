@@ -65,11 +65,14 @@ export function buildAzureProvider(policy: Policy, endpoints: ProviderEndpoints 
           ...(e.pollIntervalMs !== undefined ? { pollIntervalMs: e.pollIntervalMs } : {}),
           ...(e.retry ? { retry: e.retry } : {}),
           ...(e.maxCostRetryWaitMs !== undefined ? { maxCostRetryWaitMs: e.maxCostRetryWaitMs } : {}),
+          ...(e.blobCredential ? { blobCredential: e.blobCredential } : {}),
         }
       : { credential: azureCredential(process.env, azure.credentials?.awsFederation) },
   );
   const resourceGroups = new Map(azure.subscriptions.filter((s) => s.resourceGroups).map((s) => [s.id.toLowerCase(), s.resourceGroups ?? []]));
-  return new AzureProvider(factory, { resourceGroups, billing: azureBillingOptions(policy), ...(e?.now ? { now: e.now } : {}) });
+  const cold = policy.rules['cold-artifacts'];
+  const blobSettings = { olderThanDays: cold.olderThanDays, retrievalPercentPerMonth: cold.retrievalPercentPerMonth, maxBlobsPerAccount: cold.maxBlobsPerAccount };
+  return new AzureProvider(factory, { resourceGroups, blobSettings, billing: azureBillingOptions(policy), ...(e?.now ? { now: e.now } : {}) });
 }
 
 /** Builders for every cloud besides AWS that this version supports. */

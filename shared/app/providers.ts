@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { TokenCredential } from '@azure/core-auth';
+import type { StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { Policy } from '../config/policy.js';
 import type { Cloud } from '../domain/resource.js';
 import { awsClientFactory } from '../providers/aws/clients.js';
@@ -37,6 +38,8 @@ export interface ProviderEndpoints {
     retailPricesEndpoint?: string;
     /** Longest Cost Management 429 wait to honour before giving the read up. */
     maxCostRetryWaitMs?: number;
+    /** The Blob data-plane credential of a storage account (the sandbox's and Azurite's blob endpoints are plain http: shared key). */
+    blobCredential?: (account: string) => StorageSharedKeyCredential;
   };
 }
 

@@ -280,6 +280,8 @@ const RulesSchema = z
         .default([]),
       olderThanDays: z.number().int().min(1).max(3650).default(30),
       retrievalPercentPerMonth: z.number().min(0).max(1000).default(10),
+      /** Azure: blobs listed per storage account at most (all its containers together). */
+      maxBlobsPerAccount: z.number().int().min(1).max(10_000_000).default(100_000),
     }).prefault({}),
     'budget-breach': rule('budget-breach', {}).prefault({}),
     'forecast-breach': rule('forecast-breach', {}).prefault({}),

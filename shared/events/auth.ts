@@ -58,20 +58,82 @@ export async function verifyGooglePushToken(
   return { email };
 }
 
-function authReason(err: unknown): unknown {
+function authReason(err: unknown, idp = 'Google', issuerText = 'the issuer is not Google'): unknown {
   if (err instanceof errors.JWTExpired) return new WebhookAuthError('the token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     const claim = err.claim;
-    const what = claim === 'iss' ? 'the issuer is not Google' : claim === 'aud' ? 'the audience does not match' : `claim ${claim} is ${err.reason}`;
+    const what = claim === 'iss' ? issuerText : claim === 'aud' ? 'the audience does not match' : `claim ${claim} is ${err.reason}`;
     return new WebhookAuthError(what);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return new WebhookAuthError('the token is not signed with RS256');
   if (err instanceof errors.JWSSignatureVerificationFailed) return new WebhookAuthError('the token signature does not verify');
-  if (err instanceof errors.JWKSNoMatchingKey) return new WebhookAuthError('the token is signed by a key Google does not publish');
+  if (err instanceof errors.JWKSNoMatchingKey) return new WebhookAuthError(`the token is signed by a key ${idp} does not publish`);
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) {
     return new WebhookAuthError(`malformed token: ${err.message}`);
   }
   return err;
+}
+
+/**
+ * The app id Azure Monitor action groups request secure-webhook tokens as ("Azure Monitor Action
+ * Group", a Microsoft first-party application): the `appid` (v1 tokens) or `azp` (v2) claim.
+ */
+export const AZURE_ACTION_GROUP_APP_ID = '461e8683-5575-4561-ac7f-899cc907d62a';
+
+/** Who may call the Azure webhook with a secure-webhook token. */
+export interface EntraWebhookIdentity {
+  /** The Entra ID tenant of the app registration the action group requests tokens for. */
+  readonly tenantId: string;
+  /** The app registration's Application ID URI (or app id): the token's `aud`. */
+  readonly audience: string;
+  /** The calling application: the token's `appid`/`azp`; default {@link AZURE_ACTION_GROUP_APP_ID}. */
+  readonly appId?: string;
+}
+
+/** The issuers of Entra ID tokens for a tenant: v1 (`sts.windows.net`) and v2 (`login.microsoftonline.com/…/v2.0`). */
+export function entraIssuers(tenantId: string): string[] {
+  return [`https://sts.windows.net/${tenantId}/`, `https://login.microsoftonline.com/${tenantId}/v2.0`];
+}
+
+/** Where a tenant publishes its signing keys (the `jwks_uri` of its OpenID configuration). */
+export function entraJwksUrl(tenantId: string): string {
+  return `https://login.microsoftonline.com/${encodeURIComponent(tenantId)}/discovery/v2.0/keys`;
+}
+
+/**
+ * Verifies the bearer token an Azure Monitor action group sends to a secure webhook: RS256
+ * signature by a key in `jwks` (the tenant's published keys), issuer the tenant (v1 or v2), the
+ * configured audience, not expired, and `appid` (v1) or `azp` (v2) equal to the configured calling
+ * app. Throws WebhookAuthError with the reason; a failure to fetch the keys is rethrown as is.
+ */
+export async function verifyEntraToken(
+  authorization: string | undefined,
+  expected: EntraWebhookIdentity,
+  jwks: JWTVerifyGetKey,
+  opts: { readonly currentDate?: Date; readonly clockToleranceSeconds?: number } = {},
+): Promise<{ readonly appId: string }> {
+  if (!expected.tenantId || !expected.audience) throw new CostwatchError('the Entra ID webhook settings lack a tenant id or an audience');
+  if (!authorization) throw new WebhookAuthError('no Authorization header: the action group must use a secure webhook (Microsoft Entra ID authentication)');
+  const m = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i.exec(authorization);
+  if (!m) throw new WebhookAuthError('Authorization is not a Bearer JWT');
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(m[1]!, jwks, {
+      issuer: entraIssuers(expected.tenantId),
+      audience: expected.audience,
+      algorithms: ['RS256'],
+      requiredClaims: ['exp'],
+      clockTolerance: opts.clockToleranceSeconds ?? 30,
+      ...(opts.currentDate ? { currentDate: opts.currentDate } : {}),
+    }));
+  } catch (err) {
+    throw authReason(err, 'the tenant', 'the issuer is not the configured Entra ID tenant');
+  }
+  const app = typeof payload['appid'] === 'string' ? payload['appid'] : typeof payload['azp'] === 'string' ? payload['azp'] : undefined;
+  if (!app) throw new WebhookAuthError('the token has no appid or azp claim');
+  const want = expected.appId || AZURE_ACTION_GROUP_APP_ID;
+  if (app.toLowerCase() !== want.toLowerCase()) throw new WebhookAuthError(`the token was issued to app ${app}, not the configured caller`);
+  return { appId: app };
 }
 
 /**

@@ -23,4 +23,5 @@ export { AlertDedup, DEFAULT_LEASE_MS, type Claim } from './dedup.js';
 export { watchResource, WatchError, NEW_RESOURCE_WINDOW_HOURS, type WatchDeps } from './watch.js';
 export { handleCloudEvent, type EventDeps, type EventOutcome } from './handle.js';
 export { verifyGooglePushToken, verifyUrlToken, WebhookAuthError, GOOGLE_ISSUERS, GOOGLE_JWKS_URL, type GooglePushIdentity } from './auth.js';
+export { verifyEntraToken, entraIssuers, entraJwksUrl, AZURE_ACTION_GROUP_APP_ID, type EntraWebhookIdentity } from './auth.js';
 export { httpRequestOf, receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventLog, type FunctionUrlEvent, type HttpRequest, type HttpResponse, type WebhookDeps } from './receive.js';

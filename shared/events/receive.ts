@@ -1,6 +1,6 @@
 import type { JWTVerifyGetKey } from 'jose';
 import { CostwatchError } from '../errors.js';
-import { verifyGooglePushToken, verifyUrlToken, WebhookAuthError, type GooglePushIdentity } from './auth.js';
+import { verifyEntraToken, verifyGooglePushToken, verifyUrlToken, WebhookAuthError, type EntraWebhookIdentity, type GooglePushIdentity } from './auth.js';
 import { EventInFlightError, EventRefusedError, MAX_EVENT_BYTES, type CloudEvent, type EventRefusal, type EventSource, type ParseResult } from './event.js';
 import { handleCloudEvent, type EventDeps, type EventOutcome } from './handle.js';
 import { isObject, MAX_BASE64_CHARS } from './input.js';
@@ -122,9 +122,14 @@ export async function receiveGcpPush(req: HttpRequest, deps: WebhookDeps & { rea
 
 /**
  * Azure budget alert from an action-group webhook: POST only, the `?token=` in the URL compared
- * in constant time with the configured one, then parsed and handled.
+ * in constant time with the configured one and, when Entra ID is configured (`entra`), the
+ * secure webhook's bearer token verified (signature, issuer, audience, calling app), then parsed
+ * and handled.
  */
-export async function receiveAzureAlert(req: HttpRequest, deps: WebhookDeps & { readonly token: string }): Promise<HttpResponse> {
+export async function receiveAzureAlert(
+  req: HttpRequest,
+  deps: WebhookDeps & { readonly token: string; readonly entra?: { readonly identity: EntraWebhookIdentity; readonly jwks: JWTVerifyGetKey } },
+): Promise<HttpResponse> {
   const source = 'azure-budget';
   if (req.method.toUpperCase() !== 'POST') return refuseHttp(405, `method ${req.method} not allowed: action groups call webhooks with POST`, source, deps.log, { allow: 'POST' });
   try {
@@ -133,6 +138,17 @@ export async function receiveAzureAlert(req: HttpRequest, deps: WebhookDeps & { 
     if (err instanceof WebhookAuthError) return refuseHttp(401, err.reason, source, deps.log);
     deps.log.error('token check failed', { source, error: describe(err) });
     return json(500, { ok: false, error: describe(err) });
+  }
+  if (deps.entra) {
+    try {
+      await verifyEntraToken(req.headers['authorization'], deps.entra.identity, deps.entra.jwks);
+    } catch (err) {
+      if (err instanceof WebhookAuthError) return refuseHttp(401, err.reason, source, deps.log);
+      deps.log.error('Entra ID token verification failed', { source, error: describe(err) });
+      if (err instanceof CostwatchError) return json(500, { ok: false, error: describe(err) });
+      // The tenant's keys unreachable: the action group retries a 503.
+      return json(503, { ok: false, error: `cannot verify the token now: ${describe(err)}` }, { 'retry-after': '60' });
+    }
   }
   const body = bodyOf(req);
   if ('refused' in body) return logged(body.refused, source, deps.log);

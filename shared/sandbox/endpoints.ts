@@ -1,7 +1,9 @@
 import type { ProviderEndpoints } from '../app/providers.js';
+import { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { sandboxAzureCredential } from '../providers/azure/clients.js';
 import { staticTokenAuth } from '../providers/gcp/clients.js';
 import { sandboxAwsCredentials } from './aws/protocol.js';
+import { SANDBOX_BLOB_KEY } from './azure/storage.js';
 import type { Sandbox } from './server.js';
 
 /** Where every provider points for a sandbox run: its endpoints, credentials, certificate and clock. */
@@ -11,6 +13,6 @@ export function sandboxProviderEndpoints(sandbox: Sandbox, options: { readonly w
     aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, ...now },
     gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox') },
     // The sandbox finishes long-running operations at once: poll fast instead of the SDK's 2 s.
-    azure: { endpoint: sandbox.azureEndpoint, ca: sandbox.azureCa, credential: sandboxAzureCredential(), pollIntervalMs: 5, retry: { retryDelayInMs: 20, maxRetryDelayInMs: 200 }, ...now },
+    azure: { endpoint: sandbox.azureEndpoint, ca: sandbox.azureCa, credential: sandboxAzureCredential(), pollIntervalMs: 5, retry: { retryDelayInMs: 20, maxRetryDelayInMs: 200 }, blobCredential: (account) => new StorageSharedKeyCredential(account, SANDBOX_BLOB_KEY), ...now },
   };
 }

@@ -30,6 +30,7 @@ import { SlackWorkspace } from './slack/workspace.js';
 import type { FaultInput, World } from './world.js';
 import { AZURE_OPERATIONS, handleArmRequest, type ArmEnv } from './azure/arm.js';
 import { AzureState } from './azure/state.js';
+import { BLOB_PATH_PREFIX, handleBlobRequest, type BlobEnv } from './azure/storage.js';
 import { runCertificate } from './azure/tls.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -71,6 +72,11 @@ export interface SandboxOptions {
    * values exercise paging.
    */
   readonly azurePageSize?: number;
+  /**
+   * The blob endpoint a storage account reports (`primaryEndpoints.blob`); default the sandbox's own
+   * small Blob service (`<url>/azure-blob/<account>/`, shared key). Tests point it at Azurite.
+   */
+  readonly azureBlobEndpoint?: (account: string) => string;
 }
 
 /** The mutable clouds behind the server, for tests to inspect. */
@@ -129,6 +135,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { world, host = '127.0.0.1', port = 0, endpointCreationMs = 0, transitionMs = 0, azurePageSize = 100 } = options;
   const worldNow = resolveTime(world.now, 0);
   const clock = fixedClock(new Date(worldNow));
+  /** The http listener's base URL, known once it listens. */
+  let url = '';
   const stsSessions: AssumedRoleSession[] = [];
   const state: SandboxState = {
     aws: new AwsState(world, worldNow),
@@ -165,6 +173,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     decide: (call) => faults.decide(call),
     now: () => clock.now().getTime(),
     pageSize: Math.max(1, azurePageSize),
+    blobEndpoint: (account) => (options.azureBlobEndpoint ? options.azureBlobEndpoint(account) : `${url}${BLOB_PATH_PREFIX}${account}/`),
+  };
+  const blobEnv: BlobEnv = {
+    storage: state.azure.storage,
+    count: (k) => counts.set(k, (counts.get(k) ?? 0) + 1),
+    decide: (call) => faults.decide(call),
+    now: () => clock.now().getTime(),
+    pageSize: 5000,
   };
   const tls = await runCertificate();
   const azureServer = createHttpsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
@@ -183,6 +199,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url?.startsWith(SLACK_API_PREFIX)) return handleSlackApiRequest(slack, req, res);
+    if (await handleBlobRequest(req, res, blobEnv)) return;
     if (await handleGcpRequest(req, res, gcpEnv)) return;
     if (await handleBillingRequest(req, res, billingEnv)) return;
     const target = req.headers['x-amz-target'];
@@ -247,7 +264,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   await new Promise<void>((resolve, reject) => {
     azureServer.once('error', reject);
     azureServer.listen(0, host, () => {

@@ -58,6 +58,9 @@ function gcpUrl(ref: ResourceRef): string {
 }
 
 function azureUrl(ref: ResourceRef): string {
+  // A blob container: the portal has no #resource page for it, so its storage account's container list.
+  const container = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+)\/blobServices\/default\/containers\/[^/]+$/i.exec(ref.id);
+  if (container) return `https://portal.azure.com/#resource${container[1] ?? ''}/containersList`;
   // The portal opens any Azure Resource Manager id under #resource; the id keeps its slashes.
   if (ref.id.toLowerCase().startsWith('/subscriptions/')) return `https://portal.azure.com/#resource${ref.id}/overview`;
   return `https://portal.azure.com/#resource/subscriptions/${enc(ref.scopeId)}/overview`;

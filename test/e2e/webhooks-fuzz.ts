@@ -7,7 +7,7 @@ import { priceBook } from '../../shared/app/compose.js';
 import { fixedClock } from '../../shared/clock.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import type { Policy } from '../../shared/config/schema.js';
-import { parseEvent, receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventDeps, type EventLog, type HttpResponse } from '../../shared/events/index.js';
+import { AZURE_ACTION_GROUP_APP_ID, parseEvent, receiveAzureAlert, receiveEventBridge, receiveGcpPush, receiveSns, type EventDeps, type EventLog, type HttpResponse } from '../../shared/events/index.js';
 import { failOnUndelivered } from '../../shared/events/runtime.js';
 import { seededRng, type Rng } from '../../shared/sandbox/rng.js';
 import { SlackApiError, type SlackApi } from '../../shared/slack/api.js';
@@ -143,6 +143,8 @@ const ctl = { failRecord: false };
 let deps: EventDeps;
 let jwks: JWTVerifyGetKey;
 let token: string;
+let entraToken: string;
+const ENTRA = { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', audience: 'api://costwatch-budget-webhook' };
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -160,6 +162,13 @@ beforeAll(async () => {
     .setProtectedHeader({ alg: 'RS256', kid: 'g1' })
     .setIssuer('https://accounts.google.com')
     .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(pair.privateKey);
+  entraToken = await new SignJWT({ appid: AZURE_ACTION_GROUP_APP_ID, tid: ENTRA.tenantId })
+    .setProtectedHeader({ alg: 'RS256', kid: 'g1' })
+    .setIssuer(`https://sts.windows.net/${ENTRA.tenantId}/`)
+    .setAudience(ENTRA.audience)
     .setIssuedAt()
     .setExpirationTime('1h')
     .sign(pair.privateKey);
@@ -257,6 +266,26 @@ const SOURCES: readonly Source[] = [
       );
     },
     deliver: async (body) => status(await receiveAzureAlert({ method: 'POST', headers: {}, query: { token: AZURE_TOKEN }, body: body as string }, { events: deps, log: silent, token: AZURE_TOKEN })),
+  },
+  {
+    name: 'Azure budget over a secure webhook (Entra ID token and URL token)',
+    make(rng, i) {
+      const base = structuredClone(azure);
+      base.data.alertContext.AlertData = { ...base.data.alertContext.AlertData, BudgetName: `fuzz-entra-${i}`, BudgetId: `/subscriptions/11111111-1111-1111-1111-111111111111/providers/Microsoft.Consumption/budgets/fuzz-entra-${i}` };
+      return JSON.stringify(
+        withExtremes(rng, base, [
+          ['data.alertContext.AlertData.BudgetThreshold', rng.next() < 0.5 ? 'money' : 'number'],
+          ['data.alertContext.AlertData.SpentAmount', rng.next() < 0.5 ? 'money' : 'number'],
+        ]),
+      );
+    },
+    deliver: async (body) =>
+      status(
+        await receiveAzureAlert(
+          { method: 'POST', headers: { authorization: `Bearer ${entraToken}` }, query: { token: AZURE_TOKEN }, body: body as string },
+          { events: deps, log: silent, token: AZURE_TOKEN, entra: { identity: ENTRA, jwks } },
+        ),
+      ),
   },
 ];
 

@@ -7,6 +7,8 @@ import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCre
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { costManagementThrottlingPolicy } from './cost-management.js';
 import { RETAIL_PRICES_ENDPOINT, type RetailPricesGet } from './retail-prices.js';
+import { StorageManagementClient } from '@azure/arm-storage';
+import { BlobServiceClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
 
 /*
  * The Azure SDK clients the provider uses, made by one injected factory (the AWS side's
@@ -30,6 +32,10 @@ export interface AzureClients {
   readonly retailPrices: RetailPricesGet;
   /** Where the Retail Prices API answers. */
   readonly retailPricesEndpoint: string;
+  /** Azure Storage over ARM: storage accounts and their lifecycle management policies (`@azure/arm-storage`). */
+  readonly storage: StorageManagementClient;
+  /** The Blob service of one storage account at its blob endpoint (`@azure/storage-blob`). */
+  blob(account: string, endpoint: string): BlobServiceClient;
   /**
    * Milliseconds between polls of a long-running operation; undefined keeps the SDK's default
    * (the sandbox finishes operations at once, so it polls fast).
@@ -59,6 +65,12 @@ export interface AzureClientOptions {
    * up and reported (default 60 s: a scan function must finish); shorter waits are waited.
    */
   readonly maxCostRetryWaitMs?: number;
+  /**
+   * The Blob data-plane credential of a storage account; default `credential` (Entra ID: the
+   * principal needs a Storage Blob Data role). The sandbox and Azurite take a shared key over plain
+   * http, where the SDK's bearer-token policy refuses to send a token.
+   */
+  readonly blobCredential?: (account: string) => TokenCredential | StorageSharedKeyCredential;
 }
 
 /** Default of {@link AzureClientOptions.maxCostRetryWaitMs}. */
@@ -86,7 +98,13 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
       ...tls,
       ...retry,
     });
+    const storage = new StorageManagementClient(options.credential, subscriptionId, {
+      ...(options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {}),
+      ...tls,
+      ...retry,
+    });
     const metricsClients = new Map<string, MetricsClient>();
+    const blobClients = new Map<string, BlobServiceClient>();
     if (!costManagement) {
       costManagement = new CostManagementClient(options.credential, { ...arm, ...tls, ...retry });
       costManagement.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
@@ -101,6 +119,16 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
       consumption,
       retailPrices,
       retailPricesEndpoint: options.retailPricesEndpoint ?? RETAIL_PRICES_ENDPOINT,
+      storage,
+      blob: (account, endpoint) => {
+        let c = blobClients.get(endpoint);
+        if (!c) {
+          const credential = options.blobCredential ? options.blobCredential(account) : options.credential;
+          c = new BlobServiceClient(endpoint, credential, options.retry ? { retryOptions: { maxTries: (options.retry.maxRetries ?? 3) + 1, ...(options.retry.retryDelayInMs !== undefined ? { retryDelayInMs: options.retry.retryDelayInMs } : {}), ...(options.retry.maxRetryDelayInMs !== undefined ? { maxRetryDelayInMs: options.retry.maxRetryDelayInMs } : {}) } } : {});
+          blobClients.set(endpoint, c);
+        }
+        return c;
+      },
       metrics: (location) => {
         let c = metricsClients.get(location);
         if (!c) {

@@ -7,6 +7,7 @@ import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, t
 import { AzureBilling, type AzureBillingOptions } from './billing.js';
 import type { AzureClientFactory } from './clients.js';
 import { azureKindRegistry, type AzureKindContext } from './kinds/index.js';
+import { DEFAULT_BLOB_SETTINGS, type BlobArtifactsSettings } from './blob-artifacts.js';
 import { workspaceRefs, type WorkspaceRef } from './kinds/context.js';
 import { readAzureMetrics, type AzureMetricMeter, type AzureMetricQuery } from './metrics.js';
 
@@ -58,6 +59,8 @@ export interface AzureProviderOptions {
   readonly resourceGroups?: ReadonlyMap<string, readonly string[]>;
   /** The clock for re-reads before acting (default: the machine's). */
   readonly now?: () => Date;
+  /** The cold-artifacts settings blob containers are read and tiered with (default: the rule's defaults). */
+  readonly blobSettings?: BlobArtifactsSettings;
   /** The kinds to dispatch over (default: every Azure kind). */
   readonly registry?: KindRegistry<AzureKindContext, AzureMetricQuery>;
   /** Costs, forecasts, Azure budgets and Retail Prices; absent = none are read. */
@@ -98,6 +101,8 @@ export class AzureProvider implements CloudProvider {
       region,
       clients,
       now,
+      ...(groups && groups.length > 0 ? { resourceGroups: groups } : {}),
+      blobSettings: this.options.blobSettings ?? DEFAULT_BLOB_SETTINGS,
       reportFailure: (f) => failures.push(f),
       workspaces:
         shared?.workspaces ??
@@ -151,20 +156,31 @@ export class AzureProvider implements CloudProvider {
     // A plan that judges no Azure kind reads no Azure ML or Monitor data.
     if (!this.registry.modules.some((m) => plannedSignals(opts, m.kind) !== undefined)) return { scope, resources: [], usage: [], costs: [], budgets: [], failures };
     const root = this.context(scope, '', opts.now, failures);
+    const resources: Resource[] = [];
+    const usage: UsageSeries[] = [];
+    // Kinds listed per subscription (storage accounts) are read once, whatever the workspaces do.
+    for (const m of this.registry.modules.filter((k) => k.listedPer === 'scope' && plannedSignals(opts, k.kind) !== undefined)) {
+      try {
+        resources.push(...(await m.list(root, scope, '')));
+      } catch (err) {
+        failures.push({ scope, operation: m.inventoryOperation, message: describeError(err) });
+      }
+    }
+    if (!this.registry.modules.some((m) => (m.listedPer ?? 'region') === 'region' && plannedSignals(opts, m.kind) !== undefined)) return { scope, resources, usage, costs: [], budgets: [], failures };
     let workspaces: readonly WorkspaceRef[];
     try {
       workspaces = await root.workspaces();
     } catch (err) {
       const groups = this.options.resourceGroups?.get(scope.id.toLowerCase());
       failures.push({ scope, operation: groups?.length ? 'machinelearning:Workspaces_ListByResourceGroup' : 'machinelearning:Workspaces_ListBySubscription', message: describeError(err) });
-      return { scope, resources: [], usage: [], costs: [], budgets: [], failures };
+      return { scope, resources, usage, costs: [], budgets: [], failures };
     }
     const regions = target.regions.length > 0 ? target.regions : [...new Set(workspaces.map((w) => w.location))].sort();
     const perRegion = await Promise.all(regions.map((region) => this.collectRegion(scope, region, opts, failures, root)));
     return {
       scope,
-      resources: perRegion.flatMap((r) => r.resources),
-      usage: perRegion.flatMap((r) => r.usage),
+      resources: [...resources, ...perRegion.flatMap((r) => r.resources)],
+      usage: [...usage, ...perRegion.flatMap((r) => r.usage)],
       costs: [],
       budgets: [],
       failures,
@@ -174,7 +190,7 @@ export class AzureProvider implements CloudProvider {
   private async collectRegion(scope: Scope, region: string, opts: CollectOptions, failures: CollectionFailure[], root: AzureKindContext) {
     const ctx = this.context(scope, region, opts.now, failures, root);
     // Only the kinds the scan's rules judge are listed.
-    const modules = this.registry.modules.filter((m) => plannedSignals(opts, m.kind) !== undefined);
+    const modules = this.registry.modules.filter((m) => (m.listedPer ?? 'region') === 'region' && plannedSignals(opts, m.kind) !== undefined);
     const lists = await Promise.all(
       modules.map(async (m) => {
         try {

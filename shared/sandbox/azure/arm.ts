@@ -5,6 +5,8 @@ import { AZURE_BILLING_OPERATIONS, billingRoute, retailPrices } from './cost-man
 import { AZURE_ML_OPERATIONS, handleMachineLearning, type ArmContext } from './machine-learning.js';
 import { handleMetricsBatch, MONITOR_OPERATIONS } from './monitor.js';
 import type { AzureState } from './state.js';
+import { handleStorage, isStoragePath } from './storage.js';
+import { BLOB_OPERATIONS, STORAGE_OPERATIONS } from './storage-operations.js';
 
 /*
  * The sandbox's Azure Resource Manager listener: routes ARM REST paths (case-insensitive, as ARM
@@ -33,12 +35,16 @@ export interface ArmEnv {
   now(): number;
   /** Items per page of a list before a `nextLink` (ARM lists page; the sandbox pages small to exercise it). */
   readonly pageSize: number;
+  /** The blob endpoint the storage accounts report (`primaryEndpoints.blob`). */
+  blobEndpoint(account: string): string;
 }
 
 /** Operations per Azure service, for `calls()`. */
-export const AZURE_OPERATIONS: Readonly<Record<'machinelearning' | 'monitor' | keyof typeof AZURE_BILLING_OPERATIONS, readonly string[]>> = {
+export const AZURE_OPERATIONS: Readonly<Record<'machinelearning' | 'monitor' | 'storage' | 'blob' | keyof typeof AZURE_BILLING_OPERATIONS, readonly string[]>> = {
   machinelearning: AZURE_ML_OPERATIONS,
   monitor: MONITOR_OPERATIONS,
+  storage: STORAGE_OPERATIONS,
+  blob: BLOB_OPERATIONS,
   ...AZURE_BILLING_OPERATIONS,
 };
 
@@ -77,9 +83,14 @@ export async function handleArmRequest(req: IncomingMessage, res: ServerResponse
     }
     const isMetrics = /\/metrics:getbatch$/i.test(url.pathname);
     const ctx: ArmContext = { state: env.state, subscription: sub, base, now: env.now(), pageSize: env.pageSize, url, method: req.method ?? 'GET', body };
-    const billing = isMetrics ? undefined : billingRoute(ctx, env.state.costs);
-    const service = isMetrics ? 'monitor' : (billing?.service ?? 'machinelearning');
-    const route: { operation: string; location?: string; run(): ArmResponse } = isMetrics ? { operation: 'Metrics_Batch', run: () => handleMetricsBatch(ctx) } : (billing ?? handleMachineLearning(ctx));
+    const isStorage = !isMetrics && isStoragePath(url.pathname);
+    const billing = isMetrics || isStorage ? undefined : billingRoute(ctx, env.state.costs);
+    const service = isMetrics ? 'monitor' : isStorage ? 'storage' : (billing?.service ?? 'machinelearning');
+    const route: { operation: string; location?: string; run(): ArmResponse } = isMetrics
+      ? { operation: 'Metrics_Batch', run: () => handleMetricsBatch(ctx) }
+      : isStorage
+        ? handleStorage(ctx, env.state.storage, (a) => env.blobEndpoint(a))
+        : (billing ?? handleMachineLearning(ctx));
     env.count(`${service}.${route.operation}`);
     if (!env.state.hasSubscription(sub)) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
     const decision = env.decide({ service, operation: route.operation, accountId: sub, region: route.location ?? '' });
@@ -132,7 +143,7 @@ function faultError(error: NonNullable<FaultDecision['error']>, service: string,
       return new ArmError(
         403,
         'AuthorizationFailed',
-        `The client 'costwatch-sandbox' with object id '00000000-0000-0000-0000-000000000000' does not have authorization to perform action '${ACTION_OF[service] ?? `Microsoft.MachineLearningServices/${operation}`}' over scope '/subscriptions/${sub}' or the scope is invalid.`,
+        `The client 'costwatch-sandbox' with object id '00000000-0000-0000-0000-000000000000' does not have authorization to perform action '${ACTION_OF[service] ?? (service === 'storage' ? `Microsoft.Storage/${operation}` : `Microsoft.MachineLearningServices/${operation}`)}' over scope '/subscriptions/${sub}' or the scope is invalid.`,
       );
     case 'server-error':
       return error.status === 503 ? new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.') : new ArmError(500, 'InternalServerError', 'An internal server error occurred.');

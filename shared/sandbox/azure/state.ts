@@ -2,6 +2,7 @@ import { compileSeries, type SeriesFn } from '../series.js';
 import { AzureCostState } from './cost-management.js';
 import { resolveTime } from '../time.js';
 import type { AzureWorkspaceSpec, SeriesSpec, World } from '../world.js';
+import { AzureStorageState } from './storage.js';
 
 /*
  * The Azure side of the sandbox: ARM resources of Azure Machine Learning as mutable state, and
@@ -101,12 +102,15 @@ export class AzureState {
   readonly locations = new Map<string, string>();
   /** Long-running operations by id; the sandbox finishes each one when it is accepted. */
   readonly operations = new Map<string, { status: 'Succeeded'; startTime: string; endTime: string }>();
+  /** Storage accounts, their management policies, containers and blobs. */
+  readonly storage: AzureStorageState;
 
   /** Cost rows, budgets and retail prices (Cost Management, Consumption, Retail Prices). */
   readonly costs: AzureCostState;
 
   constructor(world: World, worldNowMs: number) {
     this.costs = new AzureCostState(world, worldNowMs);
+    this.storage = new AzureStorageState(world, worldNowMs);
     for (const s of world.azure.subscriptions) {
       const sub: SubscriptionState = { id: s.id, name: s.name, workspaces: new Map() };
       this.subscriptions.set(s.id, sub);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { worldTags, worldTime } from '../aws/world-common.js';
 import { azureBudgetsSchema, azureCostsSchema, retailPricesSchema } from './world-azure-cost.js';
+import { worldStorageAccount } from './world-storage.js';
 
 /*
  * The `azure` section of the world file (docs/world-file.md "Azure"): subscriptions, their
@@ -148,6 +149,8 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
       costs: azureCostsSchema,
       /** Azure budgets (Consumption). */
       budgets: azureBudgetsSchema,
+      /** Storage accounts with their containers and blobs (cold-artifacts on Azure). */
+      storageAccounts: z.array(worldStorageAccount).default([]),
     })
     .superRefine((s, ctx) => {
       const ws = new Set<string>();
@@ -158,6 +161,11 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
           ws.add(key);
         });
       }
+      const accounts = new Set<string>();
+      s.storageAccounts.forEach((a, i) => {
+        if (accounts.has(a.name)) ctx.addIssue({ code: 'custom', path: ['storageAccounts', i, 'name'], message: `storage account "${a.name}" is declared twice` });
+        accounts.add(a.name);
+      });
     });
 
   return z

@@ -3,6 +3,7 @@ import type { Lifecycle, Resource, Scope } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import type { KindModule } from '../../kind.js';
 import type { CollectionFailure } from '../../port.js';
+import type { BlobArtifactsSettings } from '../blob-artifacts.js';
 import type { AzureClients } from '../clients.js';
 import type { AzureMetricQuery } from '../metrics.js';
 
@@ -25,6 +26,10 @@ export interface AzureKindContext {
   /** The computes of a workspace (one Compute_List per workspace and collection, shared by the instance and cluster kinds). */
   computes(ws: WorkspaceRef): Promise<readonly ComputeResource[]>;
   readonly now: Date;
+  /** The resource groups the policy narrows the subscription to; undefined: all of them. */
+  readonly resourceGroups?: readonly string[];
+  /** The cold-artifacts settings the blob containers are read and tiered with. */
+  readonly blobSettings: BlobArtifactsSettings;
   readonly reportFailure: (failure: CollectionFailure) => void;
 }
 

@@ -1,5 +1,6 @@
 import { KindRegistry } from '../../kind.js';
 import type { AzureMetricQuery } from '../metrics.js';
+import { blobContainer } from './blob-container.js';
 import { computeCluster } from './compute-cluster.js';
 import { computeInstance } from './compute-instance.js';
 import type { AzureKindContext, AzureKindModule } from './context.js';
@@ -9,7 +10,7 @@ import { onlineEndpoint } from './online-endpoint.js';
  * Every Azure resource kind costwatch watches, in the order they are listed and reported. Adding a
  * kind is one module in this folder plus one line here (and its actions in `shared/actions/azure.ts`).
  */
-export const AZURE_KINDS: readonly AzureKindModule[] = [onlineEndpoint, computeInstance, computeCluster];
+export const AZURE_KINDS: readonly AzureKindModule[] = [onlineEndpoint, computeInstance, computeCluster, blobContainer];
 
 /** The Azure kind registry the provider dispatches over. */
 export function azureKindRegistry(modules: readonly AzureKindModule[] = AZURE_KINDS): KindRegistry<AzureKindContext, AzureMetricQuery> {
