@@ -1,4 +1,6 @@
 import type { Policy } from '../config/policy.js';
+import type { GcsColdArtifactsOptions } from '../providers/gcp/context.js';
+import { priceBook } from './compose.js';
 import type { CloudProvider } from '../providers/port.js';
 import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
 import { GcpProvider } from '../providers/gcp/provider.js';
@@ -63,13 +65,29 @@ export async function gcpCredentialsFor(policy: Policy, readSecret?: (id: string
   return { applicationDefault: true };
 }
 
+/** The Cloud Storage side of `rules.cold-artifacts`, or undefined when the rule is off (buckets are then not listed). */
+export function gcsColdArtifactsOptions(policy: Policy): GcsColdArtifactsOptions | undefined {
+  const cold = policy.rules['cold-artifacts'];
+  if (!cold.enabled) return undefined;
+  const prefixes = new Map<string, readonly string[]>();
+  for (const b of cold.buckets) if (b.prefixes) prefixes.set(b.bucket, [...(prefixes.get(b.bucket) ?? []), ...b.prefixes]);
+  return {
+    olderThanDays: cold.olderThanDays,
+    retrievalPercentPerMonth: cold.retrievalPercentPerMonth,
+    maxObjectsPerBucket: cold.maxObjectsPerBucket,
+    prefixes,
+    prices: priceBook(policy).gcsStorage(),
+  };
+}
+
 /** Builds the gcp provider for `buildProviders`: the sandbox's endpoint and token, or the given credentials. */
 export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDefault: true }) {
-  return (_policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
+  return (policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
     const sandbox = endpoints.gcp;
     const factory = sandbox
       ? gcpClientFactory({ auth: { authClient: sandbox.authClient as never }, endpoint: sandbox.endpoint })
       : gcpClientFactory({ auth: credentials });
-    return new GcpProvider(factory);
+    const cold = gcsColdArtifactsOptions(policy);
+    return new GcpProvider(factory, { ...(sandbox?.now ? { now: sandbox.now } : {}), ...(cold ? { coldArtifacts: cold } : {}) });
   };
 }

@@ -1,6 +1,7 @@
 import { formatMoney, money } from '../domain/money.js';
 import type { Resource } from '../domain/resource.js';
 import { storagePriceSource } from '../pricing/storage-prices.js';
+import { evaluateGcsColdArtifacts, GCS_ADD_LIFECYCLE_RULE, GCS_BUCKET_KIND } from './cold-artifacts-gcs.js';
 import { chooseTiering, lifecycleRuleFor, SMALL_OBJECT_BYTES, tieringOptions, type TieringStats } from './storage-tiering.js';
 import type { ResourceRule, RuleResult } from './types.js';
 
@@ -17,6 +18,8 @@ export interface ColdArtifactsSettings {
   readonly olderThanDays: number;
   /** Expected share of the cold data read back per month, in percent: retrieval fees count against the saving. */
   readonly retrievalPercentPerMonth: number;
+  /** Google Cloud Storage: objects listed per bucket or prefix at most (default 100,000). */
+  readonly maxObjectsPerBucket?: number;
 }
 
 /** The facts the collector records on an S3 prefix resource (all counts of STANDARD objects). */
@@ -62,10 +65,11 @@ export const coldArtifacts: ResourceRule<ColdArtifactsSettings> = {
   title: 'Cold ML artifacts in S3 Standard',
   explanation: 'Checkpoints and datasets nobody has touched in weeks cost less in a colder storage class.',
   severity: 'low',
-  kinds: [S3_PREFIX_KIND],
+  kinds: [S3_PREFIX_KIND, GCS_BUCKET_KIND],
   signals: [],
-  actions: { [S3_PREFIX_KIND]: PUT_LIFECYCLE_RULE },
+  actions: { [S3_PREFIX_KIND]: PUT_LIFECYCLE_RULE, [GCS_BUCKET_KIND]: GCS_ADD_LIFECYCLE_RULE },
   evaluate({ resource: r, settings, prices }): RuleResult {
+    if (r.kind === GCS_BUCKET_KIND) return evaluateGcsColdArtifacts(r, settings, prices);
     const s = coldStatsOf(r);
     if (!s) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (s.olderThanDays !== settings.olderThanDays) {
