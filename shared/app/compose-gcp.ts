@@ -91,3 +91,47 @@ export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDe
     return new GcpProvider(factory, { ...(sandbox?.now ? { now: sandbox.now } : {}), ...(cold ? { coldArtifacts: cold } : {}) });
   };
 }
+
+/**
+ * Reads the Google Cloud credentials secret of a deployed function: a service-account key, or an
+ * external-account (workload identity federation) configuration. Names the problem, never the value.
+ */
+export function parseGcpCredentialSecret(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error('the Google Cloud credentials secret is not JSON: store the service-account key file, or the credential configuration, as downloaded');
+  }
+  const o = v as Record<string, unknown>;
+  if (o?.['type'] === 'external_account') {
+    if (typeof o['audience'] !== 'string' || typeof o['token_url'] !== 'string' || typeof o['credential_source'] !== 'object') {
+      throw new Error('the Google Cloud credentials secret is an external_account configuration without audience, token_url or credential_source');
+    }
+    return o;
+  }
+  return parseServiceAccountKey(text);
+}
+
+/** Reads a Secrets Manager secret's string (the SDK loaded on first use: the AWS SDK is the Lambda runtime's). */
+async function readSecretString(id: string): Promise<string> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
+  if (!out.SecretString) throw new Error(`secret ${id} has no string value`);
+  return out.SecretString;
+}
+
+/**
+ * The credentials of a deployed function: workload identity federation from its AWS role when the
+ * policy sets `credentials.workloadIdentity` (nothing is read); else the secret the stack made,
+ * named by `GCP_SECRET_ARN`; else what the policy names (`serviceAccountKeySecret`), else
+ * Application Default Credentials.
+ */
+export async function deployedGcpCredentials(policy: Policy, env: NodeJS.ProcessEnv = process.env, readSecret: (id: string) => Promise<string> = readSecretString): Promise<GcpCredentials> {
+  const c = policy.clouds.gcp?.credentials;
+  if (c?.workloadIdentity) return gcpCredentialsFor(policy, readSecret);
+  // functions/lib/contract.ts ENV.gcpSecretArn; set by the stack when clouds.gcp is configured without workloadIdentity.
+  const arn = env['GCP_SECRET_ARN'];
+  if (arn) return { credentials: parseGcpCredentialSecret(await readSecret(arn)) };
+  return gcpCredentialsFor(policy, readSecret);
+}
