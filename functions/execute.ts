@@ -5,8 +5,12 @@ import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/providers.js';
 import { FOREIGN_PROVIDERS } from '../shared/app/compose-azure.js';
+import { deployedGcpProvider } from '../shared/app/compose-gcp-deployed.js';
 import { systemClock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
+import type { Policy } from '../shared/config/policy.js';
+import type { Cloud } from '../shared/domain/resource.js';
+import type { CloudProvider } from '../shared/providers/port.js';
 import { parseExecutionJob } from '../shared/queue/port.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { runJob, type JobDeps } from '../shared/slack/jobs.js';
@@ -18,6 +22,15 @@ import { loadEnv } from './lib/env.js';
 import { secrets } from './lib/secrets.js';
 import { logger } from './lib/observability.js';
 import type { SlackFunctionOptions } from './slack-interactions.js';
+
+/**
+ * The providers the executor acts through: AWS, Azure (its credential read from ENV.azureSecretArn
+ * on first use) and Google Cloud (workload identity from this function's role, or the secret named
+ * by ENV.gcpSecretArn, read on the first Google call), for the clouds the policy configures.
+ */
+export function executorProviders(policy: Policy, env: NodeJS.ProcessEnv = process.env): Map<Cloud, CloudProvider> {
+  return buildProviders(policy, {}, { ...FOREIGN_PROVIDERS, gcp: (p) => deployedGcpProvider(p, env) });
+}
 
 /**
  * The executor: the execution queue's consumer. Runs each job (execute an approved proposal,
@@ -33,8 +46,9 @@ export function createHandler(options: SlackFunctionOptions = {}) {
     if (deps?.token !== botToken) {
       const built = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
         const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
-        // Azure actions too; the Azure credential is read from ENV.azureSecretArn on first use (set only where clouds.azure is).
-        return jobDepsFor(policy, { store, providers: buildProviders(policy, {}, FOREIGN_PROVIDERS), clock: options.clock ?? systemClock, api });
+        // Azure and Google Cloud actions too; the Azure credential is read from ENV.azureSecretArn on first use (set only
+        // where clouds.azure is), Google Cloud's from workload identity or ENV.gcpSecretArn on the first Google call.
+        return jobDepsFor(policy, { store, providers: executorProviders(policy, options.env ?? process.env), clock: options.clock ?? systemClock, api });
       });
       built.catch(() => (deps = undefined));
       deps = { token: botToken, deps: built };

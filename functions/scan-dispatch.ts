@@ -29,6 +29,8 @@ export interface DispatchDeps {
   readonly queueUrl: string;
   /** Queue of the Azure scan function; absent when Azure is not deployed (its scopes then go to `queueUrl`). */
   readonly azureQueueUrl?: string;
+  /** Queue of the Google Cloud scan function; absent when Google Cloud is not deployed (its scopes then go to `queueUrl`). */
+  readonly gcpQueueUrl?: string;
   readonly clock: Clock;
 }
 
@@ -59,10 +61,11 @@ export async function dispatchScans(event: unknown, deps: DispatchDeps): Promise
     (t): ScanMessage => ({ version: 1, cloud: t.scope.cloud, scopeId: t.scope.id, rules, dispatchedAt }),
   );
   const failed: string[] = [];
-  // Azure subscriptions are scanned by their own function (its own bundle), fed by its own queue.
+  // Azure subscriptions and Google Cloud projects are scanned by their own functions (their own
+  // bundles), each fed by its own queue.
   const byQueue = new Map<string, ScanMessage[]>();
   for (const m of messages) {
-    const url = m.cloud === 'azure' && deps.azureQueueUrl ? deps.azureQueueUrl : deps.queueUrl;
+    const url = m.cloud === 'azure' && deps.azureQueueUrl ? deps.azureQueueUrl : m.cloud === 'gcp' && deps.gcpQueueUrl ? deps.gcpQueueUrl : deps.queueUrl;
     byQueue.set(url, [...(byQueue.get(url) ?? []), m]);
   }
   for (const [url, list] of byQueue) {
@@ -108,9 +111,10 @@ function lambdaDeps(): Promise<DispatchDeps> {
     const env = loadEnv([ENV.policyFile, ENV.scanQueueUrl]);
     const { policy, warnings } = await loadPolicyArtifact(env.POLICY_FILE);
     for (const w of warnings) logger.warn('policy warning', { ...w });
-    // Set by the stack only where clouds.azure is configured.
+    // Set by the stack only where clouds.azure (clouds.gcp) is configured.
     const azureQueueUrl = process.env[ENV.azureScanQueueUrl];
-    return { policy, sqs: new SQSClient({}), queueUrl: env.SCAN_QUEUE_URL, ...(azureQueueUrl ? { azureQueueUrl } : {}), clock: systemClock };
+    const gcpQueueUrl = process.env[ENV.gcpScanQueueUrl];
+    return { policy, sqs: new SQSClient({}), queueUrl: env.SCAN_QUEUE_URL, ...(azureQueueUrl ? { azureQueueUrl } : {}), ...(gcpQueueUrl ? { gcpQueueUrl } : {}), clock: systemClock };
   })().catch((err: unknown) => {
     defaultDeps = undefined;
     throw err;

@@ -10,8 +10,10 @@ export const BUNDLING = {
   minify: true,
   // Lambda's Node.js runtime provides the AWS SDK v3.
   external: ['@aws-sdk/*'],
-  // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
-  banner: "import{createRequire as __cwCreateRequire}from'node:module';const require=__cwCreateRequire(import.meta.url);",
+  // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins, and
+  // some (the Google clients' google-gax) name paths from __dirname at load.
+  banner:
+    "import{createRequire as __cwCreateRequire}from'node:module';import{fileURLToPath as __cwFileUrlToPath}from'node:url';const require=__cwCreateRequire(import.meta.url);const __filename=__cwFileUrlToPath(import.meta.url);const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));",
 } as const;
 
 /** Packages no function bundle may contain: the policy is validated at synth and shipped as JSON. */

@@ -230,11 +230,14 @@ export class WatchdogStack extends Stack {
 
   private createSecrets(specs: readonly FunctionSpec[]): void {
     const clouds = this.policy.policy.clouds;
-    // The Azure secret is optional for the executor: it exists only where Azure is configured.
-    const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []).filter((k) => k !== 'azureSecretArn' || clouds.azure));
+    // Google Cloud's credentials are a secret unless the policy federates from the functions' AWS roles
+    // (credentials.workloadIdentity): then there is nothing to store, and no secret is made.
+    const gcpSecret = clouds.gcp !== undefined && clouds.gcp.credentials?.workloadIdentity === undefined;
+    // The Azure (Google Cloud) secret is optional for the executor: it exists only where that cloud is configured.
+    const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []).filter((k) => (k !== 'azureSecretArn' || clouds.azure) && (k !== 'gcpSecretArn' || gcpSecret)));
     // A cloud's credentials exist when the cloud is configured, even before a function reads them,
     // so they can be filled in ahead of time.
-    if (clouds.gcp) needed.add('gcpSecretArn');
+    if (gcpSecret) needed.add('gcpSecretArn');
     if (clouds.azure) needed.add('azureSecretArn');
     for (const key of (['slackSecretArn', 'gcpSecretArn', 'azureSecretArn', 'webhookSecretArn'] as const).filter((k) => needed.has(k))) {
       const doc = SECRET_DOCS[key];
@@ -248,12 +251,12 @@ export class WatchdogStack extends Stack {
   }
 
   private createQueues(specs: readonly FunctionSpec[]): void {
-    for (const name of ['scan', 'scan-azure', 'execution'] as const) {
+    for (const name of ['scan', 'scan-azure', 'execution', 'scan-gcp'] as const) {
       const consumer = specs.find((s) => s.trigger.kind === 'queue' && s.trigger.queue === name);
       const senders = specs.filter((s) => s.access.send?.includes(name));
       if (!consumer) {
-        // The Azure scan queue is optional: it exists where the Azure scan function is deployed.
-        if (name === 'scan-azure') continue;
+        // The Azure and Google Cloud scan queues are optional: each exists where its scan function is deployed.
+        if (name === 'scan-azure' || name === 'scan-gcp') continue;
         if (senders.length > 0) throw new FunctionTableError(`${senders.map((s) => s.name).join(', ')} send${senders.length === 1 ? 's' : ''} to the ${name} queue, which no function consumes`);
         continue;
       }
@@ -397,16 +400,17 @@ export class WatchdogStack extends Stack {
           break;
         case 'scanQueueUrl':
         case 'azureScanQueueUrl':
+        case 'gcpScanQueueUrl':
         case 'executionQueueUrl': {
-          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : key === 'azureScanQueueUrl' ? 'scan-azure' : 'execution');
-          if (!queue && key === 'azureScanQueueUrl') break;
+          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : key === 'azureScanQueueUrl' ? 'scan-azure' : key === 'gcpScanQueueUrl' ? 'scan-gcp' : 'execution');
+          if (!queue && (key === 'azureScanQueueUrl' || key === 'gcpScanQueueUrl')) break;
           if (!queue) throw new FunctionTableError(`${spec.name} needs ${name} but no function consumes that queue`);
           env[name] = queue.queueUrl;
           break;
         }
         default: {
           const secret = this.secrets.get(key);
-          if (!secret && key === 'azureSecretArn') break;
+          if (!secret && (key === 'azureSecretArn' || key === 'gcpSecretArn')) break;
           if (!secret) throw new FunctionTableError(`${spec.name} needs ${name} but the secret is not in this stack`);
           // The ARN only: the value is read at run time, never placed in the environment.
           env[name] = secret.secretArn;
@@ -424,13 +428,13 @@ export class WatchdogStack extends Stack {
     }
     for (const name of access.send ?? []) {
       const queue = this.queues.get(name);
-      if (!queue && name === 'scan-azure') continue;
+      if (!queue && (name === 'scan-azure' || name === 'scan-gcp')) continue;
       if (!queue) throw new FunctionTableError(`${spec.name} sends to the ${name} queue, which no function consumes`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Send${constructIdOf(name)}Queue`, actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     }
     for (const key of access.secrets ?? []) {
       const secret = this.secrets.get(key);
-      if (!secret && key === 'azureSecretArn') continue;
+      if (!secret && (key === 'azureSecretArn' || key === 'gcpSecretArn')) continue;
       if (!secret) throw new FunctionTableError(`${spec.name} reads ${ENV[key]} but the secret is not in this stack`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Read${SECRET_DOCS[key].id}`, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
     }
@@ -555,6 +559,14 @@ export class WatchdogStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.table.tableName, description: 'DynamoDB table of proposals, decisions and the audit log' });
     for (const [key, secret] of this.secrets) {
       new CfnOutput(this, SECRET_DOCS[key].output, { value: secret.secretName, description: `Secret to fill in: ${SECRET_DOCS[key].shape}` });
+    }
+    // Workload identity federation: Google's pool provider must accept these roles (no secret exists).
+    const federated = ['scan-worker-gcp', 'execute'].map((n) => this.functions.get(n)?.role).filter((r) => r !== undefined);
+    if (this.policy.policy.clouds.gcp?.credentials?.workloadIdentity && federated.length > 0) {
+      new CfnOutput(this, 'GcpFederatedRoleArns', {
+        value: Fn.join(',', federated.map((r) => r.roleArn)),
+        description: 'AWS roles Google Cloud workload identity federation must accept (the AWS provider of your pool, mapped to the costwatch service account)',
+      });
     }
     if (this.memberTrustedRoles.length > 0) {
       new CfnOutput(this, 'MemberTrustedRoleArns', {

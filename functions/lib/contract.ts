@@ -13,9 +13,14 @@ export const ENV = {
   scanQueueUrl: 'SCAN_QUEUE_URL',
   /** SQS queue of Azure subscriptions to scan, consumed by the Azure scan function (only when clouds.azure is set). */
   azureScanQueueUrl: 'AZURE_SCAN_QUEUE_URL',
+  /** SQS queue of Google Cloud projects to scan, consumed by the Google Cloud scan function (only when clouds.gcp is set). */
+  gcpScanQueueUrl: 'GCP_SCAN_QUEUE_URL',
   /** Secrets Manager ARN of the Slack secret (SlackSecret JSON). */
   slackSecretArn: 'SLACK_SECRET_ARN',
-  /** Secrets Manager ARN of the Google Cloud credentials secret. */
+  /**
+   * Secrets Manager ARN of the Google Cloud credentials secret (a service-account key, or an
+   * external-account configuration); set only where clouds.gcp is configured without workloadIdentity.
+   */
   gcpSecretArn: 'GCP_SECRET_ARN',
   /** Secrets Manager ARN of the Azure client credentials secret (AzureSecret JSON). */
   azureSecretArn: 'AZURE_SECRET_ARN',

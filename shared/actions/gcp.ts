@@ -42,4 +42,15 @@ export const GCP_ACTIONS: readonly ActionDefinition[] = [
     undo: 'none: a cancelled custom job cannot be resumed (the checkpoints it wrote stay where it wrote them; a new job must be started)',
     autoAllowed: false,
   },
+  {
+    kind: 'gcp.storage.add-lifecycle-rule',
+    resourceKind: 'gcp.storage.bucket',
+    label: 'Add lifecycle rule',
+    // A bucket has no running state; `running` is how the collector marks one that exists.
+    appliesTo: ['running'],
+    reversible: true,
+    saves: "the bucket's whole lifecycle configuration as it was (or that it had none), its metageneration, and the rule added",
+    undo: "restore that configuration exactly (remove it if there was none); if the bucket's rules changed since, remove only costwatch's rule. Objects Cloud Storage already moved stay in their new class",
+    autoAllowed: true,
+  },
 ];

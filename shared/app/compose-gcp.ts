@@ -1,4 +1,6 @@
 import type { Policy } from '../config/policy.js';
+import type { GcsColdArtifactsOptions } from '../providers/gcp/context.js';
+import { priceBook } from './compose.js';
 import type { CloudProvider } from '../providers/port.js';
 import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
 import { GcpProvider } from '../providers/gcp/provider.js';
@@ -63,13 +65,73 @@ export async function gcpCredentialsFor(policy: Policy, readSecret?: (id: string
   return { applicationDefault: true };
 }
 
+/** The Cloud Storage side of `rules.cold-artifacts`, or undefined when the rule is off (buckets are then not listed). */
+export function gcsColdArtifactsOptions(policy: Policy): GcsColdArtifactsOptions | undefined {
+  const cold = policy.rules['cold-artifacts'];
+  if (!cold.enabled) return undefined;
+  const prefixes = new Map<string, readonly string[]>();
+  for (const b of cold.buckets) if (b.prefixes) prefixes.set(b.bucket, [...(prefixes.get(b.bucket) ?? []), ...b.prefixes]);
+  return {
+    olderThanDays: cold.olderThanDays,
+    retrievalPercentPerMonth: cold.retrievalPercentPerMonth,
+    maxObjectsPerBucket: cold.maxObjectsPerBucket,
+    prefixes,
+    prices: priceBook(policy).gcsStorage(),
+  };
+}
+
 /** Builds the gcp provider for `buildProviders`: the sandbox's endpoint and token, or the given credentials. */
 export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDefault: true }) {
-  return (_policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
+  return (policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
     const sandbox = endpoints.gcp;
     const factory = sandbox
       ? gcpClientFactory({ auth: { authClient: sandbox.authClient as never }, endpoint: sandbox.endpoint })
       : gcpClientFactory({ auth: credentials });
-    return new GcpProvider(factory);
+    const cold = gcsColdArtifactsOptions(policy);
+    return new GcpProvider(factory, { ...(sandbox?.now ? { now: sandbox.now } : {}), ...(cold ? { coldArtifacts: cold } : {}) });
   };
+}
+
+/**
+ * Reads the Google Cloud credentials secret of a deployed function: a service-account key, or an
+ * external-account (workload identity federation) configuration. Names the problem, never the value.
+ */
+export function parseGcpCredentialSecret(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error('the Google Cloud credentials secret is not JSON: store the service-account key file, or the credential configuration, as downloaded');
+  }
+  const o = v as Record<string, unknown>;
+  if (o?.['type'] === 'external_account') {
+    if (typeof o['audience'] !== 'string' || typeof o['token_url'] !== 'string' || typeof o['credential_source'] !== 'object') {
+      throw new Error('the Google Cloud credentials secret is an external_account configuration without audience, token_url or credential_source');
+    }
+    return o;
+  }
+  return parseServiceAccountKey(text);
+}
+
+/** Reads a Secrets Manager secret's string (the SDK loaded on first use: the AWS SDK is the Lambda runtime's). */
+async function readSecretString(id: string): Promise<string> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
+  if (!out.SecretString) throw new Error(`secret ${id} has no string value`);
+  return out.SecretString;
+}
+
+/**
+ * The credentials of a deployed function: workload identity federation from its AWS role when the
+ * policy sets `credentials.workloadIdentity` (nothing is read); else the secret the stack made,
+ * named by `GCP_SECRET_ARN`; else what the policy names (`serviceAccountKeySecret`), else
+ * Application Default Credentials.
+ */
+export async function deployedGcpCredentials(policy: Policy, env: NodeJS.ProcessEnv = process.env, readSecret: (id: string) => Promise<string> = readSecretString): Promise<GcpCredentials> {
+  const c = policy.clouds.gcp?.credentials;
+  if (c?.workloadIdentity) return gcpCredentialsFor(policy, readSecret);
+  // functions/lib/contract.ts ENV.gcpSecretArn; set by the stack when clouds.gcp is configured without workloadIdentity.
+  const arn = env['GCP_SECRET_ARN'];
+  if (arn) return { credentials: parseGcpCredentialSecret(await readSecret(arn)) };
+  return gcpCredentialsFor(policy, readSecret);
 }

@@ -95,8 +95,8 @@ export function plannerPolicy(policy: Policy, at: () => Date): PlannerPolicy {
 
 /** Prices: the bundled tables with the policy's overrides on top. */
 export function priceBook(policy: Policy): PriceBook {
-  const { s3, ...instances } = policy.prices ?? {};
-  return new PriceBook(instances, undefined, s3 ? { s3 } : {});
+  const { s3, gcs, ...instances } = policy.prices ?? {};
+  return new PriceBook(instances, undefined, { ...(s3 ? { s3 } : {}), ...(gcs ? { gcs } : {}) });
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Mode } from '../domain/action.js';
 import type { Cloud } from '../domain/resource.js';
 import { S3_STORAGE_CLASSES, type S3PriceOverrides } from '../pricing/storage-prices.js';
+import { GCS_STORAGE_CLASSES, type GcsPriceOverrides } from '../pricing/gcs-prices.js';
 import { closestMatch, idKeyedObjects } from './parse-file.js';
 import { DEFAULT_EXEMPT_TAG_KEY, DEFAULT_RULE_MODES, expiryInstant, minutesOf, NOTIFY_ONLY_RULES, RULE_IDS, WEEKDAYS, type RuleId } from './policy.js';
 
@@ -282,6 +283,8 @@ const RulesSchema = z
       retrievalPercentPerMonth: z.number().min(0).max(1000).default(10),
       /** Azure: blobs listed per storage account at most (all its containers together). */
       maxBlobsPerAccount: z.number().int().min(1).max(10_000_000).default(100_000),
+      // Google Cloud Storage: objects listed per bucket (or prefix) at most, so one huge bucket cannot stall a scan.
+      maxObjectsPerBucket: z.number().int().min(1000).max(10_000_000).default(100_000),
     }).prefault({}),
     'budget-breach': rule('budget-breach', {}).prefault({}),
     'forecast-breach': rule('forecast-breach', {}).prefault({}),
@@ -375,6 +378,17 @@ const S3PriceOverridesSchema = z.partialRecord(
   }),
 ) satisfies z.ZodType<S3PriceOverrides>;
 
+const GcsPriceOverridesSchema = z.partialRecord(
+  z.enum(GCS_STORAGE_CLASSES),
+  z.strictObject({
+    storageGbMonth: fee.optional(),
+    retrievalPerGb: fee.optional(),
+    classAPer1000: fee.optional(),
+    classBPer1000: fee.optional(),
+    minimumDays: z.number().int().min(0).max(3650).optional(),
+  }),
+) satisfies z.ZodType<GcsPriceOverrides>;
+
 // ---------------------------------------------------------------------------------------------
 // The policy
 
@@ -392,7 +406,7 @@ export const PolicySchema = z
     quietHours: QuietHoursSchema.optional(),
     slack: SlackSchema.optional(),
     limits: LimitsSchema.prefault({}),
-    prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional(), s3: S3PriceOverridesSchema.optional() }).optional(),
+    prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional(), s3: S3PriceOverridesSchema.optional(), gcs: GcsPriceOverridesSchema.optional() }).optional(),
   })
   .superRefine(
     (p, ctx) => {

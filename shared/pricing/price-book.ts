@@ -10,6 +10,7 @@ import azureMlVmTable from './azure-ml-vm.json' with { type: 'json' };
 import type { Money } from '../domain/money.js';
 import type { Cloud } from '../domain/resource.js';
 import { BUNDLED_S3_PRICES, s3PriceTable, type S3PriceOverrides, type StoragePriceTable } from './storage-prices.js';
+import { GcsPriceBook, type GcsPriceOverrides } from './gcs-prices.js';
 
 /**
  * What an instance-hour pays for. SageMaker prices the same instance type differently per use,
@@ -72,10 +73,13 @@ export class PriceBook {
   constructor(
     private readonly overrides: Partial<Record<Cloud, Readonly<Record<string, number>>>> = {},
     private readonly tables: readonly PriceTable[] = BUNDLED,
-    options: { readonly s3?: S3PriceOverrides } = {},
+    options: { readonly s3?: S3PriceOverrides; readonly gcs?: GcsPriceOverrides } = {},
   ) {
     this.s3 = options.s3 ? s3PriceTable(options.s3) : BUNDLED_S3_PRICES;
+    this.gcs = new GcsPriceBook(options.gcs ?? {});
   }
+
+  private readonly gcs: GcsPriceBook;
 
   private readonly s3: StoragePriceTable;
   // Synchronous lookups stay synchronous: a scan loads fetched prices first, rules read them here.
@@ -89,6 +93,11 @@ export class PriceBook {
   /** S3 storage-class prices and fees (bundled, dated table with the policy's `prices.s3` on top). */
   storage(): StoragePriceTable {
     return this.s3;
+  }
+
+  /** Cloud Storage class prices and fees per bucket location (bundled, dated table; `prices.gcs` and fetched prices on top). */
+  gcsStorage(): GcsPriceBook {
+    return this.gcs;
   }
 
   /** Hourly on-demand price of an instance type in a region, for real-time inference hosting. */

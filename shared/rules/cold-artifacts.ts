@@ -3,6 +3,7 @@ import type { Resource } from '../domain/resource.js';
 import { blobPriceSource, BUNDLED_BLOB_PRICES } from '../pricing/blob-prices.js';
 import { storagePriceSource } from '../pricing/storage-prices.js';
 import { blobTieringOptions, chooseBlobTier, managementPolicyRuleFor, type BlobTieringStats } from './blob-tiering.js';
+import { evaluateGcsColdArtifacts, GCS_ADD_LIFECYCLE_RULE, GCS_BUCKET_KIND } from './cold-artifacts-gcs.js';
 import { chooseTiering, lifecycleRuleFor, SMALL_OBJECT_BYTES, tieringOptions, type TieringStats } from './storage-tiering.js';
 import type { ResourceRule, RuleResult } from './types.js';
 
@@ -28,6 +29,8 @@ export interface ColdArtifactsSettings {
   readonly olderThanDays: number;
   /** Expected share of the cold data read back per month, in percent: retrieval fees count against the saving. */
   readonly retrievalPercentPerMonth: number;
+  /** Google Cloud Storage: objects listed per bucket or prefix at most (default 100,000). */
+  readonly maxObjectsPerBucket?: number;
 }
 
 /** The facts the collector records on an S3 prefix resource (all counts of STANDARD objects). */
@@ -73,11 +76,12 @@ export const coldArtifacts: ResourceRule<ColdArtifactsSettings> = {
   title: 'Cold ML artifacts in S3 Standard',
   explanation: 'Checkpoints and datasets nobody has touched in weeks cost less in a colder storage class.',
   severity: 'low',
-  kinds: [S3_PREFIX_KIND, BLOB_CONTAINER_KIND],
+  kinds: [S3_PREFIX_KIND, BLOB_CONTAINER_KIND, GCS_BUCKET_KIND],
   signals: [],
-  actions: { [S3_PREFIX_KIND]: PUT_LIFECYCLE_RULE, [BLOB_CONTAINER_KIND]: PUT_MANAGEMENT_POLICY_RULE },
+  actions: { [S3_PREFIX_KIND]: PUT_LIFECYCLE_RULE, [BLOB_CONTAINER_KIND]: PUT_MANAGEMENT_POLICY_RULE, [GCS_BUCKET_KIND]: GCS_ADD_LIFECYCLE_RULE },
   evaluate({ resource: r, settings, prices }): RuleResult {
     if (r.kind === BLOB_CONTAINER_KIND) return evaluateBlobContainer(r, settings);
+    if (r.kind === GCS_BUCKET_KIND) return evaluateGcsColdArtifacts(r, settings, prices);
     const s = coldStatsOf(r);
     if (!s) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (s.olderThanDays !== settings.olderThanDays) {

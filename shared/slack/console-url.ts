@@ -53,7 +53,8 @@ function gcpUrl(ref: ResourceRef): string {
   if (service === 'vertex' && type === 'training-job') {
     return `https://console.cloud.google.com/vertex-ai/training/training-pipelines?${project}`;
   }
-  if (service === 'storage' && type === 'bucket') return `https://console.cloud.google.com/storage/browser/${enc(ref.name)}?${project}`;
+  // A watched prefix (`bucket/prefix/`) opens the browser at that folder.
+  if (service === 'storage' && type === 'bucket') return `https://console.cloud.google.com/storage/browser/${ref.name.split('/').map(enc).join('/')}?${project}`;
   return `https://console.cloud.google.com/home/dashboard?${project}`;
 }
 

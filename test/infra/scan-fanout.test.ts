@@ -118,6 +118,29 @@ describe('scan-dispatch', () => {
     expect(stub.messages.map((m) => m.queueUrl)).toEqual([QUEUE_URL, QUEUE_URL]);
   });
 
+  it('sends Google Cloud projects to the Google Cloud scan queue, and to the scan queue where there is none', async () => {
+    const all = parsePolicy(
+      `version: 1\nclouds:\n  aws:\n    accounts:\n      - { id: "${PROD}", regions: [us-east-1] }\n  gcp:\n    projects:\n      - { id: ml-research-prod }\n  azure:\n    subscriptions:\n      - { id: 3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a70 }\n`,
+      'all.yml',
+    ).policy;
+    stub.messages.length = 0;
+    const GCP_URL = `${QUEUE_URL}-gcp`;
+    const AZURE_URL = `${QUEUE_URL}-azure`;
+    await dispatchScans({ rules: ['idle-endpoint'] }, { ...dispatchDeps(), policy: all, gcpQueueUrl: GCP_URL, azureQueueUrl: AZURE_URL });
+    expect(stub.messages.map((m) => [m.queueUrl, parseScanMessage(m.body).cloud, parseScanMessage(m.body).scopeId])).toEqual([
+      [QUEUE_URL, 'aws', PROD],
+      [GCP_URL, 'gcp', 'ml-research-prod'],
+      [AZURE_URL, 'azure', '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a70'],
+    ]);
+    stub.messages.length = 0;
+    await dispatchScans({ rules: ['idle-endpoint'] }, { ...dispatchDeps(), policy: all, azureQueueUrl: AZURE_URL });
+    expect(stub.messages.map((m) => [m.queueUrl, parseScanMessage(m.body).cloud])).toEqual([
+      [QUEUE_URL, 'aws'],
+      [QUEUE_URL, 'gcp'],
+      [AZURE_URL, 'azure'],
+    ]);
+  });
+
   it('sends 120 scopes in batches of ten', async () => {
     const many = parsePolicy(
       `version: 1\nclouds:\n  aws:\n    accounts:\n${Array.from({ length: 120 }, (_, i) => `      - { id: "${String(100000000000 + i)}", regions: [us-east-1] }`).join('\n')}\n`,

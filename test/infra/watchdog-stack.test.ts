@@ -133,6 +133,8 @@ const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   // Azure subscriptions only: no AWS resource is read or changed; approvals lost in flight are queued again.
   // sts:GetWebIdentityToken: the fixture signs in to Entra by workload identity federation from the AWS role.
   'scan-worker-azure': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sqs:SendMessage', 'sts:GetWebIdentityToken'],
+  // Google Cloud projects only: likewise.
+  'scan-worker-gcp': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sqs:SendMessage'],
 };
 
 const MUTATIONS = /^sagemaker:(Create|Delete|Stop|Start|Add|Update)|^s3:Put/;
@@ -255,7 +257,7 @@ describe('least privilege', () => {
 
   it('lets each function read only the secrets it uses', () => {
     const secretIds = new Map(ofType(t, 'AWS::SecretsManager::Secret').map(([id]) => [id, id.replace(/[0-9A-F]{8}$/, '')]));
-    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'], 'scan-worker-azure': ['AzureSecret', 'SlackSecret'], execute: ['AzureSecret', 'SlackSecret'] };
+    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'], 'scan-worker-azure': ['AzureSecret', 'SlackSecret'], 'scan-worker-gcp': ['GcpSecret', 'SlackSecret'], execute: ['AzureSecret', 'GcpSecret', 'SlackSecret'] };
     for (const f of deployed) {
       const read = resourcesOf(statementsOf(f.name), 'secretsmanager:GetSecretValue').map((r) => secretIds.get(r.replace(/^<|>$/g, '')));
       const want = expected[f.name] ?? (f.access.secrets?.includes('slackSecretArn') ? ['SlackSecret'] : []);
@@ -299,6 +301,14 @@ describe('bundles', () => {
       expect(Object.keys(meta.inputs).some((p) => p.startsWith(`functions/${f.name}.ts`)), `${f.name}: metafile of another bundle`).toBe(true);
       expect({ [f.name]: forbiddenSdkPackages(meta, f.foreignSdks) }).toEqual({ [f.name]: [] });
     }
+  });
+
+  it('keep every Google client in the Google Cloud scan function and the executor: none in the AWS scanner, the Slack handler or the webhooks', () => {
+    const google = (name: string) => [...bundledPackages(metafile(name)).keys()].filter((p) => /^@google-cloud\/|^google-gax$|^google-auth-library$|^gaxios$|^protobufjs$/.test(p));
+    for (const name of ['scan-worker', 'slack-interactions', 'webhook-gcp', 'webhook-azure', 'scan-dispatch', 'scan-worker-azure']) expect({ [name]: google(name) }).toEqual({ [name]: [] });
+    // The ones that scan and act on Google Cloud do carry them: the assertion above is not vacuous.
+    for (const name of ['scan-worker-gcp', 'execute']) expect(google(name), name).toEqual(expect.arrayContaining(['@google-cloud/aiplatform', '@google-cloud/storage', 'google-gax']));
+    expect(deployed.find((f) => f.name === 'scan-worker-gcp')?.foreignSdks).toEqual(['gcp']);
   });
 
   it('contain no schema library or YAML parser, and stay within their budget', () => {
@@ -420,7 +430,7 @@ describe('asynchronous paths', () => {
       expect(dlqs.has(target ?? ''), `${f.name} has no dead-letter queue`).toBe(true);
     }
     const queues = ofType(t, 'AWS::SQS::Queue').filter(([id]) => !dlqs.has(id));
-    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([...(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-azure') ? ['ScanAzureQueue'] : []), 'ScanQueue']);
+    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([...(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-azure') ? ['ScanAzureQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-gcp') ? ['ScanGcpQueue'] : []), 'ScanQueue']);
     for (const [id, q] of queues) {
       const redrive = q.Properties?.['RedrivePolicy'] as { deadLetterTargetArn: unknown; maxReceiveCount: number };
       expect(dlqs.has(refOf(redrive?.deadLetterTargetArn) ?? ''), id).toBe(true);
@@ -469,9 +479,9 @@ describe('asynchronous paths', () => {
     const age = alarms.filter((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage');
     const queueOf = (a: Record<string, unknown>) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)!;
     const byQueue = Object.fromEntries(age.map((a) => [queueOf(a).replace(/[0-9A-F]{8}$/, ''), a]));
-    // The fixture policy scans Azure too: its scan queue is watched like the AWS one.
-    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanAzureQueue', 'ScanQueue']);
-    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ScanAzureQueue', 'scan-worker-azure'], ['ExecutionQueue', 'execute']] as const) {
+    // The fixture policy scans Azure and Google Cloud too: their scan queues are watched like the AWS one.
+    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanAzureQueue', 'ScanGcpQueue', 'ScanQueue']);
+    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ScanAzureQueue', 'scan-worker-azure'], ['ScanGcpQueue', 'scan-worker-gcp'], ['ExecutionQueue', 'execute']] as const) {
       const timeout = deployed.find((f) => f.name === consumer)!.timeoutSeconds;
       const visibility = t.Resources[queueOf(byQueue[queue]!)]!.Properties!['VisibilityTimeout'];
       expect(visibility).toBe(timeout * 6);

@@ -29,6 +29,16 @@ describe('withRetry', () => {
     expect(n).toBe(4);
   });
 
+  it('sends a read again after a dropped connection, never a write', async () => {
+    const reset = () => Object.assign(new Error('request to http://x/v1/p failed, reason: read ECONNRESET'), { name: 'FetchError', code: 'ECONNRESET' });
+    let n = 0;
+    await expect(withRetry(async () => (++n < 2 ? Promise.reject(reset()) : 'ok'), true, opts)).resolves.toBe('ok');
+    expect(n).toBe(2);
+    n = 0;
+    await expect(withRetry(async () => (++n, Promise.reject(reset())), false, opts)).rejects.toThrow(/ECONNRESET/);
+    expect(n).toBe(1);
+  });
+
   it('never retries a refusal', async () => {
     let n = 0;
     await expect(withRetry(async () => (++n, Promise.reject(gaxios(403, { error: { status: 'PERMISSION_DENIED' } }))), true, opts)).rejects.toThrow();

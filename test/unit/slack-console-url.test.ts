@@ -13,6 +13,8 @@ describe('consoleUrl', () => {
     [ref({ kind: 'aws.sagemaker.studio-app', name: 'default' }), 'https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/dashboard'],
     [ref({ region: 'cn-north-1' }), 'https://cn-north-1.console.amazonaws.cn/sagemaker/home?region=cn-north-1#/endpoints/fraud-v3'],
     [ref({ region: 'us-gov-west-1' }), 'https://console.amazonaws-us-gov.com/sagemaker/home?region=us-gov-west-1#/endpoints/fraud-v3'],
+    [ref({ cloud: 'gcp', scopeId: 'ml-research-42', region: 'us-central1', kind: 'gcp.storage.bucket', id: 'gs://ckpt/', name: 'ckpt' }), 'https://console.cloud.google.com/storage/browser/ckpt?project=ml-research-42'],
+    [ref({ cloud: 'gcp', scopeId: 'ml-research-42', region: 'us-central1', kind: 'gcp.storage.bucket', id: 'gs://ckpt/runs/a b/', name: 'ckpt/runs/a b/' }), 'https://console.cloud.google.com/storage/browser/ckpt/runs/a%20b/?project=ml-research-42'],
     [ref({ kind: 'aws.s3.bucket', name: 'ml-artifacts', region: 'eu-central-1' }), 'https://s3.console.aws.amazon.com/s3/buckets/ml-artifacts?region=eu-central-1'],
   ])('opens the AWS console page of %j', (r, url) => {
     expect(consoleUrl(r)).toBe(url);

@@ -2,6 +2,7 @@
 import { EndpointServiceClient } from '@google-cloud/aiplatform/build/src/v1/endpoint_service_client.js';
 import { JobServiceClient } from '@google-cloud/aiplatform/build/src/v1/job_service_client.js';
 import { MetricServiceClient } from '@google-cloud/monitoring';
+import { Storage, type StorageOptions } from '@google-cloud/storage';
 import { v2 as notebooksV2 } from '@google-cloud/notebooks';
 import { GoogleAuth, OAuth2Client, type AuthClient } from 'google-auth-library';
 
@@ -22,6 +23,8 @@ export interface GcpClients {
   /** Notebooks API v2: Vertex AI Workbench instances. */
   readonly notebooks: notebooksV2.NotebookServiceClient;
   readonly monitoring: MetricServiceClient;
+  /** Cloud Storage (JSON API): buckets, their lifecycle configuration, object listings. Global. */
+  readonly storage: Storage;
 }
 
 /** Where clients point: one project and region. */
@@ -66,6 +69,25 @@ export function staticTokenAuth(token: string): AuthClient {
   return client;
 }
 
+/**
+ * An auth client as @google-cloud/storage's own (older) google-auth-library calls it: it merges
+ * `getRequestHeaders()` into a plain object, so a `Headers` answer (google-auth-library 10) is
+ * turned into one; without this no Authorization header would be sent.
+ */
+function legacyHeaders(client: AuthClient): unknown {
+  return {
+    async getRequestHeaders(url?: string): Promise<Record<string, string>> {
+      const h = (await client.getRequestHeaders(url)) as unknown;
+      if (h instanceof Headers) return Object.fromEntries(h.entries());
+      return { ...(h as Record<string, string>) };
+    },
+    getAccessToken: () => client.getAccessToken(),
+    get credentials() {
+      return client.credentials;
+    },
+  };
+}
+
 /** Client factory for real projects and for the sandbox. One set of clients is cached per project and region. */
 export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
   const cache = new Map<string, GcpClients>();
@@ -75,7 +97,21 @@ export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
       : 'credentials' in opts.auth
         ? { auth: new GoogleAuth({ credentials: opts.auth.credentials as never, scopes: [CLOUD_PLATFORM_SCOPE] }) }
         : { auth: new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }) };
-  const shared = new Map<string, { notebooks: notebooksV2.NotebookServiceClient; monitoring: MetricServiceClient }>();
+  const shared = new Map<string, { notebooks: notebooksV2.NotebookServiceClient; monitoring: MetricServiceClient; storage: Storage }>();
+  // The storage client speaks the JSON API through its own request stack: same credentials, no retries
+  // of its own (costwatch's retry policy wraps every call, as for the other clients).
+  const storageAuth: StorageOptions =
+    'authClient' in opts.auth
+      ? { authClient: legacyHeaders(opts.auth.authClient) as never }
+      : 'credentials' in opts.auth
+        ? { credentials: opts.auth.credentials as never, scopes: [CLOUD_PLATFORM_SCOPE] }
+        : { scopes: [CLOUD_PLATFORM_SCOPE] };
+  const storageAt = (projectId: string): StorageOptions => ({
+    projectId,
+    ...storageAuth,
+    retryOptions: { autoRetry: false, maxRetries: 0 },
+    ...(opts.endpoint ? { apiEndpoint: `${opts.endpoint.protocol ?? 'http'}://${opts.endpoint.apiEndpoint}:${opts.endpoint.port}`, useAuthWithCustomEndpoint: true } : {}),
+  });
   return (target) => {
     const key = `${target.projectId}/${target.region}`;
     const hit = cache.get(key);
@@ -91,6 +127,7 @@ export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
       global = {
         notebooks: new notebooksV2.NotebookServiceClient(at('notebooks.googleapis.com')),
         monitoring: new MetricServiceClient(at('monitoring.googleapis.com')),
+        storage: new Storage(storageAt(target.projectId)),
       };
       shared.set(target.projectId, global);
     }

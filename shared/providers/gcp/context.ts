@@ -1,5 +1,7 @@
 import type { UsageSignal } from '../../domain/usage.js';
+import type { GcsPriceBook } from '../../pricing/gcs-prices.js';
 import type { KindModule } from '../kind.js';
+import type { CollectionFailure } from '../port.js';
 import type { GcpClients } from './clients.js';
 import type { GcpRetryOptions } from './retry.js';
 
@@ -11,6 +13,25 @@ export interface GcpCtx {
   readonly retry: GcpRetryOptions;
   /** Runs a call with the provider's retry policy. */
   call<T>(fn: () => Promise<T>, idempotent?: boolean): Promise<T>;
+  /** The scan's time (the world clock in the sandbox): object ages are counted to it. */
+  readonly now: Date;
+  /** Cloud Storage cold-artifacts settings; absent when the cold-artifacts rule is off. */
+  readonly coldArtifacts?: GcsColdArtifactsOptions;
+  /** Records a failure that leaves the rest of the listing standing (one bucket of many). */
+  reportFailure(f: CollectionFailure): void;
+  /** Runs `fn` once per key for the regions of one project's collection (a listing every region shares). */
+  once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** What the Cloud Storage kind needs from the policy. */
+export interface GcsColdArtifactsOptions {
+  readonly olderThanDays: number;
+  readonly retrievalPercentPerMonth: number;
+  /** Objects listed per bucket or prefix at most. */
+  readonly maxObjectsPerBucket: number;
+  /** Watched prefixes per bucket name (`rules.cold-artifacts.buckets`); a bucket not named is read whole. */
+  readonly prefixes: ReadonlyMap<string, readonly string[]>;
+  readonly prices: GcsPriceBook;
 }
 
 /**

@@ -2,7 +2,8 @@
  * What a failed Google call was, whichever way the client reported it. Over the REST transport
  * a non-2xx answer surfaces as a GaxiosError (the auth client's fetch rejects it; `status` is
  * the HTTP status and the body is Google's `{ error: { code, message, status } }`); errors raised
- * inside google-gax are GoogleErrors with a gRPC `code`. Both are read here.
+ * inside google-gax are GoogleErrors with a gRPC `code`; @google-cloud/storage raises an ApiError
+ * whose `code` is the HTTP status. All are read here.
  */
 
 /** Canonical status names by gRPC code. */
@@ -32,6 +33,7 @@ const BY_HTTP: Readonly<Record<number, string>> = {
   403: 'PERMISSION_DENIED',
   404: 'NOT_FOUND',
   409: 'ABORTED',
+  412: 'FAILED_PRECONDITION',
   429: 'RESOURCE_EXHAUSTED',
   499: 'CANCELLED',
   500: 'INTERNAL',
@@ -49,9 +51,11 @@ export interface GoogleFailure {
 
 /** Reads a Google client error (GaxiosError or GoogleError) into its canonical status and message. */
 export function googleFailure(err: unknown): GoogleFailure {
-  const e = err as { name?: string; code?: unknown; status?: unknown; message?: string; response?: { status?: number; data?: unknown } } | undefined;
-  const body = parseBody(e?.response?.data ?? e?.message);
+  const e = err as { name?: string; code?: unknown; status?: unknown; message?: string; response?: { status?: number; data?: unknown; body?: unknown } } | undefined;
+  const body = parseBody(e?.response?.data ?? e?.message) ?? parseBody(e?.response?.body);
   if (body) return body;
+  // @google-cloud/storage's ApiError carries the HTTP status as `code` (its JSON API errors name no canonical status).
+  if (typeof e?.code === 'number' && e.code >= 100 && e.code < 600) return { status: BY_HTTP[e.code] ?? (e.code >= 500 ? 'INTERNAL' : 'UNKNOWN'), message: e.message ?? `HTTP ${e.code}` };
   const http = typeof e?.response?.status === 'number' ? e.response.status : e?.name === 'GaxiosError' && typeof e.status === 'number' ? e.status : undefined;
   if (http !== undefined) return { status: BY_HTTP[http] ?? (http >= 500 ? 'INTERNAL' : 'UNKNOWN'), message: e?.message ?? `HTTP ${http}` };
   if (typeof e?.code === 'number') return { status: BY_GRPC[e.code] ?? 'UNKNOWN', message: stripCode(e.message ?? '') };

@@ -4,8 +4,8 @@ import { googleFailure } from './errors.js';
  * Retries of Google calls. Over the REST transport a throttled or failed call reaches us as an
  * HTTP error that google-gax's own retry (keyed on gRPC codes) does not recognise, so costwatch
  * retries here: RESOURCE_EXHAUSTED (429) and UNAVAILABLE (503) always (the request was not
- * carried out), INTERNAL and DEADLINE_EXCEEDED only for reads, with exponential backoff and full
- * jitter.
+ * carried out), INTERNAL, DEADLINE_EXCEEDED and dropped connections (ECONNRESET…) only for
+ * reads, with exponential backoff and full jitter.
  */
 
 /** Retry patience. */
@@ -23,6 +23,15 @@ export interface GcpRetryOptions {
 
 const ALWAYS = new Set(['RESOURCE_EXHAUSTED', 'UNAVAILABLE']);
 const READS_ONLY = new Set(['INTERNAL', 'DEADLINE_EXCEEDED']);
+/** Connections dropped before an answer (a kept-alive socket the server closed): reads are sent again. */
+const NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
+
+function networkCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown } | undefined;
+  for (const c of [e?.code, e?.cause?.code]) if (typeof c === 'string' && NETWORK.has(c)) return c;
+  const m = typeof e?.message === 'string' ? /\b(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN)\b/.exec(e.message) : null;
+  return m?.[1];
+}
 
 /** Runs `call`, retrying throttling and transient failures; `idempotent` reads also retry 500 and timeouts. */
 export async function withRetry<T>(call: () => Promise<T>, idempotent: boolean, opts: GcpRetryOptions = {}): Promise<T> {
@@ -36,7 +45,7 @@ export async function withRetry<T>(call: () => Promise<T>, idempotent: boolean, 
       return await call();
     } catch (err) {
       const status = googleFailure(err).status;
-      const retryable = ALWAYS.has(status) || (idempotent && READS_ONLY.has(status));
+      const retryable = ALWAYS.has(status) || (idempotent && (READS_ONLY.has(status) || networkCode(err) !== undefined));
       if (!retryable || attempt >= max) throw err;
       await sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))));
     }

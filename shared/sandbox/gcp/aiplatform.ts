@@ -334,8 +334,19 @@ export function timeoutOf(job: Record<string, unknown>): number | undefined {
 const P = '(?<project>[^/]+)';
 const L = '(?<location>[^/]+)';
 
+/** Regions Vertex AI serves (a fixed list standing in for Google's), for projects read without configured regions. */
+export const VERTEX_LOCATIONS: readonly string[] = ['us-central1', 'us-east1', 'us-east4', 'us-west1', 'europe-west1', 'europe-west2', 'europe-west4', 'asia-east1', 'asia-northeast1', 'asia-southeast1'];
+
+/** `projects.locations.list`: the fixed Vertex AI regions and the project's own, as `google.cloud.location.Location`s. */
+function listLocations(call: GcpCall) {
+  const ids = [...new Set([...VERTEX_LOCATIONS, ...call.project.regions])].sort();
+  const { page, nextPageToken } = pageOf(ids, call.query, 100, 1000, fingerprintOf(call.path, call.query));
+  return { locations: page.map((id) => ({ name: `projects/${call.project.id}/locations/${id}`, locationId: id, displayName: id })), ...(nextPageToken ? { nextPageToken } : {}) };
+}
+
 /** The Vertex AI routes. */
 export const AIPLATFORM_ROUTES: readonly GcpRoute[] = [
+  { service: 'aiplatform', operation: 'ListLocations', method: 'GET', pattern: new RegExp(`^/(?:ui|v1)/projects/${P}/locations$`), handler: listLocations },
   { service: 'aiplatform', operation: 'ListEndpoints', method: 'GET', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints$`), handler: listEndpoints },
   { service: 'aiplatform', operation: 'GetEndpoint', method: 'GET', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints/(?<endpoint>[^/:]+)$`), handler: getEndpoint },
   { service: 'aiplatform', operation: 'DeployModel', method: 'POST', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints/(?<endpoint>[^/:]+):deployModel$`), handler: deployModel },

@@ -22,12 +22,14 @@ export type GcpHandler = (call: GcpCall) => unknown;
 
 /** One REST method of a Google API. */
 export interface GcpRoute {
-  /** `aiplatform`, `notebooks` or `monitoring`: the service name faults and call counts use. */
+  /** `aiplatform`, `notebooks`, `monitoring` or `storage`: the service name faults and call counts use. */
   readonly service: string;
   /** RPC name, e.g. `ListEndpoints`. */
   readonly operation: string;
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Matches the path; named groups become `params`; `project` names the project. */
   readonly pattern: RegExp;
+  /** The project of a call whose path names none (Cloud Storage: a bucket's owner, or `?project=`); may throw a GoogleApiError. */
+  readonly projectOf?: (params: Readonly<Record<string, string>>, query: URLSearchParams, state: GcpState) => string;
   readonly handler: GcpHandler;
 }

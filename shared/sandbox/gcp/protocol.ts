@@ -31,13 +31,15 @@ export class GoogleApiError extends Error {
   constructor(
     readonly status: GoogleStatus,
     message: string,
+    /** The HTTP status where an API departs from the canonical mapping (Cloud Storage: 412 for a failed precondition). */
+    private readonly http?: number,
   ) {
     super(message);
     this.name = 'GoogleApiError';
   }
 
   get httpStatus(): number {
-    return STATUS_HTTP[this.status];
+    return this.http ?? STATUS_HTTP[this.status];
   }
 
   body(): string {

@@ -4,6 +4,7 @@ import { AIPLATFORM_ROUTES } from './aiplatform.js';
 import type { GcpRoute } from './context.js';
 import { MONITORING_ROUTES } from './monitoring.js';
 import { NOTEBOOKS_ROUTES } from './notebooks.js';
+import { STORAGE_ROUTES } from './storage.js';
 import { GoogleApiError } from './protocol.js';
 import type { GcpState } from './state.js';
 
@@ -16,7 +17,7 @@ import type { GcpState } from './state.js';
  */
 
 /** Every Google route, one list per API. Adding an API is one handler file and one entry here. */
-export const GCP_ROUTES: readonly GcpRoute[] = [...AIPLATFORM_ROUTES, ...NOTEBOOKS_ROUTES, ...MONITORING_ROUTES];
+export const GCP_ROUTES: readonly GcpRoute[] = [...AIPLATFORM_ROUTES, ...NOTEBOOKS_ROUTES, ...MONITORING_ROUTES, ...STORAGE_ROUTES];
 
 /** Every `service.Operation` the Google side implements, for call counts. */
 export const GCP_OPERATIONS: readonly string[] = [...new Set(GCP_ROUTES.map((r) => `${r.service}.${r.operation}`))];
@@ -35,7 +36,7 @@ export interface GcpEnv {
 /** Answers a Google REST call; false when the request is not one (so the AWS side can have it). */
 export async function handleGcpRequest(req: IncomingMessage, res: ServerResponse, env: GcpEnv): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
-  if (!/^\/(v1|v2|v3|ui)\/projects\//.test(url.pathname) || typeof req.headers['x-amz-target'] === 'string') return false;
+  if (!/^\/((v1|v2|v3|ui)\/projects\/|storage\/v1\/)/.test(url.pathname) || typeof req.headers['x-amz-target'] === 'string') return false;
   const path = decodeURIComponent(url.pathname);
   const matching = GCP_ROUTES.filter((r) => r.pattern.test(path));
   const route = matching.find((r) => r.method === req.method);
@@ -50,7 +51,7 @@ export async function handleGcpRequest(req: IncomingMessage, res: ServerResponse
       throw new GoogleApiError('UNAUTHENTICATED', 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
     }
     const params = route.pattern.exec(path)?.groups ?? {};
-    const projectId = params['project'] ?? '';
+    const projectId = params['project'] ?? route.projectOf?.(params, url.searchParams, env.state) ?? '';
     const project = env.state.project(projectId);
     const body = await readJson(req);
     const region = regionOf(params['location'] ?? '');

@@ -108,8 +108,38 @@ export interface OperationRecord {
   readonly error?: { code: number; message: string };
 }
 
+/** A Cloud Storage object (live; the sandbox keeps no noncurrent versions). */
+export interface StorageObjectRecord {
+  readonly name: string;
+  readonly size: number;
+  readonly storageClass: string;
+  readonly timeCreated: number;
+  readonly updated: number;
+  readonly customTime?: number;
+  readonly generation: string;
+}
+
+/** A Cloud Storage bucket: metadata as the JSON API returns it, and its objects sorted by name. */
+export interface BucketRecord {
+  readonly name: string;
+  readonly projectNumber: string;
+  readonly location: string;
+  readonly locationType: 'region' | 'dual-region' | 'multi-region';
+  storageClass: string;
+  readonly timeCreated: number;
+  updated: number;
+  metageneration: number;
+  labels: Record<string, string>;
+  autoclass: boolean;
+  /** `lifecycle.rule[]` exactly as last written; undefined = no lifecycle configuration. */
+  lifecycle: unknown[] | undefined;
+  readonly objects: StorageObjectRecord[];
+}
+
 /** One project of the sandbox. */
 export class GcpProjectState {
+  /** Cloud Storage buckets by name. */
+  readonly buckets = new Map<string, BucketRecord>();
   readonly endpoints = new Map<string, EndpointRecord>();
   readonly jobs = new Map<string, CustomJobRecord>();
   /** Workbench instances by full resource name. */
@@ -177,6 +207,12 @@ export class GcpState {
     for (const p of world.gcp.projects) this.projects.set(p.id, seedProject(p, nowMs));
   }
 
+  /** The project owning a bucket, by bucket name (bucket names are global). */
+  bucketOwner(name: string): GcpProjectState | undefined {
+    for (const p of this.projects.values()) if (p.buckets.has(name)) return p;
+    return undefined;
+  }
+
   /** The project by id or number. */
   project(idOrNumber: string): GcpProjectState | undefined {
     const hit = this.projects.get(idOrNumber);
@@ -194,8 +230,53 @@ export class GcpState {
   }
 }
 
+const MULTI_REGIONS = new Set(['US', 'EU', 'ASIA']);
+const DUAL_REGIONS = new Set(['NAM4', 'EUR4', 'ASIA1', 'EUR5', 'EUR7', 'EUR8']);
+
+function seedBuckets(state: GcpProjectState, p: GcpProjectSpec, nowMs: number): void {
+  const at = (t: string | undefined, fallback: number) => (t === undefined ? fallback : resolveTime(t, nowMs));
+  let generation = 1_700_000_000_000_000;
+  for (const b of p.buckets) {
+    const location = (b.location ?? Object.keys(p.regions)[0] ?? 'us-central1').toUpperCase();
+    const created = at(b.createdAt, nowMs);
+    const objects: StorageObjectRecord[] = [];
+    for (const o of b.objects) {
+      const t = at(o.createdAt, nowMs);
+      const updated = at(o.updatedAt, t);
+      const custom = o.customTime !== undefined ? resolveTime(o.customTime, nowMs) : undefined;
+      for (let i = 1; i <= o.count; i++) {
+        objects.push({
+          name: o.count === 1 ? o.name : `${o.name}${String(i).padStart(5, '0')}`,
+          size: o.sizeBytes,
+          storageClass: o.storageClass ?? b.storageClass,
+          timeCreated: t,
+          updated,
+          ...(custom !== undefined ? { customTime: custom } : {}),
+          generation: String(generation++),
+        });
+      }
+    }
+    objects.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    state.buckets.set(b.name, {
+      name: b.name,
+      projectNumber: state.number,
+      location,
+      locationType: MULTI_REGIONS.has(location) ? 'multi-region' : DUAL_REGIONS.has(location) ? 'dual-region' : 'region',
+      storageClass: b.storageClass,
+      timeCreated: created,
+      updated: created,
+      metageneration: 1,
+      labels: { ...b.labels },
+      autoclass: b.autoclass,
+      lifecycle: b.lifecycle ? (JSON.parse(JSON.stringify(b.lifecycle)) as unknown[]) : undefined,
+      objects,
+    });
+  }
+}
+
 function seedProject(p: GcpProjectSpec, nowMs: number): GcpProjectState {
   const state = new GcpProjectState(p.id, p.number ?? defaultProjectNumber(p.id), Object.keys(p.regions));
+  seedBuckets(state, p, nowMs);
   const at = (t: string | undefined, fallback: number) => (t === undefined ? fallback : resolveTime(t, nowMs));
   for (const [region, r] of Object.entries(p.regions)) {
     for (const e of r.endpoints) {

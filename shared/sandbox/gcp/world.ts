@@ -3,9 +3,9 @@ import { z } from 'zod';
 /*
  * The `gcp` section of the world file (docs/world-file.md): Google Cloud projects with their
  * Vertex AI endpoints (deployed models and their Cloud Monitoring series), custom training jobs
- * and Vertex AI Workbench instances. The section is built by a factory taking the world's series
- * and time schemas, so this file does not import world.ts. Cost data (billing export rows,
- * budgets, buckets) will sit beside `regions` in a project; nothing here reads them yet.
+ * and Vertex AI Workbench instances, and Cloud Storage buckets (`buckets`, beside `regions`: their
+ * objects and lifecycle rules). The section is built by a factory taking the world's series and
+ * time schemas, so this file does not import world.ts.
  */
 
 /** Project ids as Google validates them: 6–30 lower-case letters, digits and hyphens. */
@@ -142,6 +142,36 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
     })
     .superRefine(checkAccelerator);
 
+  const STORAGE_CLASSES = ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE'] as const;
+  /** Objects of a bucket: one, or `count` of them named `<name>00001`, `<name>00002`… with the same size and times. */
+  const gcsObject = z.strictObject({
+    name: z.string().min(1).max(1024),
+    count: z.number().int().min(1).max(1_000_000).default(1),
+    sizeBytes: z.number().int().min(0),
+    storageClass: z.enum(STORAGE_CLASSES).optional(),
+    createdAt: time.default('-1d' as never),
+    /** Last metadata change; default createdAt. */
+    updatedAt: time.optional(),
+    customTime: time.optional(),
+  });
+  /** A lifecycle rule as the JSON API takes it; the sandbox keeps it as written. */
+  const lifecycleRule = z.strictObject({
+    action: z.strictObject({ type: z.enum(['Delete', 'SetStorageClass', 'AbortIncompleteMultipartUpload']), storageClass: z.enum(STORAGE_CLASSES).optional() }),
+    condition: z.record(z.string(), z.unknown()).default({}),
+  });
+  const bucket = z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'a bucket name is 3–63 lower-case letters, digits, dots, hyphens and underscores'),
+    /** `US-CENTRAL1`, `US`, `EU`… as Cloud Storage spells it; default the project's first region. */
+    location: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
+    storageClass: z.enum(STORAGE_CLASSES).default('STANDARD'),
+    createdAt: time.default('-365d' as never),
+    labels,
+    autoclass: z.boolean().default(false),
+    /** `lifecycle.rule[]`; absent = no lifecycle configuration. */
+    lifecycle: z.array(lifecycleRule).max(100).optional(),
+    objects: z.array(gcsObject).default([]),
+  });
+
   const region = z.strictObject({
     endpoints: z.array(endpoint).default([]),
     customJobs: z.array(customJob).default([]),
@@ -155,6 +185,8 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
       number: numericId.optional(),
       name: z.string().min(1).optional(),
       regions: z.record(gcpRegionName, region).default({}),
+      /** Cloud Storage buckets (global names, each with its location). */
+      buckets: z.array(bucket).default([]),
     })
     .superRefine((p, ctx) => {
       const endpoints = new Set<string>();
@@ -185,6 +217,14 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
         if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'id'], message: `project ${p.id} is declared twice` });
         ids.add(p.id);
       });
+      // Bucket names are global: one name, one bucket, whatever the project.
+      const buckets = new Set<string>();
+      g.projects.forEach((p, i) =>
+        p.buckets.forEach((b, j) => {
+          if (buckets.has(b.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'buckets', j, 'name'], message: `bucket ${b.name} is declared twice (bucket names are global)` });
+          buckets.add(b.name);
+        }),
+      );
     })
     .prefault({});
 }

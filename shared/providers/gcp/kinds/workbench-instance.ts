@@ -92,7 +92,8 @@ export function instanceResource(i: Instance, scope: Scope): Resource {
 
 /** Instances of one region: one listing over every zone (`locations/-`), kept to the region's zones. */
 async function list(ctx: GcpCtx, scope: Scope, region: string): Promise<Resource[]> {
-  const [instances] = await ctx.call(() => ctx.clients.notebooks.listInstances({ parent: `projects/${ctx.projectId}/locations/-` }));
+  // Every zone at once: the regions of one project's collection share the one listing.
+  const [instances] = await ctx.once(`notebooks:ListInstances:${ctx.projectId}`, () => ctx.call(() => ctx.clients.notebooks.listInstances({ parent: `projects/${ctx.projectId}/locations/-` })));
   return instances.map((i) => instanceResource(i, scope)).filter((r) => r.region === region);
 }
 
