@@ -81,7 +81,7 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   try {
     resource = await provider.describe(p.resource);
   } catch (err) {
-    return fail(p, actor, deps, `could not re-read the resource: ${(err as Error).message}`);
+    return fail(p, 'approved', actor, deps, `could not re-read the resource: ${(err as Error).message}`);
   }
   if (!resource) return cancel(`${p.resource.name} no longer exists`);
   if (!def.appliesTo.includes(resource.lifecycle)) return cancel(`${p.resource.name} is now ${resource.state}`);
@@ -104,8 +104,7 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   try {
     done = await provider.perform(p.kind, resource, p.parameters);
   } catch (err) {
-    await store.transitionProposal(id, ['executing'], 'failed', { at: clock.now() });
-    return fail(p, actor, deps, `${def.label} failed: ${(err as Error).message}`, true);
+    return fail(p, 'executing', actor, deps, `${def.label} failed: ${(err as Error).message}`);
   }
   // The cloud has changed: from here on the proposal must end `executed`, where Undo is offered.
   await recordExecuted(p, deps);
@@ -162,13 +161,12 @@ async function recordExecuted(p: ProposedAction, deps: ExecutorDeps): Promise<vo
   }
 }
 
-async function fail(p: ProposedAction, actor: string, deps: ExecutorDeps, detail: string, recorded = false): Promise<ExecutionOutcome> {
-  if (!recorded) {
-    try {
-      await deps.store.transitionProposal(p.id, ['approved'], 'failed', { at: deps.clock.now() });
-    } catch (err) {
-      if (!(err instanceof ConditionFailedError)) throw err;
-    }
+/** Records a failure: the proposal moves from `from` to `failed` unless another executor moved it meanwhile (never overwritten); audited either way. */
+async function fail(p: ProposedAction, from: 'approved' | 'executing', actor: string, deps: ExecutorDeps, detail: string): Promise<ExecutionOutcome> {
+  try {
+    await deps.store.transitionProposal(p.id, [from], 'failed', { at: deps.clock.now() });
+  } catch (err) {
+    if (!(err instanceof ConditionFailedError)) throw err;
   }
   await deps.store.appendAudit({ at: deps.clock.now(), actor, event: 'failed', proposalId: p.id, resourceId: p.resource.id, detail });
   return { proposalId: p.id, outcome: 'failed', detail };

@@ -162,7 +162,7 @@ export function overDailyLimit(maxActionsPerDay: number): string {
 
 /** The reason a resource is exempt, or undefined. */
 export function exemptionOf(resource: Resource, policy: PlannerPolicy, state: Pick<PlannerState, 'chatExemptions'>): string | undefined {
-  if ((resource.tags[policy.exemptTagKey] ?? '').toLowerCase() === 'true') return `tag ${policy.exemptTagKey}=true`;
+  if (resource.tags[policy.exemptTagKey]?.toLowerCase() === 'true') return `tag ${policy.exemptTagKey}=true`;
   const chat = state.chatExemptions.get(resource.id);
   if (chat !== undefined) return chat;
   for (const e of policy.exemptions) {

@@ -962,3 +962,58 @@ describe('the savings ledger counts an action from the moment it took effect', (
     expect(await store.listSavings()).toEqual([]);
   });
 });
+
+describe('every status change is timed on the executor’s clock (the recovery of interrupted actions counts from it)', () => {
+  it('records when a proposal was claimed, executed, undone, cancelled or failed, in domain time', async () => {
+    const at = (ms: number) => new Date(NOW.getTime() + ms);
+    const changedAt = async (id: string) => (await store.getProposal(id))?.statusChangedAt;
+    // Claimed and executed: the claim's time is seen by perform, the final one after it.
+    const p = await proposal();
+    clock.advance(1000);
+    await executeProposal(p.id, ACTOR, deps());
+    expect(await changedAt(p.id)).toEqual(at(1000));
+    const claimed = cloud.executingAtPerform[0]?.statusChangedAt;
+    expect(claimed).toEqual(at(1000));
+
+    clock.advance(1000);
+    await undoProposal(p.id, 'U0OWNER', deps());
+    expect(await changedAt(p.id)).toEqual(at(2000));
+
+    // An Undo that fails goes back to executed, timed too.
+    await store.close();
+    store = await openMemoryStore();
+    const q = await proposal();
+    await executeProposal(q.id, ACTOR, deps());
+    cloud.faults.undo = new Error('ResourceLimitExceeded');
+    clock.advance(1000);
+    await undoProposal(q.id, 'U0OWNER', deps());
+    expect(await changedAt(q.id)).toEqual(at(3000));
+    delete cloud.faults.undo;
+
+    for (const [setup, status] of [
+      [() => void (cloud.resource = undefined), 'cancelled'],
+      [() => void (cloud.faults.describe = new Error('Rate exceeded')), 'failed'],
+      [() => void (cloud.faults.perform = new Error('ResourceInUse')), 'failed'],
+    ] as const) {
+      await store.close();
+      store = await openMemoryStore();
+      cloud = new FakeCloud(() => store);
+      const r = await proposal();
+      setup();
+      clock.advance(1000);
+      await executeProposal(r.id, ACTOR, deps());
+      expect(await statusOf(r.id)).toBe(status);
+      expect(await changedAt(r.id)).toEqual(clock.now());
+    }
+  });
+});
+
+describe('the savings ledger counts nothing it cannot price', () => {
+  it('executes an action on a resource of unknown price without opening a ledger entry', async () => {
+    cloud.resource = endpoint({ components: [{ name: 'AllTraffic', instanceType: 'ml.unpriced.xlarge', instanceCount: 2, capacity: 'provisioned' }] });
+    const p = await proposal();
+
+    expect((await executeProposal(p.id, ACTOR, deps())).outcome).toBe('executed');
+    expect(await store.listSavings()).toEqual([]);
+  });
+});
