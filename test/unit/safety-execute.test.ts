@@ -1017,3 +1017,40 @@ describe('the savings ledger counts nothing it cannot price', () => {
     expect(await store.listSavings()).toEqual([]);
   });
 });
+
+describe('the savings ledger stops counting when an action is undone', () => {
+  it('closes the entry at the moment of the Undo, saying who undid it', async () => {
+    const p = await proposal();
+    await executeProposal(p.id, ACTOR, deps());
+    clock.advance(3 * HOUR);
+
+    await undoProposal(p.id, 'U0OWNER', deps());
+
+    const [entry] = await store.listSavings();
+    expect(entry).toMatchObject({ id: p.id, openedAt: NOW, closedAt: new Date(NOW.getTime() + 3 * HOUR), closeReason: 'undone', closeDetail: 'undone by U0OWNER' });
+  });
+});
+
+describe('the savings ledger never counts past the moment a resource would have stopped by itself', () => {
+  it('ends the entry of an action on a resource that would have stopped on its own when it would have', async () => {
+    // The same rule, judging the endpoint as costing $100 more before it stops by itself (as a training job does).
+    const finite: ActiveRule = {
+      settings: idleRule.settings,
+      rule: {
+        ...(idleRule.rule as ResourceRule<never>),
+        evaluate: (input) => {
+          const r = idleRule.rule.evaluate(input);
+          return r.state === 'violation' ? { ...r, waste: { monthly: { amount: 100, currency: 'USD' }, arithmetic: '$100 left', priceSource: 'test', basis: 'until-stopped' } } : r;
+        },
+      },
+    };
+    const p = await proposal();
+
+    await executeProposal(p.id, ACTOR, deps({ rules: new Map([['idle-endpoint', finite]]) }));
+
+    const [entry] = await store.listSavings();
+    expect(entry?.endsBy).toBeInstanceOf(Date);
+    expect(entry!.endsBy!.getTime()).toBeGreaterThan(NOW.getTime());
+    expect(entry!.endsBy!.getTime()).toBeLessThan(NOW.getTime() + 730 * HOUR);
+  });
+});
