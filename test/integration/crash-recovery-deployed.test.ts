@@ -153,7 +153,7 @@ describe('recovery of actions cut off by a Lambda crash or timeout (deployed pat
   });
 
   it('counts from when it first sees a proposal stored without statusChangedAt, so an older version\'s in-flight action is never taken over early', { timeout: 60_000 }, async () => {
-    const { providers, deps, byName } = await setup(['legacy']);
+    const { providers, deps, scan, byName } = await setup(['legacy']);
     const p = byName['legacy']!;
     await claimThenCrash(p, providers);
     // As a version before statusChangedAt stored it: the same proposal, without the field.
@@ -164,8 +164,13 @@ describe('recovery of actions cut off by a Lambda crash or timeout (deployed pat
     store = fresh;
     const legacyDeps = { ...deps.executor, store: fresh };
 
+    // With no time recorded, the scan queues it at once; the executor only stamps it.
+    await scan();
+    expect(takeJobs().map((j) => (j.type === 'execute' ? j.proposalId : ''))).toEqual([p.id]);
     const stamped = await executeProposal(p.id, 'U024BE7LH', legacyDeps);
     sandbox.clock.advance((INTERRUPTED_AFTER_MINUTES - 1) * MINUTE);
+    await scan();
+    expect(takeJobs()).toEqual([]);
     const stillEarly = await executeProposal(p.id, 'U024BE7LH', legacyDeps);
     sandbox.clock.advance(2 * MINUTE);
     const resumed = await executeProposal(p.id, 'U024BE7LH', legacyDeps);
