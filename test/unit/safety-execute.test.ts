@@ -81,6 +81,8 @@ class FakeCloud implements CloudProvider {
   /** What the store held, in `executing` state, when `perform` ran. */
   executingAtPerform: ProposedAction[] = [];
   undoneWith: Readonly<Record<string, unknown>>[] = [];
+  /** What the store held, in `undoing` state, when `undo` ran. */
+  undoingAtUndo: ProposedAction[] = [];
   readonly usageReads: { now: Date; lookbackHours: number; usageWindowHours?: CollectOptions['usageWindowHours'] }[] = [];
 
   constructor(private readonly store: () => StateStore) {}
@@ -114,6 +116,7 @@ class FakeCloud implements CloudProvider {
   }
   async undo(_kind: string, ref: ResourceRef, undoData: Readonly<Record<string, unknown>>): Promise<ActOutcome> {
     this.op('undo');
+    this.undoingAtUndo = await this.store().listProposals({ status: ['undoing'] });
     this.undoneWith.push(undoData);
     this.resource = endpoint();
     return { summary: `re-created ${ref.name} from ${String(undoData['endpointConfigName'])}` };
@@ -818,6 +821,14 @@ describe('safety: deployed executors take over an action only once no executor c
     expect(INTERRUPTED_AFTER_MINUTES).toBe(15);
   });
 
+  it('executes an approved proposal as a first run does: taking over applies only to proposals left executing', async () => {
+    const p = await proposal();
+
+    expect(await executeProposal(p.id, ACTOR, resume())).toEqual({ proposalId: p.id, outcome: 'executed', detail: 'deleted endpoint fraud-v3' });
+    expect(cloud.calls).toEqual(['describe', 'usageOf', 'captureUndo', 'perform']);
+    expect((await auditOf()).map((e) => e.event)).toEqual(['executed']);
+  });
+
   it('never resumes a proposal executing without resumeInterrupted (local executors recover under the state folder’s lock)', async () => {
     const p = await leftExecuting(new Date(NOW.getTime() - 24 * 60 * MINUTE));
 
@@ -892,6 +903,8 @@ describe('safety: an action that took effect always ends where Undo is offered',
     const error = await executeProposal(p.id, ACTOR, deps({ store: failingExecuted(3) })).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(UnrecordedExecutionError);
+    // The store's own error is kept as the cause, for --debug and the function's log.
+    expect(((error as Error).cause as Error).message).toBe('ProvisionedThroughputExceededException');
     expect((error as Error).message).toBe(
       'fraud-v3: the action took effect but could not be recorded (ProvisionedThroughputExceededException); it stays executing, and the recovery of interrupted actions records it as executed',
     );
@@ -977,6 +990,7 @@ describe('every status change is timed on the executor’s clock (the recovery o
 
     clock.advance(1000);
     await undoProposal(p.id, 'U0OWNER', deps());
+    expect(cloud.undoingAtUndo.map((x) => x.statusChangedAt)).toEqual([at(2000)]);
     expect(await changedAt(p.id)).toEqual(at(2000));
 
     // An Undo that fails goes back to executed, timed too.
@@ -1005,6 +1019,16 @@ describe('every status change is timed on the executor’s clock (the recovery o
       expect(await statusOf(r.id)).toBe(status);
       expect(await changedAt(r.id)).toEqual(clock.now());
     }
+
+    // A resumed action: finished at the recovery's time.
+    await store.close();
+    store = await openMemoryStore();
+    cloud = new FakeCloud(() => store);
+    const left = await leftExecuting(NOW);
+    clock.advance(1000);
+    await recoverInterrupted(deps());
+    expect(await statusOf(left.id)).toBe('executed');
+    expect(await changedAt(left.id)).toEqual(clock.now());
   });
 });
 
