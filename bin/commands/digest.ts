@@ -113,7 +113,7 @@ async function playSandboxWeek(policy: Policy, sandbox: Sandbox, store: StateSto
   for (const p of first.proposals) {
     if (p.status !== 'proposed') continue;
     await store.decide({ proposalId: p.id, verdict: 'approve', by: SANDBOX_DIGEST_ACTOR, at: sandbox.clock.now(), via: 'cli' });
-    await store.transitionProposal(p.id, ['proposed'], 'approved');
+    await store.transitionProposal(p.id, ['proposed'], 'approved', { at: sandbox.clock.now() });
     if ((await executeProposal(p.id, SANDBOX_DIGEST_ACTOR, deps)).outcome === 'executed') executed++;
   }
   const actedAt = sandbox.clock.now();

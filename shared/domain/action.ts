@@ -37,6 +37,12 @@ export interface ProposedAction {
   readonly expiresAt: Date;
   /** Saved before the mutation, so Undo can restore. */
   readonly undoData?: Readonly<Record<string, unknown>>;
+  /**
+   * When `status` last changed (written by every transition). Absent on proposals stored by
+   * versions before it existed: the recovery of interrupted actions then starts counting when it
+   * first sees the proposal, so it never takes over an action early.
+   */
+  readonly statusChangedAt?: Date;
 }
 
 /** Key of the action of a kind on a resource (shared by all its proposals over time). */

@@ -203,7 +203,7 @@ async function propose(
     if (p.mode !== 'auto' || p.status !== 'proposed') continue;
     try {
       await store.decide({ proposalId: p.id, verdict: 'approve', by: 'policy', at: now, via: 'policy', note: 'auto mode' });
-      await store.transitionProposal(p.id, ['proposed'], 'approved');
+      await store.transitionProposal(p.id, ['proposed'], 'approved', { at: now });
     } catch (err) {
       if (err instanceof AlreadyDecidedError || err instanceof ConditionFailedError) continue;
       throw err;

@@ -1,14 +1,25 @@
 import { actionDefinition } from '../actions/index.js';
 import type { ProposedAction } from '../domain/action.js';
-import type { Cloud } from '../domain/resource.js';
+import type { Cloud, Resource } from '../domain/resource.js';
+import type { WasteEstimate } from '../domain/finding.js';
 import type { Clock } from '../clock.js';
-import { ConditionFailedError } from '../errors.js';
+import { ConditionFailedError, CostwatchError } from '../errors.js';
 import { exemptionOf, type PlannerPolicy } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { StateStore } from '../store/port.js';
 import { savingsEntryFor } from '../savings/ledger.js';
 import { evaluateRule, usageWindowHours, type ActiveRule } from './detect.js';
+
+/**
+ * How long a proposal may stay `executing` before it is taken as cut off by a crash or a timeout.
+ * Lambda's maximum timeout is 15 minutes, so past it no executor that claimed the proposal can
+ * still be running; every function that executes has a shorter timeout (infra/function-table.ts).
+ */
+export const INTERRUPTED_AFTER_MINUTES = 15;
+
+/** Attempts at recording `executed` once the cloud has changed (the store client retries each too). */
+const RECORD_ATTEMPTS = 3;
 
 /** What the executor needs; all injected. */
 export interface ExecutorDeps {
@@ -19,6 +30,12 @@ export interface ExecutorDeps {
   readonly prices: PriceBook;
   readonly clock: Clock;
   readonly lookbackHours: number;
+  /**
+   * Executors that may run beside others (deployed): a proposal found `executing` for longer than
+   * INTERRUPTED_AFTER_MINUTES is taken over (conditional write) and resumed as recoverInterrupted
+   * does. Without it such a proposal is skipped.
+   */
+  readonly resumeInterrupted?: boolean;
 }
 
 /** The result of trying to execute (or undo) one proposal. */
@@ -27,6 +44,9 @@ export interface ExecutionOutcome {
   readonly outcome: 'executed' | 'cancelled' | 'failed' | 'skipped' | 'undone';
   readonly detail: string;
 }
+
+/** The action's effect could not be recorded although the cloud changed; the proposal stays `executing` for recovery. */
+export class UnrecordedExecutionError extends CostwatchError {}
 
 /**
  * Executes one approved proposal, enforcing the safety invariants: the resource is re-read and
@@ -37,11 +57,12 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   const { store, clock } = deps;
   const p = await store.getProposal(id);
   if (!p) return { proposalId: id, outcome: 'skipped', detail: 'no such proposal' };
+  if (p.status === 'executing' && deps.resumeInterrupted) return resumeIfInterrupted(p, actor, deps);
   if (p.status !== 'approved') return { proposalId: id, outcome: 'skipped', detail: `proposal is ${p.status}, not approved` };
   const now = clock.now();
   const cancel = async (reason: string): Promise<ExecutionOutcome> => {
     try {
-      await store.transitionProposal(id, ['approved'], 'cancelled');
+      await store.transitionProposal(id, ['approved'], 'cancelled', { at: clock.now() });
     } catch (err) {
       if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
       throw err;
@@ -60,18 +81,12 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   try {
     resource = await provider.describe(p.resource);
   } catch (err) {
-    return fail(p, actor, deps, `could not re-read the resource: ${(err as Error).message}`);
+    return fail(p, 'approved', actor, deps, `could not re-read the resource: ${(err as Error).message}`);
   }
   if (!resource) return cancel(`${p.resource.name} no longer exists`);
   if (!def.appliesTo.includes(resource.lifecycle)) return cancel(`${p.resource.name} is now ${resource.state}`);
-  const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
-  if (exempt) return cancel(`exempt: ${exempt}`);
-  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours, usageWindowHours: usageWindowHours([...deps.rules.values()]) });
-  const { result } = evaluateRule(active, resource, usage, now, deps.prices);
-  if (result.state !== 'violation') {
-    const why = result.state === 'ok' ? `no longer matches: ${result.evidence.join('; ')}` : result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason;
-    return cancel(why);
-  }
+  const check = await recheck(resource, provider, active, deps, now);
+  if ('cancel' in check) return cancel(check.cancel);
 
   let undoData: Record<string, unknown>;
   try {
@@ -80,7 +95,7 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
     return cancel(`undo data could not be saved, so nothing was changed: ${(err as Error).message}`);
   }
   try {
-    await store.transitionProposal(id, ['approved'], 'executing', { undoData });
+    await store.transitionProposal(id, ['approved'], 'executing', { undoData, at: clock.now() });
   } catch (err) {
     if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
     throw err;
@@ -88,26 +103,70 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   let done;
   try {
     done = await provider.perform(p.kind, resource, p.parameters);
-    await store.transitionProposal(id, ['executing'], 'executed');
   } catch (err) {
-    await store.transitionProposal(id, ['executing'], 'failed');
-    return fail(p, actor, deps, `${def.label} failed: ${(err as Error).message}`, true);
+    return fail(p, 'executing', actor, deps, `${def.label} failed: ${(err as Error).message}`);
   }
+  // The cloud has changed: from here on the proposal must end `executed`, where Undo is offered.
+  await recordExecuted(p, deps);
   const at = clock.now();
   // The ledger counts from the moment the resource stopped costing, at the rate it cost.
-  const entry = savingsEntryFor(p, resource, result.waste, deps.prices, at);
+  const entry = savingsEntryFor(p, resource, check.waste, deps.prices, at);
   if (entry) await store.openSavings(entry);
   await store.appendAudit({ at, actor, event: 'executed', proposalId: id, resourceId: resource.id, detail: done.summary });
   return { proposalId: id, outcome: 'executed', detail: done.summary };
 }
 
-async function fail(p: ProposedAction, actor: string, deps: ExecutorDeps, detail: string, recorded = false): Promise<ExecutionOutcome> {
-  if (!recorded) {
+/**
+ * The re-check of a first run, shared by every path that acts: the resource (already re-read and
+ * still in a state the action applies to) must not be exempt, and the rule must still find a
+ * violation in its usage read now.
+ */
+async function recheck(
+  resource: Resource,
+  provider: CloudProvider,
+  active: ActiveRule,
+  deps: ExecutorDeps,
+  now: Date,
+): Promise<{ cancel: string } | { waste: WasteEstimate | undefined }> {
+  const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await deps.store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
+  if (exempt) return { cancel: `exempt: ${exempt}` };
+  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours, usageWindowHours: usageWindowHours([...deps.rules.values()]) });
+  const { result } = evaluateRule(active, resource, usage, now, deps.prices);
+  if (result.state === 'violation') return { waste: result.waste };
+  if (result.state === 'ok') return { cancel: `no longer matches: ${result.evidence.join('; ')}` };
+  return { cancel: result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason };
+}
+
+/**
+ * Records `executed` after the cloud call succeeded. A write that fails is tried again; one that
+ * finds the status already moved on (an earlier attempt was written though its answer was lost)
+ * is done. If it cannot be written, the proposal stays `executing` and the error propagates: the
+ * recovery of interrupted actions then finds the action taken effect and records it as executed,
+ * so Undo is offered; it is never marked failed, which would refuse Undo of a change made.
+ */
+async function recordExecuted(p: ProposedAction, deps: ExecutorDeps): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await deps.store.transitionProposal(p.id, ['approved'], 'failed');
+      await deps.store.transitionProposal(p.id, ['executing'], 'executed', { at: deps.clock.now() });
+      return;
     } catch (err) {
-      if (!(err instanceof ConditionFailedError)) throw err;
+      if (err instanceof ConditionFailedError) return;
+      if (attempt >= RECORD_ATTEMPTS) {
+        throw new UnrecordedExecutionError(
+          `${p.resource.name}: the action took effect but could not be recorded (${(err as Error).message}); it stays executing, and the recovery of interrupted actions records it as executed`,
+          { cause: err },
+        );
+      }
     }
+  }
+}
+
+/** Records a failure: the proposal moves from `from` to `failed` unless another executor moved it meanwhile (never overwritten); audited either way. */
+async function fail(p: ProposedAction, from: 'approved' | 'executing', actor: string, deps: ExecutorDeps, detail: string): Promise<ExecutionOutcome> {
+  try {
+    await deps.store.transitionProposal(p.id, [from], 'failed', { at: deps.clock.now() });
+  } catch (err) {
+    if (!(err instanceof ConditionFailedError)) throw err;
   }
   await deps.store.appendAudit({ at: deps.clock.now(), actor, event: 'failed', proposalId: p.id, resourceId: p.resource.id, detail });
   return { proposalId: p.id, outcome: 'failed', detail };
@@ -126,14 +185,14 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
   const provider = deps.providers.get(p.resource.cloud);
   if (!provider) return { proposalId: id, outcome: 'skipped', detail: `no ${p.resource.cloud} provider configured` };
   try {
-    await store.transitionProposal(id, ['executed'], 'undoing');
+    await store.transitionProposal(id, ['executed'], 'undoing', { at: clock.now() });
   } catch (err) {
     if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `proposal is ${err.currentStatus}, not executed` };
     throw err;
   }
   try {
     const done = await provider.undo(p.kind, p.resource, p.undoData);
-    await store.transitionProposal(id, ['undoing'], 'undone');
+    await store.transitionProposal(id, ['undoing'], 'undone', { at: clock.now() });
     await store.closeSavings(id, clock.now(), 'undone', `undone by ${actor}`);
     await store.appendAudit({ at: clock.now(), actor, event: 'undone', proposalId: id, resourceId: p.resource.id, detail: done.summary });
     // Whoever undid it wants it running: do not propose it again for a while.
@@ -141,7 +200,7 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
     await store.putSnooze({ resourceId: p.resource.id, by: actor, until });
     return { proposalId: id, outcome: 'undone', detail: done.summary };
   } catch (err) {
-    await store.transitionProposal(id, ['undoing'], 'executed');
+    await store.transitionProposal(id, ['undoing'], 'executed', { at: clock.now() });
     const detail = `undo failed: ${(err as Error).message}`;
     await store.appendAudit({ at: clock.now(), actor, event: 'failed', proposalId: id, resourceId: p.resource.id, detail });
     return { proposalId: id, outcome: 'failed', detail };
@@ -189,6 +248,28 @@ async function noteRecovery(deps: ExecutorDeps, p: ProposedAction, o: ExecutionO
   });
 }
 
+/**
+ * A proposal found `executing` by an executor that may run beside others: resumed only once it has
+ * been executing for longer than any executor may run, and only by the one executor whose
+ * conditional take-over succeeds. A proposal stored before `statusChangedAt` existed is stamped
+ * now and resumed INTERRUPTED_AFTER_MINUTES later, never early.
+ */
+async function resumeIfInterrupted(p: ProposedAction, actor: string, deps: ExecutorDeps): Promise<ExecutionOutcome> {
+  const now = deps.clock.now();
+  const since = p.statusChangedAt;
+  const after = INTERRUPTED_AFTER_MINUTES * 60_000;
+  if (since && now.getTime() - since.getTime() < after) {
+    return { proposalId: p.id, outcome: 'skipped', detail: `executing since ${since.toISOString()}; taken as interrupted only after ${INTERRUPTED_AFTER_MINUTES} minutes` };
+  }
+  if (!(await deps.store.takeOverProposal(p.id, 'executing', since, now))) {
+    return { proposalId: p.id, outcome: 'skipped', detail: 'another executor took it over' };
+  }
+  if (!since) {
+    return { proposalId: p.id, outcome: 'skipped', detail: `executing since an unrecorded time; taken as interrupted ${INTERRUPTED_AFTER_MINUTES} minutes from now` };
+  }
+  return resumeExecution(p, actor, deps);
+}
+
 /** Resumes a proposal an interrupted run left `executing` (its undo data is saved; the action may or may not have happened). */
 async function resumeExecution(p: ProposedAction, actor: string, deps: ExecutorDeps): Promise<ExecutionOutcome> {
   const { store, clock } = deps;
@@ -196,7 +277,7 @@ async function resumeExecution(p: ProposedAction, actor: string, deps: ExecutorD
   const def = actionDefinition(p.kind);
   const finish = async (to: 'executed' | 'cancelled' | 'failed', detail: string): Promise<ExecutionOutcome> => {
     try {
-      await store.transitionProposal(p.id, ['executing'], to);
+      await store.transitionProposal(p.id, ['executing'], to, { at: clock.now() });
     } catch (err) {
       if (err instanceof ConditionFailedError) return { proposalId: p.id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
       throw err;
@@ -220,18 +301,16 @@ async function resumeExecution(p: ProposedAction, actor: string, deps: ExecutorD
     return finish('executed', `${def.label} had taken effect before the run was interrupted: ${p.resource.name} is ${resource ? `now ${resource.state}` : 'gone'}`);
   }
   if (p.expiresAt <= now) return finish('cancelled', `interrupted, and expired at ${p.expiresAt.toISOString()}`);
-  const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
-  if (exempt) return finish('cancelled', `interrupted; now exempt: ${exempt}`);
-  const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours });
-  const { result } = evaluateRule(active, resource, usage, now, deps.prices);
-  if (result.state !== 'violation') {
-    const why = result.state === 'ok' ? `no longer matches: ${result.evidence.join('; ')}` : result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason;
-    return finish('cancelled', `interrupted; ${why}`);
-  }
+  const check = await recheck(resource, provider, active, deps, now);
+  if ('cancel' in check) return finish('cancelled', `interrupted; ${check.cancel}`);
+  let done;
   try {
-    const done = await provider.perform(p.kind, resource, p.parameters);
-    return finish('executed', done.summary);
+    done = await provider.perform(p.kind, resource, p.parameters);
   } catch (err) {
     return finish('failed', `${def.label} failed: ${(err as Error).message}`);
   }
+  const o = await finish('executed', done.summary);
+  const entry = o.outcome === 'executed' ? savingsEntryFor(p, resource, check.waste, deps.prices, clock.now()) : undefined;
+  if (entry) await store.openSavings(entry);
+  return o;
 }

@@ -16,7 +16,7 @@ import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
 import { detect, usageWindowHours, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
 import type { Budget } from '../domain/budget.js';
-import { executeProposal, recoverInterrupted, type ExecutionOutcome } from './execute.js';
+import { executeProposal, INTERRUPTED_AFTER_MINUTES, recoverInterrupted, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
 import { holdToDailyLimit } from './daily-limit.js';
 import { savingsToClose } from '../savings/reconcile.js';
@@ -187,7 +187,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
       if (p.mode !== 'auto' || p.status !== 'proposed') continue;
       try {
         await store.decide({ proposalId: p.id, verdict: 'approve', by: 'policy', at: startedAt, via: 'policy', note: 'auto mode' });
-        await store.transitionProposal(p.id, ['proposed'], 'approved');
+        await store.transitionProposal(p.id, ['proposed'], 'approved', { at: clock.now() });
       } catch (err) {
         if (err instanceof AlreadyDecidedError || err instanceof ConditionFailedError) continue;
         throw err;
@@ -286,15 +286,27 @@ export const STALE_APPROVAL_MINUTES = 15;
 /**
  * An approval whose job never reached the executor (a crash between the decision and the enqueue)
  * would wait forever: queue it again. The executor claims a proposal with a conditional write, so a
- * job that was only slow is not executed twice.
+ * job that was only slow is not executed twice. A proposal left `executing` by an executor that
+ * crashed or timed out (longer than INTERRUPTED_AFTER_MINUTES, or since an unrecorded time) is
+ * queued too: the executor takes it over with a conditional write and resumes it (re-read,
+ * re-check, then run or cancel), see executeProposal.
  */
 async function requeueStaleApprovals(open: readonly ProposedAction[], store: StateStore, queue: ExecutionQueue, now: Date): Promise<void> {
   for (const p of open) {
-    if (p.status !== 'approved') continue;
+    if (p.status !== 'approved' && p.status !== 'executing') continue;
     const d = await store.getDecision(p.id);
-    if (!d || d.verdict !== 'approve' || now.getTime() - d.at.getTime() < STALE_APPROVAL_MINUTES * 60_000) continue;
+    if (!d || d.verdict !== 'approve') continue;
+    let detail: string;
+    if (p.status === 'approved') {
+      if (now.getTime() - d.at.getTime() < STALE_APPROVAL_MINUTES * 60_000) continue;
+      detail = `approved by ${d.by} at ${d.at.toISOString()} but not executed: queued again`;
+    } else {
+      const since = p.statusChangedAt;
+      if (since && now.getTime() - since.getTime() < INTERRUPTED_AFTER_MINUTES * 60_000) continue;
+      detail = `executing since ${since?.toISOString() ?? 'an unrecorded time'}: the executor was interrupted; queued again to be resumed`;
+    }
     await queue.enqueue({ type: 'execute', proposalId: p.id, actor: d.by, requestedAt: now.toISOString() });
-    await store.appendAudit({ at: now, actor: 'costwatch', event: 'requeued', proposalId: p.id, resourceId: p.resource.id, detail: `approved by ${d.by} at ${d.at.toISOString()} but not executed: queued again` });
+    await store.appendAudit({ at: now, actor: 'costwatch', event: 'requeued', proposalId: p.id, resourceId: p.resource.id, detail });
   }
 }
 
@@ -302,7 +314,7 @@ async function expireStale(open: readonly ProposedAction[], store: StateStore, n
   for (const p of open) {
     if (p.status !== 'proposed' || p.expiresAt > now) continue;
     try {
-      await store.transitionProposal(p.id, ['proposed'], 'cancelled');
+      await store.transitionProposal(p.id, ['proposed'], 'cancelled', { at: now });
       await store.appendAudit({ at: now, actor: 'costwatch', event: 'expired', proposalId: p.id, resourceId: p.resource.id, detail: `no decision by ${p.expiresAt.toISOString()}` });
     } catch (err) {
       if (!(err instanceof ConditionFailedError)) throw err;

@@ -111,6 +111,8 @@ export function plan(input: {
     const saving = f.waste?.monthly;
     if (mode === 'auto') {
       const limits = policy.limits;
+      // What the action saves in the limit's currency; undefined when that is not known.
+      const impact = saving && saving.currency === limits.maxAutoMonthlyImpact.currency ? saving.amount : undefined;
       const why = !def.autoAllowed
         ? `${def.label} is not reversible: approval required`
         : f.confidence !== 'high'
@@ -121,9 +123,9 @@ export function plan(input: {
               ? `over maxActionsPerRun (${limits.maxActionsPerRun})`
               : state.executedToday + autoCount + 1 > limits.maxActionsPerDay
                 ? overDailyLimit(limits.maxActionsPerDay)
-                : !saving || saving.currency !== limits.maxAutoMonthlyImpact.currency
+                : impact === undefined
                   ? 'monthly impact unknown in the limit currency: approval required'
-                  : autoImpact + saving.amount > limits.maxAutoMonthlyImpact.amount
+                  : autoImpact + impact > limits.maxAutoMonthlyImpact.amount
                     ? `over maxAutoMonthlyImpact (${limits.maxAutoMonthlyImpact.amount} ${limits.maxAutoMonthlyImpact.currency})`
                     : undefined;
       if (why) {
@@ -131,7 +133,7 @@ export function plan(input: {
         modeReason = why;
       } else {
         autoCount += 1;
-        autoImpact += saving?.amount ?? 0;
+        autoImpact += impact ?? 0;
       }
     }
     const createdAt = existing?.createdAt ?? now;
@@ -162,7 +164,7 @@ export function overDailyLimit(maxActionsPerDay: number): string {
 
 /** The reason a resource is exempt, or undefined. */
 export function exemptionOf(resource: Resource, policy: PlannerPolicy, state: Pick<PlannerState, 'chatExemptions'>): string | undefined {
-  if ((resource.tags[policy.exemptTagKey] ?? '').toLowerCase() === 'true') return `tag ${policy.exemptTagKey}=true`;
+  if (resource.tags[policy.exemptTagKey]?.toLowerCase() === 'true') return `tag ${policy.exemptTagKey}=true`;
   const chat = state.chatExemptions.get(resource.id);
   if (chat !== undefined) return chat;
   for (const e of policy.exemptions) {

@@ -218,7 +218,7 @@ async function finishDecision(p: ProposedAction, d: Decision, deps: InteractionD
   if (d.verdict === 'exempt') await store.putExemption({ resourceId: p.resource.id, by: d.by, reason: `exempted in Slack by ${d.by}`, createdAt: d.at });
   const to: ActionStatus = d.verdict === 'approve' ? 'approved' : 'rejected';
   try {
-    await store.transitionProposal(p.id, ['proposed'], to);
+    await store.transitionProposal(p.id, ['proposed'], to, { at: deps.clock.now() });
   } catch (err) {
     if (err instanceof ConditionFailedError) return;
     throw err;

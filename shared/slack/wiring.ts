@@ -27,6 +27,8 @@ export function jobDepsFor(policy: Policy, deps: { store: StateStore; providers:
       prices: priceBook(policy),
       clock: deps.clock,
       lookbackHours: lookbackHours(rules),
+      // Jobs may run beside other executors (deployed): take over and resume interrupted actions.
+      resumeInterrupted: true,
     },
   };
 }

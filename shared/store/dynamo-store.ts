@@ -20,7 +20,9 @@
  * writes a few hundred items a day, far below what one partition serves. The domain object lives
  * in a `doc` map so its own fields (a proposal's `expiresAt`) never collide with the key and TTL
  * attributes. DynamoDB deletes expired items up to days late and dynalite never does, so every
- * read that depends on time filters on the stored dates, never on TTL.
+ * read that depends on time filters on the stored dates, never on TTL. A proposal's `doc` carries
+ * `statusChangedAt` (ISO), written by every transition; proposals stored before it existed lack it
+ * and are read without it (see takeOverProposal).
  */
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -171,16 +173,16 @@ export class DynamoStateStore implements StateStore {
     id: string,
     from: readonly ActionStatus[],
     to: ActionStatus,
-    patch?: { undoData?: Readonly<Record<string, unknown>> },
+    patch?: { undoData?: Readonly<Record<string, unknown>>; at?: Date },
   ): Promise<ProposedAction> {
     if (from.length === 0) {
       const current = await this.getProposal(id);
       throw new ConditionFailedError(id, current?.status);
     }
-    const names: Record<string, string> = { '#doc': 'doc', '#status': 'status' };
-    const values: Record<string, unknown> = { ':to': to };
+    const names: Record<string, string> = { '#doc': 'doc', '#status': 'status', '#changed': 'statusChangedAt' };
+    const values: Record<string, unknown> = { ':to': to, ':changed': (patch?.at ?? new Date()).toISOString() };
     from.forEach((s, i) => (values[`:f${i}`] = s));
-    const set = ['#doc.#status = :to'];
+    const set = ['#doc.#status = :to', '#doc.#changed = :changed'];
     if (patch?.undoData !== undefined) {
       names['#undoData'] = 'undoData';
       values[':undo'] = jsonClone(patch.undoData);
@@ -207,6 +209,25 @@ export class DynamoStateStore implements StateStore {
       if (!isConditionFailed(err)) throw err;
       const current = oldItem(err) ?? (await this.#get(PK.proposal, id));
       throw new ConditionFailedError(id, current?.doc['status'] as string | undefined);
+    }
+  }
+
+  async takeOverProposal(id: string, status: ActionStatus, seenChangedAt: Date | undefined, at: Date): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: PK.proposal, sk: id },
+          UpdateExpression: 'SET #doc.#changed = :at',
+          ConditionExpression: `attribute_exists(pk) AND #doc.#status = :status AND ${seenChangedAt ? '#doc.#changed = :seen' : 'attribute_not_exists(#doc.#changed)'}`,
+          ExpressionAttributeNames: { '#doc': 'doc', '#status': 'status', '#changed': 'statusChangedAt' },
+          ExpressionAttributeValues: { ':at': at.toISOString(), ':status': status, ...(seenChangedAt ? { ':seen': seenChangedAt.toISOString() } : {}) },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
     }
   }
 
@@ -586,7 +607,9 @@ function encodeProposal(p: ProposedAction): Doc {
 
 // Dates are revived per field, never by guessing from the string: a parameter may look like a date.
 function decodeProposal(doc: Doc): ProposedAction {
-  return { ...(doc as unknown as ProposedAction), createdAt: date(doc['createdAt']), expiresAt: date(doc['expiresAt']) };
+  const p = { ...(doc as unknown as ProposedAction), createdAt: date(doc['createdAt']), expiresAt: date(doc['expiresAt']) };
+  // Absent on proposals stored before the field existed: left absent, never guessed.
+  return doc['statusChangedAt'] === undefined ? p : { ...p, statusChangedAt: date(doc['statusChangedAt']) };
 }
 
 function decodeDecision(doc: Doc): Decision {

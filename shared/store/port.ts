@@ -76,15 +76,23 @@ export interface StateStore {
   getProposal(id: string): Promise<ProposedAction | undefined>;
   listProposals(filter?: { status?: readonly ActionStatus[] }): Promise<ProposedAction[]>;
   /**
-   * Moves a proposal to `to` only if its status is one of `from` (conditional write); merges `patch`.
+   * Moves a proposal to `to` only if its status is one of `from` (conditional write); merges `patch`
+   * and sets `statusChangedAt` to `patch.at` (default: the system clock's now).
    * Throws `ConditionFailedError` (with the current status) when the status has moved on.
    */
   transitionProposal(
     id: string,
     from: readonly ActionStatus[],
     to: ActionStatus,
-    patch?: { undoData?: Readonly<Record<string, unknown>> },
+    patch?: { undoData?: Readonly<Record<string, unknown>>; at?: Date },
   ): Promise<ProposedAction>;
+  /**
+   * Takes over a proposal an interrupted executor left in `status`: sets its `statusChangedAt` to
+   * `at` only if its status is still `status` and its `statusChangedAt` is still `seenChangedAt`
+   * (undefined: still absent, as on proposals stored before the field existed). Conditional
+   * write, so of several processes taking over the same proposal one only gets true.
+   */
+  takeOverProposal(id: string, status: ActionStatus, seenChangedAt: Date | undefined, at: Date): Promise<boolean>;
   /** Records the decision exactly once; throws `AlreadyDecidedError` carrying the first decision otherwise. */
   decide(d: Decision): Promise<Decision>;
   getDecision(proposalId: string): Promise<Decision | undefined>;

@@ -113,7 +113,7 @@ describe('recovery of actions an interrupted run left behind (in process)', () =
     const report = await scan(policy, { recover: true });
 
     expect((await store.getProposal(p!.id))?.status).toBe('cancelled');
-    expect(report.executions.find((e) => e.proposalId === p!.id)?.detail).toMatch(/interrupted; now exempt/);
+    expect(report.executions.find((e) => e.proposalId === p!.id)?.detail).toMatch(/interrupted; exempt/);
     expect(sandbox.calls()['sagemaker.DeleteEndpoint'] ?? 0).toBe(0);
   });
 

@@ -59,11 +59,11 @@ afterEach(async () => {
   await slack.close();
 });
 
-function eventDeps(): EventDeps {
+function eventDeps(over: StateStore = store): EventDeps {
   const clock = fixedClock(NOW);
   const api = new WebApiSlack(slackWebClient(DEFAULT_STUB_BOT_TOKEN, { slackApiUrl: slack.slackApiUrl, retryConfig: { retries: 0 } }));
-  const notifier = slackNotifier(policy, { store, clock, providers: new Map(), slack: { api } })!;
-  return { policy, store, clock, providers: new Map(), prices: priceBook(policy), notifier: failOnUndelivered(notifier) };
+  const notifier = slackNotifier(policy, { store: over, clock, providers: new Map(), slack: { api } })!;
+  return { policy, store: over, clock, providers: new Map(), prices: priceBook(policy), notifier: failOnUndelivered(notifier) };
 }
 
 const deliver = (deps: EventDeps) => receiveAzureAlert({ method: 'POST', headers: {}, query: { token: TOKEN }, body: azureBody }, { events: deps, log: silent, token: TOKEN });
@@ -100,6 +100,35 @@ describe('event alerts: claim, then post', () => {
     const [ref] = await inner.listSlackMessages();
     expect(ref?.ts).toBe(slack.workspace.allMessages()[0]?.ts);
     expect(isPostingClaim(ref!.state)).toBe(false);
+  });
+});
+
+describe('a crash between the claim and the post: at most once', () => {
+  it('loses that one post rather than risking a second: retries after the crash post nothing', async () => {
+    // The claim is written, then the process dies before it posts (the write lands, its caller never returns).
+    const crashing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'putSlackMessage') {
+          return async (m: StoredSlackMessage, expected: string | undefined) => {
+            const written = await target.putSlackMessage(m, expected);
+            if (isPostingClaim(m.state)) throw new Error('killed');
+            return written;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const crashed = await deliver(eventDeps(crashing));
+    expect(crashed.statusCode).toBe(500);
+    expect(posts()).toBe(0);
+
+    // The cloud retries the delivery, more than once: the claim stands, nothing is posted.
+    for (let i = 0; i < 3; i++) expect((await deliver(eventDeps())).statusCode).toBe(200);
+    expect(posts()).toBe(0);
+    const refs = await inner.listSlackMessages();
+    expect(refs).toHaveLength(1);
+    expect(isPostingClaim(refs[0]!.state)).toBe(true);
   });
 });
 

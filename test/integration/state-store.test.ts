@@ -194,6 +194,35 @@ describe.each(adapters)('StateStore contract: $name', ({ open }) => {
     expect((await store.getProposal('ep-1'))?.status).toBe('cancelled');
   });
 
+  it('records when the status changed with every transition, and keeps it when the proposal is upserted again', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+    const approved = await store.transitionProposal('ep-1', ['proposed'], 'approved', { at: at(HOUR) });
+    const executing = await store.transitionProposal('ep-1', ['approved'], 'executing', { at: at(2 * HOUR), undoData: { a: 1 } });
+    const upserted = await store.upsertProposal(proposal('ep-1', { statusChangedAt: at(9 * HOUR) }));
+
+    expect(approved.statusChangedAt).toEqual(at(HOUR));
+    expect(executing.statusChangedAt).toEqual(at(2 * HOUR));
+    expect(upserted.statusChangedAt).toEqual(at(2 * HOUR));
+    expect((await store.getProposal('ep-1'))?.statusChangedAt).toBeInstanceOf(Date);
+  });
+
+  it('lets one process only take over a proposal left in a status, and only while it is as it was seen', async () => {
+    await fresh();
+    await store.upsertProposal(proposal('ep-1'));
+    await store.transitionProposal('ep-1', ['proposed'], 'approved', { at: at(HOUR) });
+    await store.transitionProposal('ep-1', ['approved'], 'executing', { at: at(2 * HOUR) });
+
+    const takers = await Promise.all(Array.from({ length: 20 }, () => store.takeOverProposal('ep-1', 'executing', at(2 * HOUR), at(3 * HOUR))));
+    const stale = await store.takeOverProposal('ep-1', 'executing', at(2 * HOUR), at(4 * HOUR));
+    const wrongStatus = await store.takeOverProposal('ep-1', 'approved', at(3 * HOUR), at(4 * HOUR));
+    const missing = await store.takeOverProposal('nope', 'executing', undefined, at(4 * HOUR));
+
+    expect(takers.filter(Boolean)).toHaveLength(1);
+    expect([stale, wrongStatus, missing]).toEqual([false, false, false]);
+    expect(await store.getProposal('ep-1')).toMatchObject({ status: 'executing', statusChangedAt: at(3 * HOUR) });
+  });
+
   it('throws ConditionFailedError without a status when the proposal does not exist', async () => {
     await fresh();
 
@@ -726,6 +755,23 @@ describe('DynamoStateStore', () => {
     expect([whileOpen, whileApproved, whenCancelled]).toEqual([purge, undefined, purge]);
     expect(await ttlOf('SNOOZE', 'r')).toBe(String(at(HOUR).getTime() / 1000));
     expect(await ttlOf('ALERT', 'k')).toBe(String(at(2 * HOUR).getTime() / 1000));
+  });
+
+  it('reads a proposal stored before statusChangedAt existed without one, and takes it over only while it has none', async () => {
+    const tableName = await server.newTable();
+    const store = new DynamoStateStore({ client: server.raw!, tableName });
+    // As an earlier version wrote it: no statusChangedAt in the document.
+    await store.upsertProposal(proposal('ep-1', { status: 'executing', undoData: { endpointConfigName: 'cfg-1' } }));
+
+    const read = await store.getProposal('ep-1');
+    const first = await store.takeOverProposal('ep-1', 'executing', undefined, at(HOUR));
+    const second = await store.takeOverProposal('ep-1', 'executing', undefined, at(2 * HOUR));
+
+    expect(read?.statusChangedAt).toBeUndefined();
+    expect(read?.status).toBe('executing');
+    expect([first, second]).toEqual([true, false]);
+    expect((await store.getProposal('ep-1'))?.statusChangedAt).toEqual(at(HOUR));
+    expect((await store.listProposals({ status: ['executing'] })).map((p) => p.id)).toEqual(['ep-1']);
   });
 
   it('keeps a day count until three days after the day ends', async () => {

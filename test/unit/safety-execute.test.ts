@@ -18,7 +18,8 @@ import type { ActionStatus, ProposedAction } from '../../shared/domain/action.js
 import { refOf, type Resource, type ResourceRef } from '../../shared/domain/resource.js';
 import type { UsageSeries } from '../../shared/domain/usage.js';
 import type { ActiveRule } from '../../shared/pipeline/detect.js';
-import { executeProposal, undoProposal, UNDO_SNOOZE_HOURS, type ExecutorDeps } from '../../shared/pipeline/execute.js';
+import { executeProposal, INTERRUPTED_AFTER_MINUTES, recoverInterrupted, undoProposal, UnrecordedExecutionError, UNDO_SNOOZE_HOURS, type ExecutorDeps } from '../../shared/pipeline/execute.js';
+import { ConditionFailedError } from '../../shared/errors.js';
 import type { Exemption, PlannerPolicy } from '../../shared/planner/plan.js';
 import { PriceBook } from '../../shared/pricing/price-book.js';
 import type { ActOutcome, CloudProvider, CollectOptions, Collection } from '../../shared/providers/port.js';
@@ -80,7 +81,9 @@ class FakeCloud implements CloudProvider {
   /** What the store held, in `executing` state, when `perform` ran. */
   executingAtPerform: ProposedAction[] = [];
   undoneWith: Readonly<Record<string, unknown>>[] = [];
-  readonly usageReads: { now: Date; lookbackHours: number }[] = [];
+  /** What the store held, in `undoing` state, when `undo` ran. */
+  undoingAtUndo: ProposedAction[] = [];
+  readonly usageReads: { now: Date; lookbackHours: number; usageWindowHours?: CollectOptions['usageWindowHours'] }[] = [];
 
   constructor(private readonly store: () => StateStore) {}
 
@@ -98,7 +101,7 @@ class FakeCloud implements CloudProvider {
   }
   async usageOf(_r: Resource, opts: CollectOptions): Promise<UsageSeries[]> {
     this.op('usageOf');
-    this.usageReads.push({ now: opts.now, lookbackHours: opts.lookbackHours });
+    this.usageReads.push({ now: opts.now, lookbackHours: opts.lookbackHours, usageWindowHours: opts.usageWindowHours });
     return this.usage;
   }
   async captureUndo(_kind: string, r: Resource): Promise<Record<string, unknown>> {
@@ -113,6 +116,7 @@ class FakeCloud implements CloudProvider {
   }
   async undo(_kind: string, ref: ResourceRef, undoData: Readonly<Record<string, unknown>>): Promise<ActOutcome> {
     this.op('undo');
+    this.undoingAtUndo = await this.store().listProposals({ status: ['undoing'] });
     this.undoneWith.push(undoData);
     this.resource = endpoint();
     return { summary: `re-created ${ref.name} from ${String(undoData['endpointConfigName'])}` };
@@ -124,7 +128,7 @@ function withHook(real: StateStore, to: ActionStatus, hook: () => Promise<void>)
   return new Proxy(real, {
     get(target, prop) {
       if (prop === 'transitionProposal') {
-        return async (id: string, from: readonly ActionStatus[], next: ActionStatus, patch?: { undoData?: Readonly<Record<string, unknown>> }) => {
+        return async (id: string, from: readonly ActionStatus[], next: ActionStatus, patch?: { undoData?: Readonly<Record<string, unknown>>; at?: Date }) => {
           if (next === to) await hook();
           return target.transitionProposal(id, from, next, patch);
         };
@@ -147,6 +151,8 @@ function policy(exemptions: Exemption[] = []): PlannerPolicy {
 }
 
 const idleRule: ActiveRule = { rule: idleEndpoint as ResourceRule<never>, settings: { windowHours: 24, minAgeHours: 24 } };
+/** The usage windows a scan with that rule reads, per kind it judges. */
+const WINDOWS = { 'aws.sagemaker.endpoint': [24], 'gcp.vertex.endpoint': [24], 'azure.ml.online-endpoint': [24] };
 
 let store: StateStore;
 let cloud: FakeCloud;
@@ -374,7 +380,8 @@ describe('safety: the re-check before acting (invariants 2 and 3)', () => {
 
     await executeProposal(p.id, ACTOR, deps({ lookbackHours: 72 }));
 
-    expect(cloud.usageReads).toEqual([{ now: NOW, lookbackHours: 72 }]);
+    // Over the windows of the configured rules, as a scan reads it: the verdict is the one a scan would reach.
+    expect(cloud.usageReads).toEqual([{ now: NOW, lookbackHours: 72, usageWindowHours: WINDOWS }]);
   });
 });
 
@@ -572,5 +579,502 @@ describe('safety: Undo guards', () => {
     await expect(undoProposal(p.id, 'U0OWNER', deps({ store: failing }))).rejects.toThrow('InternalServerError');
     expect(cloud.calls).toEqual([]);
     expect(await statusOf(p.id)).toBe('executed');
+  });
+});
+
+/** What a crash leaves: the proposal claimed (`executing`, undo data saved) at `claimedAt`, the action cut off before or after the cloud call. */
+async function leftExecuting(claimedAt: Date = NOW, over: Partial<ProposedAction> = {}): Promise<ProposedAction> {
+  const p = await proposal(over);
+  await store.transitionProposal(p.id, ['approved'], 'executing', { undoData: { endpointConfigName: 'fraud-v3-config', savedBy: 'the first run' }, at: claimedAt });
+  return p;
+}
+
+const recovered = (p: ProposedAction, from: ActionStatus, outcome: string) => ({
+  event: 'recovered',
+  actor: 'costwatch',
+  proposalId: p.id,
+  resourceId: endpoint().id,
+  detail: `left ${from} by an interrupted run; recovered: ${outcome}`,
+});
+
+describe('safety: what an interrupted run left behind is finished with the invariants of a first run', () => {
+  it('executes a proposal left approved as a first run would, on behalf of who approved it, and notes the recovery', async () => {
+    const p = await proposal();
+    await store.decide({ proposalId: p.id, verdict: 'approve', by: 'U0APPROVER', at: NOW, via: 'slack' });
+
+    const out = await recoverInterrupted(deps());
+
+    expect(out).toEqual([{ proposalId: p.id, outcome: 'executed', detail: 'deleted endpoint fraud-v3' }]);
+    expect(cloud.calls).toEqual(['describe', 'usageOf', 'captureUndo', 'perform']);
+    expect(await auditOf()).toEqual([
+      { event: 'executed', actor: 'U0APPROVER', proposalId: p.id, resourceId: endpoint().id, detail: 'deleted endpoint fraud-v3' },
+      recovered(p, 'approved', 'executed'),
+    ]);
+  });
+
+  it('acts in the policy’s name when no decision was recorded, and re-checks: a resource busy again is cancelled, not acted on', async () => {
+    const p = await proposal();
+    cloud.usage = [series('requests', [...Array(47).fill(0), 3]), series('heartbeat', Array(48).fill(20))];
+
+    const out = await recoverInterrupted(deps());
+
+    expect(out).toEqual([{ proposalId: p.id, outcome: 'cancelled', detail: 'no longer matches: 3 invocations in 24 h' }]);
+    expect(cloud.calls).not.toContain('perform');
+    expect(await auditOf()).toEqual([
+      { event: 'cancelled', actor: 'policy', proposalId: p.id, resourceId: endpoint().id, detail: 'no longer matches: 3 invocations in 24 h' },
+      recovered(p, 'approved', 'cancelled'),
+    ]);
+  });
+
+  it('notes no recovery for a proposal another executor finished meanwhile, and does not act on it', async () => {
+    const p = await proposal();
+    const racing = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'getDecision') {
+          return async (id: string) => {
+            await target.transitionProposal(id, ['approved'], 'executing');
+            return target.getDecision(id);
+          };
+        }
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+
+    const out = await recoverInterrupted(deps({ store: racing }));
+
+    expect(out).toEqual([{ proposalId: p.id, outcome: 'skipped', detail: 'proposal is executing, not approved' }]);
+    expect(cloud.calls).toEqual([]);
+    expect(await auditOf()).toEqual([]);
+  });
+
+  it('leaves every other status alone', async () => {
+    for (const status of ['proposed', 'executed', 'cancelled', 'failed', 'rejected'] as const) {
+      await store.close();
+      store = await openMemoryStore();
+      await proposal({}, status);
+      expect(await recoverInterrupted(deps())).toEqual([]);
+    }
+    expect(cloud.calls).toEqual([]);
+  });
+
+  it('resumes a proposal left executing: re-reads, re-checks and acts, keeping the undo data the first run saved', async () => {
+    const p = await leftExecuting();
+    await store.decide({ proposalId: p.id, verdict: 'approve', by: 'U0APPROVER', at: NOW, via: 'slack' });
+
+    const out = await recoverInterrupted(deps());
+
+    expect(out).toEqual([{ proposalId: p.id, outcome: 'executed', detail: 'deleted endpoint fraud-v3' }]);
+    // No second capture: the undo data describes the resource as it was before anything was changed.
+    expect(cloud.calls).toEqual(['describe', 'usageOf', 'perform']);
+    expect(cloud.usageReads).toEqual([{ now: NOW, lookbackHours: 48, usageWindowHours: WINDOWS }]);
+    const stored = await store.getProposal(p.id);
+    expect(stored?.status).toBe('executed');
+    expect(stored?.undoData).toEqual({ endpointConfigName: 'fraud-v3-config', savedBy: 'the first run' });
+    expect(await auditOf()).toEqual([
+      { event: 'executed', actor: 'U0APPROVER', proposalId: p.id, resourceId: endpoint().id, detail: 'deleted endpoint fraud-v3' },
+      recovered(p, 'executing', 'executed'),
+    ]);
+    // Undo is offered, from the first run's data.
+    expect((await undoProposal(p.id, 'U0OWNER', deps())).outcome).toBe('undone');
+  });
+
+  it('records as executed, without acting again, an action that had taken effect before the crash', async () => {
+    const gone = await leftExecuting();
+    cloud.resource = undefined;
+    const [first] = await recoverInterrupted(deps());
+    expect(first).toEqual({ proposalId: gone.id, outcome: 'executed', detail: 'Delete endpoint had taken effect before the run was interrupted: fraud-v3 is gone' });
+
+    await store.close();
+    store = await openMemoryStore();
+    const deleting = await leftExecuting();
+    cloud.resource = endpoint({ state: 'Deleting', lifecycle: 'stopping' });
+    const [second] = await recoverInterrupted(deps());
+    expect(second).toEqual({ proposalId: deleting.id, outcome: 'executed', detail: 'Delete endpoint had taken effect before the run was interrupted: fraud-v3 is now Deleting' });
+
+    expect(cloud.calls).toEqual(['describe', 'describe']);
+    expect(await auditOf()).toEqual([
+      { event: 'executed', actor: 'policy', proposalId: deleting.id, resourceId: endpoint().id, detail: second!.detail },
+      recovered(deleting, 'executing', 'executed'),
+    ]);
+  });
+
+  it('leaves it executing when the resource cannot be re-read, so the next run tries again', async () => {
+    const p = await leftExecuting();
+    cloud.faults.describe = new Error('Rate exceeded');
+
+    expect(await recoverInterrupted(deps())).toEqual([{ proposalId: p.id, outcome: 'skipped', detail: 'interrupted; could not re-read the resource: Rate exceeded' }]);
+    expect(await statusOf(p.id)).toBe('executing');
+    expect(await auditOf()).toEqual([]);
+  });
+
+  it('cancels, without acting, when nothing configured can re-check it', async () => {
+    const p = await leftExecuting();
+    expect(await recoverInterrupted(deps({ providers: new Map() }))).toEqual([{ proposalId: p.id, outcome: 'cancelled', detail: 'interrupted, and no aws provider configured to re-check it' }]);
+
+    await store.close();
+    store = await openMemoryStore();
+    const q = await leftExecuting();
+    expect(await recoverInterrupted(deps({ rules: new Map() }))).toEqual([{ proposalId: q.id, outcome: 'cancelled', detail: 'interrupted, and no rule idle-endpoint configured to re-check it' }]);
+    expect(cloud.calls).toEqual([]);
+    expect(await auditOf()).toEqual([
+      { event: 'cancelled', actor: 'policy', proposalId: q.id, resourceId: endpoint().id, detail: 'interrupted, and no rule idle-endpoint configured to re-check it' },
+      recovered(q, 'executing', 'cancelled'),
+    ]);
+  });
+
+  it('cancels an expired one, at and after the instant of expiry, without acting', async () => {
+    const p = await leftExecuting(NOW, { expiresAt: NOW });
+
+    expect(await recoverInterrupted(deps())).toEqual([{ proposalId: p.id, outcome: 'cancelled', detail: 'interrupted, and expired at 2026-11-28T12:00:00.000Z' }]);
+    expect(cloud.calls).toEqual(['describe']);
+    expect(await statusOf(p.id)).toBe('cancelled');
+  });
+
+  it('cancels one whose resource became exempt, by tag, by costwatch.yml or in Slack, without acting', async () => {
+    const tagged = await leftExecuting();
+    cloud.resource = endpoint({ tags: { 'costwatch:exempt': 'true' } });
+    expect((await recoverInterrupted(deps()))[0]?.detail).toBe('interrupted; exempt: tag costwatch:exempt=true');
+
+    await store.close();
+    store = await openMemoryStore();
+    cloud.resource = endpoint();
+    await leftExecuting();
+    expect((await recoverInterrupted(deps({ policy: policy([{ resourceIds: [endpoint().id], reason: 'kept for the fraud demo' }]) })))[0]?.detail).toBe('interrupted; exempt: kept for the fraud demo');
+
+    await store.close();
+    store = await openMemoryStore();
+    await leftExecuting();
+    await store.putExemption({ resourceId: endpoint().id, by: 'U0OWNER', reason: 'exempted in Slack by U0OWNER', createdAt: NOW });
+    expect((await recoverInterrupted(deps()))[0]?.detail).toBe('interrupted; exempt: exempted in Slack by U0OWNER');
+
+    expect(cloud.calls).not.toContain('usageOf');
+    expect(cloud.calls).not.toContain('perform');
+    expect(await statusOf(tagged.id)).toBe('cancelled');
+  });
+
+  it('cancels one whose rule no longer finds a violation: used again, usage unknown, or no longer applicable', async () => {
+    const cases: [UsageSeries[], Partial<Resource>, string][] = [
+      [[series('requests', [...Array(47).fill(0), 5]), series('heartbeat', Array(48).fill(20))], {}, 'interrupted; no longer matches: 5 invocations in 24 h'],
+      [[series('requests', 'absent'), series('heartbeat', 'absent')], {}, 'interrupted; usage now unknown: variant AllTraffic: no Invocations and no CPUUtilization datapoints in the window'],
+      [idleUsage(), { components: [{ name: 'AllTraffic', instanceType: 'ml.g5.xlarge', instanceCount: 0, capacity: 'provisioned' }] }, 'interrupted; serverless or scaled to zero: costs nothing idle'],
+    ];
+    for (const [usage, over, detail] of cases) {
+      await store.close();
+      store = await openMemoryStore();
+      const p = await leftExecuting();
+      cloud.usage = usage;
+      cloud.resource = endpoint(over);
+      expect(await recoverInterrupted(deps())).toEqual([{ proposalId: p.id, outcome: 'cancelled', detail }]);
+      expect(await statusOf(p.id)).toBe('cancelled');
+    }
+    expect(cloud.calls).not.toContain('perform');
+  });
+
+  it('records a resumed action that fails as failed, with the reason', async () => {
+    const p = await leftExecuting();
+    cloud.faults.perform = new Error('ResourceInUse: endpoint is being updated');
+
+    expect(await recoverInterrupted(deps())).toEqual([{ proposalId: p.id, outcome: 'failed', detail: 'Delete endpoint failed: ResourceInUse: endpoint is being updated' }]);
+    expect(await statusOf(p.id)).toBe('failed');
+    expect((await auditOf()).map((e) => e.event)).toEqual(['failed', 'recovered']);
+  });
+
+  it('reports a resumed proposal someone else finished first as skipped, with no audit entry', async () => {
+    const p = await leftExecuting();
+    const racing = withHook(store, 'executed', async () => {
+      await store.transitionProposal(p.id, ['executing'], 'failed');
+    });
+
+    expect(await recoverInterrupted(deps({ store: racing }))).toEqual([{ proposalId: p.id, outcome: 'skipped', detail: 'already failed' }]);
+    expect(await auditOf()).toEqual([]);
+    expect(await store.listSavings()).toEqual([]);
+  });
+
+  it('lets a store failure while finishing a resumed proposal reach the caller, leaving it executing for the next run', async () => {
+    const p = await leftExecuting();
+    cloud.resource = undefined;
+    const failing = withHook(store, 'executed', () => Promise.reject(new Error('InternalServerError')));
+
+    await expect(recoverInterrupted(deps({ store: failing }))).rejects.toThrow('InternalServerError');
+    expect(await statusOf(p.id)).toBe('executing');
+  });
+});
+
+describe('safety: deployed executors take over an action only once no executor can still be running it', () => {
+  const MINUTE = 60_000;
+  const resume = () => deps({ resumeInterrupted: true });
+
+  it('leaves a proposal executing for less than the timeout alone, and resumes it from the instant the timeout has passed', async () => {
+    const p = await leftExecuting(new Date(NOW.getTime() - INTERRUPTED_AFTER_MINUTES * MINUTE + 1));
+
+    const early = await executeProposal(p.id, ACTOR, resume());
+    expect(early).toEqual({ proposalId: p.id, outcome: 'skipped', detail: `executing since 2026-11-28T11:45:00.001Z; taken as interrupted only after ${INTERRUPTED_AFTER_MINUTES} minutes` });
+    expect(cloud.calls).toEqual([]);
+    expect((await store.getProposal(p.id))?.statusChangedAt).toEqual(new Date('2026-11-28T11:45:00.001Z'));
+
+    clock.advance(1);
+    const resumed = await executeProposal(p.id, ACTOR, resume());
+    expect(resumed).toEqual({ proposalId: p.id, outcome: 'executed', detail: 'deleted endpoint fraud-v3' });
+    expect(cloud.calls).toEqual(['describe', 'usageOf', 'perform']);
+    expect((await auditOf()).map((e) => e.event)).toEqual(['executed', 'recovered']);
+    expect(INTERRUPTED_AFTER_MINUTES).toBe(15);
+  });
+
+  it('executes an approved proposal as a first run does: taking over applies only to proposals left executing', async () => {
+    const p = await proposal();
+
+    expect(await executeProposal(p.id, ACTOR, resume())).toEqual({ proposalId: p.id, outcome: 'executed', detail: 'deleted endpoint fraud-v3' });
+    expect(cloud.calls).toEqual(['describe', 'usageOf', 'captureUndo', 'perform']);
+    expect((await auditOf()).map((e) => e.event)).toEqual(['executed']);
+  });
+
+  it('never resumes a proposal executing without resumeInterrupted (local executors recover under the state folder’s lock)', async () => {
+    const p = await leftExecuting(new Date(NOW.getTime() - 24 * 60 * MINUTE));
+
+    expect(await executeProposal(p.id, ACTOR, deps())).toEqual({ proposalId: p.id, outcome: 'skipped', detail: 'proposal is executing, not approved' });
+    expect(cloud.calls).toEqual([]);
+  });
+
+  it('lets one executor only take it over when several jobs find it at once', async () => {
+    const p = await leftExecuting(new Date(NOW.getTime() - 60 * MINUTE));
+
+    const outs = await Promise.all(Array.from({ length: 5 }, () => executeProposal(p.id, ACTOR, resume())));
+
+    expect(outs.filter((o) => o.outcome === 'executed')).toHaveLength(1);
+    expect(outs.filter((o) => o.outcome === 'skipped')).toHaveLength(4);
+    expect(cloud.calls.filter((c) => c === 'perform')).toHaveLength(1);
+  });
+
+  it('does nothing when its take-over is refused (another executor took it over first)', async () => {
+    const p = await leftExecuting(new Date(NOW.getTime() - 60 * MINUTE));
+    const taken = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'takeOverProposal') return async () => false;
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+
+    expect(await executeProposal(p.id, ACTOR, deps({ store: taken, resumeInterrupted: true }))).toEqual({ proposalId: p.id, outcome: 'skipped', detail: 'another executor took it over' });
+    expect(cloud.calls).toEqual([]);
+    expect(await auditOf()).toEqual([]);
+  });
+
+  it('starts counting when it first sees a proposal stored without a status time, and resumes it a full timeout later', async () => {
+    const p = await proposal();
+    // As a version before statusChangedAt stored it.
+    await store.close();
+    store = await openMemoryStore();
+    await store.upsertProposal({ ...p, status: 'executing', undoData: { endpointConfigName: 'fraud-v3-config' } });
+
+    const stamped = await executeProposal(p.id, ACTOR, resume());
+    expect(stamped).toEqual({ proposalId: p.id, outcome: 'skipped', detail: `executing since an unrecorded time; taken as interrupted ${INTERRUPTED_AFTER_MINUTES} minutes from now` });
+    expect((await store.getProposal(p.id))?.statusChangedAt).toEqual(NOW);
+    expect(cloud.calls).toEqual([]);
+
+    clock.advance(INTERRUPTED_AFTER_MINUTES * MINUTE);
+    expect((await executeProposal(p.id, ACTOR, resume())).outcome).toBe('executed');
+  });
+});
+
+describe('safety: an action that took effect always ends where Undo is offered', () => {
+  /** The store, failing the first `times` writes of `executed` with a throttling error. */
+  function failingExecuted(times: number): StateStore {
+    let left = times;
+    return withHook(store, 'executed', async () => {
+      if (left-- > 0) throw new Error('ProvisionedThroughputExceededException');
+    });
+  }
+
+  it('writes executed again when the first writes fail, and records the action once', async () => {
+    const p = await proposal();
+
+    const out = await executeProposal(p.id, ACTOR, deps({ store: failingExecuted(2) }));
+
+    expect(out).toEqual({ proposalId: p.id, outcome: 'executed', detail: 'deleted endpoint fraud-v3' });
+    expect(await statusOf(p.id)).toBe('executed');
+    expect((await auditOf()).map((e) => e.event)).toEqual(['executed']);
+  });
+
+  it('never marks it failed when executed cannot be written: it stays executing with its undo data, the error reaches the caller, and the recovery records it executed', async () => {
+    const p = await proposal();
+
+    const error = await executeProposal(p.id, ACTOR, deps({ store: failingExecuted(3) })).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(UnrecordedExecutionError);
+    // The store's own error is kept as the cause, for --debug and the function's log.
+    expect(((error as Error).cause as Error).message).toBe('ProvisionedThroughputExceededException');
+    expect((error as Error).message).toBe(
+      'fraud-v3: the action took effect but could not be recorded (ProvisionedThroughputExceededException); it stays executing, and the recovery of interrupted actions records it as executed',
+    );
+    const stored = await store.getProposal(p.id);
+    expect(stored?.status).toBe('executing');
+    expect(stored?.undoData).toEqual({ endpointConfigName: 'fraud-v3-config', tags: { team: 'fraud' } });
+    expect(await auditOf()).toEqual([]);
+
+    const [out] = await recoverInterrupted(deps());
+    expect(out?.outcome).toBe('executed');
+    expect(cloud.calls.filter((c) => c === 'perform')).toHaveLength(1);
+    expect((await undoProposal(p.id, 'U0OWNER', deps())).outcome).toBe('undone');
+  });
+
+  it('takes a write refused because the status already moved on (an earlier write landed, its answer lost) as recorded', async () => {
+    const p = await proposal();
+    let first = true;
+    const landedThenLost = withHook(store, 'executed', async () => {
+      if (!first) return;
+      first = false;
+      await store.transitionProposal(p.id, ['executing'], 'executed');
+      throw new ConditionFailedError(p.id, 'executed');
+    });
+    // The hook runs before the real write; make the real write see the status moved on.
+    const out = await executeProposal(p.id, ACTOR, deps({ store: landedThenLost }));
+
+    expect(out.outcome).toBe('executed');
+    expect(await statusOf(p.id)).toBe('executed');
+    expect((await auditOf()).map((e) => e.event)).toEqual(['executed']);
+  });
+});
+
+describe('the savings ledger counts an action from the moment it took effect', () => {
+  it('opens an entry for an executed action, at the rate the resource cost, and none for one cancelled or failed', async () => {
+    const p = await proposal();
+    clock.advance(1000);
+
+    await executeProposal(p.id, ACTOR, deps());
+
+    const [entry, ...more] = await store.listSavings();
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({ id: p.id, actionKind: DELETE, ruleId: 'idle-endpoint', openedAt: new Date(NOW.getTime() + 1000), team: 'fraud' });
+
+    await store.close();
+    store = await openMemoryStore();
+    cloud.resource = endpoint();
+    const cancelled = await proposal({ expiresAt: NOW });
+    await executeProposal(cancelled.id, ACTOR, deps());
+    cloud.faults.perform = new Error('ResourceInUse');
+    await store.close();
+    store = await openMemoryStore();
+    const failed = await proposal();
+    await executeProposal(failed.id, ACTOR, deps());
+    expect(await store.listSavings()).toEqual([]);
+  });
+
+  it('opens an entry for an action a recovery ran, and none for one it only found done', async () => {
+    const p = await leftExecuting();
+    clock.advance(1000);
+    await recoverInterrupted(deps());
+    expect((await store.listSavings()).map((e) => ({ id: e.id, openedAt: e.openedAt }))).toEqual([{ id: p.id, openedAt: new Date(NOW.getTime() + 1000) }]);
+
+    await store.close();
+    store = await openMemoryStore();
+    await leftExecuting();
+    cloud.resource = undefined;
+    await recoverInterrupted(deps());
+    expect(await store.listSavings()).toEqual([]);
+  });
+});
+
+describe('every status change is timed on the executor’s clock (the recovery of interrupted actions counts from it)', () => {
+  it('records when a proposal was claimed, executed, undone, cancelled or failed, in domain time', async () => {
+    const at = (ms: number) => new Date(NOW.getTime() + ms);
+    const changedAt = async (id: string) => (await store.getProposal(id))?.statusChangedAt;
+    // Claimed and executed: the claim's time is seen by perform, the final one after it.
+    const p = await proposal();
+    clock.advance(1000);
+    await executeProposal(p.id, ACTOR, deps());
+    expect(await changedAt(p.id)).toEqual(at(1000));
+    const claimed = cloud.executingAtPerform[0]?.statusChangedAt;
+    expect(claimed).toEqual(at(1000));
+
+    clock.advance(1000);
+    await undoProposal(p.id, 'U0OWNER', deps());
+    expect(cloud.undoingAtUndo.map((x) => x.statusChangedAt)).toEqual([at(2000)]);
+    expect(await changedAt(p.id)).toEqual(at(2000));
+
+    // An Undo that fails goes back to executed, timed too.
+    await store.close();
+    store = await openMemoryStore();
+    const q = await proposal();
+    await executeProposal(q.id, ACTOR, deps());
+    cloud.faults.undo = new Error('ResourceLimitExceeded');
+    clock.advance(1000);
+    await undoProposal(q.id, 'U0OWNER', deps());
+    expect(await changedAt(q.id)).toEqual(at(3000));
+    delete cloud.faults.undo;
+
+    for (const [setup, status] of [
+      [() => void (cloud.resource = undefined), 'cancelled'],
+      [() => void (cloud.faults.describe = new Error('Rate exceeded')), 'failed'],
+      [() => void (cloud.faults.perform = new Error('ResourceInUse')), 'failed'],
+    ] as const) {
+      await store.close();
+      store = await openMemoryStore();
+      cloud = new FakeCloud(() => store);
+      const r = await proposal();
+      setup();
+      clock.advance(1000);
+      await executeProposal(r.id, ACTOR, deps());
+      expect(await statusOf(r.id)).toBe(status);
+      expect(await changedAt(r.id)).toEqual(clock.now());
+    }
+
+    // A resumed action: finished at the recovery's time.
+    await store.close();
+    store = await openMemoryStore();
+    cloud = new FakeCloud(() => store);
+    const left = await leftExecuting(NOW);
+    clock.advance(1000);
+    await recoverInterrupted(deps());
+    expect(await statusOf(left.id)).toBe('executed');
+    expect(await changedAt(left.id)).toEqual(clock.now());
+  });
+});
+
+describe('the savings ledger counts nothing it cannot price', () => {
+  it('executes an action on a resource of unknown price without opening a ledger entry', async () => {
+    cloud.resource = endpoint({ components: [{ name: 'AllTraffic', instanceType: 'ml.unpriced.xlarge', instanceCount: 2, capacity: 'provisioned' }] });
+    const p = await proposal();
+
+    expect((await executeProposal(p.id, ACTOR, deps())).outcome).toBe('executed');
+    expect(await store.listSavings()).toEqual([]);
+  });
+});
+
+describe('the savings ledger stops counting when an action is undone', () => {
+  it('closes the entry at the moment of the Undo, saying who undid it', async () => {
+    const p = await proposal();
+    await executeProposal(p.id, ACTOR, deps());
+    clock.advance(3 * HOUR);
+
+    await undoProposal(p.id, 'U0OWNER', deps());
+
+    const [entry] = await store.listSavings();
+    expect(entry).toMatchObject({ id: p.id, openedAt: NOW, closedAt: new Date(NOW.getTime() + 3 * HOUR), closeReason: 'undone', closeDetail: 'undone by U0OWNER' });
+  });
+});
+
+describe('the savings ledger never counts past the moment a resource would have stopped by itself', () => {
+  it('ends the entry of an action on a resource that would have stopped on its own when it would have', async () => {
+    // The same rule, judging the endpoint as costing $100 more before it stops by itself (as a training job does).
+    const finite: ActiveRule = {
+      settings: idleRule.settings,
+      rule: {
+        ...(idleRule.rule as ResourceRule<never>),
+        evaluate: (input) => {
+          const r = idleRule.rule.evaluate(input);
+          return r.state === 'violation' ? { ...r, waste: { monthly: { amount: 100, currency: 'USD' }, arithmetic: '$100 left', priceSource: 'test', basis: 'until-stopped' } } : r;
+        },
+      },
+    };
+    const p = await proposal();
+
+    await executeProposal(p.id, ACTOR, deps({ rules: new Map([['idle-endpoint', finite]]) }));
+
+    const [entry] = await store.listSavings();
+    expect(entry?.endsBy).toBeInstanceOf(Date);
+    expect(entry!.endsBy!.getTime()).toBeGreaterThan(NOW.getTime());
+    expect(entry!.endsBy!.getTime()).toBeLessThan(NOW.getTime() + 730 * HOUR);
   });
 });

@@ -249,6 +249,16 @@ describe('safety: what a proposal carries', () => {
     expect(none.skipped).toEqual([{ findingId: idle(r).id, reason: 'no action for aws.sagemaker.endpoint' }]);
   });
 
+  it('never proposes an action for a violation that is only to be reported, even in auto mode, and says why', () => {
+    const r = endpoint('a');
+    const reported: Finding = { ...idle(r), notifyOnly: 'scaled by an autoscaling policy: reported, never acted on' };
+
+    const out = planFor([r], [reported], policy('auto'));
+
+    expect(out.proposals).toEqual([]);
+    expect(out.skipped).toEqual([{ findingId: reported.id, reason: 'notify only: scaled by an autoscaling policy: reported, never acted on' }]);
+  });
+
   it('says until when a snoozed resource is left alone', () => {
     const r = endpoint('a');
     const until = new Date('2026-11-29T00:00:00Z');
