@@ -73,6 +73,8 @@ const AWS_READ = [
   'ce:GetAnomalies',
   'ce:GetCostAndUsage',
   'ce:GetCostForecast',
+  'ce:GetSavingsPlansCoverage',
+  'ce:GetSavingsPlansPurchaseRecommendation',
   'cloudwatch:GetMetricData',
   'cloudwatch:ListMetrics',
   'pricing:GetProducts',
