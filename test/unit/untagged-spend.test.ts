@@ -3,6 +3,7 @@ import type { CostRecord } from '../../shared/domain/cost.js';
 import type { Resource } from '../../shared/domain/resource.js';
 import { PriceBook } from '../../shared/pricing/price-book.js';
 import { untaggedResources, untaggedShare, untaggedShares } from '../../shared/rules/untagged-spend.js';
+import { daysOf } from '../../shared/report/spend.js';
 import type { CostRuleInput } from '../../shared/rules/types.js';
 
 const now = new Date('2025-06-18T12:00:00Z');
@@ -117,5 +118,13 @@ describe('untagged-spend rule: share of AI spend without a team tag', () => {
       ['USD', 0, 50],
       ['EUR', 50, 50],
     ]);
+  });
+});
+
+describe('spend recorded for the digest', () => {
+  it('keeps, per day and service, the spend grouped by team and the part without a team tag', () => {
+    const days = daysOf([row('Amazon SageMaker', 300, { team: 'fraud' }), row('Amazon SageMaker', 60, {}), row('Amazon S3', 5, {})]);
+
+    expect(days['2025-06-10']?.['USD']?.teamTagged).toEqual({ 'Amazon SageMaker': { total: 360, untagged: 60 }, 'Amazon S3': { total: 5, untagged: 5 } });
   });
 });
