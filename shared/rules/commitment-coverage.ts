@@ -85,6 +85,7 @@ function judge(c: CommitmentCoverage, settings: CommitmentCoverageSettings, now:
   }
   evidence.push(breakEven.join('; '));
   evidence.push(`a ${r.term} commitment is owed whatever the usage: buy it only for compute that will keep running${r.generatedAt ? `; recommendation computed ${day(r.generatedAt)}` : ''}`);
+  evidence.push(`source: ${c.source}${r.id ? `, recommendation ${r.id}` : ''}`);
   return {
     id: `commitment-coverage:${c.cloud}:${c.scopeId}:${c.program}`,
     ruleId: 'commitment-coverage',
@@ -94,11 +95,8 @@ function judge(c: CommitmentCoverage, settings: CommitmentCoverageSettings, now:
     title: `${c.service} in ${c.scopeId}: the cloud recommends a ${perHour(r.hourlyCommitment)} ${c.program.replace(/s$/, '')}, saving ~${formatMoney(r.estimatedMonthlySavings)}/month`,
     evidence,
     confidence: 'high',
-    waste: {
-      monthly: r.estimatedMonthlySavings,
-      arithmetic: `${c.program} recommendation (${r.term}, ${r.paymentOption}, ${r.lookbackDays}-day look-back): ${formatMoney(r.estimatedMonthlySavings)}/month`,
-      priceSource: c.source,
-    },
+    // No waste figure: the saving overlaps the waste of idle findings on the same spend, so it is
+    // never added to their total; it is in the title and the evidence.
     notifyOnly: 'advice: buying a commitment is a financial decision for the account owner',
     detectedAt: now,
   };

@@ -34,6 +34,9 @@ export { idleStudioApp } from './idle-studio-app.js';
 export { longTrainingJob } from './long-training-job.js';
 export { idleCluster } from './idle-cluster.js';
 
+/** Rules whose findings are advice (spot capacity, tags, commitments): reported apart from waste, never acted on. */
+export const ADVICE_RULE_IDS: readonly string[] = ['spot-training', 'untagged-spend', 'commitment-coverage'];
+
 /** Every cost rule (budgets, forecasts, anomalies): they read a scan's cost data, not one resource. */
 export const COST_RULES: readonly CostRule<never>[] = [
   budgetBreach as CostRule<never>,
