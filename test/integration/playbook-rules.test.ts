@@ -154,3 +154,42 @@ describe('the playbook rules against the sandbox cloud', () => {
     expect(calls(sb, 'ce.GetCostAndUsage')).toEqual({});
   });
 });
+
+describe('spot-training on Vertex AI through the real client', () => {
+  it('flags the custom job without a scheduling strategy and not the one on SPOT', async () => {
+    const { gcpProviderBuilder } = await import('../../shared/app/compose-gcp.js');
+    const { staticTokenAuth } = await import('../../shared/providers/gcp/clients.js');
+    const pool = [{ machineType: 'n1-standard-8', replicaCount: 2 }];
+    sandbox = await startSandbox({
+      world: defineWorld({
+        version: 1,
+        now: NOW,
+        gcp: {
+          projects: [
+            {
+              id: 'ml-research-42',
+              number: '123456789012',
+              regions: {
+                'us-central1': {
+                  customJobs: [
+                    { id: '1', displayName: 'on-demand', createdAt: '-30h', startedAt: '-30h', labels: { team: 'research' }, workerPools: pool },
+                    { id: '2', displayName: 'on-spot', createdAt: '-30h', startedAt: '-30h', strategy: 'SPOT', workerPools: pool },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      } as WorldInput),
+    });
+    store = await openMemoryStore();
+    const policy = parsePolicy('version: 1\nclouds:\n  gcp:\n    projects:\n      - { id: ml-research-42, regions: [us-central1] }\n', 'gcp.yml').policy;
+    const providers = buildProviders(policy, { gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox') } }, { gcp: gcpProviderBuilder() });
+
+    const report = await runScan({ ...scanOptionsFor(policy, { now: () => sandbox!.clock.now(), rules: ['spot-training'] }), dryRun: true }, { providers, store, clock: sandbox.clock, prices: priceBook(policy) });
+
+    const spot = report.findings.filter((f) => f.ruleId === 'spot-training');
+    expect(spot.map((f) => f.resource?.name)).toEqual(['on-demand']);
+    expect(spot[0]?.evidence[0]).toBe('custom job running on demand since 2025-06-17 06:00 UTC (30 h): scheduling.strategy STRATEGY_UNSPECIFIED, not SPOT');
+  });
+});

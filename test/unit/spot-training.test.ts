@@ -130,3 +130,18 @@ describe('spot-training rule', () => {
     expect(evaluate({ ...cluster, components: [{ ...cluster.components[0]!, instanceCount: 0 }] }).state).toBe('not-applicable');
   });
 });
+
+describe('Vertex AI custom job scheduling strategy', () => {
+  it('reads scheduling.strategy by name or number (SPOT = 4), and not set as unspecified', async () => {
+    const { jobResource } = await import('../../shared/providers/gcp/kinds/custom-job.js');
+    const base = { name: 'projects/1/locations/us-central1/customJobs/7', displayName: 'j', state: 'JOB_STATE_RUNNING', jobSpec: { workerPoolSpecs: [{ machineType: 'n1-standard-8', replicaCount: '1', machineSpec: { machineType: 'n1-standard-8' } }] } };
+    const scope = { cloud: 'gcp' as const, id: 'p' };
+    const strategy = (scheduling: unknown) => jobResource({ ...base, jobSpec: { ...base.jobSpec, ...(scheduling ? { scheduling } : {}) } } as never, scope, 'us-central1').attributes['schedulingStrategy'];
+
+    expect(strategy({ strategy: 'SPOT' })).toBe('SPOT');
+    expect(strategy({ strategy: 4 })).toBe('SPOT');
+    expect(strategy({ strategy: 1 })).toBe('ON_DEMAND');
+    expect(strategy({ timeout: { seconds: 60 } })).toBe('STRATEGY_UNSPECIFIED');
+    expect(strategy(undefined)).toBe('STRATEGY_UNSPECIFIED');
+  });
+});
