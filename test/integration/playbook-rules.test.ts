@@ -124,8 +124,11 @@ describe('the playbook rules against the sandbox cloud', () => {
     const report = await scan(sb, undefined, ['commitment-coverage']);
     const first = calls(sb, 'ce.');
     sb.resetCalls();
-    await scan(sb, undefined, ['commitment-coverage']);
+    const cached = await scan(sb, undefined, ['commitment-coverage']);
     const again = calls(sb, 'ce.');
+    // The cached answer gives the same finding, dates and all.
+    const pick = (r: typeof report) => r.findings.filter((x) => x.ruleId === 'commitment-coverage').map((x) => [x.title, x.evidence]);
+    expect(pick(cached)).toEqual(pick(report));
     sb.resetCalls();
     sb.clock.advance(24 * 3600_000);
     await scan(sb, undefined, ['commitment-coverage']);
