@@ -48,7 +48,7 @@ export function createHandler(options: DigestFunctionOptions = {}) {
     const secret = parseSlackSecret(context.slackSecret);
     const api = new WebApiSlack(slackWebClient(secret.botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
     const scopes = policyScopes(policy).map((t) => t.scope);
-    const result = await postDigest({ store, api, clock: options.clock ?? systemClock, channel: policy.slack.channel, scopes, ...(options.fontFile ? { fontFile: options.fontFile } : {}) });
+    const result = await postDigest({ store, api, clock: options.clock ?? systemClock, channel: policy.slack.channel, scopes, aiServices: policy.rules['untagged-spend'].services, ...(options.fontFile ? { fontFile: options.fontFile } : {}) });
     logger.info(result.posted ? 'digest posted' : 'digest not posted', { key: result.key, reason: result.reason, realizedWeek: result.model?.total.realizedWeek, charts: result.charts?.length });
     return result.posted ? { posted: true, charts: result.charts?.map((c) => c.name) ?? [] } : { posted: false, reason: result.reason ?? 'not posted' };
   };

@@ -60,6 +60,8 @@ export const METRIC_AND_COST_READ_ACTIONS = [
   'ce:GetCostAndUsage',
   'ce:GetCostForecast',
   'pricing:GetProducts',
+  'ce:GetSavingsPlansCoverage',
+  'ce:GetSavingsPlansPurchaseRecommendation',
 ] as const;
 
 /** A remediation: the calls that act and the calls that undo, each with the SageMaker resource types it is authorized on (S3 calls are scoped to the configured buckets instead). */

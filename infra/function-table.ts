@@ -102,7 +102,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 600,
     memoryMb: 1024,
-    bundleBudgetKib: 320,
+    bundleBudgetKib: 330,
   },
   {
     name: 'scan-worker-azure',
@@ -179,7 +179,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 120,
     memoryMb: 512,
-    bundleBudgetKib: 335,
+    bundleBudgetKib: 340,
   },
   {
     name: 'webhook-gcp',

@@ -69,7 +69,7 @@ export async function digestCommand(argv: readonly string[], io: Io): Promise<nu
     const scopes = policyScopes(policy!).map((t) => t.scope);
     const now = clock.now();
     const t0 = performance.now();
-    const { model, charts, notes: forecastNotes, message } = await renderDigest(store, scopes, now);
+    const { model, charts, notes: forecastNotes, message } = await renderDigest(store, scopes, now, undefined, { aiServices: policy!.rules['untagged-spend'].services });
     const renderMs = Math.round(performance.now() - t0);
     await mkdir(outDir, { recursive: true });
     for (const c of charts) await writeFile(join(outDir, c.name), c.png);

@@ -18,6 +18,7 @@ import type { Notification } from '../notify/port.js';
 import { slackWebClient, WebApiSlack, type SlackApi, type SlackClientOptions } from '../slack/api.js';
 import { SlackNotifier } from '../slack/notifier.js';
 import type { StateStore } from '../store/port.js';
+import { TEAM_TAG_KEY } from '../savings/ledger.js';
 
 /** Usage history read per resource: two weeks, so evidence can name a weekly job's last request. */
 export const MIN_LOOKBACK_HOURS = 14 * 24;
@@ -30,13 +31,13 @@ export function activeRules(policy: Policy): ActiveRule[] {
   return RESOURCE_RULES.filter((r) => policy.rules[r.id as RuleId]?.enabled !== false).map((rule) => ({
     rule,
     // Idle rules for notebooks and Studio apps judge by night when no usage metric exists.
-    settings: { ...ruleSettings(policy, rule.id as RuleId), quietHours: policy.quietHours },
+    settings: { ...ruleSettings(policy, rule.id as RuleId), quietHours: policy.quietHours, tags: policy.tags },
   }));
 }
 
 /** The cost rules (budgets, forecasts, anomalies) the policy enables, each with its settings. */
 export function activeCostRules(policy: Policy): ActiveCostRule[] {
-  return COST_RULES.filter((r) => policy.rules[r.id as RuleId]?.enabled !== false).map((rule) => ({ rule, settings: ruleSettings(policy, rule.id as RuleId) }));
+  return COST_RULES.filter((r) => policy.rules[r.id as RuleId]?.enabled !== false).map((rule) => ({ rule, settings: { ...ruleSettings(policy, rule.id as RuleId), tags: policy.tags } }));
 }
 
 /** The policy's budgets as the cost rules read them. */
@@ -66,11 +67,19 @@ export function awsBillingOptions(policy: Policy, now?: () => Date): AwsBillingO
     budgets: budgetsOn ? policyBudgets(policy) : [],
     nativeBudgets: budgetsOn,
     anomalies: on('cost-anomaly'),
+    ...(on('untagged-spend') ? { tagSpendKey: TEAM_TAG_KEY } : {}),
+    ...(on('commitment-coverage') ? { commitments: commitmentQuery(policy) } : {}),
     ...(cold.enabled && cold.buckets.length > 0
       ? { coldArtifacts: { buckets: cold.buckets, olderThanDays: cold.olderThanDays, retrievalPercentPerMonth: cold.retrievalPercentPerMonth, prices: priceBook(policy).storage() } }
       : {}),
     ...(now ? { now } : {}),
   };
+}
+
+/** What the commitment-coverage rule asks Cost Explorer for. */
+function commitmentQuery(policy: Policy): NonNullable<AwsBillingOptions['commitments']> {
+  const c = policy.rules['commitment-coverage'];
+  return { termYears: c.term, paymentOption: c.paymentOption, lookbackDays: c.lookbackDays };
 }
 
 /** Hours of usage history the active rules need. */

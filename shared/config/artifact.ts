@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type FileProblem } from '../errors.js';
-import { activeExemptions, policyWarnings, type Policy } from './policy.js';
+import { activeExemptions, policyWarnings, RULE_IDS, type Policy } from './policy.js';
 
 /**
  * The policy as a deployed function receives it: `costwatch.yml` validated at synth (the CLI's
@@ -68,6 +68,12 @@ export function parsePolicyArtifact(text: string, file: string, now: Date = new 
   const p = a.policy as Policy | undefined;
   if (typeof p !== 'object' || p === null || typeof p.rules !== 'object' || typeof p.clouds !== 'object' || typeof p.exemptions !== 'object') {
     throw new ConfigError([{ file, key: 'policy', message: 'the policy artifact has no policy: redeploy' }]);
+  }
+  // A policy synthesized by another costwatch lacks the settings of rules (or sections) added since:
+  // running on it would read undefined settings, so it is refused rather than half-applied.
+  const missing = [...RULE_IDS.filter((id) => typeof p.rules[id] !== 'object' || p.rules[id] === null).map((id) => `rules.${id}`), ...(typeof p.tags !== 'object' || p.tags === null ? ['tags'] : [])];
+  if (missing.length > 0) {
+    throw new ConfigError([{ file, key: 'policy', message: `the policy artifact has no ${missing.join(', ')}: it was synthesized by another version of costwatch; redeploy` }]);
   }
   const source = typeof a.source === 'string' ? a.source : file;
   const warnings = policyWarnings(p, now).map((w) => ({ file: source, key: w.path.map((x) => (typeof x === 'number' ? `[${x}]` : String(x))).join('.').replace(/\.\[/g, '['), message: w.message }));

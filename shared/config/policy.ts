@@ -21,13 +21,16 @@ export const RULE_IDS = [
   'budget-breach',
   'forecast-breach',
   'cost-anomaly',
+  'spot-training',
+  'untagged-spend',
+  'commitment-coverage',
 ] as const;
 
 /** A rule id known to the policy file. */
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** Rules that report but have no remediation in this version, so only `notify` makes sense. */
-export const NOTIFY_ONLY_RULES: readonly RuleId[] = ['underused-endpoint', 'budget-breach', 'forecast-breach', 'cost-anomaly'];
+export const NOTIFY_ONLY_RULES: readonly RuleId[] = ['underused-endpoint', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage'];
 
 /** The mode a rule runs in when the policy does not say. */
 export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
@@ -41,6 +44,9 @@ export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
   'budget-breach': 'notify',
   'forecast-breach': 'notify',
   'cost-anomaly': 'notify',
+  'spot-training': 'notify',
+  'untagged-spend': 'notify',
+  'commitment-coverage': 'notify',
 };
 
 /** Tag key that exempts a resource when its value is `true`. */

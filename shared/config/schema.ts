@@ -289,6 +289,19 @@ const RulesSchema = z
     'budget-breach': rule('budget-breach', {}).prefault({}),
     'forecast-breach': rule('forecast-breach', {}).prefault({}),
     'cost-anomaly': rule('cost-anomaly', { minImpact: z.number().min(0).default(100) }).prefault({}),
+    'spot-training': rule('spot-training', {
+      discountPercent: z.number().gt(0, 'must be greater than 0').max(95).optional(),
+      minSaving: z.number().min(0).finite().default(10),
+    }).prefault({}),
+    'untagged-spend': rule('untagged-spend', {
+      services: z.array(nonEmpty).min(1, 'list at least one service name as billed, e.g. Amazon SageMaker').default(['Amazon SageMaker', 'Amazon Bedrock']),
+    }).prefault({}),
+    'commitment-coverage': rule('commitment-coverage', {
+      term: z.union([z.literal(1), z.literal(3)], { error: 'must be 1 or 3 (years)' }).default(1),
+      paymentOption: z.enum(['no-upfront', 'partial-upfront', 'all-upfront']).default('no-upfront'),
+      lookbackDays: z.union([z.literal(7), z.literal(30), z.literal(60)], { error: 'must be 7, 30 or 60 (the look-back periods Cost Explorer recommends from)' }).default(30),
+      minMonthlySaving: z.number().min(0).finite().default(50),
+    }).prefault({}),
   })
   .register(idKeyedObjects, { noun: 'rule id' });
 
@@ -356,6 +369,17 @@ const SlackSchema = z.strictObject({
     .prefault({}),
 });
 
+/** `tags`: the tags every AI resource must carry, and the share of AI spend allowed without a team tag. */
+const TagsSchema = z.strictObject({
+  required: z
+    .array(nonEmpty)
+    .default(['team', 'env'])
+    .superRefine((keys, ctx) => {
+      reportDuplicates(keys, (index, first) => ctx.addIssue({ code: 'custom', path: [index], message: `duplicate tag key: already listed as required[${first}]` }));
+    }),
+  maxUntaggedShare: z.number().min(0, 'a share from 0 to 1 (0.1 = 10%)').max(1, 'a share from 0 to 1 (0.1 = 10%)').default(0.1),
+});
+
 const LimitsSchema = z.strictObject({
   maxActionsPerRun: z.number().int().min(0).default(10),
   maxActionsPerDay: z.number().int().min(0).default(50),
@@ -406,6 +430,7 @@ export const PolicySchema = z
     quietHours: QuietHoursSchema.optional(),
     slack: SlackSchema.optional(),
     limits: LimitsSchema.prefault({}),
+    tags: TagsSchema.prefault({}),
     prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional(), s3: S3PriceOverridesSchema.optional(), gcs: GcsPriceOverridesSchema.optional() }).optional(),
   })
   .superRefine(

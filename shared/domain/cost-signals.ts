@@ -54,8 +54,53 @@ export interface CostAnomaly {
   readonly link?: string;
 }
 
-/** Billing data a scan may read: costs, the clouds' own budgets, forecasts, cost anomalies. */
-export type BillingSignal = 'costs' | 'budgets' | 'forecasts' | 'anomalies';
+/** A cloud's recommendation to buy a commitment (an AWS Savings Plan), as the cloud states it. */
+export interface CommitmentRecommendation {
+  /** `1 year`, `3 years`. */
+  readonly term: string;
+  /** The cloud's spelling: `NO_UPFRONT`, `PARTIAL_UPFRONT`, `ALL_UPFRONT`. */
+  readonly paymentOption: string;
+  /** Days of usage the recommendation was computed from. */
+  readonly lookbackDays: number;
+  /** The commitment to buy, per hour. */
+  readonly hourlyCommitment: Money;
+  readonly upfrontCost?: Money;
+  readonly estimatedMonthlySavings: Money;
+  /** Percent of the covered on-demand cost the commitment saves. */
+  readonly estimatedSavingsPercent?: number;
+  /** Percent of the commitment the recommendation expects to be used. */
+  readonly estimatedUtilizationPercent?: number;
+  /** Eligible on-demand spend per hour over the look-back: the steady floor, the mean and the peak. */
+  readonly hourlyOnDemand?: { readonly minimum?: Money; readonly average?: Money; readonly maximum?: Money };
+  /** When the cloud computed it. */
+  readonly generatedAt?: Date;
+  readonly id?: string;
+}
+
+/**
+ * How much of a scope's commitment-eligible AI compute spend a commitment covered over a window
+ * (AWS Savings Plans coverage for SageMaker), with the cloud's purchase recommendation if any.
+ */
+export interface CommitmentCoverage {
+  readonly cloud: Cloud;
+  readonly scopeId: string;
+  /** What can cover the spend, e.g. `SageMaker Savings Plans`. */
+  readonly program: string;
+  /** The service whose spend is measured, as billed. */
+  readonly service: string;
+  /** The coverage window: start inclusive, end exclusive. */
+  readonly period: { readonly start: Date; readonly end: Date };
+  /** Eligible spend in the window, covered and not; absent when the cloud reported no coverage data. */
+  readonly totalSpend?: Money;
+  readonly coveredSpend?: Money;
+  readonly onDemandSpend?: Money;
+  readonly recommendation?: CommitmentRecommendation;
+  /** Where the numbers come from, for evidence. */
+  readonly source: string;
+}
+
+/** Billing data a scan may read: costs, the clouds' own budgets, forecasts, cost anomalies, month-to-date spend by team tag, commitment coverage. */
+export type BillingSignal = 'costs' | 'budgets' | 'forecasts' | 'anomalies' | 'tag-spend' | 'commitments';
 
 /** Every billing signal. */
-export const BILLING_SIGNALS: readonly BillingSignal[] = ['costs', 'budgets', 'forecasts', 'anomalies'];
+export const BILLING_SIGNALS: readonly BillingSignal[] = ['costs', 'budgets', 'forecasts', 'anomalies', 'tag-spend', 'commitments'];

@@ -9,6 +9,7 @@ import { evaluateRule, usageWindowHours } from '../pipeline/detect.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider } from '../providers/port.js';
 import type { ResourceStateEvent } from './event.js';
+import { ADVICE_RULE_IDS } from '../rules/index.js';
 import { kindLabel, NEW_RESOURCE, refOfEvent, trainingJobFindings, type Raised, type RaisedFinding } from './findings.js';
 
 const DAY_MS = 86_400_000;
@@ -51,8 +52,9 @@ export async function watchResource(e: ResourceStateEvent, deps: WatchDeps, now:
   if (resource.lifecycle !== 'running') return { findings: [], ignored: [`${label} is ${resource.state} by now: nothing to watch`] };
 
   const all = activeRules(deps.policy);
-  // As in a scan, each rule runs on the kinds it judges only.
-  const rules = all.filter((a) => a.rule.kinds.includes(resource.kind));
+  // As in a scan, each rule runs on the kinds it judges only. Advice rules (spot, tags) wait for the
+  // daily scan: a new resource is announced, not advised on the minute it appears.
+  const rules = all.filter((a) => a.rule.kinds.includes(resource.kind) && !ADVICE_RULE_IDS.includes(a.rule.id));
   let usage: UsageSeries[];
   try {
     usage = await provider.usageOf(resource, { now, lookbackHours: lookbackHours(all), usageWindowHours: usageWindowHours(all) });

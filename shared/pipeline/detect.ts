@@ -109,6 +109,7 @@ export function detectCosts(collections: readonly Collection[], cost: CostDetect
     budgets: cost.budgets,
     forecasts: collections.flatMap((c) => c.forecasts ?? []),
     anomalies: collections.flatMap((c) => c.anomalies ?? []),
+    commitments: collections.flatMap((c) => c.commitments ?? []),
     scopes,
     now,
     prices,

@@ -1,6 +1,6 @@
 import type { Budget } from '../domain/budget.js';
 import type { CostRecord } from '../domain/cost.js';
-import type { BillingSignal, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+import type { BillingSignal, CommitmentCoverage, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
 export { BILLING_SIGNALS, type BillingSignal } from '../domain/cost-signals.js';
 import type { FetchedPrice } from '../pricing/price-book.js';
 import type { StateStore } from '../store/port.js';
@@ -76,6 +76,8 @@ export interface Collection {
   /** The cloud's forecasts for the rest of each configured budget's period. */
   readonly forecasts?: readonly CostForecast[];
   readonly anomalies?: readonly CostAnomaly[];
+  /** Commitment coverage and purchase recommendations of the scope's AI compute (AWS: SageMaker Savings Plans). */
+  readonly commitments?: readonly CommitmentCoverage[];
   /** Prices read from the cloud's price list during the scan, loaded into the PriceBook before rules run. */
   readonly prices?: readonly FetchedPrice[];
   readonly failures: readonly CollectionFailure[];

@@ -45,7 +45,12 @@ export interface CloudDigest {
   readonly pending: number;
   /** The last day of cost data (exclusive), when any was recorded. */
   readonly costsThrough?: string;
+  /** Month to date, per currency: AI spend and the part without a team tag (absent when costs were not grouped by team). */
+  readonly untagged?: readonly { readonly currency: string; readonly untagged: number; readonly total: number }[];
 }
+
+/** The services whose spend the digest counts as AI spend when the policy names none (`rules.untagged-spend.services`). */
+export const DEFAULT_AI_SERVICES: readonly string[] = ['Amazon SageMaker', 'Amazon Bedrock'];
 
 /** Daily spend of one cloud in one currency this month, for the spend chart. */
 export interface DailySpend {
@@ -149,7 +154,8 @@ function sumMoney(list: readonly (readonly Money[])[]): Money[] {
  * Builds the digest for the week ending at `now`, for the scopes the policy watches. Spend weeks
  * are the last seven full UTC days (cost data is daily); the rest counts the last seven days to `now`.
  */
-export async function buildDigestModel(store: StateStore, scopes: readonly Scope[], now: Date): Promise<DigestModel> {
+export async function buildDigestModel(store: StateStore, scopes: readonly Scope[], now: Date, opts: { aiServices?: readonly string[] } = {}): Promise<DigestModel> {
+  const aiServices = new Set(opts.aiServices ?? DEFAULT_AI_SERVICES);
   const week: Window = { start: new Date(now.getTime() - 7 * DAY_MS), end: now };
   const today = dayStart(now);
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
@@ -202,6 +208,7 @@ export async function buildDigestModel(store: StateStore, scopes: readonly Scope
     const teamBefore = new Map<string, Map<string, number>>();
     let costsThrough: string | undefined;
     const perDay = new Map<string, number>();
+    const untagged = new Map<string, { untagged: number; total: number }>();
     for (const s of snaps) {
       addInto(weekTotals, sumDays(s, spendWeek, (d) => d.total));
       addInto(monthTotals, sumDays(s, monthToDate, (d) => d.total));
@@ -211,7 +218,16 @@ export async function buildDigestModel(store: StateStore, scopes: readonly Scope
       addInto(teamBefore, sumDays(s, prevWeek, (d) => d.teams));
       for (const [day, byCur] of Object.entries(s.days)) {
         if (day < monthStart.toISOString().slice(0, 10) || day >= today.toISOString().slice(0, 10)) continue;
-        for (const [cur, spend] of Object.entries(byCur)) perDay.set(`${cur}\u0000${day}`, (perDay.get(`${cur}\u0000${day}`) ?? 0) + spend.total);
+        for (const [cur, spend] of Object.entries(byCur)) {
+          perDay.set(`${cur}\u0000${day}`, (perDay.get(`${cur}\u0000${day}`) ?? 0) + spend.total);
+          for (const [svc, t] of Object.entries(spend.teamTagged ?? {})) {
+            if (!aiServices.has(svc)) continue;
+            const u = untagged.get(cur) ?? { untagged: 0, total: 0 };
+            u.untagged += t.untagged;
+            u.total += t.total;
+            untagged.set(cur, u);
+          }
+        }
         const next = new Date(new Date(`${day}T00:00:00Z`).getTime() + DAY_MS).toISOString().slice(0, 10);
         if (!costsThrough || next > costsThrough) costsThrough = next;
       }
@@ -240,6 +256,7 @@ export async function buildDigestModel(store: StateStore, scopes: readonly Scope
       realizedMonth: realizedTotals(entries, now, monthToDate),
       pending: pending.filter((p) => p.resource.cloud === cloud).length,
       ...(costsThrough ? { costsThrough } : {}),
+      ...(untagged.size > 0 ? { untagged: [...untagged].filter(([, u]) => u.total > 0).map(([currency, u]) => ({ currency, ...u })) } : {}),
     });
   }
   const budgets = [...seenBudgets.values()].map((b) => b.line).sort((a, b) => a.name.localeCompare(b.name));

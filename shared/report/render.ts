@@ -1,6 +1,7 @@
 import { isMonthlyWaste, wasteUnit, type Finding } from '../domain/finding.js';
 import { formatMoney, totalsByCurrency } from '../domain/money.js';
 import type { ScanReport } from '../pipeline/scan.js';
+import { ADVICE_RULE_IDS } from '../rules/index.js';
 
 const CLOUD_NAMES = { aws: 'AWS', gcp: 'Google Cloud', azure: 'Azure' } as const;
 
@@ -45,7 +46,9 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
       const tag =
         f.state === 'violation' && f.budget
           ? c.red(f.budget.kind === 'anomaly' ? 'ANOMALY' : f.budget.kind === 'forecast' ? 'FORECAST' : 'BUDGET')
-          : f.state === 'violation'
+          : f.state === 'violation' && ADVICE_RULE_IDS.includes(f.ruleId)
+            ? c.yellow('ADVICE')
+            : f.state === 'violation'
             ? c.red('WASTE')
             : f.state === 'unknown'
               ? c.yellow('UNKNOWN')
@@ -73,7 +76,8 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
     const shown = nj.slice(0, 5).map((n) => `${n.resource} (${n.reason})`).join('; ');
     lines.push(c.dim(`Not judged: ${shown}${nj.length > 5 ? `; and ${nj.length - 5} more (see --json)` : ''}`));
   }
-  const violations = report.findings.filter((f) => f.state === 'violation' && !f.budget);
+  const violations = report.findings.filter((f) => f.state === 'violation' && !f.budget && !ADVICE_RULE_IDS.includes(f.ruleId));
+  const advice = report.findings.filter((f) => f.state === 'violation' && ADVICE_RULE_IDS.includes(f.ruleId)).length;
   const alerts = report.findings.filter((f) => f.state === 'violation' && f.budget).length;
   const unknown = report.findings.filter((f) => f.state === 'unknown').length;
   const failures = report.findings.filter((f) => f.state === 'failure').length;
@@ -83,6 +87,7 @@ export function renderText(report: ScanReport, opts: { color?: boolean } = {}): 
       `Total: ${violations.length} wasteful resource${violations.length === 1 ? '' : 's'}` +
         (total.length ? `, ~${total.map((m) => formatMoney(m)).join(' + ')}/month` : '') +
         (alerts > 0 ? `; ${alerts} budget, forecast and anomaly alert${alerts === 1 ? '' : 's'}` : '') +
+        (advice > 0 ? `; ${advice} advice finding${advice === 1 ? '' : 's'} (spot, tags, commitments)` : '') +
         `; ${unknown} unknown; ${failures} collection failure${failures === 1 ? '' : 's'}; ${report.proposals.length} proposed action${report.proposals.length === 1 ? '' : 's'}`,
     ),
   );

@@ -26,6 +26,8 @@ export interface DaySpend {
   readonly services: Readonly<Record<string, number>>;
   /** By value of the team tag (only when the scope's costs were grouped by it). */
   readonly teams: Readonly<Record<string, number>>;
+  /** Per service, its spend and the part without a team tag (from costs grouped by service and team; absent when not read). */
+  readonly teamTagged?: Readonly<Record<string, { readonly total: number; readonly untagged: number }>>;
 }
 
 /** A budget as a scan judged it. */
@@ -66,7 +68,7 @@ export async function readSpend(store: Pick<StateStore, 'getCached'>, scope: Pic
 
 /** The days of one scope's cost records: line items and SERVICE rows for totals and services; `SERVICE,TAG:team` rows (or line items' tags) for teams. */
 export function daysOf(costs: readonly CostRecord[]): Record<string, Record<string, DaySpend>> {
-  const out: Record<string, Record<string, { total: number; services: Record<string, number>; teams: Record<string, number> }>> = {};
+  const out: Record<string, Record<string, { total: number; services: Record<string, number>; teams: Record<string, number>; teamTagged?: Record<string, { total: number; untagged: number }> }>> = {};
   const cell = (r: CostRecord) => {
     const day = r.ChargePeriodStart.toISOString().slice(0, 10);
     const byCur = (out[day] ??= {});
@@ -89,6 +91,10 @@ export function daysOf(costs: readonly CostRecord[]): Record<string, Record<stri
       const c = cell(r);
       const team = r.Tags[tagBreakdown] || '(untagged)';
       c.teams[team] = (c.teams[team] ?? 0) + r.BilledCost;
+      const svc = r.ServiceName ?? '(no service)';
+      const t = ((c.teamTagged ??= {})[svc] ??= { total: 0, untagged: 0 });
+      t.total += r.BilledCost;
+      if (!r.Tags[tagBreakdown]) t.untagged += r.BilledCost;
     }
   }
   return out;

@@ -1,6 +1,6 @@
 import type { Budget } from '../domain/budget.js';
 import type { CostRecord } from '../domain/cost.js';
-import type { BillingSignal, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
+import type { BillingSignal, CommitmentCoverage, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
 import type { Confidence, Finding, WasteEstimate } from '../domain/finding.js';
 import type { Resource, Scope } from '../domain/resource.js';
 import type { UsageSeries, UsageSignal } from '../domain/usage.js';
@@ -80,6 +80,8 @@ export interface CostRuleInput<S> {
   /** The clouds' forecasts of the rest of each budget's period. */
   readonly forecasts: readonly CostForecast[];
   readonly anomalies: readonly CostAnomaly[];
+  /** Commitment coverage and the clouds' purchase recommendations, per scope (absent when none was read). */
+  readonly commitments?: readonly CommitmentCoverage[];
   readonly scopes: readonly CostScope[];
   readonly settings: S;
   readonly now: Date;

@@ -6,7 +6,7 @@ import { ConfigError, type FileProblem } from '../errors.js';
 import { timeProblem } from './time.js';
 import { checkSageMakerWorld, sageMakerWorldSections } from './aws/world-sagemaker.js';
 import { rolesSchema } from './aws/world-sts.js';
-import { anomaliesSchema, budgetsSchema, costsSchema, priceListSchema } from './aws/world-cost.js';
+import { anomaliesSchema, budgetsSchema, costsSchema, priceListSchema, savingsPlansSchema } from './aws/world-cost.js';
 import { checkBucketNames, s3Schema } from './aws/world-s3.js';
 import { worldPolicySchema } from './world-policy.js';
 import { gcpProjectId, gcpWorldSection } from './gcp/world.js';
@@ -219,6 +219,7 @@ const accountSchema = z.strictObject({
   budgets: budgetsSchema,
   anomalies: anomaliesSchema,
   s3: s3Schema,
+  savingsPlans: savingsPlansSchema,
 });
 
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */

@@ -46,6 +46,9 @@ function cloudBlocks(c: CloudDigest): KnownBlock[] {
     ...c.budgets.map((b) => `• ${budgetText(b)}`),
     `Realized savings: ${moneyList(c.realizedWeek)} this week, ${moneyList(c.realizedMonth)} this month`,
     `Findings: ${c.findingsOpened} opened, ${c.findingsResolved} resolved · Actions: ${c.actionsTaken} taken, ${c.actionsUndone} undone · ${c.pending} waiting for approval`,
+    ...(c.untagged ?? []).map(
+      (u) => `AI spend without a team tag this month: ${formatMoney({ amount: u.untagged, currency: u.currency })} of ${formatMoney({ amount: u.total, currency: u.currency })} (${Math.round((u.untagged / u.total) * 1000) / 10}%)`,
+    ),
   ];
   const movers = [
     ...(c.movers.services.length > 0 ? [`Top movers by service: ${c.movers.services.map(moverText).join('; ')}`] : []),

@@ -17,8 +17,14 @@ export function digestKey(now: Date): string {
 }
 
 /** The digest of the week ending at `now`, rendered: its figures, charts and message (with no uploaded images). */
-export async function renderDigest(store: StateStore, scopes: readonly Scope[], now: Date, fontFile?: string): Promise<{ model: DigestModel; charts: Chart[]; notes: ForecastNote[]; message: SlackMessage }> {
-  const model = await buildDigestModel(store, scopes, now);
+export async function renderDigest(
+  store: StateStore,
+  scopes: readonly Scope[],
+  now: Date,
+  fontFile?: string,
+  opts: { aiServices?: readonly string[] } = {},
+): Promise<{ model: DigestModel; charts: Chart[]; notes: ForecastNote[]; message: SlackMessage }> {
+  const model = await buildDigestModel(store, scopes, now, opts);
   const { charts, notes } = await digestCharts(model, fontFile);
   return { model, charts, notes, message: digestMessage(model) };
 }
@@ -41,7 +47,7 @@ export interface PostDigestResult {
  * the week. A run that fails in a way that leaves the post unknown (the connection lost after
  * sending, the write after the post) keeps the claim: the week is never posted twice.
  */
-export async function postDigest(deps: { store: StateStore; api: SlackApi; clock: Clock; channel: string; scopes: readonly Scope[]; fontFile?: string }): Promise<PostDigestResult> {
+export async function postDigest(deps: { store: StateStore; api: SlackApi; clock: Clock; channel: string; scopes: readonly Scope[]; fontFile?: string; aiServices?: readonly string[] }): Promise<PostDigestResult> {
   const { store, api } = deps;
   const now = deps.clock.now();
   const key = digestKey(now);
@@ -54,7 +60,7 @@ export async function postDigest(deps: { store: StateStore; api: SlackApi; clock
   let charts: Chart[];
   let msg: SlackMessage;
   try {
-    const rendered = await renderDigest(store, deps.scopes, now, deps.fontFile);
+    const rendered = await renderDigest(store, deps.scopes, now, deps.fontFile, deps.aiServices ? { aiServices: deps.aiServices } : {});
     model = rendered.model;
     charts = rendered.charts;
     const uploaded: UploadedChart[] = [];

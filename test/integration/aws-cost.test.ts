@@ -227,8 +227,9 @@ describe('AWS provider cost collection', () => {
 
     // 2 accounts × 3 groupings (SERVICE, SERVICE×team, SERVICE×env — the prod-env budget's tag), one page each,
     // however many regions an account has (prod has two);
-    // 2 accounts × a forecast per budget; anomalies once per account.
-    expect(afterFirst).toEqual({ 'ce.GetCostAndUsage': 6, 'ce.GetCostForecast': 4, 'ce.GetAnomalies': 2 });
+    // 2 accounts × a forecast per budget; anomalies once per account; Savings Plans coverage and
+    // recommendation once per account (commitment-coverage).
+    expect(afterFirst).toEqual({ 'ce.GetCostAndUsage': 6, 'ce.GetCostForecast': 4, 'ce.GetAnomalies': 2, 'ce.GetSavingsPlansCoverage': 2, 'ce.GetSavingsPlansPurchaseRecommendation': 2 });
     expect(afterSecond).toEqual({});
     // A dry run reads what the real scans cached.
     expect(dryRun).toEqual({});

@@ -5,6 +5,7 @@ import { buildProviders } from '../../shared/app/providers.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
 import { defineWorld, sandboxAwsCredentials, startSandbox, type Sandbox, type WorldInput } from '../../shared/sandbox/index.js';
+import { ADVICE_RULE_IDS } from '../../shared/rules/index.js';
 import { openMemoryStore } from '../../shared/store/embedded-store.js';
 
 const HOME = '999999999999'; // the account costwatch runs in; not in the world
@@ -65,7 +66,7 @@ async function scan(sandbox: Sandbox, prodExternalId: string, caller = HOME): Pr
 
 const names = (r: ScanReport, account: string) =>
   r.findings
-    .filter((f) => f.scopeId === account && f.state === 'violation')
+    .filter((f) => f.scopeId === account && f.state === 'violation' && !ADVICE_RULE_IDS.includes(f.ruleId))
     .map((f) => f.resource?.name)
     .sort();
 

@@ -152,8 +152,10 @@ describe('AWS provider: SageMaker inventory against the sandbox cloud', () => {
     const features = byName(resources, 'aws.sagemaker.processing-job', 'features');
 
     expect(training).toHaveLength(106);
-    expect(sb.calls()['sagemaker.ListTrainingJobs']).toBe(2);
-    expect(resources.some((r) => r.name === 'done' || r.name === 'old-features')).toBe(false);
+    // Two pages of jobs in progress; with no collection plan, the finished jobs of spot-training are
+    // listed too (one call each for Completed and Stopped), under their own kind.
+    expect(sb.calls()['sagemaker.ListTrainingJobs']).toBe(4);
+    expect(resources.some((r) => (r.name === 'done' || r.name === 'old-features') && r.kind !== 'aws.sagemaker.finished-training-job')).toBe(false);
     expect(llm).toMatchObject({
       tags: { team: 'nlp' },
       components: [{ instanceType: 'ml.p3.2xlarge', instanceCount: 2 }],
@@ -200,7 +202,9 @@ describe('AWS provider: failures stay where they happen', () => {
 
       expect(c.failures.map((f) => f.operation)).toEqual(['sagemaker:ListDomains/ListApps/DescribeApp']);
       expect(c.failures[0]?.message).toMatch(/AccessDeniedException/);
-      expect(new Set(c.resources.map((r) => r.kind))).toEqual(new Set(['aws.sagemaker.endpoint', 'aws.sagemaker.notebook-instance', 'aws.sagemaker.training-job', 'aws.sagemaker.processing-job']));
+      expect(new Set(c.resources.map((r) => r.kind).filter((k) => k !== 'aws.sagemaker.finished-training-job'))).toEqual(
+        new Set(['aws.sagemaker.endpoint', 'aws.sagemaker.notebook-instance', 'aws.sagemaker.training-job', 'aws.sagemaker.processing-job']),
+      );
     } finally {
       await sb.close();
     }

@@ -48,6 +48,11 @@ describe('costwatch digest', () => {
     expect(digest.realized.week).toEqual([{ amount: expect.closeTo(total, 6) as number, currency: 'USD' }]);
     expect(digest.message.text).toContain(`realized savings $${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} this week`);
     expect(r.out).toMatch(/approved and executed \d+ actions as cli:sandbox-digest/);
+    // The sample world's ml-dev spends $20 of SageMaker a day without a team tag: the month's untagged share.
+    const untagged = /AI spend without a team tag this month: \$(\d+)\.00 of \$([\d,]+)\.00 \((\d+)%\)/.exec(JSON.stringify(digest.message.blocks));
+    expect(untagged).not.toBeNull();
+    expect(Number(untagged![1]) % 20).toBe(0);
+    expect(Number(untagged![1])).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuses to run without --out, and without a policy or --sandbox, saying why', async () => {

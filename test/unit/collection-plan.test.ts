@@ -35,7 +35,7 @@ describe('collectionPlan', () => {
     const vagueCost = { ...(costAnomaly as CostRule<never>), reads: undefined } as unknown as CostRule<never>;
     expect(collectionPlan([active(vague)], [cost(vagueCost)])).toEqual({
       kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
-      billing: ['costs', 'budgets', 'forecasts', 'anomalies'],
+      billing: ['costs', 'budgets', 'forecasts', 'anomalies', 'tag-spend', 'commitments'],
     });
   });
 });

@@ -141,6 +141,9 @@ describe('parsePolicy defaults', () => {
       'budget-breach': 'notify',
       'forecast-breach': 'notify',
       'cost-anomaly': 'notify',
+      'spot-training': 'notify',
+      'untagged-spend': 'notify',
+      'commitment-coverage': 'notify',
     });
     expect(RULE_IDS.every((id) => policy.rules[id].enabled)).toBe(true);
     expect(ruleSettings(policy, 'idle-endpoint')).toEqual({ enabled: true, mode: 'approve', windowHours: 24, minAgeHours: 24 });
@@ -150,6 +153,10 @@ describe('parsePolicy defaults', () => {
     expect(ruleSettings(policy, 'long-training-job')).toMatchObject({ maxHours: 72, maxRuntimeShare: 0.9 });
     expect(ruleSettings(policy, 'cold-artifacts')).toMatchObject({ buckets: [], olderThanDays: 30 });
     expect(ruleSettings(policy, 'cost-anomaly')).toMatchObject({ minImpact: 100 });
+    expect(ruleSettings(policy, 'spot-training')).toEqual({ enabled: true, mode: 'notify', minSaving: 10 });
+    expect(ruleSettings(policy, 'untagged-spend')).toMatchObject({ services: ['Amazon SageMaker', 'Amazon Bedrock'] });
+    expect(ruleSettings(policy, 'commitment-coverage')).toMatchObject({ term: 1, paymentOption: 'no-upfront', lookbackDays: 30, minMonthlySaving: 50 });
+    expect(policy.tags).toEqual({ required: ['team', 'env'], maxUntaggedShare: 0.1 });
   });
 
   it('makes minAgeHours follow windowHours unless set', () => {
@@ -202,7 +209,7 @@ describe('parsePolicy problems', () => {
     const [p] = problemsOf(lines('version: 1', ...ACCOUNT, 'rules:', '  idle-endpiont:', '    windowHours: 12'));
 
     expect(p).toMatchObject({ line: 8, column: 3, key: 'rules.idle-endpiont' });
-    expect(p?.message).toMatch(/^unknown rule id "idle-endpiont"; did you mean idle-endpoint\? Known rule ids: idle-endpoint, underused-endpoint, .*cost-anomaly$/);
+    expect(p?.message).toMatch(/^unknown rule id "idle-endpiont"; did you mean idle-endpoint\? Known rule ids: idle-endpoint, underused-endpoint, .*cost-anomaly\b/);
   });
 
   it('reports an unknown rule id in a Slack route with a suggestion', () => {
@@ -286,6 +293,37 @@ describe('parsePolicy problems', () => {
     const [p] = problemsOf(lines('version: 1', 'clouds:', '  aws:', '    accounts:', '      - { id: "123456789012", regions: [us-east-1] }', '      - { id: "123456789012", regions: [eu-west-1] }'));
 
     expect(p).toMatchObject({ line: 6, key: 'clouds.aws.accounts[1].id', message: expect.stringContaining('duplicate id') });
+  });
+
+  it('checks the playbook keys: tags, spot-training, commitment-coverage', () => {
+    const problems = problemsOf(
+      lines(
+        'version: 1',
+        'tags:',
+        '  required: [team, team]',
+        '  maxUntaggedShare: 10',
+        'rules:',
+        '  spot-training:',
+        '    mode: approve',
+        '    discountPercent: 0',
+        '  commitment-coverage:',
+        '    term: 2',
+        '    lookbackDays: 14',
+        '  untagged-spend:',
+        '    services: []',
+      ),
+    );
+
+    expect(problems.map((p) => `${p.key}: ${p.message}`)).toEqual([
+      'tags.required[1]: duplicate tag key: already listed as required[0]',
+      'tags.maxUntaggedShare: a share from 0 to 1 (0.1 = 10%)',
+      'rules.spot-training.mode: spot-training is notify-only in this version: it reports but has no action to approve or run; use mode: notify',
+      'rules.spot-training.discountPercent: must be greater than 0',
+      'rules.commitment-coverage.term: must be 1 or 3 (years)',
+      'rules.commitment-coverage.lookbackDays: must be 7, 30 or 60 (the look-back periods Cost Explorer recommends from)',
+      'rules.untagged-spend.services: list at least one service name as billed, e.g. Amazon SageMaker',
+    ]);
+    expect(parsePolicy(lines('version: 1', 'tags: { required: [] }'), 'costwatch.yml').policy.tags).toEqual({ required: [], maxUntaggedShare: 0.1 });
   });
 
   it('refuses a mode other than notify on a notify-only rule, saying so', () => {

@@ -47,6 +47,11 @@ describe('policy artifact', () => {
     expect(reason('{"version":1}')).toMatch(/not a costwatch policy artifact/);
     expect(reason('{"format":"costwatch-policy","version":2,"policy":{}}')).toMatch(/version 2; this code reads version 1/);
     expect(reason('{"format":"costwatch-policy","version":1}')).toMatch(/has no policy/);
+    // Synthesized by a costwatch without the playbook rules: refused, naming what is missing.
+    const { policy } = parsePolicy(YAML, 'costwatch.yml');
+    const { tags: _tags, rules, ...older } = policy;
+    const { 'spot-training': _s, ...olderRules } = rules;
+    expect(reason(JSON.stringify({ format: 'costwatch-policy', version: 1, policy: { ...older, rules: olderRules } }))).toMatch(/has no rules\.spot-training, tags: it was synthesized by another version of costwatch; redeploy/);
     const dir = await mkdtemp(join(tmpdir(), 'costwatch-artifact-'));
     try {
       await expect(loadPolicyArtifact(join(dir, 'missing.json'))).rejects.toThrow(/cannot read the policy artifact \(ENOENT\)/);

@@ -46,6 +46,16 @@ describe('text report', () => {
     expect(text).toMatch(/Total: 2 wasteful resources, ~\$100\.00\/month/);
   });
 
+  it('shows advice findings (spot, tags, commitments) as ADVICE and counts them apart from the wasteful resources', () => {
+    const advice: Finding = { ...finding('bert', 0), id: 'spot-training:bert', ruleId: 'spot-training', title: 'training job bert ran on demand' };
+    const { waste: _waste, ...noWaste } = advice;
+
+    const text = renderText(report([finding('fraud-v3', 100), noWaste]));
+
+    expect(text).toContain('  ADVICE training job bert ran on demand [us-east-1]');
+    expect(text).toContain('Total: 1 wasteful resource, ~$100.00/month; 1 advice finding (spot, tags, commitments);');
+  });
+
   it('groups findings under their cloud and scope and serialises dates as ISO strings in JSON', () => {
     const r = report([finding('endpoint', 100)]);
     expect(renderText(r)).toContain('AWS prod (111111111111)');

@@ -171,13 +171,14 @@ describe('world file', () => {
       costs: (b) => `${head}${indent(b, 6)}`,
       budgets: (b) => `${head}${indent(b, 6)}`,
       anomalies: (b) => `${head}${indent(b, 6)}`,
+      savingsPlans: (b) => `${head}${indent(b, 6)}`,
       s3: (b) => `${head}${indent(b, 6)}`,
       policy: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
       gcp: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
       azure: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
     };
 
-    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'gcp', 'azure', 'azure', 'azure', 'costs', 'budgets', 'anomalies', 's3', 'aws', 'policy', 'faults', 'endpoints']);
+    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'gcp', 'azure', 'azure', 'azure', 'costs', 'budgets', 'anomalies', 'savingsPlans', 's3', 'aws', 'policy', 'faults', 'endpoints']);
     for (const block of blocks) {
       const text = asWorld[block.split(':')[0] ?? '']?.(block) ?? '';
       expect(() => parseWorld(text, 'docs/world-file.md')).not.toThrow();

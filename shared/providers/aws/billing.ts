@@ -1,6 +1,6 @@
 import type { Budget, BudgetPeriod } from '../../domain/budget.js';
 import type { CostRecord } from '../../domain/cost.js';
-import type { CostAnomaly, CostForecast } from '../../domain/cost-signals.js';
+import type { CommitmentCoverage, CostAnomaly, CostForecast } from '../../domain/cost-signals.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { plansBilling, type CollectionFailure, type CollectOptions } from '../port.js';
@@ -11,6 +11,7 @@ import { cachedRead, endOfUtcDay } from './cost-cache.js';
 import { forecastFilter, readCostAndUsage, readForecast, type Breakdown } from './cost-explorer.js';
 import { fetchHostingPrices } from './price-list.js';
 import { ColdArtifacts, type ColdArtifactsOptions } from './s3-artifacts.js';
+import { readSageMakerCommitments, type SavingsPlansQuery } from './savings-plans.js';
 
 /** What the AWS provider reads about money, from the policy. */
 export interface AwsBillingOptions {
@@ -28,6 +29,13 @@ export interface AwsBillingOptions {
   readonly priceList?: boolean;
   /** Watched buckets for cold-artifacts; absent or empty = no S3 reads. */
   readonly coldArtifacts?: ColdArtifactsOptions;
+  /**
+   * Read the month's spend grouped by service and this tag key (the untagged-spend rule is on): the
+   * share of AI spend without a team tag. Absent = not read.
+   */
+  readonly tagSpendKey?: string;
+  /** Read SageMaker Savings Plans coverage and purchase recommendation (the commitment-coverage rule is on). */
+  readonly commitments?: Pick<SavingsPlansQuery, 'termYears' | 'paymentOption' | 'lookbackDays'>;
   /** The clock re-reads before acting use (the sandbox world's in local runs); default: the machine's. */
   readonly now?: () => Date;
 }
@@ -38,6 +46,7 @@ export interface BillingCollection {
   readonly budgets: Budget[];
   readonly forecasts: CostForecast[];
   readonly anomalies: CostAnomaly[];
+  readonly commitments: CommitmentCoverage[];
   readonly prices: FetchedPrice[];
   readonly failures: CollectionFailure[];
 }
@@ -102,10 +111,20 @@ export class AwsBilling {
     const applicable = plansBilling(opts, 'costs') || plansBilling(opts, 'forecasts') ? this.options.budgets.filter((b) => covers(b, scope)) : [];
     const costs: CostRecord[] = [];
     // Cost Explorer bills every request: read costs only when a budget will look at them.
-    if ((applicable.length > 0 || native.budgets.length > 0) && plansBilling(opts, 'costs')) {
+    const budgetCosts = (applicable.length > 0 || native.budgets.length > 0) && plansBilling(opts, 'costs');
+    const tagKey = plansBilling(opts, 'tag-spend') ? this.options.tagSpendKey : undefined;
+    const reads: { start: string; breakdowns: Breakdown[] }[] = [];
+    if (budgetCosts) {
       const start = dayOf(new Date(Math.min(startOfPeriod('monthly', now), ...[...applicable, ...native.budgets].map((b) => startOfPeriod(b.period, now)))));
+      const keys = this.tagKeys();
+      reads.push({ start, breakdowns: ['SERVICE', ...keys.map((k): Breakdown => `SERVICE,TAG:${k}`)] });
+      // The budgets' read starts at the month's start or earlier: it already holds the month by this tag.
+      if (tagKey !== undefined && !keys.includes(tagKey)) reads.push({ start, breakdowns: [`SERVICE,TAG:${tagKey}`] });
+    } else if (tagKey !== undefined) {
+      reads.push({ start: dayOf(new Date(startOfPeriod('monthly', now))), breakdowns: [`SERVICE,TAG:${tagKey}`] });
+    }
+    for (const { start, breakdowns } of reads) {
       if (start < today) {
-        const breakdowns: Breakdown[] = ['SERVICE', ...this.tagKeys().map((k): Breakdown => `SERVICE,TAG:${k}`)];
         await Promise.all(
           breakdowns.map(async (breakdown) => {
             try {
@@ -167,7 +186,28 @@ export class AwsBilling {
       }
     }
 
-    return { costs, budgets: native.budgets, forecasts, anomalies, prices: await prices, failures };
+    const commitments: CommitmentCoverage[] = [];
+    const sp = this.options.commitments;
+    if (sp && plansBilling(opts, 'commitments')) {
+      // Coverage over the same days the recommendation looks back on, ending yesterday (cost data is daily).
+      const from = dayOf(new Date(Date.parse(`${today}T00:00:00Z`) - sp.lookbackDays * DAY_MS));
+      try {
+        commitments.push(
+          await cachedRead(
+            opts.cache,
+            `ce:SavingsPlans:SAGEMAKER_SP:v1:${scope.id}:${sp.termYears}:${sp.paymentOption}:${sp.lookbackDays}:${today}`,
+            now,
+            expires,
+            () => readSageMakerCommitments(costExplorer, { accountId: scope.id, start: from, end: today, ...sp }),
+            { encode: (c) => c, decode: reviveCommitment },
+          ),
+        );
+      } catch (err) {
+        fail('ce:GetSavingsPlansCoverage/GetSavingsPlansPurchaseRecommendation', err);
+      }
+    }
+
+    return { costs, budgets: native.budgets, forecasts, anomalies, commitments, prices: await prices, failures };
   }
 }
 
@@ -209,6 +249,13 @@ function reviveRecords(raw: unknown): CostRecord[] {
 function reviveForecast(raw: unknown): CostForecast {
   const f = raw as CostForecast & { period: { start: string; end: string } };
   return { ...f, period: { start: new Date(f.period.start), end: new Date(f.period.end) } };
+}
+
+function reviveCommitment(raw: unknown): CommitmentCoverage {
+  const c = raw as CommitmentCoverage & { period: { start: string; end: string }; recommendation?: { generatedAt?: string } };
+  if (typeof c !== 'object' || c === null || typeof c.period !== 'object') throw new TypeError('cached commitment coverage is not one');
+  const rec = c.recommendation ? { ...c.recommendation, ...(c.recommendation.generatedAt ? { generatedAt: new Date(c.recommendation.generatedAt) } : {}) } : undefined;
+  return { ...c, period: { start: new Date(c.period.start), end: new Date(c.period.end) }, ...(rec ? { recommendation: rec as CommitmentCoverage['recommendation'] } : {}) } as CommitmentCoverage;
 }
 
 function reviveAnomalies(raw: unknown): CostAnomaly[] {

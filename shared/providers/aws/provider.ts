@@ -87,7 +87,7 @@ export class AwsProvider implements CloudProvider {
       usage: perRegion.flatMap((r) => r.usage),
       costs: money?.costs ?? [],
       budgets: money?.budgets ?? [],
-      ...(money ? { forecasts: money.forecasts, anomalies: money.anomalies, prices: money.prices } : {}),
+      ...(money ? { forecasts: money.forecasts, anomalies: money.anomalies, commitments: money.commitments, prices: money.prices } : {}),
       failures: [...perRegion.flatMap((r) => r.failures), ...(money?.failures ?? []), ...perScope.failures],
     };
   }

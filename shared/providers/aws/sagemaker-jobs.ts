@@ -39,8 +39,58 @@ export async function listProcessingJobs(sm: SageMakerClient, scope: Scope, regi
   return found.filter((r): r is Resource => r !== undefined);
 }
 
-/** Reads one training job; undefined when it does not exist. */
-export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, region: string, name: string, tagsOf: TagReader = listTagsReader(sm)): Promise<Resource | undefined> {
+/** Resource kind of SageMaker training jobs that finished recently (read for the spot-training advice). */
+export const SAGEMAKER_FINISHED_TRAINING_JOB = 'aws.sagemaker.finished-training-job' as const;
+
+/** Days back finished training jobs are read. */
+export const FINISHED_TRAINING_DAYS = 30;
+
+/**
+ * Reads the training jobs that completed or were stopped in the last `days` days in one
+ * account/region, each described as it ran (its configured instances, not zero). Failed jobs are
+ * left out: their time is not a price a spot run would have paid.
+ */
+export async function listFinishedTrainingJobs(sm: SageMakerClient, scope: Scope, region: string, now: Date, days = FINISHED_TRAINING_DAYS, concurrency = 8): Promise<Resource[]> {
+  const since = new Date(now.getTime() - days * 86_400_000);
+  const names: string[] = [];
+  for (const status of ['Completed', 'Stopped'] as const) {
+    // A job's last modification is its end (or later): every job that ended since `since` is listed.
+    for await (const page of paginateListTrainingJobs({ client: sm, pageSize: 100 }, { StatusEquals: status, LastModifiedTimeAfter: since })) {
+      for (const j of page.TrainingJobSummaries ?? []) {
+        if (!j.TrainingJobName) continue;
+        if (j.TrainingEndTime && j.TrainingEndTime < since) continue;
+        names.push(j.TrainingJobName);
+      }
+    }
+  }
+  const tags = searchedTagsReader(sm, 'training-job');
+  const found = (await mapLimit(names, concurrency, (name) => describeTrainingJob(sm, scope, region, name, tags, { asRan: true }))).filter((r): r is Resource => r !== undefined);
+  // What managed spot saved this account's finished spot jobs here, as SageMaker reports it.
+  let billable = 0;
+  let trained = 0;
+  let jobs = 0;
+  for (const r of found) {
+    const b = r.attributes['billableSeconds'];
+    const t = r.attributes['trainingSeconds'];
+    if (r.attributes['managedSpot'] === true && typeof b === 'number' && typeof t === 'number' && t > 0) {
+      billable += b;
+      trained += t;
+      jobs++;
+    }
+  }
+  if (jobs === 0) return found;
+  return found.map((r) => (r.attributes['managedSpot'] === true ? r : { ...r, attributes: { ...r.attributes, spotJobsSeen: jobs, spotBillableSeconds: billable, spotTrainingSeconds: trained } }));
+}
+
+/** Reads one training job; undefined when it does not exist. `asRan`: a finished job's kind and instances (for advice on how it ran). */
+export async function describeTrainingJob(
+  sm: SageMakerClient,
+  scope: Scope,
+  region: string,
+  name: string,
+  tagsOf: TagReader = listTagsReader(sm),
+  opts: { asRan?: boolean } = {},
+): Promise<Resource | undefined> {
   let j: DescribeTrainingJobCommandOutput;
   try {
     j = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
@@ -51,7 +101,7 @@ export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, reg
   const arn = j.TrainingJobArn ?? `arn:aws:sagemaker:${region}:${scope.id}:training-job/${name.toLowerCase()}`;
   const status = j.TrainingJobStatus ?? 'Unknown';
   const lifecycle = sagemakerLifecycle(SAGEMAKER_TRAINING_JOB, status);
-  const running = lifecycle === 'running';
+  const running = lifecycle === 'running' || opts.asRan === true;
   const rc = j.ResourceConfig;
   // Heterogeneous clusters describe instance groups instead of one type and count.
   const components: ResourceComponent[] = rc?.InstanceGroups?.length
@@ -61,7 +111,7 @@ export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, reg
     cloud: 'aws',
     scope,
     region,
-    kind: SAGEMAKER_TRAINING_JOB,
+    kind: opts.asRan ? SAGEMAKER_FINISHED_TRAINING_JOB : SAGEMAKER_TRAINING_JOB,
     id: arn,
     name: j.TrainingJobName ?? name,
     tags: await tagsOf(arn),
@@ -75,6 +125,10 @@ export async function describeTrainingJob(sm: SageMakerClient, scope: Scope, reg
       maxRuntimeSeconds: j.StoppingCondition?.MaxRuntimeInSeconds ?? null,
       managedSpot: j.EnableManagedSpotTraining === true,
       secondaryStatus: j.SecondaryStatus ?? null,
+      endedAt: j.TrainingEndTime?.toISOString() ?? null,
+      checkpointS3Uri: j.CheckpointConfig?.S3Uri ?? null,
+      trainingSeconds: j.TrainingTimeInSeconds ?? null,
+      billableSeconds: j.BillableTimeInSeconds ?? null,
     },
   };
 }

@@ -74,3 +74,13 @@ export const WORKBENCH_ACCELERATOR: Readonly<Record<number, string>> = {
   12: 'NVIDIA_A100_80GB',
   13: 'NVIDIA_L4',
 };
+
+/** google.cloud.aiplatform.v1.Scheduling.Strategy (custom_job.proto). */
+export const VERTEX_SCHEDULING_STRATEGY: Readonly<Record<number, string>> = {
+  0: 'STRATEGY_UNSPECIFIED',
+  1: 'ON_DEMAND',
+  2: 'LOW_COST',
+  3: 'STANDARD',
+  4: 'SPOT',
+  6: 'FLEX_START',
+};

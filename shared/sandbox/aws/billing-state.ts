@@ -5,7 +5,7 @@ import type { CostRecord } from '../../domain/cost.js';
 import { readFocusCsv } from '../../focus/focus-csv.js';
 import { resolveTime } from '../time.js';
 import type { World } from '../world.js';
-import type { AnomalySpec, BudgetSpec, PriceListSpec } from './world-cost.js';
+import type { AnomalySpec, BudgetSpec, PriceListSpec, SavingsPlansSpec } from './world-cost.js';
 
 const DAY_MS = 86_400_000;
 
@@ -27,6 +27,7 @@ export interface BillingAccount {
   readonly groupsPerPage: number;
   readonly budgets: readonly BudgetSpec[];
   readonly anomalies: readonly AnomalyRecord[];
+  readonly savingsPlans: SavingsPlansSpec;
 }
 
 /** Cost Explorer, Budgets, Anomaly Detection and Price List data of the sandbox, built once from the world. */
@@ -87,6 +88,7 @@ export class AwsBillingState {
         rows,
         groupsPerPage: c.groupsPerPage,
         budgets: a.budgets,
+        savingsPlans: a.savingsPlans,
         anomalies: a.anomalies.map((x, i) => ({
           id: x.id ?? uuidOf(`${a.id}:anomaly:${i}`),
           start: resolveTime(x.start, worldNowMs),

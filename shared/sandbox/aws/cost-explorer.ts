@@ -4,15 +4,18 @@ import type {
   GetAnomaliesResponse,
   GetCostAndUsageResponse,
   GetCostForecastResponse,
+  GetSavingsPlansCoverageResponse,
+  GetSavingsPlansPurchaseRecommendationResponse,
   Group,
   MetricValue,
   ResultByTime,
 } from '@aws-sdk/client-cost-explorer';
 import { z } from 'zod';
 import type { CostRecord } from '../../domain/cost.js';
-import type { BillingAccount } from './billing-state.js';
+import { uuidOf, type BillingAccount } from './billing-state.js';
 import { AwsApiError, decodeToken, encodeToken, parseInput } from './protocol.js';
 import { ServiceError } from './service-error.js';
+import { resolveTime } from '../time.js';
 
 /*
  * Cost Explorer (JSON 1.1, `X-Amz-Target: AWSInsightsIndexService.<Op>`) over the world's cost
@@ -373,9 +376,143 @@ function getAnomalies(ctx: BillingCallContext, body: unknown): Out<GetAnomaliesR
   return { Anomalies: list.slice(offset, offset + size), ...(next ? { NextPageToken: next } : {}) };
 }
 
+const getSavingsPlansCoverageInput = z.object({
+  TimePeriod: dateInterval,
+  GroupBy: z.array(z.object({ Type: z.enum(['DIMENSION', 'TAG', 'COST_CATEGORY']), Key: z.string().min(1) })).optional(),
+  Granularity: z.enum(['DAILY', 'MONTHLY', 'HOURLY']).optional(),
+  Filter: expression.optional(),
+  Metrics: z.array(z.string()).optional(),
+  NextToken: z.string().optional(),
+  MaxResults: z.number().int().min(1).optional(),
+  SortBy: z.object({ Key: z.string(), SortOrder: z.enum(['ASCENDING', 'DESCENDING']).optional() }).optional(),
+});
+
+/** The services a Savings Plans coverage sees: SageMaker (SageMaker and Compute plans), EC2, Fargate, Lambda. */
+const SAVINGS_PLAN_SERVICES = ['Amazon SageMaker', 'Amazon Elastic Compute Cloud - Compute', 'AWS Lambda', 'Amazon Elastic Container Service'];
+
+/**
+ * Savings Plans coverage from the account's cost rows: eligible spend is the rows of SageMaker (and
+ * the other services Savings Plans cover) passing the filter; `savingsPlans.sagemaker.coveredPercent`
+ * of SageMaker's is covered. One entry per period with eligible spend; GroupBy is not served.
+ */
+function getSavingsPlansCoverage(ctx: BillingCallContext, body: unknown): Out<GetSavingsPlansCoverageResponse> {
+  const input = parseInput(getSavingsPlansCoverageInput, body);
+  const granularity = input.Granularity ?? 'MONTHLY';
+  if (granularity === 'HOURLY') validation('Hourly granularity is not enabled for this account');
+  if (input.GroupBy?.length) validation('GroupBy is not supported by the sandbox cloud for GetSavingsPlansCoverage');
+  const start = parseDay(input.TimePeriod.Start, 'Start');
+  const end = parseDay(input.TimePeriod.End, 'End');
+  if (start >= end) validation(`Start date (${input.TimePeriod.Start}) must be before end date (${input.TimePeriod.End})`);
+  const covered = ctx.account.savingsPlans.sagemaker.coveredPercent / 100;
+  const rows = ctx.account.rows.filter((r) => r.ChargePeriodStart.getTime() < ctx.now && r.ServiceName !== undefined && SAVINGS_PLAN_SERVICES.includes(r.ServiceName) && passes(r, input.Filter));
+  const list = periods(start, end, granularity).flatMap((p) => {
+    let total = 0;
+    let cov = 0;
+    for (const r of rows) {
+      const t = r.ChargePeriodStart.getTime();
+      if (t < p.start || t >= p.end) continue;
+      total += r.BilledCost;
+      if (r.ServiceName === 'Amazon SageMaker') cov += r.BilledCost * covered;
+    }
+    if (total === 0) return [];
+    return [
+      {
+        TimePeriod: { Start: ymd(p.start), End: ymd(p.end) },
+        Attributes: {},
+        Coverage: { SpendCoveredBySavingsPlans: amountText(cov), OnDemandCost: amountText(total - cov), TotalCost: amountText(total), CoveragePercentage: amountText((cov / total) * 100) },
+      },
+    ];
+  });
+  const { NextToken, MaxResults, ...rest } = input;
+  const fingerprint = JSON.stringify(rest);
+  let offset = 0;
+  if (NextToken !== undefined) {
+    const o = decodeToken(NextToken, fingerprint);
+    if (o === undefined) throw new AwsApiError('invalid-next-token', 'Invalid NextToken');
+    offset = o;
+  }
+  const size = MaxResults ?? 100;
+  const next = offset + size < list.length ? encodeToken(offset + size, fingerprint) : undefined;
+  return { SavingsPlansCoverages: list.slice(offset, offset + size), ...(next ? { NextToken: next } : {}) };
+}
+
+const getSavingsPlansPurchaseRecommendationInput = z.object({
+  SavingsPlansType: z.enum(['COMPUTE_SP', 'EC2_INSTANCE_SP', 'SAGEMAKER_SP', 'DATABASE_SP']),
+  TermInYears: z.enum(['ONE_YEAR', 'THREE_YEARS']),
+  PaymentOption: z.enum(['NO_UPFRONT', 'PARTIAL_UPFRONT', 'ALL_UPFRONT', 'LIGHT_UTILIZATION', 'MEDIUM_UTILIZATION', 'HEAVY_UTILIZATION']),
+  LookbackPeriodInDays: z.enum(['SEVEN_DAYS', 'THIRTY_DAYS', 'SIXTY_DAYS']),
+  AccountScope: z.enum(['PAYER', 'LINKED']).optional(),
+  NextPageToken: z.string().optional(),
+  PageSize: z.number().int().min(0).optional(),
+  Filter: expression.optional(),
+});
+
+/** The world's SageMaker Savings Plans recommendation for the term and payment option asked; none for other plan types. */
+function getSavingsPlansPurchaseRecommendation(ctx: BillingCallContext, body: unknown): Out<GetSavingsPlansPurchaseRecommendationResponse> {
+  const input = parseInput(getSavingsPlansPurchaseRecommendationInput, body);
+  if (input.Filter) {
+    // The API filters recommendations by LINKED_ACCOUNT only.
+    const dims = input.Filter.Dimensions;
+    if (!dims || dims.Key !== 'LINKED_ACCOUNT') validation('Filter supports only the LINKED_ACCOUNT dimension');
+  }
+  const term = input.TermInYears === 'ONE_YEAR' ? 1 : 3;
+  const forAccount = !input.Filter?.Dimensions?.Values || input.Filter.Dimensions.Values.includes(ctx.account.accountId);
+  const rec =
+    input.SavingsPlansType === 'SAGEMAKER_SP' && forAccount
+      ? ctx.account.savingsPlans.sagemaker.recommendations.find((r) => (r.term === undefined || r.term === term) && (r.paymentOption === undefined || r.paymentOption === input.PaymentOption))
+      : undefined;
+  const unit = ctx.account.currency;
+  const generated = rec ? resolveTime(rec.generatedAt, ctx.now) : ctx.now - DAY_MS;
+  const metadata = { RecommendationId: `${ctx.account.accountId}-${input.SavingsPlansType}-${input.TermInYears}-${input.PaymentOption}-${input.LookbackPeriodInDays}`, GenerationTimestamp: new Date(generated).toISOString().replace(/\.000Z$/, 'Z'), AdditionalMetadata: '' };
+  const base = { AccountScope: input.AccountScope ?? 'PAYER', SavingsPlansType: input.SavingsPlansType, TermInYears: input.TermInYears, PaymentOption: input.PaymentOption, LookbackPeriodInDays: input.LookbackPeriodInDays } as const;
+  if (!rec) {
+    return { Metadata: metadata, SavingsPlansPurchaseRecommendation: { ...base, SavingsPlansPurchaseRecommendationDetails: [], SavingsPlansPurchaseRecommendationSummary: { TotalRecommendationCount: '0', CurrencyCode: unit } } };
+  }
+  const monthlyOnDemand = (rec.currentAverageHourly ?? rec.hourlyCommitment) * 730;
+  const detail = {
+    SavingsPlansDetails: { Region: 'Any', InstanceFamily: 'Any', OfferingId: `sagemaker-sp-${term}y-${input.PaymentOption.toLowerCase()}` },
+    AccountId: ctx.account.accountId,
+    UpfrontCost: amountText(rec.upfrontCost),
+    EstimatedROI: amountText(rec.hourlyCommitment > 0 ? (rec.estimatedMonthlySavings / (rec.hourlyCommitment * 730)) * 100 : 0),
+    CurrencyCode: unit,
+    EstimatedSPCost: amountText(rec.hourlyCommitment * 730),
+    EstimatedOnDemandCost: amountText(monthlyOnDemand),
+    EstimatedSavingsAmount: amountText(rec.estimatedMonthlySavings),
+    ...(rec.estimatedSavingsPercent !== undefined ? { EstimatedSavingsPercentage: amountText(rec.estimatedSavingsPercent) } : {}),
+    HourlyCommitmentToPurchase: amountText(rec.hourlyCommitment),
+    EstimatedAverageUtilization: amountText(rec.estimatedUtilizationPercent),
+    EstimatedMonthlySavingsAmount: amountText(rec.estimatedMonthlySavings),
+    ...(rec.currentMinimumHourly !== undefined ? { CurrentMinimumHourlyOnDemandSpend: amountText(rec.currentMinimumHourly) } : {}),
+    ...(rec.currentMaximumHourly !== undefined ? { CurrentMaximumHourlyOnDemandSpend: amountText(rec.currentMaximumHourly) } : {}),
+    ...(rec.currentAverageHourly !== undefined ? { CurrentAverageHourlyOnDemandSpend: amountText(rec.currentAverageHourly) } : {}),
+    RecommendationDetailId: uuidOf(`${metadata.RecommendationId}:detail`),
+  };
+  return {
+    Metadata: metadata,
+    SavingsPlansPurchaseRecommendation: {
+      ...base,
+      SavingsPlansPurchaseRecommendationDetails: [detail],
+      SavingsPlansPurchaseRecommendationSummary: {
+        TotalRecommendationCount: '1',
+        CurrencyCode: unit,
+        HourlyCommitmentToPurchase: detail.HourlyCommitmentToPurchase,
+        DailyCommitmentToPurchase: amountText(rec.hourlyCommitment * 24),
+        EstimatedMonthlySavingsAmount: detail.EstimatedMonthlySavingsAmount,
+        EstimatedSavingsAmount: detail.EstimatedSavingsAmount,
+        EstimatedTotalCost: detail.EstimatedSPCost,
+        CurrentOnDemandSpend: amountText(monthlyOnDemand),
+        EstimatedROI: detail.EstimatedROI,
+        ...(detail.EstimatedSavingsPercentage !== undefined ? { EstimatedSavingsPercentage: detail.EstimatedSavingsPercentage } : {}),
+      },
+    },
+  };
+}
+
 /** The Cost Explorer operations the sandbox serves. */
 export const COST_EXPLORER_OPERATIONS = {
   GetCostAndUsage: getCostAndUsage,
   GetCostForecast: getCostForecast,
   GetAnomalies: getAnomalies,
+  GetSavingsPlansCoverage: getSavingsPlansCoverage,
+  GetSavingsPlansPurchaseRecommendation: getSavingsPlansPurchaseRecommendation,
 } as const satisfies Record<string, (ctx: BillingCallContext, body: unknown) => object>;

@@ -98,9 +98,17 @@ function describeTrainingJob(ctx: AwsCallContext, body: unknown): Out<DescribeTr
       ...(j.spot ? { MaxWaitTimeInSeconds: (j.maxRuntimeSeconds ?? 86_400) * 2 } : {}),
     },
     EnableManagedSpotTraining: j.spot,
+    ...(j.checkpointS3Uri !== undefined ? { CheckpointConfig: { S3Uri: j.checkpointS3Uri } } : {}),
     CreationTime: new Date(j.createdAt),
     TrainingStartTime: new Date(j.startedAt),
     ...(j.endedAt !== undefined ? { TrainingEndTime: new Date(j.endedAt) } : {}),
+    // SageMaker reports both once a job has run: billable below training time is what managed spot saved.
+    ...(j.endedAt !== undefined
+      ? (() => {
+          const trained = Math.max(0, Math.round((j.endedAt - j.startedAt) / 1000));
+          return { TrainingTimeInSeconds: trained, BillableTimeInSeconds: Math.min(trained, j.billableSeconds ?? trained) };
+        })()
+      : {}),
     LastModifiedTime: new Date(j.lastModifiedAt),
   } satisfies Out<DescribeTrainingJobCommandOutput>;
 }

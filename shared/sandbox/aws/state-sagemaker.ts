@@ -100,6 +100,8 @@ export interface JobRecord {
   readonly instanceCount: number;
   readonly maxRuntimeSeconds?: number;
   readonly spot: boolean;
+  readonly checkpointS3Uri?: string;
+  readonly billableSeconds?: number;
   readonly tags: Map<string, string>;
   transition?: Transition<JobStatus>;
 }
@@ -312,7 +314,7 @@ export function loadSageMakerWorld(state: SageMakerRegionState, spec: RegionSpec
   }
   const jobs = [
     ...spec.trainingJobs.map((j) => ({ kind: 'training' as const, ...j })),
-    ...spec.processingJobs.map((j) => ({ kind: 'processing' as const, spot: false, secondaryStatus: undefined, ...j })),
+    ...spec.processingJobs.map((j) => ({ kind: 'processing' as const, spot: false, secondaryStatus: undefined, checkpointS3Uri: undefined, billableSeconds: undefined, ...j })),
   ];
   for (const j of jobs) {
     const createdAt = at(j.createdAt);
@@ -333,6 +335,8 @@ export function loadSageMakerWorld(state: SageMakerRegionState, spec: RegionSpec
       instanceCount: j.instanceCount,
       ...(j.maxRuntimeSeconds !== undefined ? { maxRuntimeSeconds: j.maxRuntimeSeconds } : j.kind === 'training' ? { maxRuntimeSeconds: DEFAULT_TRAINING_MAX_RUNTIME_S } : {}),
       spot: j.spot,
+      ...(j.checkpointS3Uri !== undefined ? { checkpointS3Uri: j.checkpointS3Uri } : {}),
+      ...(j.billableSeconds !== undefined ? { billableSeconds: j.billableSeconds } : {}),
       tags: new Map(Object.entries(j.tags)),
     };
     (j.kind === 'training' ? state.trainingJobs : state.processingJobs).set(j.name.toLowerCase(), record);

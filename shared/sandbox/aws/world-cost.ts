@@ -161,6 +161,37 @@ const sageMakerPriceSchema = z.strictObject({
 /** Products the Price List API (`GetProducts`) serves. */
 export const priceListSchema = z.strictObject({ sagemaker: z.array(sageMakerPriceSchema).default([]) }).prefault({});
 
+/** A SageMaker Savings Plans purchase recommendation as Cost Explorer would compute it (given, not derived). */
+const savingsPlansRecommendationSchema = z.strictObject({
+  /** Only for this term (years); absent = whatever term is asked. */
+  term: z.union([z.literal(1), z.literal(3)]).optional(),
+  /** Only for this payment option; absent = whatever is asked. */
+  paymentOption: z.enum(['NO_UPFRONT', 'PARTIAL_UPFRONT', 'ALL_UPFRONT']).optional(),
+  hourlyCommitment: z.number().positive(),
+  estimatedMonthlySavings: z.number().min(0),
+  estimatedSavingsPercent: z.number().min(0).max(100).optional(),
+  estimatedUtilizationPercent: z.number().min(0).max(100).default(100),
+  upfrontCost: z.number().min(0).default(0),
+  currentMinimumHourly: z.number().min(0).optional(),
+  currentAverageHourly: z.number().min(0).optional(),
+  currentMaximumHourly: z.number().min(0).optional(),
+  /** `Metadata.GenerationTimestamp`; default a day before the world clock. */
+  generatedAt: worldTime.default('-1d'),
+});
+
+/** SageMaker Savings Plans of an account: what share of its SageMaker cost rows they cover, and the recommendations. */
+export const savingsPlansSchema = z
+  .strictObject({
+    sagemaker: z
+      .strictObject({
+        /** Percent of the account's Amazon SageMaker cost rows covered by Savings Plans (GetSavingsPlansCoverage). */
+        coveredPercent: z.number().min(0).max(100).default(0),
+        recommendations: z.array(savingsPlansRecommendationSchema).default([]),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 /** An account's costs, validated. */
 export type CostsSpec = z.output<typeof costsSchema>;
 /** One AWS Budgets budget, validated. */
@@ -169,3 +200,5 @@ export type BudgetSpec = z.output<typeof budgetSchema>;
 export type AnomalySpec = z.output<typeof anomalySchema>;
 /** Price List products, validated. */
 export type PriceListSpec = z.output<typeof priceListSchema>;
+/** An account's Savings Plans, validated. */
+export type SavingsPlansSpec = z.output<typeof savingsPlansSchema>;

@@ -27,6 +27,10 @@ const trainingJobSchema = z.strictObject({
   maxRuntimeSeconds: z.number().int().min(1).max(2_419_200).default(DEFAULT_TRAINING_MAX_RUNTIME_S),
   spot: z.boolean().default(false),
   secondaryStatus: z.string().min(1).optional(),
+  /** `CheckpointConfig.S3Uri`; absent = no checkpoints configured. */
+  checkpointS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'an S3 URI like s3://bucket/checkpoints/').optional(),
+  /** `BillableTimeInSeconds` of a finished job; default its training time (what a managed spot job saved is the difference). */
+  billableSeconds: z.number().int().min(0).optional(),
 });
 
 const processingJobSchema = z.strictObject({

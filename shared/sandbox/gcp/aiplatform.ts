@@ -262,7 +262,7 @@ function jobJson(p: GcpProjectState, j: CustomJobRecord): Record<string, unknown
         replicaCount: String(w.replicaCount),
         containerSpec: { imageUri: 'us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-1:latest' },
       })),
-      ...(j.timeoutSeconds ? { scheduling: { timeout: `${j.timeoutSeconds}s` } } : {}),
+      ...(j.timeoutSeconds || j.strategy ? { scheduling: { ...(j.timeoutSeconds ? { timeout: `${j.timeoutSeconds}s` } : {}), ...(j.strategy ? { strategy: j.strategy } : {}) } } : {}),
     },
     state: j.state,
     createTime: rfc3339(j.createTime),

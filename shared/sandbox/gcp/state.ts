@@ -58,6 +58,7 @@ export interface CustomJobRecord {
   endTime?: number;
   updateTime: number;
   readonly timeoutSeconds?: number;
+  readonly strategy?: string;
   readonly labels: Record<string, string>;
   readonly workerPools: readonly { machineType: string; acceleratorType?: string; acceleratorCount?: number; replicaCount: number }[];
   /** When a `JOB_STATE_CANCELLING` job becomes `JOB_STATE_CANCELLED`. */
@@ -350,6 +351,7 @@ function seedProject(p: GcpProjectSpec, nowMs: number): GcpProjectState {
         ...(started !== undefined ? { startTime: started } : {}),
         updateTime: started ?? created,
         ...(j.timeoutSeconds ? { timeoutSeconds: j.timeoutSeconds } : {}),
+        ...(j.strategy ? { strategy: j.strategy } : {}),
         labels: { ...j.labels },
         workerPools: j.workerPools.map((w) => ({ ...w })),
       });

@@ -116,6 +116,8 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
     startedAt: time.optional(),
     /** `scheduling.timeout`, in seconds; absent = not set (Vertex AI then applies its default of 7 days). */
     timeoutSeconds: z.number().int().min(1).optional(),
+    /** `scheduling.strategy`, e.g. SPOT; absent = not set (on demand). */
+    strategy: z.enum(['ON_DEMAND', 'LOW_COST', 'STANDARD', 'SPOT', 'FLEX_START']).optional(),
     labels,
     workerPools: z
       .array(z.strictObject({ ...machine, replicaCount: z.number().int().min(1).default(1) }).superRefine(checkAccelerator))

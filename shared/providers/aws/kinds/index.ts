@@ -7,6 +7,7 @@ import { sagemakerNotebookInstance } from './sagemaker-notebook-instance.js';
 import { sagemakerProcessingJob } from './sagemaker-processing-job.js';
 import { sagemakerStudioApp } from './sagemaker-studio-app.js';
 import { sagemakerTrainingJob } from './sagemaker-training-job.js';
+import { sagemakerFinishedTrainingJob } from './sagemaker-finished-training-job.js';
 
 /**
  * Every AWS resource kind costwatch watches, in the order they are listed and reported. Adding a
@@ -19,6 +20,7 @@ export const AWS_KINDS: readonly AwsKindModule[] = [
   sagemakerTrainingJob,
   sagemakerProcessingJob,
   s3Prefix,
+  sagemakerFinishedTrainingJob,
 ];
 
 /** The AWS kind registry the provider dispatches over. */

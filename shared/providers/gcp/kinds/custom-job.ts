@@ -2,7 +2,7 @@ import type { protos } from '@google-cloud/aiplatform';
 import type { Lifecycle, Resource, ResourceRef, Scope } from '../../../domain/resource.js';
 import type { KindAction } from '../../kind.js';
 import { dateOf, enumName, labelsOf, parseName, type GcpCtx, type GcpKind } from '../context.js';
-import { VERTEX_ACCELERATOR, VERTEX_JOB_STATE } from '../enums.js';
+import { VERTEX_ACCELERATOR, VERTEX_JOB_STATE, VERTEX_SCHEDULING_STRATEGY } from '../enums.js';
 import { isNotFound } from '../errors.js';
 
 type CustomJob = protos.google.cloud.aiplatform.v1.ICustomJob;
@@ -74,6 +74,8 @@ export function jobResource(j: CustomJob, scope: Scope, region: string): Resourc
       // long-training-job reads the runtime limit as `maxRuntimeSeconds` for every cloud.
       maxRuntimeSeconds: timeout ?? DEFAULT_TIMEOUT_SECONDS,
       runtimeLimit: timeout !== undefined ? 'scheduling.timeout' : 'scheduling.timeout (not set: Vertex AI default of 7 days)',
+      // SPOT runs the job on Spot VMs (spot-training reads it); absent means on demand.
+      schedulingStrategy: j.jobSpec?.scheduling?.strategy === undefined || j.jobSpec?.scheduling?.strategy === null ? 'STRATEGY_UNSPECIFIED' : enumName(j.jobSpec.scheduling.strategy, VERTEX_SCHEDULING_STRATEGY),
     },
   };
 }
