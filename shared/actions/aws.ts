@@ -64,4 +64,14 @@ export const AWS_ACTIONS: readonly ActionDefinition[] = [
     undo: "restore that configuration exactly (delete it if there was none); if other rules changed since, remove only costwatch's rule. Objects S3 already moved stay in their new storage class",
     autoAllowed: true,
   },
+  {
+    kind: 'aws.sagemaker.lower-autoscaling-floor',
+    resourceKind: 'aws.sagemaker.endpoint',
+    label: 'Lower autoscaling floor',
+    appliesTo: ['running'],
+    reversible: true,
+    saves: "each variant's scalable target as it is just before the change: minimum, maximum and suspended state",
+    undo: 'register each scalable target again with its saved minimum, maximum and suspended state (RegisterScalableTarget)',
+    autoAllowed: true,
+  },
 ];

@@ -21,6 +21,7 @@ export const RULE_IDS = [
   'budget-breach',
   'forecast-breach',
   'cost-anomaly',
+  'autoscaling-floor',
 ] as const;
 
 /** A rule id known to the policy file. */
@@ -41,6 +42,7 @@ export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
   'budget-breach': 'notify',
   'forecast-breach': 'notify',
   'cost-anomaly': 'notify',
+  'autoscaling-floor': 'notify',
 };
 
 /** Tag key that exempts a resource when its value is `true`. */

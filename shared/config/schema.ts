@@ -276,6 +276,10 @@ const RulesSchema = z
     'budget-breach': rule('budget-breach', {}).prefault({}),
     'forecast-breach': rule('forecast-breach', {}).prefault({}),
     'cost-anomaly': rule('cost-anomaly', { minImpact: z.number().min(0).default(100) }).prefault({}),
+    'autoscaling-floor': rule('autoscaling-floor', {
+      windowHours: windowHours(168),
+      targetUtilizationPercent: z.number().gt(0, 'must be greater than 0').max(100).default(70),
+    }).prefault({}),
   })
   .register(idKeyedObjects, { noun: 'rule id' });
 

@@ -80,6 +80,8 @@ export interface Finding {
   readonly lastActivity?: Date;
   /** Why this violation is only reported (no action is ever proposed for it), when it is. */
   readonly notifyOnly?: string;
+  /** What the proposed action must do, as the rule worked it out (e.g. `min:AllTraffic: 2`). */
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
   readonly detectedAt: Date;
 }
 

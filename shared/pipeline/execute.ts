@@ -87,7 +87,7 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   }
   let done;
   try {
-    done = await provider.perform(p.kind, resource, p.parameters);
+    done = await provider.perform(p.kind, resource, rechecked(p.parameters, result.parameters));
     await store.transitionProposal(id, ['executing'], 'executed');
   } catch (err) {
     await store.transitionProposal(id, ['executing'], 'failed');
@@ -99,6 +99,26 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   if (entry) await store.openSavings(entry);
   await store.appendAudit({ at, actor, event: 'executed', proposalId: id, resourceId: resource.id, detail: done.summary });
   return { proposalId: id, outcome: 'executed', detail: done.summary };
+}
+
+/**
+ * The parameters to act with: those approved, except that a number the re-check worked out
+ * higher wins (a floor is never set below what the traffic needs now), and one the re-check no
+ * longer gives is dropped (that part no longer applies). A lower re-checked number does not
+ * lower what was approved further than the approver saw.
+ */
+export function rechecked(
+  approved: Readonly<Record<string, string | number | boolean>>,
+  fresh: Readonly<Record<string, string | number | boolean>> | undefined,
+): Readonly<Record<string, string | number | boolean>> {
+  if (!fresh) return approved;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(approved)) {
+    if (!Object.hasOwn(fresh, k)) continue;
+    const now = fresh[k]!;
+    out[k] = typeof v === 'number' && typeof now === 'number' ? Math.max(v, now) : v;
+  }
+  return out;
 }
 
 async function fail(p: ProposedAction, actor: string, deps: ExecutorDeps, detail: string, recorded = false): Promise<ExecutionOutcome> {
@@ -229,7 +249,7 @@ async function resumeExecution(p: ProposedAction, actor: string, deps: ExecutorD
     return finish('cancelled', `interrupted; ${why}`);
   }
   try {
-    const done = await provider.perform(p.kind, resource, p.parameters);
+    const done = await provider.perform(p.kind, resource, rechecked(p.parameters, result.parameters));
     return finish('executed', done.summary);
   } catch (err) {
     return finish('failed', `${def.label} failed: ${(err as Error).message}`);

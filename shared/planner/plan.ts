@@ -144,7 +144,7 @@ export function plan(input: {
       resource: refOf(resource),
       mode,
       ...(modeReason ? { modeReason } : {}),
-      parameters: {},
+      parameters: f.parameters ?? {},
       reversible: def.reversible,
       ...(saving ? { monthlySaving: saving } : {}),
       status: existing?.status ?? 'proposed',
