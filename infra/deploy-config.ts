@@ -7,7 +7,7 @@ import { ConfigError, type FileProblem } from '../shared/errors.js';
 export const DEFAULT_POLICY_FILE = './costwatch.yml';
 
 /** Rules that read inventory and utilization; without a `schedule` they run on the idle-scan cadence. */
-export const RESOURCE_RULE_IDS: readonly RuleId[] = ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster'];
+export const RESOURCE_RULE_IDS: readonly RuleId[] = ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster', 'autoscaling-floor'];
 
 /**
  * Cadence of a rule without its own `schedule`: resource rules every 6 hours; billing rules and
