@@ -10,6 +10,7 @@ import { coldArtifacts } from './cold-artifacts.js';
 import { costAnomaly } from './cost-anomaly.js';
 import { forecastBreach } from './forecast-breach.js';
 import { autoscalingFloor } from './autoscaling-floor.js';
+import { launchGuard } from './launch-guard.js';
 
 /** Every resource rule, explicitly listed: adding a rule is one file and one line here. */
 export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
@@ -21,6 +22,7 @@ export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
   idleCluster as ResourceRule<never>,
   coldArtifacts as ResourceRule<never>,
   autoscalingFloor as ResourceRule<never>,
+  launchGuard as ResourceRule<never>,
 ];
 
 export type { ResourceRule, ResourceRuleInput, RuleResult } from './types.js';
@@ -40,3 +42,4 @@ export { forecastBreach } from './forecast-breach.js';
 export { costAnomaly } from './cost-anomaly.js';
 export { coldArtifacts } from './cold-artifacts.js';
 export { autoscalingFloor } from './autoscaling-floor.js';
+export { launchGuard } from './launch-guard.js';

@@ -95,7 +95,7 @@ const PURGEABLE: ReadonlySet<ActionStatus> = new Set<ActionStatus>(['proposed', 
 
 // Proposal fields an upsert may refresh; `status` only moves through transitionProposal and
 // `createdAt` stays the first proposal's.
-const REFRESHABLE = ['key', 'kind', 'findingId', 'ruleId', 'resource', 'mode', 'modeReason', 'parameters', 'reversible', 'monthlySaving', 'expiresAt', 'undoData'] as const;
+const REFRESHABLE = ['key', 'kind', 'findingId', 'ruleId', 'resource', 'mode', 'modeReason', 'parameters', 'reversible', 'monthlySaving', 'expiresAt', 'dueAt', 'undoData'] as const;
 
 const UPSERT_ATTEMPTS = 3;
 
@@ -586,7 +586,8 @@ function encodeProposal(p: ProposedAction): Doc {
 
 // Dates are revived per field, never by guessing from the string: a parameter may look like a date.
 function decodeProposal(doc: Doc): ProposedAction {
-  return { ...(doc as unknown as ProposedAction), createdAt: date(doc['createdAt']), expiresAt: date(doc['expiresAt']) };
+  const p = { ...(doc as unknown as ProposedAction), createdAt: date(doc['createdAt']), expiresAt: date(doc['expiresAt']) };
+  return doc['dueAt'] === undefined ? p : { ...p, dueAt: date(doc['dueAt']) };
 }
 
 function decodeDecision(doc: Doc): Decision {
