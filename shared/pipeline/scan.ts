@@ -198,7 +198,14 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     }
     // Guards nobody answered by their due time, in this scan's scopes (locally and on the schedule alike).
     const scopes = new Set(opts.targets.map((t) => `${t.scope.cloud}:${t.scope.id}`));
-    executions.push(...(await runDueGuards(executor, startedAt, (p) => scopes.has(`${p.resource.cloud}:${p.resource.scopeId}`))));
+    const due = await runDueGuards(executor, startedAt, (p) => scopes.has(`${p.resource.cloud}:${p.resource.scopeId}`));
+    executions.push(...due);
+    // Their messages were posted when the guard asked: show them as they are now, not as planned.
+    for (const o of due) {
+      const i = proposals.findIndex((p) => p.id === o.proposalId);
+      const fresh = i >= 0 ? await store.getProposal(o.proposalId) : undefined;
+      if (fresh) proposals[i] = fresh;
+    }
   }
 
   // The weekly digest reads spend from the store, not from the clouds.
