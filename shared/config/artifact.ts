@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type FileProblem } from '../errors.js';
-import { activeExemptions, policyWarnings, type Policy } from './policy.js';
+import { activeExemptions, policyWarnings, RULE_IDS, type Policy } from './policy.js';
 
 /**
  * The policy as a deployed function receives it: `costwatch.yml` validated at synth (the CLI's
@@ -68,6 +68,15 @@ export function parsePolicyArtifact(text: string, file: string, now: Date = new 
   const p = a.policy as Policy | undefined;
   if (typeof p !== 'object' || p === null || typeof p.rules !== 'object' || typeof p.clouds !== 'object' || typeof p.exemptions !== 'object') {
     throw new ConfigError([{ file, key: 'policy', message: 'the policy artifact has no policy: redeploy' }]);
+  }
+  // An artifact synthesized by an older costwatch lacks the keys of rules added since: the functions
+  // would read them as undefined. Refused with the fix, never half-read.
+  const missing = [
+    ...RULE_IDS.filter((id) => typeof (p.rules as Record<string, unknown>)[id] !== 'object').map((id) => `rules.${id}`),
+    ...(typeof p.launchGuard !== 'object' || p.launchGuard === null || typeof p.launchGuard.graceHours !== 'number' || typeof p.launchGuard.monthlyThreshold !== 'number' ? ['launchGuard'] : []),
+  ];
+  if (missing.length > 0) {
+    throw new ConfigError([{ file, key: missing[0]!, message: `the policy artifact lacks ${missing.join(', ')}: it was synthesized by another costwatch version; redeploy` }]);
   }
   const source = typeof a.source === 'string' ? a.source : file;
   const warnings = policyWarnings(p, now).map((w) => ({ file: source, key: w.path.map((x) => (typeof x === 'number' ? `[${x}]` : String(x))).join('.').replace(/\.\[/g, '['), message: w.message }));
