@@ -83,7 +83,14 @@ export const REMEDIATIONS: Partial<Readonly<Record<RuleId, Remediation>>> = {
   // The previous lifecycle configuration is read before and restored on undo (DeleteBucketLifecycle,
   // when there was none, is authorized by s3:PutLifecycleConfiguration too).
   'cold-artifacts': { act: { 's3:PutLifecycleConfiguration': [] }, undo: { 's3:PutLifecycleConfiguration': [] } },
+  // The floor is lowered, and restored on undo, by registering the variant's scalable target again.
+  'autoscaling-floor': { act: { 'application-autoscaling:RegisterScalableTarget': [] }, undo: { 'application-autoscaling:RegisterScalableTarget': [] } },
 };
+
+/** `arn:<partition>:application-autoscaling:<region>:<account>:scalable-target/*` for every region of the scope. */
+export function scalableTargetArns(scope: AccountScope): string[] {
+  return scope.regions.map((r) => `arn:${Aws.PARTITION}:application-autoscaling:${r}:${scope.accountId}:scalable-target/*`);
+}
 
 /** Destructive SageMaker calls refused on a resource tagged exempt, whatever else allows them. */
 const DESTRUCTIVE = ['sagemaker:DeleteApp', 'sagemaker:DeleteEndpoint', 'sagemaker:StopNotebookInstance', 'sagemaker:StopProcessingJob', 'sagemaker:StopTrainingJob'];
@@ -122,6 +129,10 @@ export function readAccess(policy: Policy, scope: AccountScope): AccessGrant {
     new PolicyStatement({ sid: 'MetricsCostPrices', actions: [...METRIC_AND_COST_READ_ACTIONS], resources: ['*'] }),
     new PolicyStatement({ sid: 'Budgets', actions: ['budgets:ViewBudget'], resources: [`arn:${Aws.PARTITION}:budgets::${scope.accountId}:budget/*`] }),
   ];
+  if (policy.rules['autoscaling-floor'].enabled) {
+    // Endpoint variants' floors, only when a rule judges them; Describe has no resource-level permission.
+    statements.push(new PolicyStatement({ sid: 'ScalableTargets', actions: ['application-autoscaling:DescribeScalableTargets'], resources: ['*'] }));
+  }
   const buckets = bucketArns(policy);
   if (buckets.length > 0) {
     statements.push(
@@ -133,7 +144,7 @@ export function readAccess(policy: Policy, scope: AccountScope): AccessGrant {
   return {
     statements,
     wildcardReason:
-      'Read-only. SageMaker List* and Search, CloudWatch GetMetricData/ListMetrics, Cost Explorer, Price List and S3 ListAllMyBuckets support no resource-level permissions (Resource "*"); Describe/ListTags are limited to resource ARNs of the watched account and regions, whose names are only known at run time (…/*).',
+      'Read-only. SageMaker List* and Search, CloudWatch GetMetricData/ListMetrics, Cost Explorer, Price List, Application Auto Scaling DescribeScalableTargets and S3 ListAllMyBuckets support no resource-level permissions (Resource "*"); Describe/ListTags are limited to resource ARNs of the watched account and regions, whose names are only known at run time (…/*).',
   };
 }
 
@@ -142,11 +153,13 @@ export function remediationAccess(policy: Policy, scope: AccountScope, rules: re
   const statements: PolicyStatement[] = [];
   const sagemaker = new Map<string, Set<string>>();
   let s3 = false;
+  const autoScaling = new Set<string>();
   for (const id of rules) {
     const r = REMEDIATIONS[id];
     if (!r) continue;
     for (const [action, types] of [...Object.entries(r.act), ...(opts.undo ? Object.entries(r.undo) : [])]) {
       if (action.startsWith('s3:')) s3 = true;
+      else if (action.startsWith('application-autoscaling:')) autoScaling.add(action);
       else sagemaker.set(action, new Set([...(sagemaker.get(action) ?? []), ...types]));
     }
   }
@@ -171,6 +184,9 @@ export function remediationAccess(policy: Policy, scope: AccountScope, rules: re
         conditions: { StringEqualsIgnoreCase: { [`aws:ResourceTag/${policy.exemptions.tagKey}`]: 'true' } },
       }),
     );
+  }
+  if (autoScaling.size > 0) {
+    statements.push(new PolicyStatement({ sid: 'RemediateScalableTarget', actions: [...autoScaling].sort(), resources: scalableTargetArns(scope) }));
   }
   const buckets = bucketArns(policy);
   if (s3 && buckets.length > 0) {

@@ -7,14 +7,17 @@ import { ConfigError, type FileProblem } from '../shared/errors.js';
 export const DEFAULT_POLICY_FILE = './costwatch.yml';
 
 /** Rules that read inventory and utilization; without a `schedule` they run on the idle-scan cadence. */
-export const RESOURCE_RULE_IDS: readonly RuleId[] = ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster'];
+export const RESOURCE_RULE_IDS: readonly RuleId[] = ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster', 'autoscaling-floor'];
 
 /**
  * Cadence of a rule without its own `schedule`: resource rules every 6 hours; billing rules and
  * storage tiering daily, because Cost Explorer data moves a few times a day, charges per request,
  * and object ages move in days.
  */
-export const DEFAULT_SCHEDULES = { resource: 'rate(6 hours)', daily: 'rate(1 day)' } as const;
+export const DEFAULT_SCHEDULES = { resource: 'rate(6 hours)', daily: 'rate(1 day)', guard: 'rate(1 hour)' } as const;
+
+/** Rules whose scans also act on unanswered guards when they are due: hourly unless scheduled, so a grace of a few hours holds. */
+export const GUARD_RULE_IDS: readonly RuleId[] = ['launch-guard'];
 
 /** The weekly digest: Mondays 09:00 UTC. */
 export const DIGEST_SCHEDULE = 'cron(0 9 ? * MON *)';
@@ -80,7 +83,7 @@ export function scanSchedules(policy: Policy): ScanSchedule[] {
   for (const id of RULE_IDS) {
     const rule = policy.rules[id];
     if (!rule.enabled) continue;
-    const expression = rule.schedule ?? (RESOURCE_RULE_IDS.includes(id) ? DEFAULT_SCHEDULES.resource : DEFAULT_SCHEDULES.daily);
+    const expression = rule.schedule ?? (GUARD_RULE_IDS.includes(id) ? DEFAULT_SCHEDULES.guard : RESOURCE_RULE_IDS.includes(id) ? DEFAULT_SCHEDULES.resource : DEFAULT_SCHEDULES.daily);
     byExpression.set(expression, [...(byExpression.get(expression) ?? []), id]);
   }
   const sorted = [...byExpression.entries()].sort(([a], [b]) => a.localeCompare(b));

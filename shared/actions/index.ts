@@ -21,6 +21,12 @@ export interface ActionDefinition {
   readonly undo: string;
   /** Whether `auto` mode may run it; irreversible actions default to approval only. */
   readonly autoAllowed: boolean;
+  /**
+   * A guard's action: the proposal asks "keep it?" (**Approve** keeps the resource, **Stop** runs
+   * the action), is asked once per resource (a proposal kept, executed or undone is never made
+   * again), and in `auto` mode runs only when unanswered by its due time.
+   */
+  readonly guard?: boolean;
 }
 
 /**

@@ -31,7 +31,7 @@ export function activeRules(policy: Policy): ActiveRule[] {
   return RESOURCE_RULES.filter((r) => policy.rules[r.id as RuleId]?.enabled !== false).map((rule) => ({
     rule,
     // Idle rules for notebooks and Studio apps judge by night when no usage metric exists.
-    settings: { ...ruleSettings(policy, rule.id as RuleId), quietHours: policy.quietHours, tags: policy.tags },
+    settings: { ...ruleSettings(policy, rule.id as RuleId), quietHours: policy.quietHours, tags: policy.tags, ...(rule.id === 'launch-guard' ? { guard: policy.launchGuard } : {}) },
   }));
 }
 
@@ -99,6 +99,7 @@ export function plannerPolicy(policy: Policy, at: () => Date): PlannerPolicy {
     inQuietHours: (when) => inQuietHours(policy.quietHours, when),
     limits: policy.limits,
     proposalTtlHours: PROPOSAL_TTL_HOURS,
+    graceHoursOf: (ruleId) => (ruleId === 'launch-guard' ? policy.launchGuard.graceHours : undefined),
   };
 }
 

@@ -63,7 +63,9 @@ export function buildProviders(policy: Policy, endpoints: ProviderEndpoints = {}
         ? { endpoint: endpoints.aws.endpoint, credentials: endpoints.aws.credentials, ...(endpoints.aws.callerCredentials ? { callerCredentials: endpoints.aws.callerCredentials } : {}) }
         : {},
     );
-    providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now) }));
+    // A resource re-read before acting carries what the enabled rules judge it by (its floors, for autoscaling-floor).
+    const facts = policy.rules['autoscaling-floor'].enabled ? (['autoscaling'] as const) : [];
+    providers.set('aws', new AwsProvider(factory, { billing: awsBillingOptions(policy, endpoints.aws?.now), facts }));
   }
   const configured: Record<Exclude<Cloud, 'aws'>, boolean> = {
     gcp: (policy.clouds.gcp?.projects.length ?? 0) > 0,

@@ -71,7 +71,11 @@ export function parsePolicyArtifact(text: string, file: string, now: Date = new 
   }
   // A policy synthesized by another costwatch lacks the settings of rules (or sections) added since:
   // running on it would read undefined settings, so it is refused rather than half-applied.
-  const missing = [...RULE_IDS.filter((id) => typeof p.rules[id] !== 'object' || p.rules[id] === null).map((id) => `rules.${id}`), ...(typeof p.tags !== 'object' || p.tags === null ? ['tags'] : [])];
+  const missing = [
+    ...RULE_IDS.filter((id) => typeof p.rules[id] !== 'object' || p.rules[id] === null).map((id) => `rules.${id}`),
+    ...(typeof p.tags !== 'object' || p.tags === null ? ['tags'] : []),
+    ...(typeof p.launchGuard !== 'object' || p.launchGuard === null || typeof p.launchGuard.graceHours !== 'number' || typeof p.launchGuard.monthlyThreshold !== 'number' ? ['launchGuard'] : []),
+  ];
   if (missing.length > 0) {
     throw new ConfigError([{ file, key: 'policy', message: `the policy artifact has no ${missing.join(', ')}: it was synthesized by another version of costwatch; redeploy` }]);
   }

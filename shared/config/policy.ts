@@ -24,6 +24,8 @@ export const RULE_IDS = [
   'spot-training',
   'untagged-spend',
   'commitment-coverage',
+  'autoscaling-floor',
+  'launch-guard',
 ] as const;
 
 /** A rule id known to the policy file. */
@@ -47,7 +49,12 @@ export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
   'spot-training': 'notify',
   'untagged-spend': 'notify',
   'commitment-coverage': 'notify',
+  'autoscaling-floor': 'notify',
+  'launch-guard': 'approve',
 };
+
+/** Workload classes a resource declares with its workload tag, each with its own allowed instance types. */
+export const WORKLOAD_CLASSES = ['experimental', 'training', 'inference'] as const;
 
 /** Tag key that exempts a resource when its value is `true`. */
 export const DEFAULT_EXEMPT_TAG_KEY = 'costwatch:exempt';
@@ -67,6 +74,8 @@ export type BudgetPolicy = Policy['budgets'][number];
 export type ExemptionPolicy = Policy['exemptions']['items'][number];
 /** The quiet hours window. */
 export type QuietHours = NonNullable<Policy['quietHours']>;
+/** The launch guard's settings (`launchGuard`). */
+export type LaunchGuardPolicy = Policy['launchGuard'];
 
 /** The settings of a rule, with its defaults applied. */
 export function ruleSettings<I extends RuleId>(policy: Policy, id: I): RuleSettings<I> {

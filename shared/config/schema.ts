@@ -4,7 +4,7 @@ import type { Cloud } from '../domain/resource.js';
 import { S3_STORAGE_CLASSES, type S3PriceOverrides } from '../pricing/storage-prices.js';
 import { GCS_STORAGE_CLASSES, type GcsPriceOverrides } from '../pricing/gcs-prices.js';
 import { closestMatch, idKeyedObjects } from './parse-file.js';
-import { DEFAULT_EXEMPT_TAG_KEY, DEFAULT_RULE_MODES, expiryInstant, minutesOf, NOTIFY_ONLY_RULES, RULE_IDS, WEEKDAYS, type RuleId } from './policy.js';
+import { DEFAULT_EXEMPT_TAG_KEY, DEFAULT_RULE_MODES, expiryInstant, minutesOf, NOTIFY_ONLY_RULES, RULE_IDS, WEEKDAYS, WORKLOAD_CLASSES, type RuleId } from './policy.js';
 
 // The run-time half of the policy (types, defaults, pure helpers) lives in policy.ts; the CLI and
 // the synth keep importing it from here.
@@ -302,6 +302,22 @@ const RulesSchema = z
       lookbackDays: z.union([z.literal(7), z.literal(30), z.literal(60)], { error: 'must be 7, 30 or 60 (the look-back periods Cost Explorer recommends from)' }).default(30),
       minMonthlySaving: z.number().min(0).finite().default(50),
     }).prefault({}),
+    'autoscaling-floor': rule('autoscaling-floor', {
+      windowHours: windowHours(168),
+      targetUtilizationPercent: z.number().gt(0, 'must be greater than 0').max(100).default(70),
+    }).prefault({}),
+    // Opt-in: its thresholds are the organisation's own (see launchGuard). It asks "keep it?", so it never only notifies.
+    'launch-guard': z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        mode: z
+          .enum(MODES)
+          .refine((m): boolean => m !== 'notify', 'launch-guard asks "keep it?" with Approve / Stop buttons: use mode: approve or auto')
+          .default(DEFAULT_RULE_MODES['launch-guard']),
+        schedule: schedule.optional(),
+        channel: slackChannel.optional(),
+      })
+      .prefault({}),
   })
   .register(idKeyedObjects, { noun: 'rule id' });
 
@@ -379,6 +395,25 @@ const TagsSchema = z.strictObject({
     }),
   maxUntaggedShare: z.number().min(0, 'a share from 0 to 1 (0.1 = 10%)').max(1, 'a share from 0 to 1 (0.1 = 10%)').default(0.1),
 });
+/** An instance type pattern: a type (`ml.g5.xlarge`) or a glob (`ml.t3.*`, `ml.g5.?xlarge`). */
+const instanceTypePattern = z.string().trim().regex(/^[A-Za-z0-9._*?-]{1,64}$/, 'an instance type or a glob of one, like ml.g5.xlarge or ml.t3.*');
+
+const LaunchGuardSchema = z
+  .strictObject({
+    // Monthly running cost (hourly price × instances × 730 h) above which a new resource is guarded.
+    monthlyThreshold: z.number().min(0).finite().default(1000),
+    currency: currency.default('USD'),
+    // Per workload class (the resource's workload tag): the instance types it may use. A class not listed allows any.
+    allowedInstanceTypes: z.partialRecord(z.enum(WORKLOAD_CLASSES), z.array(instanceTypePattern).min(1)).default({}),
+    workloadTagKey: nonEmpty.default('workload'),
+    graceHours: z.number().positive().max(168).default(4),
+    newWithinHours: z.number().int().min(1).max(720).default(24),
+  })
+  .superRefine((g, ctx) => {
+    if (g.graceHours >= g.newWithinHours) {
+      ctx.addIssue({ code: 'custom', path: ['graceHours'], message: `must be shorter than newWithinHours (${g.newWithinHours}): a guard acts only on a resource still new when its grace ends` });
+    }
+  });
 
 const LimitsSchema = z.strictObject({
   maxActionsPerRun: z.number().int().min(0).default(10),
@@ -431,6 +466,7 @@ export const PolicySchema = z
     slack: SlackSchema.optional(),
     limits: LimitsSchema.prefault({}),
     tags: TagsSchema.prefault({}),
+    launchGuard: LaunchGuardSchema.prefault({}),
     prices: z.strictObject({ aws: priceMap.optional(), gcp: priceMap.optional(), azure: priceMap.optional(), s3: S3PriceOverridesSchema.optional(), gcs: GcsPriceOverridesSchema.optional() }).optional(),
   })
   .superRefine(

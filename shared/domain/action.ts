@@ -35,6 +35,11 @@ export interface ProposedAction {
   readonly status: ActionStatus;
   readonly createdAt: Date;
   readonly expiresAt: Date;
+  /**
+   * When an `auto` proposal that asks first (a launch guard's "keep it?") acts if nobody has
+   * answered: until then it waits for a click like an `approve` one. Absent: `auto` acts at once.
+   */
+  readonly dueAt?: Date;
   /** Saved before the mutation, so Undo can restore. */
   readonly undoData?: Readonly<Record<string, unknown>>;
   /**

@@ -33,9 +33,10 @@ export interface WasteEstimate {
   /**
    * `per-month` (default): `monthly` recurs every month. `until-stopped`: `monthly` is what the
    * resource can still cost before it stops by itself (a training job's remaining runtime);
-   * such amounts are never added to monthly totals.
+   * such amounts are never added to monthly totals. `if-kept`: `monthly` is what a resource
+   * costs a month if it is kept (a launch guard's question), not waste; never added to totals.
    */
-  readonly basis?: 'per-month' | 'until-stopped';
+  readonly basis?: 'per-month' | 'until-stopped' | 'if-kept';
 }
 
 /** Whether a waste estimate recurs monthly (and so belongs in monthly totals). */
@@ -43,9 +44,9 @@ export function isMonthlyWaste(w: WasteEstimate): boolean {
   return (w.basis ?? 'per-month') === 'per-month';
 }
 
-/** The unit after a waste amount: `/month`, or ` until it stops`. */
+/** The unit after a waste amount: `/month`, ` until it stops` or `/month if kept`. */
 export function wasteUnit(w: WasteEstimate): string {
-  return isMonthlyWaste(w) ? '/month' : ' until it stops';
+  return w.basis === 'if-kept' ? '/month if kept' : isMonthlyWaste(w) ? '/month' : ' until it stops';
 }
 
 /**
@@ -80,6 +81,8 @@ export interface Finding {
   readonly lastActivity?: Date;
   /** Why this violation is only reported (no action is ever proposed for it), when it is. */
   readonly notifyOnly?: string;
+  /** What the proposed action must do, as the rule worked it out (e.g. `min:AllTraffic: 2`). */
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
   readonly detectedAt: Date;
 }
 

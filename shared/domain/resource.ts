@@ -36,6 +36,23 @@ export interface ResourceComponent {
   readonly capacity: 'provisioned' | 'serverless' | 'shared';
   /** Accelerators attached to each instance (Google Cloud prices them apart from the machine). */
   readonly accelerator?: { readonly type: string; readonly count: number };
+  /**
+   * The autoscaling bounds the cloud keeps this component's instance count within (a SageMaker
+   * scalable target, a Vertex AI min / max replica count, an Azure ML scale setting), when it
+   * autoscales and the scan read them.
+   */
+  readonly scaling?: ComponentScaling;
+}
+
+/** Autoscaling bounds of one component. */
+export interface ComponentScaling {
+  /** The floor: instances kept running whatever the load. */
+  readonly min: number;
+  readonly max: number;
+  /** Where the bounds come from, e.g. `Application Auto Scaling scalable target`. */
+  readonly source: string;
+  /** Whether scale-in is suspended (the count never drops toward the floor), when the cloud says. */
+  readonly scaleInSuspended?: boolean;
 }
 
 /** Cloud-neutral lifecycle of a resource. */

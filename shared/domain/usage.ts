@@ -3,12 +3,23 @@
  * - `requests`: requests served (SageMaker `Invocations`, Vertex prediction count, Azure ML requests);
  * - `heartbeat`: a metric published for as long as instances run (e.g. SageMaker per-variant
  *   CPUUtilization), which tells "no requests" from "no data";
- * - `cpu` / `gpu`: utilization in percent.
+ * - `cpu` / `gpu`: utilization in percent;
+ * - `requests-per-instance`: requests served per instance in each period (SageMaker
+ *   `InvocationsPerInstance`), which with `requests` tells how many instances served them.
  */
-export type UsageSignal = 'requests' | 'heartbeat' | 'cpu' | 'gpu';
+export type UsageSignal = 'requests' | 'heartbeat' | 'cpu' | 'gpu' | 'requests-per-instance';
 
 /** Every usage signal. */
-export const USAGE_SIGNALS: readonly UsageSignal[] = ['requests', 'heartbeat', 'cpu', 'gpu'];
+export const USAGE_SIGNALS: readonly UsageSignal[] = ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'];
+
+/**
+ * Facts about a resource that a rule reads besides its usage series, read only when a scan's
+ * rules need them: `autoscaling`, the autoscaling bounds of its components (`ResourceComponent.scaling`).
+ */
+export type ResourceFact = 'autoscaling';
+
+/** Every resource fact. */
+export const RESOURCE_FACTS: readonly ResourceFact[] = ['autoscaling'];
 
 export interface UsagePoint {
   readonly at: Date;

@@ -8,6 +8,7 @@ import { AlreadyDecidedError, ConditionFailedError } from '../errors.js';
 import type { Notification, Notifier } from '../notify/port.js';
 import { holdToDailyLimit } from '../pipeline/daily-limit.js';
 import { executeProposal, type ExecutionOutcome } from '../pipeline/execute.js';
+import { settledGuards } from '../pipeline/guards.js';
 import { plan } from '../planner/plan.js';
 import { RESOURCE_RULES } from '../rules/index.js';
 import type { StateStore } from '../store/port.js';
@@ -184,6 +185,7 @@ async function propose(
       snoozedUntil: new Map((await store.activeSnoozes(now)).map((s) => [s.resourceId, s.until])),
       chatExemptions: new Map((await store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])),
       executedToday,
+      settled: await settledGuards(store),
     },
     now,
   });
@@ -200,7 +202,8 @@ async function propose(
   }
   const rules = activeRules(deps.policy);
   for (const p of proposals) {
-    if (p.mode !== 'auto' || p.status !== 'proposed') continue;
+    // A guard asks first: the scan after its due time acts if nobody answered.
+    if (p.mode !== 'auto' || p.status !== 'proposed' || p.dueAt !== undefined) continue;
     try {
       await store.decide({ proposalId: p.id, verdict: 'approve', by: 'policy', at: now, via: 'policy', note: 'auto mode' });
       await store.transitionProposal(p.id, ['proposed'], 'approved', { at: now });

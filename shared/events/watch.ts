@@ -36,7 +36,11 @@ export class WatchError extends CostwatchError {}
 export async function watchResource(e: ResourceStateEvent, deps: WatchDeps, now: Date): Promise<Raised> {
   const outside = outsidePolicy(e, deps.policy);
   if (outside) return { findings: [], ignored: [outside] };
-  if (e.kind === 'aws.sagemaker.training-job') return trainingJobFindings(e, deps.policy, now);
+  if (e.kind === 'aws.sagemaker.training-job') {
+    const judged = trainingJobFindings(e, deps.policy, now);
+    const guarded = e.status === 'InProgress' ? await guardJob(e, deps, now) : undefined;
+    return guarded ? { findings: [...judged.findings, ...guarded.findings], ignored: [...judged.ignored, ...guarded.ignored] } : judged;
+  }
   const label = `${kindLabel(e.kind)} ${e.name}`;
   if (e.status !== 'InService') return { findings: [], ignored: [`${label} is ${e.status}: watched once it is InService`] };
 
@@ -77,6 +81,30 @@ export async function watchResource(e: ResourceStateEvent, deps: WatchDeps, now:
   }
   return { findings: [newResourceFinding(resource, created, verdicts, deps.prices, now)], ignored: [] };
 }
+
+/**
+ * A training job starting is put before the launch guard (when it is enabled): the job is re-read
+ * for its instances and tags, and judged as a scan would judge it.
+ */
+async function guardJob(e: ResourceStateEvent, deps: WatchDeps, now: Date): Promise<Raised | undefined> {
+  const active = activeRules(deps.policy).find((a) => a.rule.id === LAUNCH_GUARD);
+  if (!active) return undefined;
+  const provider = deps.providers.get('aws');
+  if (!provider) throw new WatchError(`no AWS provider is configured: cannot re-read training job ${e.name}`);
+  let resource: Resource | undefined;
+  try {
+    resource = await provider.describe(refOfEvent(e));
+  } catch (err) {
+    throw new WatchError(`could not re-read training job ${e.name} in ${e.scopeId} ${e.region}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!resource) return { findings: [], ignored: [`training job ${e.name} no longer exists`] };
+  const { result, finding } = evaluateRule(active, resource, [], now, deps.prices);
+  if (!finding) return { findings: [], ignored: [`launch-guard: ${result.state === 'not-applicable' ? result.reason : result.state}`] };
+  return { findings: [{ finding, dedupKey: `sagemaker|${resource.id}|${LAUNCH_GUARD}|${finding.state}|${(resource.createdAt ?? e.occurredAt).toISOString()}`, until: new Date(now.getTime() + 7 * DAY_MS), resource }], ignored: [] };
+}
+
+/** Id of the launch guard rule. */
+const LAUNCH_GUARD = 'launch-guard';
 
 /** Why the policy does not watch the event's account or region, or undefined when it does. */
 function outsidePolicy(e: ResourceStateEvent, policy: Policy): string | undefined {

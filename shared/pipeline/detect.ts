@@ -78,6 +78,7 @@ export function evaluateRule(
           ...(result.waste ? { waste: result.waste } : {}),
           ...(result.lastActivity ? { lastActivity: result.lastActivity } : {}),
           ...(result.notifyOnly ? { notifyOnly: result.notifyOnly } : {}),
+          ...(result.parameters ? { parameters: result.parameters } : {}),
         }
       : { ...base, state: 'unknown' };
   return { result, finding };

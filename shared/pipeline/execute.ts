@@ -102,7 +102,7 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
   }
   let done;
   try {
-    done = await provider.perform(p.kind, resource, p.parameters);
+    done = await provider.perform(p.kind, resource, rechecked(p.parameters, check.parameters));
   } catch (err) {
     return fail(p, 'executing', actor, deps, `${def.label} failed: ${(err as Error).message}`);
   }
@@ -117,6 +117,26 @@ export async function executeProposal(id: string, actor: string, deps: ExecutorD
 }
 
 /**
+ * The parameters to act with: those approved, except that a number the re-check worked out
+ * higher wins (a floor is never set below what the traffic needs now), and one the re-check no
+ * longer gives is dropped (that part no longer applies). A lower re-checked number does not
+ * lower what was approved further than the approver saw.
+ */
+export function rechecked(
+  approved: Readonly<Record<string, string | number | boolean>>,
+  fresh: Readonly<Record<string, string | number | boolean>> | undefined,
+): Readonly<Record<string, string | number | boolean>> {
+  if (!fresh) return approved;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(approved)) {
+    if (!Object.hasOwn(fresh, k)) continue;
+    const now = fresh[k]!;
+    out[k] = typeof v === 'number' && typeof now === 'number' ? Math.max(v, now) : v;
+  }
+  return out;
+}
+
+/**
  * The re-check of a first run, shared by every path that acts: the resource (already re-read and
  * still in a state the action applies to) must not be exempt, and the rule must still find a
  * violation in its usage read now.
@@ -127,12 +147,12 @@ async function recheck(
   active: ActiveRule,
   deps: ExecutorDeps,
   now: Date,
-): Promise<{ cancel: string } | { waste: WasteEstimate | undefined }> {
+): Promise<{ cancel: string } | { waste: WasteEstimate | undefined; parameters: Readonly<Record<string, string | number | boolean>> | undefined }> {
   const exempt = exemptionOf(resource, deps.policy, { chatExemptions: new Map((await deps.store.activeExemptions(now)).map((e) => [e.resourceId, e.reason])) });
   if (exempt) return { cancel: `exempt: ${exempt}` };
   const usage = await provider.usageOf(resource, { now, lookbackHours: deps.lookbackHours, usageWindowHours: usageWindowHours([...deps.rules.values()]) });
   const { result } = evaluateRule(active, resource, usage, now, deps.prices);
-  if (result.state === 'violation') return { waste: result.waste };
+  if (result.state === 'violation') return { waste: result.waste, parameters: result.parameters };
   if (result.state === 'ok') return { cancel: `no longer matches: ${result.evidence.join('; ')}` };
   return { cancel: result.state === 'unknown' ? `usage now unknown: ${result.evidence[0] ?? ''}` : result.reason };
 }
@@ -305,7 +325,7 @@ async function resumeExecution(p: ProposedAction, actor: string, deps: ExecutorD
   if ('cancel' in check) return finish('cancelled', `interrupted; ${check.cancel}`);
   let done;
   try {
-    done = await provider.perform(p.kind, resource, p.parameters);
+    done = await provider.perform(p.kind, resource, rechecked(p.parameters, check.parameters));
   } catch (err) {
     return finish('failed', `${def.label} failed: ${(err as Error).message}`);
   }

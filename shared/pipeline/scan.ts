@@ -8,6 +8,7 @@ import { plan, type PlannerPolicy, type Skip } from '../planner/plan.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import type { CloudProvider, Collection, CollectionPlan, ScopeTarget } from '../providers/port.js';
 import { collectionPlan } from './collection-plan.js';
+import { runDueGuards, settledGuards } from './guards.js';
 import { scopeKey, Watermarks } from './watermarks.js';
 import type { RuleResult } from '../rules/types.js';
 import type { Notifier } from '../notify/port.js';
@@ -162,6 +163,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
       snoozedUntil: new Map((await store.activeSnoozes(startedAt)).map((s) => [s.resourceId, s.until])),
       chatExemptions: new Map((await store.activeExemptions(startedAt)).map((e) => [e.resourceId, e.reason])),
       executedToday,
+      settled: await settledGuards(store),
     },
     now: startedAt,
   });
@@ -184,7 +186,8 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     }
     deps.onProgress?.({ type: 'phase', phase: 'execute' });
     for (const p of proposals) {
-      if (p.mode !== 'auto' || p.status !== 'proposed') continue;
+      // A guard asks first: its proposal waits for an answer until it is due (run below).
+      if (p.mode !== 'auto' || p.status !== 'proposed' || p.dueAt !== undefined) continue;
       try {
         await store.decide({ proposalId: p.id, verdict: 'approve', by: 'policy', at: startedAt, via: 'policy', note: 'auto mode' });
         await store.transitionProposal(p.id, ['proposed'], 'approved', { at: clock.now() });
@@ -193,6 +196,16 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
         throw err;
       }
       executions.push(await executeProposal(p.id, 'policy', executor));
+    }
+    // Guards nobody answered by their due time, in this scan's scopes (locally and on the schedule alike).
+    const scopes = new Set(opts.targets.map((t) => `${t.scope.cloud}:${t.scope.id}`));
+    const due = await runDueGuards(executor, startedAt, (p) => scopes.has(`${p.resource.cloud}:${p.resource.scopeId}`));
+    executions.push(...due);
+    // Their messages were posted when the guard asked: show them as they are now, not as planned.
+    for (const o of due) {
+      const i = proposals.findIndex((p) => p.id === o.proposalId);
+      const fresh = i >= 0 ? await store.getProposal(o.proposalId) : undefined;
+      if (fresh) proposals[i] = fresh;
     }
   }
 

@@ -29,6 +29,8 @@ export interface PlannerPolicy {
   };
   /** How long a proposal waits for a decision. */
   readonly proposalTtlHours: number;
+  /** For a guard rule, the hours its `auto` proposals wait for an answer before acting (`launchGuard.graceHours`). */
+  graceHoursOf?(ruleId: string): number | undefined;
 }
 
 /** What the store says that the planner must honour. */
@@ -40,6 +42,11 @@ export interface PlannerState {
   readonly chatExemptions: ReadonlyMap<string, string>;
   /** Actions already executed today (UTC), counted against maxActionsPerDay. */
   readonly executedToday: number;
+  /**
+   * Guard actions already answered, by key: kept, executed or undone. A guard asks once per
+   * resource, so these are never proposed again. Absent: none.
+   */
+  readonly settled?: ReadonlyMap<string, string>;
 }
 
 /** Why a violation gets no proposal. */
@@ -105,6 +112,11 @@ export function plan(input: {
     const def = actionDefinition(kind);
     const key = actionKey(kind, resource.id);
     const existing = state.openProposals.get(key);
+    const settled = def.guard ? state.settled?.get(key) : undefined;
+    if (settled && !existing) {
+      skipped.push({ findingId: f.id, reason: `already answered: ${settled}` });
+      continue;
+    }
 
     let mode: Mode = ruleMode;
     let modeReason: string | undefined;
@@ -137,6 +149,9 @@ export function plan(input: {
       }
     }
     const createdAt = existing?.createdAt ?? now;
+    // A guard in auto mode asks first: it acts only if nobody has answered by its due time.
+    const grace = mode === 'auto' && def.guard ? policy.graceHoursOf?.(f.ruleId) : undefined;
+    const dueAt = grace !== undefined ? (existing?.dueAt ?? new Date(createdAt.getTime() + grace * 3600_000)) : undefined;
     proposals.push({
       id: existing?.id ?? proposalId(key, createdAt),
       key,
@@ -146,12 +161,13 @@ export function plan(input: {
       resource: refOf(resource),
       mode,
       ...(modeReason ? { modeReason } : {}),
-      parameters: {},
+      parameters: f.parameters ?? {},
       reversible: def.reversible,
       ...(saving ? { monthlySaving: saving } : {}),
       status: existing?.status ?? 'proposed',
       createdAt,
       expiresAt: existing?.expiresAt ?? new Date(now.getTime() + policy.proposalTtlHours * 3600_000),
+      ...(dueAt ? { dueAt } : {}),
     });
   }
   return { proposals, skipped };

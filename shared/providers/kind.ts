@@ -63,6 +63,17 @@ export interface KindModule<Ctx, Query = never> {
   readonly actions: readonly KindAction<Ctx>[];
 }
 
+/**
+ * The module with one more action: `guardId`, performing (capturing, undoing) exactly what
+ * `actionId` does. A launch guard stops a resource the way its idle rule does, under its own
+ * action kind, so its proposals (keyed by action kind) never mix with the idle rule's.
+ */
+export function withGuardAction<Ctx, Query>(module: KindModule<Ctx, Query>, actionId: string, guardId: string): KindModule<Ctx, Query> {
+  const action = module.actions.find((a) => a.id === actionId);
+  if (!action) throw new Error(`${module.kind} has no action ${actionId} to guard with`);
+  return { ...module, actions: [...module.actions, { ...action, id: guardId }] };
+}
+
 /** A cloud's kind modules, looked up by resource kind and by action id. */
 export class KindRegistry<Ctx, Query = never> {
   private readonly byKind = new Map<string, KindModule<Ctx, Query>>();

@@ -5,7 +5,7 @@ export { BILLING_SIGNALS, type BillingSignal } from '../domain/cost-signals.js';
 import type { FetchedPrice } from '../pricing/price-book.js';
 import type { StateStore } from '../store/port.js';
 import type { Cloud, Resource, ResourceRef, Scope } from '../domain/resource.js';
-import { USAGE_SIGNALS, type UsageSeries, type UsageSignal } from '../domain/usage.js';
+import { RESOURCE_FACTS, USAGE_SIGNALS, type ResourceFact, type UsageSeries, type UsageSignal } from '../domain/usage.js';
 
 /** One unit of collection: an account/project/subscription and the regions to read in it. */
 export interface ScopeTarget {
@@ -22,6 +22,8 @@ export interface CollectionPlan {
   /** Resource kind → the usage signals to query for its running resources (empty: inventory only). */
   readonly kinds: Readonly<Record<string, readonly UsageSignal[]>>;
   readonly billing: readonly BillingSignal[];
+  /** Resource kind → the facts besides usage to read for it (e.g. `autoscaling`); absent or unlisted: none. */
+  readonly facts?: Readonly<Record<string, readonly ResourceFact[]>>;
 }
 
 /** What usage to read: the look-back window per resource kind, ending at `now`. */
@@ -51,6 +53,12 @@ export interface CollectOptions {
 export function plannedSignals(opts: Pick<CollectOptions, 'plan'>, kind: string): readonly UsageSignal[] | undefined {
   if (!opts.plan) return USAGE_SIGNALS;
   return opts.plan.kinds[kind];
+}
+
+/** The resource facts a plan asks for a kind (none when it names none). Without a plan, every fact. */
+export function plannedFacts(opts: Pick<CollectOptions, 'plan'>, kind: string): readonly ResourceFact[] {
+  if (!opts.plan) return RESOURCE_FACTS;
+  return opts.plan.facts?.[kind] ?? [];
 }
 
 /** Whether a plan (or its absence: everything) reads a billing signal. */

@@ -12,6 +12,8 @@ import { forecastBreach } from './forecast-breach.js';
 import { spotTraining } from './spot-training.js';
 import { untaggedResources, untaggedShare } from './untagged-spend.js';
 import { commitmentCoverage } from './commitment-coverage.js';
+import { autoscalingFloor } from './autoscaling-floor.js';
+import { launchGuard } from './launch-guard.js';
 
 /** Every resource rule, explicitly listed: adding a rule is one file and one line here. */
 export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
@@ -24,6 +26,8 @@ export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
   coldArtifacts as ResourceRule<never>,
   spotTraining as ResourceRule<never>,
   untaggedResources as ResourceRule<never>,
+  autoscalingFloor as ResourceRule<never>,
+  launchGuard as ResourceRule<never>,
 ];
 
 export type { ResourceRule, ResourceRuleInput, RuleResult } from './types.js';
@@ -54,3 +58,5 @@ export { coldArtifacts } from './cold-artifacts.js';
 export { spotTraining } from './spot-training.js';
 export { untaggedResources, untaggedShare } from './untagged-spend.js';
 export { commitmentCoverage } from './commitment-coverage.js';
+export { autoscalingFloor } from './autoscaling-floor.js';
+export { launchGuard } from './launch-guard.js';

@@ -3,7 +3,7 @@ import type { CostRecord } from '../domain/cost.js';
 import type { BillingSignal, CommitmentCoverage, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
 import type { Confidence, Finding, WasteEstimate } from '../domain/finding.js';
 import type { Resource, Scope } from '../domain/resource.js';
-import type { UsageSeries, UsageSignal } from '../domain/usage.js';
+import type { ResourceFact, UsageSeries, UsageSignal } from '../domain/usage.js';
 import type { PriceBook } from '../pricing/price-book.js';
 
 /** Everything a resource rule may read; no SDK, no I/O. */
@@ -39,6 +39,8 @@ export type RuleResult =
       readonly lastActivity?: Date;
       /** Set when the finding is for a person to read and never gets an action, whatever the rule's mode; says why. */
       readonly notifyOnly?: string;
+      /** What the action must do, worked out by the rule (e.g. the floor to set), carried by the proposal. */
+      readonly parameters?: Readonly<Record<string, string | number | boolean>>;
     };
 
 /** A pure rule over one resource, with its stable id and human text attached where rules are listed. */
@@ -54,6 +56,8 @@ export interface ResourceRule<S = unknown> {
    * rule judges without usage series. Absent: every signal (a rule that does not say reads all).
    */
   readonly signals?: readonly UsageSignal[];
+  /** Facts about the resource the rule reads besides usage (e.g. `autoscaling`); a scan without such a rule does not read them. */
+  readonly facts?: readonly ResourceFact[];
   /** The action the planner proposes for a violation, per resource kind. */
   readonly actions: Readonly<Record<string, string>>;
   evaluate(input: ResourceRuleInput<S>): RuleResult;

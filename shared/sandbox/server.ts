@@ -16,6 +16,7 @@ import {
   type AwsService,
 } from './aws/protocol.js';
 import { SAGEMAKER_OPERATIONS, type AwsHandler } from './aws/sagemaker.js';
+import { AUTOSCALING_OPERATIONS } from './aws/autoscaling.js';
 import { AwsState } from './aws/state.js';
 import { AwsBillingState } from './aws/billing-state.js';
 import { BILLING_OPERATIONS, handleBillingRequest, type BillingEnv } from './aws/billing-server.js';
@@ -39,12 +40,14 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const OPERATIONS: Readonly<Record<AwsService, Readonly<Record<string, AwsHandler>>>> = {
   sagemaker: SAGEMAKER_OPERATIONS,
   cloudwatch: CLOUDWATCH_OPERATIONS,
+  'application-autoscaling': AUTOSCALING_OPERATIONS,
 };
 
 /** Every operation the sandbox implements, as counted by `calls()`. */
 export type SandboxOperation =
   | `sagemaker.${keyof typeof SAGEMAKER_OPERATIONS}`
   | `cloudwatch.${keyof typeof CLOUDWATCH_OPERATIONS}`
+  | `application-autoscaling.${keyof typeof AUTOSCALING_OPERATIONS}`
   | `sts.${keyof typeof STS_OPERATIONS}`;
 
 /** Calls per `service.Operation`; implemented operations are always present, others once called. */
@@ -328,7 +331,7 @@ function faultError(error: NonNullable<FaultDecision['error']>, service: AwsServ
     case 'access-denied':
       return new AwsApiError(
         'access-denied',
-        `User: arn:aws:sts::${accountId}:assumed-role/costwatch/sandbox is not authorized to perform: ${service === 'cloudwatch' ? 'cloudwatch' : 'sagemaker'}:${operation} because no identity-based policy allows the ${service === 'cloudwatch' ? 'cloudwatch' : 'sagemaker'}:${operation} action`,
+        `User: arn:aws:sts::${accountId}:assumed-role/costwatch/sandbox is not authorized to perform: ${service}:${operation} because no identity-based policy allows the ${service}:${operation} action`,
       );
     case 'server-error':
       return error.status === 503

@@ -138,10 +138,22 @@ const variantSchema = z
     modelName: z.string().min(1).optional(),
     weight: z.number().min(0).default(1),
     metrics: z
-      .strictObject({ invocations: seriesSchema.optional(), cpu: seriesSchema.optional(), gpu: seriesSchema.optional() })
+      .strictObject({ invocations: seriesSchema.optional(), cpu: seriesSchema.optional(), gpu: seriesSchema.optional(), invocationsPerInstance: seriesSchema.optional() })
       .default({}),
+    /** An Application Auto Scaling scalable target on the variant's instance count. */
+    autoscaling: z
+      .strictObject({
+        min: z.number().int().min(0),
+        max: z.number().int().min(1),
+        scaleInSuspended: z.boolean().default(false),
+      })
+      .superRefine((a, ctx) => {
+        if (a.min > a.max) ctx.addIssue({ code: 'custom', path: ['min'], message: 'min cannot be larger than max' });
+      })
+      .optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.autoscaling && v.serverless) ctx.addIssue({ code: 'custom', path: ['autoscaling'], message: 'a serverless variant has no scalable instance count' });
     if ((v.instanceType === undefined) === (v.serverless === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'a variant has either instanceType (with instanceCount) or serverless, not both or neither' });
     }
@@ -225,7 +237,7 @@ const accountSchema = z.strictObject({
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */
 export const faultSchema = z
   .strictObject({
-    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', 'machinelearning', 'monitor', 'costmanagement', 'consumption', 'retailprices', 'storage', 'blob', '*']).default('*'),
+    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', 'machinelearning', 'monitor', 'costmanagement', 'consumption', 'retailprices', 'storage', 'blob', 'application-autoscaling', '*']).default('*'),
     operation: z.string().min(1).default('*'),
     kind: z.enum(['throttle', 'server-error', 'latency', 'access-denied']),
     rate: z.number().min(0).max(1).default(1),
@@ -302,6 +314,7 @@ export const SHORTCUT_METRICS = {
   invocations: { namespace: 'AWS/SageMaker', name: 'Invocations', unit: 'None' },
   cpu: { namespace: '/aws/sagemaker/Endpoints', name: 'CPUUtilization', unit: 'Percent' },
   gpu: { namespace: '/aws/sagemaker/Endpoints', name: 'GPUUtilization', unit: 'Percent' },
+  invocationsPerInstance: { namespace: 'AWS/SageMaker', name: 'InvocationsPerInstance', unit: 'None' },
 } as const;
 
 /** Identity of a metric: namespace, name and the exact set of dimensions (order-insensitive). */

@@ -40,7 +40,7 @@ export function savingsEntryFor(p: ProposedAction, resource: Resource, waste: Wa
     const hourly = money(r.hourly, r.currency);
     let endsBy: Date | undefined;
     let until = '';
-    if (waste && !isMonthlyWaste(waste) && waste.monthly.currency === r.currency && r.hourly > 0) {
+    if (waste?.basis === 'until-stopped' && waste.monthly.currency === r.currency && r.hourly > 0) {
       const hours = waste.monthly.amount / r.hourly;
       endsBy = new Date(at.getTime() + hours * HOUR_MS);
       until = `; it would have stopped by itself after ${round(hours, 1)} h (${formatMoney(waste.monthly)} left to run), so nothing counts after ${endsBy.toISOString()}`;

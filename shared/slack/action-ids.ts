@@ -13,13 +13,15 @@ export const ACTION_IDS = {
   liftExemption: 'costwatch.lift-exemption',
   /** A URL button: Slack still sends an interaction, which is acknowledged and ignored. */
   openConsole: 'costwatch.open-console',
+  /** A guard's **Approve**: keep the new resource (the proposed stop is declined, and not asked again). */
+  keep: 'costwatch.keep',
 } as const;
 
 /** One of costwatch's action ids. */
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 
 /** Buttons that change something, and so need a proposal id in their value. */
-export const DECISION_ACTIONS: readonly ActionId[] = [ACTION_IDS.approve, ACTION_IDS.snooze, ACTION_IDS.exempt, ACTION_IDS.undo];
+export const DECISION_ACTIONS: readonly ActionId[] = [ACTION_IDS.approve, ACTION_IDS.snooze, ACTION_IDS.exempt, ACTION_IDS.undo, ACTION_IDS.keep];
 
 /** Whether a string is one of costwatch's action ids. */
 export function isActionId(s: string): s is ActionId {

@@ -80,6 +80,7 @@ function modeText(v: AlertView): string {
   const mode: Mode | undefined = p?.mode ?? v.ruleMode;
   const words: Record<Mode, string> = { notify: 'notify — report only', approve: 'approve — acts after an approver clicks Approve', auto: 'auto — acts without asking' };
   if (!mode) return 'report only';
+  if (mode === 'auto' && p?.dueAt) return `auto — asks first, acts if nobody answers by ${slackDate(p.dueAt)}`;
   return p?.modeReason ? `${words[mode]} (${escapeMrkdwn(p.modeReason)})` : words[mode];
 }
 
@@ -93,6 +94,11 @@ function statusText(v: AlertView): string {
   const when = (at: Date | undefined) => (at ? ` at ${slackDate(at)}` : '');
   switch (status) {
     case 'proposed':
+      if (actionDefinition(p!.kind).guard) {
+        return p!.dueAt
+          ? `:raising_hand: *Keep it?* Approve keeps it; without an answer by ${slackDate(p!.dueAt)} costwatch will ${label.toLowerCase()} (auto mode).`
+          : `:raising_hand: *Keep it?* Approve keeps it, Stop will ${label.toLowerCase()}; waits for an approver until ${slackDate(p!.expiresAt)}.`;
+      }
       return `:hourglass_flowing_sand: *${label}* waits for an approver until ${slackDate(p!.expiresAt)}.`;
     case 'expired':
       return `:hourglass: *Expired*: nobody decided by ${slackDate(p!.expiresAt)}. costwatch proposes it again at its next scan if it still applies.`;
@@ -126,6 +132,7 @@ function statusText(v: AlertView): string {
       return `:shield: *Exempted* by ${actorText(by)}: costwatch reports it but never acts on it.`;
     }
     case 'rejected':
+      if (p && actionDefinition(p.kind).guard && d?.verdict === 'reject') return `:white_check_mark: *Approved* by ${actorText(d.by)}${when(d.at)}: kept; costwatch does not ask about it again.`;
       return `:no_entry_sign: *Declined* by ${actorText(d?.by)}${when(d?.at)}.`;
     case 'unknown':
       return ':grey_question: Usage is unknown, so costwatch does not act on it.';
@@ -144,6 +151,24 @@ function consoleButton(url: string | undefined): Button[] {
 export function proposalButtons(p: ProposedAction): Button[] {
   const label = actionLabel(p.kind);
   const name = p.resource.name;
+  if (actionDefinition(p.kind).guard) {
+    // A guard asks "keep it?": Approve keeps the resource, Stop acts.
+    return [
+      button({ actionId: ACTION_IDS.keep, label: 'Approve: keep it', value: p.id, style: 'primary' }),
+      button({
+        actionId: ACTION_IDS.approve,
+        label: `Stop: ${label.toLowerCase()}`,
+        value: p.id,
+        style: 'danger',
+        confirm: {
+          title: `${label}?`,
+          text: `${label} ${name}${p.monthlySaving ? ` (it costs ${perMonth(p.monthlySaving)})` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
+          confirm: label,
+          deny: 'Cancel',
+        },
+      }),
+    ];
+  }
   return [
     button({
       actionId: ACTION_IDS.approve,

@@ -69,6 +69,8 @@ const VERDICTS: Readonly<Partial<Record<ActionId, Verdict>>> = {
   [ACTION_IDS.approve]: 'approve',
   [ACTION_IDS.snooze]: 'snooze',
   [ACTION_IDS.exempt]: 'exempt',
+  // A guard's Approve keeps the resource: the stop it proposed is declined.
+  [ACTION_IDS.keep]: 'reject',
 };
 
 /** Largest body accepted; Slack's interaction payloads are a few kilobytes, its own limit is far below this. */
@@ -224,10 +226,18 @@ async function finishDecision(p: ProposedAction, d: Decision, deps: InteractionD
     throw err;
   }
   const event = d.verdict === 'approve' ? 'decided' : d.verdict === 'snooze' ? 'snoozed' : d.verdict === 'exempt' ? 'exempted' : 'decided';
-  await store.appendAudit({ at: d.at, actor: d.by, event, proposalId: p.id, resourceId: p.resource.id, detail: `${d.verdict} via ${d.via}` });
+  await store.appendAudit({ at: d.at, actor: d.by, event, proposalId: p.id, resourceId: p.resource.id, detail: d.verdict === 'reject' && isGuard(p.kind) ? `kept (guard approved) via ${d.via}` : `${d.verdict} via ${d.via}` });
   const requestedAt = deps.clock.now().toISOString();
   const replyTo = clicker.channel ? { replyTo: { channel: clicker.channel, user: clicker.user, ...(clicker.ts ? { ts: clicker.ts } : {}) } } : {};
   await queue.enqueue(d.verdict === 'approve' ? { type: 'execute', proposalId: p.id, actor: d.by, requestedAt, ...replyTo } : { type: 'refresh', proposalId: p.id, requestedAt });
+}
+
+function isGuard(kind: string): boolean {
+  try {
+    return actionDefinition(kind).guard === true;
+  } catch {
+    return false;
+  }
 }
 
 /**

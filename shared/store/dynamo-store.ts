@@ -97,7 +97,7 @@ const PURGEABLE: ReadonlySet<ActionStatus> = new Set<ActionStatus>(['proposed', 
 
 // Proposal fields an upsert may refresh; `status` only moves through transitionProposal and
 // `createdAt` stays the first proposal's.
-const REFRESHABLE = ['key', 'kind', 'findingId', 'ruleId', 'resource', 'mode', 'modeReason', 'parameters', 'reversible', 'monthlySaving', 'expiresAt', 'undoData'] as const;
+const REFRESHABLE = ['key', 'kind', 'findingId', 'ruleId', 'resource', 'mode', 'modeReason', 'parameters', 'reversible', 'monthlySaving', 'expiresAt', 'dueAt', 'undoData'] as const;
 
 const UPSERT_ATTEMPTS = 3;
 
@@ -608,8 +608,9 @@ function encodeProposal(p: ProposedAction): Doc {
 // Dates are revived per field, never by guessing from the string: a parameter may look like a date.
 function decodeProposal(doc: Doc): ProposedAction {
   const p = { ...(doc as unknown as ProposedAction), createdAt: date(doc['createdAt']), expiresAt: date(doc['expiresAt']) };
-  // Absent on proposals stored before the field existed: left absent, never guessed.
-  return doc['statusChangedAt'] === undefined ? p : { ...p, statusChangedAt: date(doc['statusChangedAt']) };
+  // statusChangedAt is absent on proposals stored before the field existed: left absent, never guessed.
+  const withChange = doc['statusChangedAt'] === undefined ? p : { ...p, statusChangedAt: date(doc['statusChangedAt']) };
+  return doc['dueAt'] === undefined ? withChange : { ...withChange, dueAt: date(doc['dueAt']) };
 }
 
 function decodeDecision(doc: Doc): Decision {

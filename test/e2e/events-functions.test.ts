@@ -146,6 +146,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
     AWS_ENDPOINT_URL_SAGEMAKER: sandbox.awsEndpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: sandbox.awsEndpoint,
+    AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: sandbox.awsEndpoint,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);

@@ -59,6 +59,26 @@ describe('the AWS access catalogue', () => {
     const granted = actionsOf([...readAccess(noBuckets, scope).statements, ...remediationAccess(noBuckets, scope, remediatingRules(noBuckets, 'all'), { undo: true })!.statements]);
     expect([...granted].filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
+
+  it('reads scalable targets only while autoscaling-floor is enabled, and changes them only when its mode acts', () => {
+    const scope = { accountId: '111111111111', regions: ['us-east-1', 'eu-west-1'] };
+    const floor = (over: Partial<Policy['rules']['autoscaling-floor']>): Policy => ({ ...policy, rules: { ...policy.rules, 'autoscaling-floor': { ...policy.rules['autoscaling-floor'], ...over } } });
+    const reads = (p: Policy) => actionsOf(readAccess(p, scope).statements).has('application-autoscaling:DescribeScalableTargets');
+    const acts = (p: Policy) => {
+      const g = remediationAccess(p, scope, remediatingRules(p, 'approved'), { undo: true });
+      return g ? g.statements.map((s) => new Stack(new App(), 'Probe').resolve(s.toStatementJson()) as { Action: string | string[]; Resource: string | string[] }).find((j) => [j.Action].flat().includes('application-autoscaling:RegisterScalableTarget')) : undefined;
+    };
+
+    expect(reads(floor({ enabled: false }))).toBe(false);
+    expect(reads(floor({ enabled: true, mode: 'notify' }))).toBe(true);
+    expect(acts(floor({ enabled: true, mode: 'notify' }))).toBeUndefined();
+    expect(acts(floor({ enabled: false, mode: 'approve' }))).toBeUndefined();
+    const granted = acts(floor({ enabled: true, mode: 'approve' }));
+    expect([granted?.Resource].flat().map((r) => JSON.stringify(r))).toEqual([
+      expect.stringContaining(':application-autoscaling:us-east-1:111111111111:scalable-target/*'),
+      expect.stringContaining(':application-autoscaling:eu-west-1:111111111111:scalable-target/*'),
+    ]);
+  });
 });
 
 describe('bundle inspection', () => {

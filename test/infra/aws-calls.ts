@@ -25,6 +25,7 @@ const PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-s3': 's3',
   '@aws-sdk/client-pricing': 'pricing',
   '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
 };
 
 /** One AWS call found in source: where, and the IAM action it needs. */

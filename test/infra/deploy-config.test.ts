@@ -78,8 +78,11 @@ describe('scan schedules', () => {
     const { policy } = await loadDeployPolicy(fixture('minimal'));
     expect(scanSchedules(policy)).toEqual([
       { expression: DEFAULT_SCHEDULES.daily, at: 'cron(7 1 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage'] },
-      { expression: DEFAULT_SCHEDULES.resource, at: 'cron(22 1/6 * * ? *)', rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster'] },
+      { expression: DEFAULT_SCHEDULES.resource, at: 'cron(22 1/6 * * ? *)', rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster', 'autoscaling-floor'] },
     ]);
+    // The launch guard (off by default) runs hourly when enabled: its scans act on unanswered guards.
+    const guarded = { ...policy, rules: { ...policy.rules, 'launch-guard': { ...policy.rules['launch-guard'], enabled: true } } };
+    expect(scanSchedules(guarded).find((s) => s.rules.includes('launch-guard'))).toMatchObject({ expression: DEFAULT_SCHEDULES.guard, rules: ['launch-guard'] });
   });
 
   it('stagger the example policy: no two schedules fire in the same minute, and each fires as often as written', async () => {

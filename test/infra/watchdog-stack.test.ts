@@ -69,6 +69,7 @@ const SQS_CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:Ge
 const STATE_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 const SECRET = ['kms:Decrypt', 'secretsmanager:GetSecretValue'];
 const AWS_READ = [
+  'application-autoscaling:DescribeScalableTargets',
   'budgets:ViewBudget',
   'ce:GetAnomalies',
   'ce:GetCostAndUsage',
@@ -276,6 +277,7 @@ describe('least privilege', () => {
       '@aws-sdk/client-sqs': 'sqs',
       '@aws-sdk/client-secrets-manager': 'secretsmanager',
       '@aws-sdk/client-sagemaker': 'sagemaker',
+      '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
       '@aws-sdk/client-cloudwatch': 'cloudwatch',
       '@aws-sdk/client-cost-explorer': 'ce',
       '@aws-sdk/client-budgets': 'budgets',
@@ -511,7 +513,7 @@ describe('schedules', () => {
       { expression: 'cron(0 19 ? * MON-FRI *)', rules: ['idle-notebook'] },
       { expression: 'cron(22 2 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage'] },
       { expression: 'cron(37 * * * ? *)', rules: ['idle-endpoint'] },
-      { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job', 'idle-cluster'] },
+      { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job', 'idle-cluster', 'autoscaling-floor'] },
     ]);
     const minutes = schedules.map((x) => String(x.expression).split(/[( ]/)[1]);
     expect(new Set(minutes).size).toBe(minutes.length);

@@ -100,7 +100,7 @@ describe('sandbox cloud: SageMaker', () => {
     const devUs = await names(DEV, 'us-east-1');
     const devEu = await names(DEV, 'eu-west-1');
 
-    expect(prodUs).toEqual(['churn-v2', 'ab-test', 'fraud-v3', 'recs-heartbeat', 'nightly-scoring', 'search-ranker', 'legacy-nlp']);
+    expect(prodUs).toEqual(['churn-v2', 'ab-test', 'fraud-v3', 'chat-assist', 'recs-heartbeat', 'nightly-scoring', 'search-ranker', 'legacy-nlp']);
     expect(prodEu).toEqual(['translate-eu', 'weekly-report']);
     expect(devUs.sort()).toEqual(['demo-serverless', 'llm-playground', 'ocr-async']);
     expect(devEu).toEqual([]);
@@ -398,6 +398,7 @@ describe('sandbox cloud: CloudWatch GetMetricData', () => {
     expect(all.Metrics?.map((m) => m.Dimensions?.find((d) => d.Name === 'EndpointName')?.Value).sort()).toEqual([
       'ab-test',
       'ab-test',
+      'chat-assist',
       'churn-v2',
       'fraud-v3',
       'nightly-scoring',

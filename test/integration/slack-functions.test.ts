@@ -121,6 +121,7 @@ beforeEach(async () => {
     AWS_ENDPOINT_URL_SQS: awsUrl,
     AWS_ENDPOINT_URL_SAGEMAKER: sandbox.awsEndpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: sandbox.awsEndpoint,
+    AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: sandbox.awsEndpoint,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   })) {
     vi.stubEnv(k, v);

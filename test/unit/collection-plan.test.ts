@@ -34,7 +34,11 @@ describe('collectionPlan', () => {
     const vague: ResourceRule<never> = { ...(idleEndpoint as ResourceRule<never>), id: 'vague', signals: undefined } as unknown as ResourceRule<never>;
     const vagueCost = { ...(costAnomaly as CostRule<never>), reads: undefined } as unknown as CostRule<never>;
     expect(collectionPlan([active(vague)], [cost(vagueCost)])).toEqual({
-      kinds: { 'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'], 'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu'] },
+      kinds: {
+        'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'],
+        'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'],
+        'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'],
+      },
       billing: ['costs', 'budgets', 'forecasts', 'anomalies', 'tag-spend', 'commitments'],
     });
   });

@@ -144,8 +144,12 @@ describe('parsePolicy defaults', () => {
       'spot-training': 'notify',
       'untagged-spend': 'notify',
       'commitment-coverage': 'notify',
+      'autoscaling-floor': 'notify',
+      'launch-guard': 'approve',
     });
-    expect(RULE_IDS.every((id) => policy.rules[id].enabled)).toBe(true);
+    // Every rule is on by default but the launch guard, whose thresholds are the organisation's own.
+    expect(RULE_IDS.filter((id) => !policy.rules[id].enabled)).toEqual(['launch-guard']);
+    expect(policy.launchGuard).toEqual({ monthlyThreshold: 1000, currency: 'USD', allowedInstanceTypes: {}, workloadTagKey: 'workload', graceHours: 4, newWithinHours: 24 });
     expect(ruleSettings(policy, 'idle-endpoint')).toEqual({ enabled: true, mode: 'approve', windowHours: 24, minAgeHours: 24 });
     expect(ruleSettings(policy, 'underused-endpoint')).toMatchObject({ windowHours: 168, cpuBelowPercent: 10, gpuBelowPercent: 10 });
     expect(ruleSettings(policy, 'idle-notebook')).toMatchObject({ windowHours: 2, cpuBelowPercent: 5 });
@@ -341,11 +345,20 @@ describe('parsePolicy problems', () => {
   });
 
   it('needs no approvers when every rule only notifies', () => {
-    const modes = RULE_IDS.flatMap((id) => [`  ${id}:`, '    mode: notify']);
+    // The launch guard has no notify mode: it is off unless enabled.
+    const modes = RULE_IDS.filter((id) => id !== 'launch-guard').flatMap((id) => [`  ${id}:`, '    mode: notify']);
 
     const { policy } = parsePolicy(lines('version: 1', ...ACCOUNT, 'slack:', '  channel: "#costs"', 'rules:', ...modes), 'costwatch.yml', { now: NOW });
 
     expect(policy.slack?.approvers).toEqual({ users: [], userGroups: [] });
+  });
+
+  it('refuses the launch guard in notify mode, and a grace period as long as a resource stays new', () => {
+    const problems = problemsOf(lines('version: 1', ...ACCOUNT, 'rules:', '  launch-guard: { enabled: true, mode: notify }', 'launchGuard:', '  graceHours: 24', '  allowedInstanceTypes: { gpu: [ml.g5.*] }'));
+
+    expect(problems.map((p) => p.key).sort()).toEqual(['launchGuard.allowedInstanceTypes.gpu', 'launchGuard.graceHours', 'rules.launch-guard.mode']);
+    expect(problems.find((p) => p.key === 'rules.launch-guard.mode')?.message).toContain('use mode: approve or auto');
+    expect(problems.find((p) => p.key === 'launchGuard.graceHours')?.message).toContain('shorter than newWithinHours (24)');
   });
 
   it('explains an unquoted Slack channel, which YAML reads as a comment', () => {

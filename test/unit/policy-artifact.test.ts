@@ -26,6 +26,16 @@ describe('policy artifact', () => {
     expect(read.warnings).toEqual([]);
   });
 
+  it('refuses an artifact from an older synth that lacks the keys of newer rules, naming them', () => {
+    const { policy } = parsePolicy(YAML, 'costwatch.yml', { now: new Date('2025-06-18T12:00:00Z') });
+    const { 'autoscaling-floor': _floor, ...olderRules } = policy.rules;
+    const { launchGuard: _guard, ...older } = policy;
+    const text = policyArtifact({ ...older, rules: olderRules } as unknown as typeof policy, 'costwatch.yml');
+
+    expect(() => parsePolicyArtifact(text, 'policy.json')).toThrow(ConfigError);
+    expect(() => parsePolicyArtifact(text, 'policy.json')).toThrow(/lacks rules\.autoscaling-floor, launchGuard: .*redeploy/);
+  });
+
   it('drops an exemption that expired after synth, with a warning naming it', () => {
     const { policy } = parsePolicy(YAML, 'costwatch.yml', { now: new Date('2025-06-18T12:00:00Z') });
     const later = parsePolicyArtifact(policyArtifact(policy, '/src/costwatch.yml'), 'policy.json', new Date('2025-07-02T00:00:00Z'));

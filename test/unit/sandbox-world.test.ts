@@ -43,6 +43,7 @@ describe('world file', () => {
       'recs-heartbeat',
       'nightly-scoring',
       'ab-test',
+      'chat-assist',
       'translate-eu',
       'weekly-report',
       'llm-playground',

@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
@@ -17,6 +18,8 @@ export interface AwsClients {
   readonly budgets: BudgetsClient;
   readonly pricing: PricingClient;
   readonly s3: S3Client;
+  /** Application Auto Scaling: the scalable targets of endpoint variants. */
+  readonly autoScaling: ApplicationAutoScalingClient;
 }
 
 /** Where clients point: one account and region. */
@@ -113,6 +116,7 @@ export function awsClientFactory(accounts: readonly AwsAccountAccess[], opts: Fa
       pricing: new PricingClient(common),
       // A custom endpoint (the sandbox) cannot take bucket names as host names.
       s3: new S3Client({ ...common, ...(opts.endpoint ? { forcePathStyle: true } : {}) }),
+      autoScaling: new ApplicationAutoScalingClient(common),
     };
     cache.set(key, clients);
     return clients;

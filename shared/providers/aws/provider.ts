@@ -1,14 +1,14 @@
 import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
-import type { UsageSeries } from '../../domain/usage.js';
+import type { ResourceFact, UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
 import type { KindAction, KindRegistry } from '../kind.js';
-import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
+import { plannedFacts, plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
 import type { AwsClientFactory } from './clients.js';
 import { AwsBilling, type AwsBillingOptions } from './billing.js';
 import { readUsage, type KindMetrics, type MetricMeter, type MetricRequest } from './metrics.js';
 import { AWS_KINDS, awsKindRegistry, type AwsKindContext, type AwsKindModule } from './kinds/index.js';
 
-export { AWS_DELETE_ENDPOINT, endpointMetricRequests } from './kinds/sagemaker-endpoint.js';
+export { AWS_DELETE_ENDPOINT, AWS_LOWER_FLOOR, endpointMetricRequests } from './kinds/sagemaker-endpoint.js';
 export { AWS_STOP_NOTEBOOK, NOTEBOOK_CPU } from './kinds/sagemaker-notebook-instance.js';
 export { AWS_DELETE_STUDIO_APP } from './kinds/sagemaker-studio-app.js';
 export { AWS_STOP_TRAINING_JOB } from './kinds/sagemaker-training-job.js';
@@ -25,6 +25,11 @@ export interface AwsProviderOptions {
   readonly billing?: AwsBillingOptions;
   /** The resource kinds watched (default: every AWS kind, `AWS_KINDS`). */
   readonly kinds?: readonly AwsKindModule[];
+  /**
+   * Facts besides usage read when one resource is re-read (before acting, on a cloud event):
+   * those the enabled rules need (default none). A scan reads what its collection plan names.
+   */
+  readonly facts?: readonly ResourceFact[];
 }
 
 /** AWS behind the CloudProvider port; SDK clients come from the injected factory. */
@@ -46,13 +51,23 @@ export class AwsProvider implements CloudProvider {
     this.billing = options.billing ? new AwsBilling(clients, options.billing) : undefined;
     this.now = options.billing?.now ?? (() => new Date());
     this.kinds = awsKindRegistry(options.kinds ?? AWS_KINDS);
+    this.facts = options.facts ?? [];
   }
+
+  private readonly facts: readonly ResourceFact[];
 
   private readonly billing: AwsBilling | undefined;
   private readonly now: () => Date;
 
   /** What a kind module is handed for one account and region. */
-  private context(scope: Scope, region: string, now: Date, reportFailure: (f: CollectionFailure) => void = () => {}, cache?: CollectOptions['cache']): AwsKindContext {
+  private context(
+    scope: Scope,
+    region: string,
+    now: Date,
+    reportFailure: (f: CollectionFailure) => void = () => {},
+    cache?: CollectOptions['cache'],
+    wants: (kind: string, fact: ResourceFact) => boolean = (_kind, fact) => this.facts.includes(fact),
+  ): AwsKindContext {
     const coldArtifacts = this.billing?.coldArtifacts;
     return {
       scope,
@@ -63,6 +78,7 @@ export class AwsProvider implements CloudProvider {
       now,
       ...(coldArtifacts ? { coldArtifacts } : {}),
       ...(cache ? { cache } : {}),
+      wants,
       reportFailure,
     };
   }
@@ -112,7 +128,7 @@ export class AwsProvider implements CloudProvider {
 
   private async collectRegion(scope: Scope, region: string, opts: CollectOptions) {
     const failures: CollectionFailure[] = [];
-    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f), opts.cache);
+    const ctx = this.context(scope, region, opts.now, (f) => failures.push(f), opts.cache, (kind, fact) => plannedFacts(opts, kind).includes(fact));
     const { cloudwatch } = ctx.clients;
     // Only the kinds the scan's rules judge are listed.
     const modules = this.kinds.modules.filter((m) => (m.listedPer ?? 'region') === 'region' && plannedSignals(opts, m.kind) !== undefined);

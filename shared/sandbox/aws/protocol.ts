@@ -8,12 +8,13 @@ import type { z } from 'zod';
  */
 
 /** The AWS services the sandbox speaks, by the name used in faults and call counts. */
-export type AwsService = 'sagemaker' | 'cloudwatch';
+export type AwsService = 'sagemaker' | 'cloudwatch' | 'application-autoscaling';
 
 /** `X-Amz-Target` prefixes and JSON versions, per service. */
 export const AWS_SERVICES: Readonly<Record<AwsService, { readonly target: string; readonly json: '1.0' | '1.1'; readonly queryCompatible: boolean }>> = {
   sagemaker: { target: 'SageMaker', json: '1.1', queryCompatible: false },
   cloudwatch: { target: 'GraniteServiceVersion20100801', json: '1.0', queryCompatible: true },
+  'application-autoscaling': { target: 'AnyScaleFrontendService', json: '1.1', queryCompatible: false },
 };
 
 /** Error kinds the sandbox raises, each mapped to the code a given service really uses. */
@@ -75,6 +76,13 @@ const CLOUDWATCH_ERRORS: Record<AwsErrorKind, ErrorCode> = {
   'resource-not-found': { type: 'ResourceNotFoundException', query: 'ResourceNotFound', status: 404 },
 };
 
+const AUTOSCALING_ERRORS: Record<AwsErrorKind, ErrorCode> = {
+  ...SAGEMAKER_ERRORS,
+  'invalid-next-token': { type: 'InvalidNextTokenException', status: 400 },
+  internal: { type: 'InternalServiceException', status: 500 },
+  'resource-not-found': { type: 'ObjectNotFoundException', status: 400 },
+};
+
 /** An AWS API error the sandbox answers with. Never escapes the server. */
 export class AwsApiError extends Error {
   constructor(
@@ -88,7 +96,7 @@ export class AwsApiError extends Error {
 
 /** The HTTP answer for an error, in the service's own dialect. */
 export function errorResponse(service: AwsService, err: AwsApiError): { status: number; headers: Record<string, string>; body: string } {
-  const code = (service === 'cloudwatch' ? CLOUDWATCH_ERRORS : SAGEMAKER_ERRORS)[err.kind];
+  const code = (service === 'cloudwatch' ? CLOUDWATCH_ERRORS : service === 'application-autoscaling' ? AUTOSCALING_ERRORS : SAGEMAKER_ERRORS)[err.kind];
   const headers: Record<string, string> = {
     'content-type': `application/x-amz-json-${AWS_SERVICES[service].json}`,
     'x-amzn-errortype': code.type,

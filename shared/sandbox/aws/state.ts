@@ -44,9 +44,22 @@ export interface MetricRecord {
   readonly alive?: readonly Interval[];
 }
 
+/** An Application Auto Scaling scalable target (SageMaker variant instance count). */
+export interface ScalableTargetRecord {
+  readonly resourceId: string;
+  readonly scalableDimension: string;
+  minCapacity: number;
+  maxCapacity: number;
+  suspendedState: { DynamicScalingInSuspended: boolean; DynamicScalingOutSuspended: boolean; ScheduledScalingSuspended: boolean };
+  readonly roleArn: string;
+  readonly createdAt: number;
+}
+
 /** One account × region of the sandbox AWS. */
 export class AwsRegionState {
   readonly endpoints = new Map<string, EndpointRecord>();
+  /** Scalable targets by resource id (`endpoint/<name>/variant/<variant>`), in the order registered. */
+  readonly scalableTargets = new Map<string, ScalableTargetRecord>();
   readonly configs = new Map<string, EndpointConfigRecord>();
   readonly metrics = new Map<string, MetricRecord>();
   /** Per lowercased endpoint name; shared with that endpoint's metrics, kept across delete/create. */
@@ -215,6 +228,35 @@ function addDeclaredEndpoint(region: AwsRegionState, ep: EndpointSpec, worldNowM
   const lives: Interval[] = [{ start: createdAt, end: Infinity }];
   region.lifetimes.set(ep.name.toLowerCase(), lives);
   for (const v of ep.variants) {
+    if (v.autoscaling) {
+      const resourceId = `endpoint/${ep.name}/variant/${v.name}`;
+      region.scalableTargets.set(resourceId, {
+        resourceId,
+        scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        minCapacity: v.autoscaling.min,
+        maxCapacity: v.autoscaling.max,
+        suspendedState: { DynamicScalingInSuspended: v.autoscaling.scaleInSuspended, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false },
+        roleArn: `arn:aws:iam::${region.accountId}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
+        createdAt,
+      });
+    }
+    // SageMaker publishes InvocationsPerInstance beside Invocations: unless declared, it is
+    // Invocations divided by the variant's (fixed, in the sandbox) instance count.
+    const invocations = v.metrics.invocations;
+    if (invocations !== undefined && v.metrics.invocationsPerInstance === undefined && v.instanceType !== undefined) {
+      const count = Math.max(1, v.currentInstanceCount ?? v.instanceCount ?? 1);
+      const base = compileSeries(invocations, worldNowMs);
+      const dimensions = { EndpointName: ep.name, VariantName: v.name };
+      const s = SHORTCUT_METRICS.invocationsPerInstance;
+      region.metrics.set(metricKey(s.namespace, s.name, dimensions), {
+        namespace: s.namespace,
+        name: s.name,
+        dimensions,
+        unit: s.unit,
+        series: (from, to) => base(from, to).map((r) => ({ ...r, value: r.value / count })),
+        alive: lives,
+      });
+    }
     for (const [which, series] of Object.entries(v.metrics)) {
       if (series === undefined) continue;
       const s = SHORTCUT_METRICS[which as keyof typeof SHORTCUT_METRICS];

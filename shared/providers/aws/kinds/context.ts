@@ -1,5 +1,5 @@
 import type { Resource, Scope } from '../../../domain/resource.js';
-import type { UsageSignal } from '../../../domain/usage.js';
+import type { ResourceFact, UsageSignal } from '../../../domain/usage.js';
 import { ProviderError } from '../../../errors.js';
 import type { KindModule } from '../../kind.js';
 import type { CollectionFailure, CollectOptions } from '../../port.js';
@@ -23,6 +23,8 @@ export interface AwsKindContext {
   readonly coldArtifacts?: ColdArtifacts;
   /** The scan's cache of immutable or paid reads (the state store); absent = none. */
   readonly cache?: CollectOptions['cache'];
+  /** Whether the rules need a fact (e.g. `autoscaling`) about resources of a kind: read it only then. */
+  readonly wants: (kind: string, fact: ResourceFact) => boolean;
   /** Records a part of a listing that could not be read, next to what could (a partial listing). */
   readonly reportFailure: (failure: CollectionFailure) => void;
 }

@@ -5,11 +5,36 @@ import { instanceSpec } from '../../../pricing/instance-types.js';
 import type { MetricRequest } from '../metrics.js';
 import { loadEndpointConfigs, saveEndpointConfigs } from '../endpoint-configs.js';
 import { describeEndpoint, isNotFound, listEndpoints, SAGEMAKER_ENDPOINT } from '../sagemaker-endpoints.js';
-import type { AwsKindModule } from './context.js';
+import { describeVariantTargets, restoreTarget, savedTarget, setFloor, variantIdsOf, variantResourceId, withScaling, type SavedTarget } from '../autoscaling.js';
+import type { AwsKindContext, AwsKindModule } from './context.js';
 import { asked, resourceError } from './context.js';
 
 /** Deletes an idle endpoint; its endpoint config is kept so Undo can re-create it. */
 export const AWS_DELETE_ENDPOINT = 'aws.sagemaker.delete-endpoint';
+/** Lowers the autoscaling minimum of an endpoint's variants to what their peak needed. */
+export const AWS_LOWER_FLOOR = 'aws.sagemaker.lower-autoscaling-floor';
+
+/** Undo data saved before a floor is lowered: each variant's scalable target as it was. */
+interface FloorUndo {
+  endpointName: string;
+  targets: SavedTarget[];
+}
+
+/** The floors a proposal sets, by variant (`min:<variant>` parameters). */
+function floorsOf(parameters: Readonly<Record<string, unknown>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(parameters)) {
+    if (k.startsWith('min:') && typeof v === 'number' && Number.isInteger(v) && v >= 1) out.set(k.slice(4), v);
+  }
+  return out;
+}
+
+/** Endpoints with their variants' scalable targets, when the rules need them (one call per 50 variants). */
+async function withTargets(ctx: AwsKindContext, endpoints: Resource[]): Promise<Resource[]> {
+  if (!ctx.wants(SAGEMAKER_ENDPOINT, 'autoscaling') || endpoints.length === 0) return endpoints;
+  const targets = await describeVariantTargets(ctx.clients.autoScaling, variantIdsOf(endpoints));
+  return endpoints.map((r) => withScaling(r, targets));
+}
 
 /** Undo data saved before an endpoint is deleted. */
 interface EndpointUndo {
@@ -33,6 +58,8 @@ export function endpointMetricRequests(r: Resource): MetricRequest[] {
     out.push(
       { ...base, signal: 'requests', namespace: 'AWS/SageMaker', metricName: 'Invocations', stat: 'Sum', unit: 'Count' },
       { ...base, signal: 'cpu', alsoAs: 'heartbeat', namespace: '/aws/sagemaker/Endpoints', metricName: 'CPUUtilization', stat: 'Average', unit: 'Percent' },
+      // Invocations ÷ InvocationsPerInstance: the instances that served each period (autoscaling-floor).
+      { ...base, signal: 'requests-per-instance', namespace: 'AWS/SageMaker', metricName: 'InvocationsPerInstance', stat: 'Sum', unit: 'Count' },
     );
     // GPUUtilization exists only on GPU instances; an unknown type is asked, since a metric not published costs nothing to miss.
     const spec = c.instanceType ? instanceSpec(c.instanceType) : undefined;
@@ -57,9 +84,19 @@ export const sagemakerEndpoint: AwsKindModule = {
     const found = await listEndpoints(ctx.clients.sagemaker, scope, region, ctx.concurrency, configs);
     const used = new Set(found.map((r) => r.attributes['endpointConfigName']).filter((n): n is string => typeof n === 'string'));
     await saveEndpointConfigs(ctx.cache, scope.id, region, ctx.now, configs, known, used);
-    return found;
+    try {
+      return await withTargets(ctx, found);
+    } catch (err) {
+      // The endpoints stand without their floors; the failure is reported, not the listing lost.
+      const e = err as { name?: string; message?: string };
+      ctx.reportFailure({ scope, region, operation: 'application-autoscaling:DescribeScalableTargets', message: `${e.name ?? 'Error'}: ${e.message ?? String(err)}` });
+      return found;
+    }
   },
-  describe: (ctx, ref) => describeEndpoint(ctx.clients.sagemaker, ctx.scope, ref.region, ref.name),
+  async describe(ctx, ref) {
+    const r = await describeEndpoint(ctx.clients.sagemaker, ctx.scope, ref.region, ref.name);
+    return r ? (await withTargets(ctx, [r]))[0] : undefined;
+  },
   usageQueries: (_ctx, resources, signals) => resources.flatMap(endpointMetricRequests).filter((q) => asked(q, signals)),
   actions: [
     {
@@ -103,6 +140,37 @@ export const sagemakerEndpoint: AwsKindModule = {
           }),
         );
         return { summary: `re-created endpoint ${data.endpointName} from endpoint config ${data.endpointConfigName}` };
+      },
+    },
+    {
+      id: AWS_LOWER_FLOOR,
+      precondition: (r) => (r.components.some((c) => c.scaling !== undefined) ? undefined : `endpoint ${r.name} has no scalable target (any more): no floor to lower`),
+      async capture(ctx, r) {
+        // Read now, not taken from the scan: undo restores the targets exactly as they are just before the change.
+        const ids = r.components.filter((c) => c.scaling !== undefined).map((c) => variantResourceId(r.name, c.name));
+        const targets = await describeVariantTargets(ctx.clients.autoScaling, ids);
+        if (targets.size === 0) throw resourceError(r, `endpoint ${r.name} has no scalable target any more`, 'DescribeScalableTargets');
+        const undo: FloorUndo = { endpointName: r.name, targets: [...targets.values()].map(savedTarget) };
+        return { ...undo };
+      },
+      async perform(ctx, r, parameters) {
+        const floors = floorsOf(parameters);
+        const changed: string[] = [];
+        for (const c of r.components) {
+          const to = floors.get(c.name);
+          if (to === undefined || !c.scaling) continue;
+          // Never raises a floor and never goes below 1: only what the re-check still supports.
+          if (to >= c.scaling.min) continue;
+          await setFloor(ctx.clients.autoScaling, variantResourceId(r.name, c.name), to);
+          changed.push(`${c.name} ${c.scaling.min} → ${to}`);
+        }
+        if (changed.length === 0) throw resourceError(r, `no variant of ${r.name} has a floor above the one to set`, 'RegisterScalableTarget');
+        return { summary: `lowered the autoscaling minimum of endpoint ${r.name} (${changed.join(', ')}); the maximum and scaling policies are unchanged` };
+      },
+      async undo(ctx, _ref, saved) {
+        const data = saved as unknown as FloorUndo;
+        for (const t of data.targets) await restoreTarget(ctx.clients.autoScaling, t);
+        return { summary: `restored the scalable targets of endpoint ${data.endpointName} (${data.targets.map((t) => `${t.resourceId.split('/').pop() ?? t.resourceId}: minimum ${t.minCapacity}, maximum ${t.maxCapacity}`).join('; ')})` };
       },
     },
   ],

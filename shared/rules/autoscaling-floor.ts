@@ -1,0 +1,191 @@
+import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
+import type { ResourceComponent } from '../domain/resource.js';
+import type { UsagePoint, UsageSeries } from '../domain/usage.js';
+import { INSTANCE_TABLE_SOURCE, instanceSpec } from '../pricing/instance-types.js';
+import { rate, round2 } from './helpers.js';
+import { PROVEN_COVERAGE, readWindow, seriesFor, type TimeWindow } from './series.js';
+import type { ResourceRule, RuleResult } from './types.js';
+
+/** Settings of the autoscaling-floor rule (`rules.autoscaling-floor`). */
+export interface AutoscalingFloorSettings {
+  /** Window whose busiest period sets the floor (7 days by default). */
+  readonly windowHours: number;
+  /** The share of each instance the peak may use: the floor keeps the busiest period at or below it. */
+  readonly targetUtilizationPercent: number;
+}
+
+/** Endpoint kinds this rule judges: those whose components carry autoscaling bounds. */
+export const AUTOSCALING_KINDS = ['aws.sagemaker.endpoint'] as const;
+
+/** The parameter a proposal carries per component: `min:<component>` = the floor to set. */
+export function floorParameter(component: string): string {
+  return `min:${component}`;
+}
+
+type Verdict =
+  | { kind: 'skip'; why: string }
+  | { kind: 'unknown'; why: string }
+  | { kind: 'fits'; line: string }
+  | { kind: 'over'; needed: number; lines: string[]; proven: boolean };
+
+/**
+ * `autoscaling-floor`: an autoscaled endpoint whose minimum instance count keeps more instances
+ * running than the busiest period of the window needed. Per variant, for every period of the
+ * window with requests:
+ *
+ *   instances(t) = Invocations(t) ÷ InvocationsPerInstance(t)  (the instances that served them)
+ *   busy(t)      = instances(t) × utilization(t)              (instance-equivalents of work;
+ *                  utilization is a share of the whole instance: SageMaker's per-vCPU CPU ÷ vCPUs,
+ *                  or per-GPU GPU ÷ GPUs on GPU instances)
+ *   needed(t)    = ⌈busy(t) ÷ targetUtilization⌉, at least 1
+ *
+ * and the floor needed is the largest needed(t). A floor above it is waste:
+ * (floor − needed) × hourly price × 730 h. A period with requests but no utilization or
+ * per-instance datapoint makes the variant unknown (its need cannot be proven); no request
+ * datapoints at all is unknown, never zero; a variant that served nothing is idle-endpoint's.
+ */
+export const autoscalingFloor: ResourceRule<AutoscalingFloorSettings> = {
+  id: 'autoscaling-floor',
+  title: 'Autoscaling floor above the need',
+  explanation: 'An autoscaling minimum above what the busiest hour needed keeps instances running, and billed, that no traffic uses.',
+  severity: 'medium',
+  kinds: AUTOSCALING_KINDS,
+  signals: ['requests', 'requests-per-instance', 'cpu', 'gpu'],
+  facts: ['autoscaling'],
+  actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.lower-autoscaling-floor' },
+  evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
+    if (!(AUTOSCALING_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
+    if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
+    const scaled = r.components.filter((c) => c.capacity === 'provisioned' && c.scaling !== undefined);
+    if (scaled.length === 0) return { state: 'not-applicable', reason: 'no autoscaling on its variants' };
+    const windowMs = settings.windowHours * 3_600_000;
+    if (r.createdAt && now.getTime() - r.createdAt.getTime() < windowMs) {
+      return { state: 'not-applicable', reason: `created less than the ${settings.windowHours} h window ago: its peak is not known yet` };
+    }
+    const window: TimeWindow = { start: new Date(now.getTime() - windowMs), end: now };
+    const verdicts = scaled.map((c) => ({ c, v: judge(c, usage.filter((u) => u.component === c.name), window, settings) }));
+    const over = verdicts.filter((x) => x.v.kind === 'over');
+    if (over.length > 0) {
+      const evidence: string[] = [];
+      const parameters: Record<string, number> = {};
+      const parts: string[] = [];
+      const sources = new Set<string>();
+      let total = 0;
+      let currency: string | undefined;
+      let priced = true;
+      for (const { c, v } of over) {
+        if (v.kind !== 'over') continue;
+        const floor = c.scaling!.min;
+        parameters[floorParameter(c.name)] = v.needed;
+        evidence.push(...v.lines.map((l) => `variant ${c.name}: ${l}`));
+        const p = c.instanceType ? prices.hourlyFor('hosting', r.cloud, c.instanceType, r.region) : undefined;
+        if (!p || (currency !== undefined && p.price.currency !== currency)) {
+          priced = false;
+          evidence.push(`variant ${c.name}: no hosting price known for ${c.instanceType ?? '?'}: set prices.${r.cloud} in costwatch.yml to see the waste`);
+          continue;
+        }
+        currency = p.price.currency;
+        sources.add(p.source);
+        const surplus = floor - v.needed;
+        total += surplus * p.price.amount * HOURS_PER_MONTH;
+        parts.push(`(${floor} − ${v.needed}) × ${c.instanceType} ${rate(p.price.amount, p.price.currency)}/h × ${HOURS_PER_MONTH} h`);
+      }
+      const amount = round2(total);
+      const waste =
+        priced && currency && amount > 0
+          ? { monthly: { amount, currency }, arithmetic: `${parts.join(' + ')} = ${formatMoney({ amount, currency })}/month`, priceSource: [...sources].join('; ') }
+          : undefined;
+      const floors = over.map(({ c, v }) => `${c.scaling!.min} → ${v.kind === 'over' ? v.needed : '?'}`).join(', ');
+      return {
+        state: 'violation',
+        title: `endpoint ${r.name}: autoscaling floor above what ${settings.windowHours} h of traffic needed (minimum ${floors})`,
+        evidence,
+        confidence: over.every((x) => x.v.kind === 'over' && x.v.proven) ? 'high' : 'medium',
+        ...(waste ? { waste } : {}),
+        parameters,
+      };
+    }
+    const unknown = verdicts.filter((x) => x.v.kind === 'unknown');
+    if (unknown.length > 0) {
+      return {
+        state: 'unknown',
+        title: `endpoint ${r.name}: the traffic its autoscaling floor must carry is unknown — not judged`,
+        evidence: [...unknown.map((x) => `variant ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero traffic'],
+      };
+    }
+    const fits = verdicts.filter((x) => x.v.kind === 'fits');
+    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `variant ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    return { state: 'not-applicable', reason: verdicts.map((x) => `variant ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
+  },
+};
+
+function judge(c: ResourceComponent, series: readonly UsageSeries[], window: TimeWindow, settings: AutoscalingFloorSettings): Verdict {
+  const scaling = c.scaling!;
+  if (scaling.min <= 1) return { kind: 'skip', why: `its autoscaling minimum is ${scaling.min}: nothing to lower` };
+  if (!c.instanceType) return { kind: 'skip', why: 'no instance type' };
+  const spec = instanceSpec(c.instanceType);
+  if (!spec) return { kind: 'unknown', why: `${c.instanceType} is not in the ${INSTANCE_TABLE_SOURCE}: its vCPU and GPU counts are unknown` };
+  const gpu = (spec.gpus ?? 0) > 0;
+  const units = gpu ? (spec.gpus ?? 1) : spec.vcpu;
+  // SageMaker reports utilization per vCPU / per GPU (0–100 × units); some tables mark a whole-instance percent.
+  const divisor = spec.wholeInstancePercent === true ? 1 : units;
+  const metric = gpu ? 'GPUUtilization' : 'CPUUtilization';
+
+  const requests = seriesFor(series, { signal: 'requests' }, window);
+  if (requests?.status === 'error') return { kind: 'unknown', why: `Invocations could not be read (${requests.error ?? 'error'})` };
+  const req = readWindow(requests, window);
+  if (req.points.length === 0) return { kind: 'unknown', why: 'no Invocations datapoints in the window' };
+  if (req.points.every((p) => p.value === 0)) return { kind: 'skip', why: 'no requests in the window: idle rather than over its floor (see idle-endpoint)' };
+
+  const perInstance = readWindow(seriesFor(series, { signal: 'requests-per-instance' }, window), window);
+  const utilSeries = seriesFor(series, { signal: gpu ? 'gpu' : 'cpu' }, window);
+  if (utilSeries?.status === 'error') return { kind: 'unknown', why: `${metric} could not be read (${utilSeries.error ?? 'error'})` };
+  const util = readWindow(utilSeries, window);
+  const at = (pts: readonly UsagePoint[]) => new Map(pts.map((p) => [p.at.getTime(), p.value]));
+  const perAt = at(perInstance.points);
+  const utilAt = at(util.points);
+
+  const target = settings.targetUtilizationPercent / 100;
+  let needed = 1;
+  let peak: { at: Date; requests: number; instances: number; used: number; needed: number } | undefined;
+  let missing = 0;
+  for (const p of req.points) {
+    if (p.value <= 0) continue;
+    const per = perAt.get(p.at.getTime());
+    const u = utilAt.get(p.at.getTime());
+    if (per === undefined || per <= 0 || u === undefined) {
+      missing++;
+      continue;
+    }
+    const instances = p.value / per;
+    const used = Math.min(1, Math.max(0, u / divisor / 100));
+    // A hair under an integer is that integer: floating point must not add an instance.
+    const n = Math.max(1, Math.ceil((instances * used) / target - 1e-9));
+    if (!peak || n > peak.needed || (n === peak.needed && instances * used > peak.instances * peak.used)) peak = { at: p.at, requests: p.value, instances, used, needed: n };
+    needed = Math.max(needed, n);
+  }
+  if (missing > 0) {
+    return {
+      kind: 'unknown',
+      why: `${missing} period${missing === 1 ? '' : 's'} with requests ha${missing === 1 ? 's' : 've'} no ${perInstance.points.length === 0 ? 'InvocationsPerInstance' : util.points.length === 0 ? metric : `InvocationsPerInstance or ${metric}`} datapoint: the peak's need cannot be proven`,
+    };
+  }
+  const period = requests?.periodSeconds ?? 3600;
+  const peakLine = peak
+    ? `busiest ${period >= 3600 ? `${period / 3600}-hour` : `${period / 60}-minute`} period ${peak.at.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${round2(peak.requests)} invocations on ${round2(peak.instances)} instance${peak.instances === 1 ? '' : 's'} (Invocations ÷ InvocationsPerInstance) at ${pct(peak.used * 100)} ${metric} of each instance${divisor > 1 ? ` (reported per ${gpu ? 'GPU' : 'vCPU'}, divided by ${units})` : ''}`
+    : 'no period with requests';
+  const formula = peak ? `needed = ⌈${round2(peak.instances)} × ${pct(peak.used * 100)} ÷ ${settings.targetUtilizationPercent}% target⌉ = ${needed}` : `needed = ${needed}`;
+  if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} instance${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})` };
+  const proven = req.coverage >= PROVEN_COVERAGE;
+  const lines = [
+    `${scaling.source}: minimum ${scaling.min}, maximum ${scaling.max}${scaling.scaleInSuspended ? ' (scale-in suspended)' : ''}; ${c.instanceType} × ${c.instanceCount} running now`,
+    peakLine,
+    `${formula}: a floor of ${needed} carries the peak at or below ${settings.targetUtilizationPercent}% utilization; ${scaling.min - needed} instance${scaling.min - needed === 1 ? '' : 's'} of the floor served no need in ${settings.windowHours} h`,
+  ];
+  if (!proven) lines.push(`Invocations datapoints cover only ${Math.floor(req.coverage * 100)}% of the window (${req.points.length} of its ${req.periods} periods): a busier hour may be missing`);
+  return { kind: 'over', needed, lines, proven };
+}
+
+function pct(v: number): string {
+  return `${Math.round(v * 10) / 10}%`;
+}
