@@ -21,6 +21,8 @@ export interface ActionDefinition {
   readonly undo: string;
   /** Whether `auto` mode may run it; irreversible actions default to approval only. */
   readonly autoAllowed: boolean;
+  /** What the action stops, said plainly in the approval dialog, when it is more than the resource itself. */
+  readonly warning?: string;
 }
 
 /**

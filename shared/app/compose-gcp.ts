@@ -2,6 +2,9 @@ import type { Policy } from '../config/policy.js';
 import type { CloudProvider } from '../providers/port.js';
 import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
 import { GcpProvider } from '../providers/gcp/provider.js';
+import type { GcpBillingOptions } from '../providers/gcp/billing.js';
+import { defaultExportTable } from '../providers/gcp/billing-export.js';
+import { policyBudgets } from './compose.js';
 import type { ProviderEndpoints } from './providers.js';
 
 /*
@@ -65,11 +68,36 @@ export async function gcpCredentialsFor(policy: Policy, readSecret?: (id: string
 
 /** Builds the gcp provider for `buildProviders`: the sandbox's endpoint and token, or the given credentials. */
 export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDefault: true }) {
-  return (_policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
+  return (policy: Policy, endpoints: ProviderEndpoints): CloudProvider => {
     const sandbox = endpoints.gcp;
     const factory = sandbox
       ? gcpClientFactory({ auth: { authClient: sandbox.authClient as never }, endpoint: sandbox.endpoint })
       : gcpClientFactory({ auth: credentials });
-    return new GcpProvider(factory);
+    return new GcpProvider(factory, { billing: gcpBillingOptions(policy) });
+  };
+}
+
+/** What the gcp provider reads about money, from the policy. */
+export function gcpBillingOptions(policy: Policy): Omit<GcpBillingOptions, 'call'> {
+  const g = policy.clouds.gcp;
+  const x = g?.billingExport;
+  return {
+    ...(g?.billingAccount ? { billingAccount: g.billingAccount } : {}),
+    ...(x
+      ? {
+          export: {
+            project: x.project,
+            dataset: x.dataset,
+            table: x.table ?? defaultExportTable(x.kind, g!.billingAccount!),
+            kind: x.kind,
+            ...(x.location ? { location: x.location } : {}),
+            maximumBytesBilled: x.maximumBytesBilled,
+            labels: x.labels,
+          },
+        }
+      : {}),
+    projects: (g?.projects ?? []).map((p) => ({ id: p.id, ...(p.number ? { number: p.number } : {}) })),
+    budgets: policyBudgets(policy),
+    catalog: g?.catalogPrices ?? true,
   };
 }

@@ -90,8 +90,15 @@ export function plannerPolicy(policy: Policy, at: () => Date): PlannerPolicy {
     inQuietHours: (when) => inQuietHours(policy.quietHours, when),
     limits: policy.limits,
     proposalTtlHours: PROPOSAL_TTL_HOURS,
+    autoRefused: (kind) =>
+      kind === DISABLE_BILLING_ACTION && policy.clouds.gcp?.allowDisableBilling !== true
+        ? 'unlinking billing runs automatically only with clouds.gcp.allowDisableBilling: true: approval required'
+        : undefined,
   };
 }
+
+/** The billing cap's action kind (shared/actions/gcp.ts), named here without importing the Google provider. */
+const DISABLE_BILLING_ACTION = 'gcp.billing.disable-billing';
 
 /** Prices: the bundled tables with the policy's overrides on top. */
 export function priceBook(policy: Policy): PriceBook {

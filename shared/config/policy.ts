@@ -21,6 +21,7 @@ export const RULE_IDS = [
   'budget-breach',
   'forecast-breach',
   'cost-anomaly',
+  'billing-cap',
 ] as const;
 
 /** A rule id known to the policy file. */
@@ -41,6 +42,8 @@ export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
   'budget-breach': 'notify',
   'forecast-breach': 'notify',
   'cost-anomaly': 'notify',
+  // Unlinking billing stops a whole project: opt in with mode approve (auto also needs clouds.gcp.allowDisableBilling).
+  'billing-cap': 'notify',
 };
 
 /** Tag key that exempts a resource when its value is `true`. */

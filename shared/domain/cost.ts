@@ -23,6 +23,8 @@ export interface CostRecord {
    * Rows of different breakdowns overlap and are never added together; absent for line items.
    */
   readonly x_Breakdown?: string;
+  /** FOCUS custom column: credits applied to the row (zero or negative), already counted in BilledCost (Google Cloud export). */
+  readonly x_Credits?: number;
 }
 
 /** Maps a FOCUS ProviderName to the cloud costwatch knows it as. */

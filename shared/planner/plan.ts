@@ -29,6 +29,8 @@ export interface PlannerPolicy {
   };
   /** How long a proposal waits for a decision. */
   readonly proposalTtlHours: number;
+  /** Why the policy keeps an action kind out of `auto` mode (e.g. unlinking billing without `allowDisableBilling`); undefined when it does not. */
+  autoRefused?(actionKind: string): string | undefined;
 }
 
 /** What the store says that the planner must honour. */
@@ -111,7 +113,10 @@ export function plan(input: {
     const saving = f.waste?.monthly;
     if (mode === 'auto') {
       const limits = policy.limits;
-      const why = !def.autoAllowed
+      const refused = policy.autoRefused?.(kind);
+      const why = refused
+        ? refused
+        : !def.autoAllowed
         ? `${def.label} is not reversible: approval required`
         : f.confidence !== 'high'
           ? `${f.confidence ?? 'unknown'} confidence: approval required`

@@ -26,11 +26,11 @@ export const budgetBreach: CostRule<BudgetBreachSettings> = {
       }
       if (!s.actual) continue;
       const b = s.budget;
-      const thresholds = s.source === 'config' ? b.actualThresholds : [100];
+      const thresholds = s.source === 'aws-budgets' ? [100] : b.actualThresholds;
       const crossed = highestCrossed(s.actual, b.limit, thresholds);
       if (crossed === undefined) continue;
       const pct = percentOf(s.actual, b.limit);
-      const name = s.source === 'config' ? `budget ${b.name}` : `AWS budget ${b.name} (${s.scopeId})`;
+      const name = s.source === 'config' ? `budget ${b.name}` : s.source === 'gcp-budget' ? `Google Cloud budget ${b.name} (${s.scopeId})` : `AWS budget ${b.name} (${s.scopeId})`;
       out.push({
         id: budgetFindingId('budget-breach', s, crossed),
         ruleId: 'budget-breach',
@@ -38,11 +38,11 @@ export const budgetBreach: CostRule<BudgetBreachSettings> = {
         cloud: s.cloud,
         scopeId: s.scopeId,
         title:
-          s.source === 'config'
+          s.source !== 'aws-budgets'
             ? `${name}: ${formatMoney(s.actual)} of ${formatMoney(b.limit)} spent (${pct}%), past its ${crossed}% threshold`
             : `${name}: actual ${formatMoney(s.actual)} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
         evidence: [
-          `limit ${formatMoney(b.limit)}; actual ${formatMoney(s.actual)} (${pct}%); ${s.source === 'config' ? `thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : 'as AWS Budgets reports it'}`,
+          `limit ${formatMoney(b.limit)}; actual ${formatMoney(s.actual)} (${pct}%); ${s.source !== 'aws-budgets' ? `thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : 'as AWS Budgets reports it'}`,
           ...statusEvidence(s),
         ],
         budget: {
@@ -70,7 +70,7 @@ function unknown(s: BudgetStatus, now: Date): Finding {
     state: 'unknown',
     cloud: s.cloud,
     scopeId: s.scopeId,
-    title: `budget ${s.budget.name}: spend cannot be judged — ${s.problem ?? 'unknown'}`,
+    title: `${s.source === 'gcp-budget' ? 'Google Cloud budget' : 'budget'} ${s.budget.name}: spend cannot be judged — ${s.problem ?? 'unknown'}`,
     evidence: [`limit ${formatMoney(s.budget.limit)}`, ...statusEvidence(s)],
     budget: { budgetName: s.budget.name, source: s.source, kind: 'actual', period: s.period, limit: s.budget.limit, drivers: [] },
     detectedAt: now,

@@ -25,7 +25,7 @@ export interface CostFilter {
 /** A budget evaluated against the scan's costs. */
 export interface BudgetStatus {
   readonly budget: Budget;
-  readonly source: 'config' | 'aws-budgets';
+  readonly source: 'config' | 'aws-budgets' | 'gcp-budget';
   readonly period: { readonly start: Date; readonly end: Date };
   /** Cloud and scope the finding is filed under: the budget's only ones, or `*` when it spans several. */
   readonly cloud: Cloud;
@@ -37,6 +37,8 @@ export interface BudgetStatus {
   readonly forecast?: Money;
   /** Why there is no forecast, or why it is partial. */
   readonly forecastNotes: readonly string[];
+  /** Where the forecasts of the rest of the period came from, one per cloud. */
+  readonly forecastSources?: readonly string[];
   /** Amount per scope read, for evidence. */
   readonly perScope: readonly { readonly label: string; readonly amount: Money }[];
   /** Partial coverage, other currencies and the like: said, never hidden. */
@@ -222,8 +224,10 @@ function configuredStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatu
     forecastNotes.push('no forecast was read for the scopes it covers');
   }
   const through = lastDay(records);
+  const sources = [...new Set(forecasts.map((f) => (f.cloud === 'gcp' ? 'the Google Cloud billing export run rate' : f.source)))];
   return {
     ...base,
+    ...(sources.length > 0 ? { forecastSources: sources } : {}),
     actual: money(round2(total.amount), currency),
     ...(forecast ? { forecast } : {}),
     forecastNotes,
@@ -235,6 +239,7 @@ function configuredStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatu
 }
 
 function cloudStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus | undefined {
+  if (b.source === 'gcp-budget') return googleStatus(b, input);
   const scopeId = b.scope.scopeIds?.[0];
   const cloud = b.scope.clouds?.[0] ?? 'aws';
   if (!scopeId || !b.actual) return undefined;
@@ -257,6 +262,27 @@ function cloudStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus | u
     forecastNotes: b.forecast ? [] : ['AWS Budgets has no forecast for it yet'],
     perScope: [],
     notes,
+    drivers,
+  };
+}
+
+/**
+ * A Google Cloud budget: its spend was computed by the provider from the billing export over the
+ * budget's own filter (the Budget API holds none), or it carries the reason it cannot be.
+ */
+function googleStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus {
+  const period = periodOf(b.period, input.now);
+  const scopeId = b.scope.scopeIds?.[0] ?? '*';
+  const base = { budget: b, source: 'gcp-budget' as const, period, cloud: 'gcp' as const, scopeId, perScope: [], forecastNotes: [] as string[] };
+  if (b.problem || !b.actual) return { ...base, problem: b.problem ?? 'no spend could be computed for it', notes: [], drivers: [] };
+  const filter = filterOf(b);
+  const drivers = breakdownFor(filter) === undefined ? [] : topDrivers(input.costs, filter, { start: period.start, end: input.now }, b.limit.currency);
+  return {
+    ...base,
+    actual: b.actual,
+    ...(b.forecast ? { forecast: b.forecast } : {}),
+    forecastNotes: b.forecast ? [] : ['no forecast could be computed for it'],
+    notes: [...(b.basis ?? [])],
     drivers,
   };
 }
@@ -314,6 +340,6 @@ export function statusEvidence(s: BudgetStatus): string[] {
 
 /** Stable finding id of a budget status at a threshold (or `unknown`). */
 export function budgetFindingId(ruleId: string, s: BudgetStatus, what: number | 'unknown'): string {
-  const who = s.source === 'config' ? `config:${s.budget.name}` : `aws-budgets:${s.scopeId}:${s.budget.name}`;
+  const who = s.source === 'config' ? `config:${s.budget.name}` : `${s.source}:${s.scopeId}:${s.budget.name}`;
   return `${ruleId}:${who}:${day(s.period.start)}:${what === 'unknown' ? 'unknown' : `${what}%`}`;
 }

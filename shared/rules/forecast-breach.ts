@@ -2,6 +2,12 @@ import type { Finding } from '../domain/finding.js';
 import { formatMoney } from '../domain/money.js';
 import { budgetFindingId, budgetStatuses, day, highestCrossed, percentOf, statusEvidence } from './budget-status.js';
 import type { CostRule } from './types.js';
+import type { BudgetStatus } from './budget-status.js';
+
+/** Where a configured budget's forecast of the rest came from: each cloud's forecast names its source. */
+function forecastSources(s: BudgetStatus): string {
+  return s.forecastSources && s.forecastSources.length > 0 ? s.forecastSources.join(' + ') : 'AWS Cost Explorer GetCostForecast';
+}
 
 /** Settings of forecast-breach: the common rule settings only. */
 export type ForecastBreachSettings = Record<string, unknown>;
@@ -23,13 +29,13 @@ export const forecastBreach: CostRule<ForecastBreachSettings> = {
     for (const s of budgetStatuses(input)) {
       if (s.problem || !s.actual || !s.forecast) continue;
       const b = s.budget;
-      const thresholds = s.source === 'config' ? b.forecastThresholds : [100];
+      const thresholds = s.source === 'aws-budgets' ? [100] : b.forecastThresholds;
       const already = highestCrossed(s.actual, b.limit, thresholds) ?? 0;
       const crossed = highestCrossed(s.forecast, b.limit, thresholds.filter((t) => t > already));
       if (crossed === undefined) continue;
       const pct = percentOf(s.forecast, b.limit);
       const end = day(new Date(s.period.end.getTime() - 86_400_000));
-      const name = s.source === 'config' ? `budget ${b.name}` : `AWS budget ${b.name} (${s.scopeId})`;
+      const name = s.source === 'config' ? `budget ${b.name}` : s.source === 'gcp-budget' ? `Google Cloud budget ${b.name} (${s.scopeId})` : `AWS budget ${b.name} (${s.scopeId})`;
       out.push({
         id: budgetFindingId('forecast-breach', s, crossed),
         ruleId: 'forecast-breach',
@@ -37,13 +43,13 @@ export const forecastBreach: CostRule<ForecastBreachSettings> = {
         cloud: s.cloud,
         scopeId: s.scopeId,
         title:
-          s.source === 'config'
+          s.source !== 'aws-budgets'
             ? `${name}: forecast ${formatMoney(s.forecast)} by ${end} is ${pct}% of ${formatMoney(b.limit)}, past its ${crossed}% threshold`
             : `${name}: forecast ${formatMoney(s.forecast)} by ${end} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
         evidence: [
           `limit ${formatMoney(b.limit)}; spent ${formatMoney(s.actual)} (${percentOf(s.actual, b.limit)}%); forecast for the period ${formatMoney(s.forecast)} (${pct}%)` +
-            (s.source === 'config' ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : '; as AWS Budgets reports it'),
-          ...(s.source === 'config' ? ['forecast = spend so far + AWS Cost Explorer GetCostForecast for the rest of the period'] : []),
+            (s.source !== 'aws-budgets' ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : '; as AWS Budgets reports it'),
+          ...(s.source === 'config' ? [`forecast = spend so far + ${forecastSources(s)} for the rest of the period`] : []),
           ...statusEvidence(s),
           ...s.forecastNotes,
         ],

@@ -9,6 +9,7 @@ import { budgetBreach } from './budget-breach.js';
 import { coldArtifacts } from './cold-artifacts.js';
 import { costAnomaly } from './cost-anomaly.js';
 import { forecastBreach } from './forecast-breach.js';
+import { billingCap } from './billing-cap.js';
 
 /** Every resource rule, explicitly listed: adding a rule is one file and one line here. */
 export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
@@ -19,6 +20,7 @@ export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
   longTrainingJob as ResourceRule<never>,
   idleCluster as ResourceRule<never>,
   coldArtifacts as ResourceRule<never>,
+  billingCap as ResourceRule<never>,
 ];
 
 export type { ResourceRule, ResourceRuleInput, RuleResult } from './types.js';
@@ -37,3 +39,4 @@ export { budgetBreach } from './budget-breach.js';
 export { forecastBreach } from './forecast-breach.js';
 export { costAnomaly } from './cost-anomaly.js';
 export { coldArtifacts } from './cold-artifacts.js';
+export { billingCap } from './billing-cap.js';

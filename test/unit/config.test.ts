@@ -141,6 +141,7 @@ describe('parsePolicy defaults', () => {
       'budget-breach': 'notify',
       'forecast-breach': 'notify',
       'cost-anomaly': 'notify',
+      'billing-cap': 'notify',
     });
     expect(RULE_IDS.every((id) => policy.rules[id].enabled)).toBe(true);
     expect(ruleSettings(policy, 'idle-endpoint')).toEqual({ enabled: true, mode: 'approve', windowHours: 24, minAgeHours: 24 });
@@ -202,7 +203,7 @@ describe('parsePolicy problems', () => {
     const [p] = problemsOf(lines('version: 1', ...ACCOUNT, 'rules:', '  idle-endpiont:', '    windowHours: 12'));
 
     expect(p).toMatchObject({ line: 8, column: 3, key: 'rules.idle-endpiont' });
-    expect(p?.message).toMatch(/^unknown rule id "idle-endpiont"; did you mean idle-endpoint\? Known rule ids: idle-endpoint, underused-endpoint, .*cost-anomaly$/);
+    expect(p?.message).toMatch(/^unknown rule id "idle-endpiont"; did you mean idle-endpoint\? Known rule ids: idle-endpoint, underused-endpoint, .*cost-anomaly, billing-cap$/);
   });
 
   it('reports an unknown rule id in a Slack route with a suggestion', () => {

@@ -1,5 +1,7 @@
 import type { UsageSignal } from '../../domain/usage.js';
+import type { StateStore } from '../../store/port.js';
 import type { KindModule } from '../kind.js';
+import type { GcpBilling } from './billing.js';
 import type { GcpClients } from './clients.js';
 import type { GcpRetryOptions } from './retry.js';
 
@@ -11,6 +13,12 @@ export interface GcpCtx {
   readonly retry: GcpRetryOptions;
   /** Runs a call with the provider's retry policy. */
   call<T>(fn: () => Promise<T>, idempotent?: boolean): Promise<T>;
+  /** The money side (billing export, budgets, project billing); absent when the policy reads none. */
+  readonly billing?: GcpBilling;
+  /** The time of the scan or of the re-read before acting. */
+  readonly now?: Date;
+  /** Where paid reads are cached (the store), when the caller has one. */
+  readonly cache?: Pick<StateStore, 'getCached' | 'putCached'>;
 }
 
 /**
