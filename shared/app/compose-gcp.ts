@@ -73,7 +73,7 @@ export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDe
     const factory = sandbox
       ? gcpClientFactory({ auth: { authClient: sandbox.authClient as never }, endpoint: sandbox.endpoint })
       : gcpClientFactory({ auth: credentials });
-    return new GcpProvider(factory, { billing: gcpBillingOptions(policy) });
+    return new GcpProvider(factory, { billing: gcpBillingOptions(policy), ...(sandbox?.now ? { now: sandbox.now } : {}) });
   };
 }
 
@@ -97,7 +97,8 @@ export function gcpBillingOptions(policy: Policy): Omit<GcpBillingOptions, 'call
         }
       : {}),
     projects: (g?.projects ?? []).map((p) => ({ id: p.id, ...(p.number ? { number: p.number } : {}) })),
-    budgets: policyBudgets(policy),
+    // Only budgets that can count Google Cloud spend widen what is read.
+    budgets: policyBudgets(policy).filter((b) => !b.scope.clouds || b.scope.clouds.includes('gcp')),
     catalog: g?.catalogPrices ?? true,
   };
 }

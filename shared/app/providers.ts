@@ -22,6 +22,8 @@ export interface ProviderEndpoints {
     endpoint: { apiEndpoint: string; port: number };
     /** A google-auth-library AuthClient (typed loosely so this file carries no Google import). */
     authClient: unknown;
+    /** The sandbox world's clock, for re-reads before acting (default: the machine's). */
+    now?: () => Date;
   };
   readonly azure?: {
     /** ARM and Azure Monitor metrics endpoint (the sandbox serves both on one HTTPS listener). */

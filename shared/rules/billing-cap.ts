@@ -39,6 +39,7 @@ export const billingCap: ResourceRule<BillingCapSettings> = {
     const limit = money(Number(r.attributes['budgetLimit']), currency);
     const pct = Math.round((actual.amount / limit.amount) * 1000) / 10;
     const perDay = Number(r.attributes['dailySpend'] ?? 0);
+    const daysLeft = Number(r.attributes['daysLeft'] ?? 0);
     const account = String(r.attributes['billingAccountName'] ?? '');
     const evidence = [
       `Google budget ${name}: ${formatMoney(actual)} of ${formatMoney(limit)} spent (${pct}%)`,
@@ -51,12 +52,14 @@ export const billingCap: ResourceRule<BillingCapSettings> = {
       title: `project ${r.scope.id} is past its Google budget ${name} (${formatMoney(actual)} of ${formatMoney(limit)}, ${pct}%): unlinking billing stops all its spend`,
       evidence,
       confidence: 'high',
-      ...(perDay > 0
+      // What the project would still spend this period: what unlinking saves. Not a monthly figure, so never added to monthly totals.
+      ...(perDay > 0 && daysLeft > 0
         ? {
             waste: {
-              monthly: money(Math.round(perDay * 30.4 * 100) / 100, currency),
-              arithmetic: `${formatMoney(money(perDay, currency))}/day (the project's recent daily spend under the budget) × 30.4 days`,
+              monthly: money(Math.round(perDay * daysLeft * 100) / 100, currency),
+              arithmetic: `${formatMoney(money(perDay, currency))}/day (the project's recent daily spend under the budget) × ${daysLeft} days left in the budget period`,
               priceSource: 'Google Cloud billing export',
+              basis: 'until-stopped' as const,
             },
           }
         : {}),

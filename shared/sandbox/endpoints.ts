@@ -9,7 +9,7 @@ export function sandboxProviderEndpoints(sandbox: Sandbox, options: { readonly w
   const now = options.worldClock === false ? {} : { now: () => sandbox.clock.now() };
   return {
     aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials, ...now },
-    gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox') },
+    gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox'), ...now },
     // The sandbox finishes long-running operations at once: poll fast instead of the SDK's 2 s.
     azure: { endpoint: sandbox.azureEndpoint, ca: sandbox.azureCa, credential: sandboxAzureCredential(), pollIntervalMs: 5, retry: { retryDelayInMs: 20, maxRetryDelayInMs: 200 }, ...now },
   };

@@ -82,6 +82,11 @@ export class GcpBilling {
     return p;
   }
 
+  /** Whether a billing account is configured, so Google budgets are read. */
+  get readsBudgets(): boolean {
+    return this.options.billingAccount !== undefined;
+  }
+
   /** Label keys costs are grouped by: the configured ones and every budget's own. */
   private groupings(specs: readonly BudgetSpec[]): ExportGrouping[] {
     const keys = new Set(this.options.export?.labels ?? []);
@@ -192,7 +197,7 @@ export class GcpBilling {
     // The spend the unlink stops: the mean of the budget's last days, from its forecast basis.
     const days = Math.max(1, Math.round((calendarPeriod(over.period, now).end.getTime() - utcDay(now).getTime()) / 86_400_000));
     const perDay = over.forecast && over.actual ? Math.max(0, (over.forecast.amount - over.actual.amount) / days) : 0;
-    return { info, listed, budgets, exceeded: { budget: over, perDay: Math.round(perDay * 100) / 100 } };
+    return { info, listed, budgets, exceeded: { budget: over, perDay: Math.round(perDay * 100) / 100, daysLeft: days } };
   }
 
   private async judge(spec: BudgetSpec, specs: readonly BudgetSpec[], now: Date, cache: CostCache | undefined): Promise<Budget> {
@@ -304,7 +309,7 @@ export interface BillingCapState {
   /** Whether the policy lists the project (the billing cap never acts on another). */
   readonly listed: boolean;
   readonly budgets: readonly Budget[];
-  readonly exceeded?: { readonly budget: Budget; readonly perDay: number };
+  readonly exceeded?: { readonly budget: Budget; readonly perDay: number; readonly daysLeft: number };
 }
 
 function reviveRows(raw: unknown): ExportRow[] {

@@ -213,8 +213,11 @@ export function judgeBudget(spec: BudgetSpec, rows: readonly ExportRow[] | undef
   const rate = runRate((d) => byDay.get(d) ?? 0, opts.readFrom, today, period.end);
   const forecast = round2(actual + rate.rest);
   const lastDay = dayOf(new Date(today.getTime() - DAY_MS));
+  // Drivers are picked by service name: the rows tell the names of the ids the filter holds.
+  const names = [...new Set(matching.map((r) => r.service))].sort();
   return {
     ...base,
+    ...(spec.services.length > 0 && names.length > 0 ? { scope: { ...base.scope, services: names } } : {}),
     limit,
     actual: money(actual, currency),
     forecast: money(forecast, currency),

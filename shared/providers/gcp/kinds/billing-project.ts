@@ -54,6 +54,7 @@ export function billingResource(scope: Scope, s: BillingCapState): Resource {
       budgetCurrency: e?.budget.limit.currency ?? null,
       budgetBasis: e?.budget.basis?.join(' | ') ?? null,
       dailySpend: e?.perDay ?? null,
+      daysLeft: e?.daysLeft ?? null,
     },
   };
 }
@@ -102,7 +103,8 @@ export const billingProjectKind: GcpKind = {
   inventoryOperation: 'cloudbilling:projects.getBillingInfo',
   listedPer: 'scope',
   async list(ctx, scope) {
-    if (!ctx.billing) return [];
+    // Without a billing account there are no Google budgets to cap billing by.
+    if (!ctx.billing?.readsBudgets) return [];
     return [billingResource(scope, await state(ctx, scope.id))];
   },
   async describe(ctx, ref: ResourceRef) {
