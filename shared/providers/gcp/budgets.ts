@@ -100,7 +100,7 @@ export function budgetSpecOf(b: GoogleBudget, projects: readonly KnownProject[])
       const unknownNumbers = projects.filter((k) => k.number === undefined).map((k) => k.id);
       problems.push(
         unknownNumbers.length > 0
-          ? `it counts ${p}, which costwatch cannot match to a listed project: the export has no rows telling the number of ${unknownNumbers.join(', ')} (set clouds.gcp.projects[].number)`
+          ? `it counts ${p}, which costwatch cannot match to a listed project: the number of ${unknownNumbers.join(', ')} is not known (the billing export had no rows for it, or could not be read; set clouds.gcp.projects[].number)`
           : `it counts ${p}, which is not in clouds.gcp.projects`,
       );
     }
