@@ -53,4 +53,16 @@ export const GCP_ACTIONS: readonly ActionDefinition[] = [
     undo: "restore that configuration exactly (remove it if there was none); if the bucket's rules changed since, remove only costwatch's rule. Objects Cloud Storage already moved stay in their new class",
     autoAllowed: true,
   },
+  {
+    kind: 'gcp.billing.disable-billing',
+    resourceKind: 'gcp.billing.project',
+    label: 'Unlink billing',
+    appliesTo: ['running'],
+    reversible: true,
+    saves: 'the billing account the project was linked to and whether billing was enabled',
+    undo: 'link the project to the saved billing account again (services the unlink stopped must then be started again; data Google deleted after the grace period does not come back)',
+    // Only with clouds.gcp.allowDisableBilling: true (the planner asks the policy); otherwise approval only.
+    autoAllowed: true,
+    warning: 'Stops every paid service of the project at once (VMs, Vertex AI endpoints, Workbench, APIs that need billing); Google may delete its data if billing stays off past the grace period.',
+  },
 ];

@@ -27,6 +27,8 @@ export interface ActionDefinition {
    * again), and in `auto` mode runs only when unanswered by its due time.
    */
   readonly guard?: boolean;
+  /** What the action stops, said plainly in the approval dialog, when it is more than the resource itself. */
+  readonly warning?: string;
 }
 
 /**

@@ -4,6 +4,9 @@ import { priceBook } from './compose.js';
 import type { CloudProvider } from '../providers/port.js';
 import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
 import { GcpProvider } from '../providers/gcp/provider.js';
+import type { GcpBillingOptions } from '../providers/gcp/billing.js';
+import { defaultExportTable } from '../providers/gcp/billing-export.js';
+import { policyBudgets } from './compose.js';
 import type { ProviderEndpoints } from './providers.js';
 
 /*
@@ -88,7 +91,33 @@ export function gcpProviderBuilder(credentials: GcpCredentials = { applicationDe
       ? gcpClientFactory({ auth: { authClient: sandbox.authClient as never }, endpoint: sandbox.endpoint })
       : gcpClientFactory({ auth: credentials });
     const cold = gcsColdArtifactsOptions(policy);
-    return new GcpProvider(factory, { ...(sandbox?.now ? { now: sandbox.now } : {}), ...(cold ? { coldArtifacts: cold } : {}) });
+    return new GcpProvider(factory, { billing: gcpBillingOptions(policy), ...(sandbox?.now ? { now: sandbox.now } : {}), ...(cold ? { coldArtifacts: cold } : {}) });
+  };
+}
+
+/** What the gcp provider reads about money, from the policy. */
+export function gcpBillingOptions(policy: Policy): Omit<GcpBillingOptions, 'call'> {
+  const g = policy.clouds.gcp;
+  const x = g?.billingExport;
+  return {
+    ...(g?.billingAccount ? { billingAccount: g.billingAccount } : {}),
+    ...(x
+      ? {
+          export: {
+            project: x.project,
+            dataset: x.dataset,
+            table: x.table ?? defaultExportTable(x.kind, g!.billingAccount!),
+            kind: x.kind,
+            ...(x.location ? { location: x.location } : {}),
+            maximumBytesBilled: x.maximumBytesBilled,
+            labels: x.labels,
+          },
+        }
+      : {}),
+    projects: (g?.projects ?? []).map((p) => ({ id: p.id, ...(p.number ? { number: p.number } : {}) })),
+    // Only budgets that can count Google Cloud spend widen what is read.
+    budgets: policyBudgets(policy).filter((b) => !b.scope.clouds || b.scope.clouds.includes('gcp')),
+    catalog: g?.catalogPrices ?? true,
   };
 }
 

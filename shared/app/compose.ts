@@ -100,8 +100,15 @@ export function plannerPolicy(policy: Policy, at: () => Date): PlannerPolicy {
     limits: policy.limits,
     proposalTtlHours: PROPOSAL_TTL_HOURS,
     graceHoursOf: (ruleId) => (ruleId === 'launch-guard' ? policy.launchGuard.graceHours : undefined),
+    autoRefused: (kind) =>
+      kind === DISABLE_BILLING_ACTION && policy.clouds.gcp?.allowDisableBilling !== true
+        ? 'unlinking billing runs automatically only with clouds.gcp.allowDisableBilling: true: approval required'
+        : undefined,
   };
 }
+
+/** The billing cap's action kind (shared/actions/gcp.ts), named here without importing the Google provider. */
+const DISABLE_BILLING_ACTION = 'gcp.billing.disable-billing';
 
 /** Prices: the bundled tables with the policy's overrides on top. */
 export function priceBook(policy: Policy): PriceBook {

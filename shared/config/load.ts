@@ -70,12 +70,13 @@ export function defaultPolicyFor(targets: readonly ScopeTarget[], extra: Readonl
   const azure = of('azure');
   // `extra` (a sandbox world's policy) adds settings; the scopes always come from the targets.
   const extraAws = (extra['clouds'] as { aws?: Record<string, unknown> } | undefined)?.aws;
+  const extraGcp = (extra['clouds'] as { gcp?: Record<string, unknown> } | undefined)?.gcp;
   const input: PolicyInput = {
     ...(extra as Partial<PolicyInput>),
     version: 1,
     clouds: {
       ...(aws.length > 0 ? { aws: { ...extraAws, accounts: aws.map((t) => ({ ...named(t), regions: [...t.regions] })) } } : {}),
-      ...(gcp.length > 0 ? { gcp: { projects: gcp.map(withRegions) } } : {}),
+      ...(gcp.length > 0 ? { gcp: { ...extraGcp, projects: gcp.map(withRegions) } } : {}),
       ...(azure.length > 0 ? { azure: { subscriptions: azure.map(withRegions) } } : {}),
     },
   };

@@ -26,6 +26,7 @@ export const RULE_IDS = [
   'commitment-coverage',
   'autoscaling-floor',
   'launch-guard',
+  'billing-cap',
 ] as const;
 
 /** A rule id known to the policy file. */
@@ -51,6 +52,8 @@ export const DEFAULT_RULE_MODES: Readonly<Record<RuleId, Mode>> = {
   'commitment-coverage': 'notify',
   'autoscaling-floor': 'notify',
   'launch-guard': 'approve',
+  // Unlinking billing stops a whole project: opt in with mode approve (auto also needs clouds.gcp.allowDisableBilling).
+  'billing-cap': 'notify',
 };
 
 /** Workload classes a resource declares with its workload tag, each with its own allowed instance types. */

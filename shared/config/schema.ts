@@ -120,6 +120,12 @@ const AwsAccountSchema = z
 
 const GcpProjectSchema = z.strictObject({
   id: gcpProjectId,
+  /** The project number: Google budgets name projects by number (default: read from the billing export's rows). */
+  number: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(/^[1-9]\d{5,18}$/, 'a project number is digits, like "123456789012"'))
+    .optional(),
   name: nonEmpty.optional(),
   regions: z.array(gcpRegion).min(1).optional(),
 });
@@ -149,6 +155,30 @@ const GcpCredentialsSchema = z
     message: 'set workloadIdentity (the default, no key) or serviceAccountKeySecret (a key in Secrets Manager)',
   });
 
+/** A BigQuery project, dataset or table name as the billing export uses them (validated: they are written into SQL as identifiers). */
+const bqDataset = z.string().regex(/^[A-Za-z0-9_]{1,1024}$/, 'a BigQuery dataset name is letters, digits and underscores');
+const bqTable = z.string().regex(/^[A-Za-z0-9_]{1,1024}$/, 'a BigQuery table name is letters, digits and underscores');
+
+/**
+ * Where the Cloud Billing export to BigQuery is: the standard usage cost table (default), the
+ * detailed (resource-level) table or the FOCUS table. Every query is parameterized and capped by
+ * `maximumBytesBilled`.
+ */
+const GcpBillingExportSchema = z.strictObject({
+  /** The project holding the export dataset (queries run, and are billed, there). */
+  project: gcpProjectId,
+  dataset: bqDataset,
+  /** Default: Google's name for the kind, from clouds.gcp.billingAccount (gcp_billing_export_v1_<ACCOUNT> and so on). */
+  table: bqTable.optional(),
+  kind: z.enum(['standard', 'detailed', 'focus']).default('standard'),
+  /** The dataset's location (US, EU, us-central1…); default: BigQuery finds it. */
+  location: z.string().regex(/^[A-Za-z]+[A-Za-z0-9-]*$/, 'a BigQuery location like US, EU or us-central1').optional(),
+  /** Bytes one query may bill, at most; a query that would bill more fails instead (default 10 GiB, about $0.06 at on-demand prices). */
+  maximumBytesBilled: z.number().int().min(10 * 1024 * 1024, 'at least 10485760 (10 MiB, the least BigQuery bills a query)').default(10 * 1024 * 1024 * 1024),
+  /** Label keys costs are grouped by besides service (one more query per project and day each); budgets' own label keys are added. */
+  labels: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a label key is lower-case letters, digits, _ and -')).max(10, 'at most 10 label keys: each is one more query per project and day').default([]),
+});
+
 const AzureSubscriptionSchema = z.strictObject({
   id: guid,
   name: nonEmpty.optional(),
@@ -171,6 +201,17 @@ const CloudsSchema = z
         billingAccount: gcpBillingAccount.optional(),
         credentials: GcpCredentialsSchema.optional(),
         projects: z.array(GcpProjectSchema).min(1, 'list at least one project, or remove the gcp section'),
+        /** The Cloud Billing export to BigQuery: costs, and the spend of Google budgets. Absent: no costs are read. */
+        billingExport: GcpBillingExportSchema.optional(),
+        /** Read prices from the Cloud Billing Catalog API (default true); false: the bundled, dated table only. */
+        catalogPrices: z.boolean().default(true),
+        /** Let `auto` mode unlink billing from a listed project whose budget is exceeded (billing-cap); default false: approval only. */
+        allowDisableBilling: z.boolean().default(false),
+      })
+      .superRefine((g, ctx) => {
+        if (g.billingExport && !g.billingExport.table && !g.billingAccount) {
+          ctx.addIssue({ code: 'custom', path: ['billingExport', 'table'], message: 'name the export table, or set clouds.gcp.billingAccount so costwatch can use Google\'s table name' });
+        }
       })
       .optional(),
     azure: z
@@ -318,6 +359,7 @@ const RulesSchema = z
         channel: slackChannel.optional(),
       })
       .prefault({}),
+    'billing-cap': rule('billing-cap', {}).prefault({}),
   })
   .register(idKeyedObjects, { noun: 'rule id' });
 

@@ -19,4 +19,10 @@ export interface Budget {
   readonly forecastThresholds: readonly number[];
   readonly actual?: Money;
   readonly forecast?: Money;
+  /** A budget defined in a cloud: which one (absent: configured in costwatch.yml, or AWS Budgets). */
+  readonly source?: 'aws-budgets' | 'gcp-budget';
+  /** Why a cloud's budget cannot be judged (its filter cannot be reproduced from the cost data); then actual and forecast are absent. */
+  readonly problem?: string;
+  /** How actual and forecast were computed, for evidence. */
+  readonly basis?: readonly string[];
 }

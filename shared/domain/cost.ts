@@ -25,6 +25,8 @@ export interface CostRecord {
   readonly x_Breakdown?: string;
   /** FOCUS custom column (Microsoft's export names it so): the Azure resource group, lower case. */
   readonly x_ResourceGroupName?: string;
+  /** FOCUS custom column: credits applied to the row (zero or negative), already counted in BilledCost (Google Cloud export). */
+  readonly x_Credits?: number;
 }
 
 /** Maps a FOCUS ProviderName to the cloud costwatch knows it as. */

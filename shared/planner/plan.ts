@@ -31,6 +31,8 @@ export interface PlannerPolicy {
   readonly proposalTtlHours: number;
   /** For a guard rule, the hours its `auto` proposals wait for an answer before acting (`launchGuard.graceHours`). */
   graceHoursOf?(ruleId: string): number | undefined;
+  /** Why the policy keeps an action kind out of `auto` mode (e.g. unlinking billing without `allowDisableBilling`); undefined when it does not. */
+  autoRefused?(actionKind: string): string | undefined;
 }
 
 /** What the store says that the planner must honour. */
@@ -125,7 +127,10 @@ export function plan(input: {
       const limits = policy.limits;
       // What the action saves in the limit's currency; undefined when that is not known.
       const impact = saving && saving.currency === limits.maxAutoMonthlyImpact.currency ? saving.amount : undefined;
-      const why = !def.autoAllowed
+      const refused = policy.autoRefused?.(kind);
+      const why = refused
+        ? refused
+        : !def.autoAllowed
         ? `${def.label} is not reversible: approval required`
         : f.confidence !== 'high'
           ? `${f.confidence ?? 'unknown'} confidence: approval required`

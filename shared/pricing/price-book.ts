@@ -135,6 +135,8 @@ export class PriceBook {
     const key = usage === 'hosting' ? `accelerator:${acceleratorType}` : `${usage}:accelerator:${acceleratorType}`;
     const override = this.overrides[cloud]?.[key];
     if (override !== undefined) return { price: { amount: override, currency: 'USD' }, source: `costwatch.yml prices override (${key})` };
+    const fetched = this.fetched.get(`${cloud}|${usage}|${region}|accelerator:${acceleratorType}`);
+    if (fetched) return { price: fetched.price, source: fetched.source };
     for (const t of this.tables) {
       if (t.cloud !== cloud || (t.usage ?? 'hosting') !== usage) continue;
       const p = t.accelerators?.[acceleratorType];

@@ -1,6 +1,6 @@
 import type { Finding } from '../domain/finding.js';
 import { formatMoney } from '../domain/money.js';
-import { budgetFindingId, CLOUD_BUDGET_LABEL, CLOUD_BUDGET_SERVICE, budgetStatuses, highestCrossed, percentOf, statusEvidence, type BudgetStatus } from './budget-status.js';
+import { budgetFindingId, CLOUD_BUDGET_LABEL, judgesThresholds, CLOUD_BUDGET_SERVICE, budgetStatuses, highestCrossed, percentOf, statusEvidence, type BudgetStatus } from './budget-status.js';
 import type { CostRule } from './types.js';
 
 /** Settings of budget-breach: the common rule settings only. */
@@ -26,7 +26,7 @@ export const budgetBreach: CostRule<BudgetBreachSettings> = {
       }
       if (!s.actual) continue;
       const b = s.budget;
-      const thresholds = s.source === 'config' ? b.actualThresholds : [100];
+      const thresholds = judgesThresholds(s) ? b.actualThresholds : [100];
       const crossed = highestCrossed(s.actual, b.limit, thresholds);
       if (crossed === undefined) continue;
       const pct = percentOf(s.actual, b.limit);
@@ -38,11 +38,11 @@ export const budgetBreach: CostRule<BudgetBreachSettings> = {
         cloud: s.cloud,
         scopeId: s.scopeId,
         title:
-          s.source === 'config'
+          judgesThresholds(s)
             ? `${name}: ${formatMoney(s.actual)} of ${formatMoney(b.limit)} spent (${pct}%), past its ${crossed}% threshold`
             : `${name}: actual ${formatMoney(s.actual)} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
         evidence: [
-          `limit ${formatMoney(b.limit)}; actual ${formatMoney(s.actual)} (${pct}%); ${s.source === 'config' ? `thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : `as ${CLOUD_BUDGET_SERVICE[s.source]} reports it`}`,
+          `limit ${formatMoney(b.limit)}; actual ${formatMoney(s.actual)} (${pct}%); ${judgesThresholds(s) ? `thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : `as ${CLOUD_BUDGET_SERVICE[s.source as keyof typeof CLOUD_BUDGET_SERVICE]} reports it`}`,
           ...statusEvidence(s),
         ],
         budget: {
@@ -70,7 +70,7 @@ function unknown(s: BudgetStatus, now: Date): Finding {
     state: 'unknown',
     cloud: s.cloud,
     scopeId: s.scopeId,
-    title: `budget ${s.budget.name}: spend cannot be judged — ${s.problem ?? 'unknown'}`,
+    title: `${s.source === 'gcp-budget' ? 'Google Cloud budget' : 'budget'} ${s.budget.name}: spend cannot be judged — ${s.problem ?? 'unknown'}`,
     evidence: [`limit ${formatMoney(s.budget.limit)}`, ...statusEvidence(s)],
     budget: { budgetName: s.budget.name, source: s.source, kind: 'actual', period: s.period, limit: s.budget.limit, drivers: [] },
     detectedAt: now,

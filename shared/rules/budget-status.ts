@@ -25,8 +25,8 @@ export interface CostFilter {
 /** A budget evaluated against the scan's costs. */
 export interface BudgetStatus {
   readonly budget: Budget;
-  /** A configured budget, or a cloud's own (AWS Budgets; an Azure budget read from Consumption). */
-  readonly source: 'config' | 'aws-budgets' | 'azure-budget';
+  /** A configured budget, or a cloud's own (AWS Budgets; an Azure budget read from Consumption; a Google Cloud budget judged on the billing export). */
+  readonly source: 'config' | 'aws-budgets' | 'azure-budget' | 'gcp-budget';
   readonly period: { readonly start: Date; readonly end: Date };
   /** Cloud and scope the finding is filed under: the budget's only ones, or `*` when it spans several. */
   readonly cloud: Cloud;
@@ -225,8 +225,10 @@ function configuredStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatu
     forecastNotes.push('no forecast was read for the scopes it covers');
   }
   const through = lastDay(records);
+  const sources = [...new Set(forecasts.map((f) => (f.cloud === 'gcp' ? 'the Google Cloud billing export run rate' : f.source)))];
   return {
     ...base,
+    ...(sources.length > 0 ? { forecastSources: sources } : {}),
     actual: money(round2(total.amount), currency),
     ...(forecast ? { forecast } : {}),
     forecastNotes,
@@ -239,6 +241,7 @@ function configuredStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatu
 }
 
 function cloudStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus | undefined {
+  if (b.source === 'gcp-budget') return googleStatus(b, input);
   const scopeId = b.scope.scopeIds?.[0];
   const cloud = b.scope.clouds?.[0] ?? 'aws';
   if (!scopeId || !b.actual) return undefined;
@@ -261,6 +264,27 @@ function cloudStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus | u
     forecastNotes: b.forecast ? [] : [`${CLOUD_BUDGET_SERVICE[cloud === 'azure' ? 'azure-budget' : 'aws-budgets']} has no forecast for it yet`],
     perScope: [],
     notes,
+    drivers,
+  };
+}
+
+/**
+ * A Google Cloud budget: its spend was computed by the provider from the billing export over the
+ * budget's own filter (the Budget API holds none), or it carries the reason it cannot be.
+ */
+function googleStatus(b: Budget, input: CostRuleInput<unknown>): BudgetStatus {
+  const period = periodOf(b.period, input.now);
+  const scopeId = b.scope.scopeIds?.[0] ?? '*';
+  const base = { budget: b, source: 'gcp-budget' as const, period, cloud: 'gcp' as const, scopeId, perScope: [], forecastNotes: [] as string[] };
+  if (b.problem || !b.actual) return { ...base, problem: b.problem ?? 'no spend could be computed for it', notes: [], drivers: [] };
+  const filter = filterOf(b);
+  const drivers = breakdownFor(filter) === undefined ? [] : topDrivers(input.costs, filter, { start: period.start, end: input.now }, b.limit.currency);
+  return {
+    ...base,
+    actual: b.actual,
+    ...(b.forecast ? { forecast: b.forecast } : {}),
+    forecastNotes: b.forecast ? [] : ['no forecast could be computed for it'],
+    notes: [...(b.basis ?? [])],
     drivers,
   };
 }
@@ -317,9 +341,17 @@ export function statusEvidence(s: BudgetStatus): string[] {
 }
 
 /** Who computes a cloud budget's spend, for titles and evidence. */
-export const CLOUD_BUDGET_SERVICE = { 'aws-budgets': 'AWS Budgets', 'azure-budget': 'Azure Cost Management' } as const;
+export const CLOUD_BUDGET_SERVICE = { 'aws-budgets': 'AWS Budgets', 'azure-budget': 'Azure Cost Management', 'gcp-budget': 'the Google Cloud billing export' } as const;
 /** How a cloud budget is named in a title. */
-export const CLOUD_BUDGET_LABEL = { 'aws-budgets': 'AWS budget', 'azure-budget': 'Azure budget' } as const;
+export const CLOUD_BUDGET_LABEL = { 'aws-budgets': 'AWS budget', 'azure-budget': 'Azure budget', 'gcp-budget': 'Google Cloud budget' } as const;
+
+/**
+ * Whether costwatch judges the budget's thresholds itself (a configured budget; a Google Cloud
+ * budget, whose spend the export gives): otherwise the cloud's own figure is judged against the limit.
+ */
+export function judgesThresholds(s: Pick<BudgetStatus, 'source'>): boolean {
+  return s.source === 'config' || s.source === 'gcp-budget';
+}
 
 /** Stable finding id of a budget status at a threshold (or `unknown`). */
 export function budgetFindingId(ruleId: string, s: BudgetStatus, what: number | 'unknown'): string {

@@ -1,7 +1,13 @@
 import type { Finding } from '../domain/finding.js';
 import { formatMoney } from '../domain/money.js';
-import { budgetFindingId, CLOUD_BUDGET_LABEL, CLOUD_BUDGET_SERVICE, budgetStatuses, day, highestCrossed, percentOf, statusEvidence } from './budget-status.js';
+import { budgetFindingId, CLOUD_BUDGET_LABEL, judgesThresholds, CLOUD_BUDGET_SERVICE, budgetStatuses, day, highestCrossed, percentOf, statusEvidence } from './budget-status.js';
 import type { CostRule } from './types.js';
+import type { BudgetStatus } from './budget-status.js';
+
+/** Where a configured budget's forecast of the rest came from: each cloud's forecast names its source. */
+function forecastSources(s: BudgetStatus): string {
+  return s.forecastSources && s.forecastSources.length > 0 ? s.forecastSources.join(' + ') : 'AWS Cost Explorer GetCostForecast';
+}
 
 /** Settings of forecast-breach: the common rule settings only. */
 export type ForecastBreachSettings = Record<string, unknown>;
@@ -23,7 +29,7 @@ export const forecastBreach: CostRule<ForecastBreachSettings> = {
     for (const s of budgetStatuses(input)) {
       if (s.problem || !s.actual || !s.forecast) continue;
       const b = s.budget;
-      const thresholds = s.source === 'config' ? b.forecastThresholds : [100];
+      const thresholds = judgesThresholds(s) ? b.forecastThresholds : [100];
       const already = highestCrossed(s.actual, b.limit, thresholds) ?? 0;
       const crossed = highestCrossed(s.forecast, b.limit, thresholds.filter((t) => t > already));
       if (crossed === undefined) continue;
@@ -37,13 +43,13 @@ export const forecastBreach: CostRule<ForecastBreachSettings> = {
         cloud: s.cloud,
         scopeId: s.scopeId,
         title:
-          s.source === 'config'
+          judgesThresholds(s)
             ? `${name}: forecast ${formatMoney(s.forecast)} by ${end} is ${pct}% of ${formatMoney(b.limit)}, past its ${crossed}% threshold`
             : `${name}: forecast ${formatMoney(s.forecast)} by ${end} is over its ${formatMoney(b.limit)} limit (${pct}%)`,
         evidence: [
           `limit ${formatMoney(b.limit)}; spent ${formatMoney(s.actual)} (${percentOf(s.actual, b.limit)}%); forecast for the period ${formatMoney(s.forecast)} (${pct}%)` +
-            (s.source === 'config' ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : `; as ${CLOUD_BUDGET_SERVICE[s.source]} reports it`),
-          ...(s.source === 'config' ? [`forecast = spend so far + ${(s.forecastSources ?? ['AWS Cost Explorer GetCostForecast']).join(' and ')} for the rest of the period`] : []),
+            (judgesThresholds(s) ? `; thresholds ${thresholds.map((t) => `${t}%`).join(', ')}` : `; as ${CLOUD_BUDGET_SERVICE[s.source as keyof typeof CLOUD_BUDGET_SERVICE]} reports it`),
+          ...(s.source === 'config' ? [`forecast = spend so far + ${forecastSources(s)} for the rest of the period`] : []),
           ...statusEvidence(s),
           ...s.forecastNotes,
         ],

@@ -14,6 +14,7 @@ import { untaggedResources, untaggedShare } from './untagged-spend.js';
 import { commitmentCoverage } from './commitment-coverage.js';
 import { autoscalingFloor } from './autoscaling-floor.js';
 import { launchGuard } from './launch-guard.js';
+import { billingCap } from './billing-cap.js';
 
 /** Every resource rule, explicitly listed: adding a rule is one file and one line here. */
 export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
@@ -28,6 +29,7 @@ export const RESOURCE_RULES: readonly ResourceRule<never>[] = [
   untaggedResources as ResourceRule<never>,
   autoscalingFloor as ResourceRule<never>,
   launchGuard as ResourceRule<never>,
+  billingCap as ResourceRule<never>,
 ];
 
 export type { ResourceRule, ResourceRuleInput, RuleResult } from './types.js';
@@ -60,3 +62,4 @@ export { untaggedResources, untaggedShare } from './untagged-spend.js';
 export { commitmentCoverage } from './commitment-coverage.js';
 export { autoscalingFloor } from './autoscaling-floor.js';
 export { launchGuard } from './launch-guard.js';
+export { billingCap } from './billing-cap.js';

@@ -237,7 +237,7 @@ const accountSchema = z.strictObject({
 /** An injected failure: throttling, a 5xx, added latency or access denied, at a seeded rate. */
 export const faultSchema = z
   .strictObject({
-    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', 'machinelearning', 'monitor', 'costmanagement', 'consumption', 'retailprices', 'storage', 'blob', 'application-autoscaling', '*']).default('*'),
+    service: z.enum(['sagemaker', 'cloudwatch', 'sts', 'ce', 'budgets', 'pricing', 's3', 'aiplatform', 'notebooks', 'monitoring', 'machinelearning', 'monitor', 'costmanagement', 'consumption', 'retailprices', 'storage', 'blob', 'application-autoscaling', 'bigquery', 'cloudbilling', 'billingbudgets', '*']).default('*'),
     operation: z.string().min(1).default('*'),
     kind: z.enum(['throttle', 'server-error', 'latency', 'access-denied']),
     rate: z.number().min(0).max(1).default(1),

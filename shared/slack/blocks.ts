@@ -147,6 +147,12 @@ function consoleButton(url: string | undefined): Button[] {
   return url && fitsButtonUrl(url) ? [button({ actionId: ACTION_IDS.openConsole, label: 'Open in console', url })] : [];
 }
 
+/** An action's plain warning, first in its approval dialog (where Slack cuts the text at 300 characters). */
+function actionWarning(kind: string): string {
+  const w = ACTIONS.find((a) => a.kind === kind)?.warning;
+  return w ? `${w} ` : '';
+}
+
 /** Approve, Snooze and Exempt for a proposal waiting for a decision: the same buttons wherever they are shown (alert, digest, App Home). */
 export function proposalButtons(p: ProposedAction): Button[] {
   const label = actionLabel(p.kind);
@@ -177,7 +183,7 @@ export function proposalButtons(p: ProposedAction): Button[] {
       style: 'primary',
       confirm: {
         title: `${label}?`,
-        text: `${label} ${name}${p.monthlySaving ? ` to save ${perMonth(p.monthlySaving)}` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
+        text: `${actionWarning(p.kind)}${label} ${name}${p.monthlySaving ? ` to save ${perMonth(p.monthlySaving)}` : ''}. ${p.reversible ? 'Undo stays available.' : 'This cannot be undone.'}`,
         confirm: label,
         deny: 'Cancel',
       },

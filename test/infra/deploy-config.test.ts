@@ -77,7 +77,7 @@ describe('scan schedules', () => {
   it('put rules without a schedule on the default cadence of their kind', async () => {
     const { policy } = await loadDeployPolicy(fixture('minimal'));
     expect(scanSchedules(policy)).toEqual([
-      { expression: DEFAULT_SCHEDULES.daily, at: 'cron(7 1 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage'] },
+      { expression: DEFAULT_SCHEDULES.daily, at: 'cron(7 1 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage', 'billing-cap'] },
       { expression: DEFAULT_SCHEDULES.resource, at: 'cron(22 1/6 * * ? *)', rules: ['idle-endpoint', 'underused-endpoint', 'idle-notebook', 'idle-studio-app', 'long-training-job', 'idle-cluster', 'autoscaling-floor'] },
     ]);
     // The launch guard (off by default) runs hourly when enabled: its scans act on unanswered guards.

@@ -511,7 +511,7 @@ describe('schedules', () => {
     // Rates become crons at their own minute; the policy's own cron is kept as written.
     expect(schedules.sort((a, b) => String(a.expression).localeCompare(String(b.expression)))).toEqual([
       { expression: 'cron(0 19 ? * MON-FRI *)', rules: ['idle-notebook'] },
-      { expression: 'cron(22 2 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage'] },
+      { expression: 'cron(22 2 * * ? *)', rules: ['cold-artifacts', 'budget-breach', 'forecast-breach', 'cost-anomaly', 'spot-training', 'untagged-spend', 'commitment-coverage', 'billing-cap'] },
       { expression: 'cron(37 * * * ? *)', rules: ['idle-endpoint'] },
       { expression: 'cron(52 3/6 * * ? *)', rules: ['underused-endpoint', 'long-training-job', 'idle-cluster', 'autoscaling-floor'] },
     ]);

@@ -146,6 +146,7 @@ describe('parsePolicy defaults', () => {
       'commitment-coverage': 'notify',
       'autoscaling-floor': 'notify',
       'launch-guard': 'approve',
+      'billing-cap': 'notify',
     });
     // Every rule is on by default but the launch guard, whose thresholds are the organisation's own.
     expect(RULE_IDS.filter((id) => !policy.rules[id].enabled)).toEqual(['launch-guard']);

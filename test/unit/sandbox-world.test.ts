@@ -179,7 +179,7 @@ describe('world file', () => {
       azure: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
     };
 
-    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'gcp', 'azure', 'azure', 'azure', 'costs', 'budgets', 'anomalies', 'savingsPlans', 's3', 'aws', 'policy', 'faults', 'endpoints']);
+    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'gcp', 'gcp', 'azure', 'azure', 'azure', 'costs', 'budgets', 'anomalies', 'savingsPlans', 's3', 'aws', 'policy', 'faults', 'endpoints']);
     for (const block of blocks) {
       const text = asWorld[block.split(':')[0] ?? '']?.(block) ?? '';
       expect(() => parseWorld(text, 'docs/world-file.md')).not.toThrow();

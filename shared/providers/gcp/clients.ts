@@ -1,6 +1,9 @@
 // The two Vertex AI clients by their own modules: the package index loads every Vertex AI client.
 import { EndpointServiceClient } from '@google-cloud/aiplatform/build/src/v1/endpoint_service_client.js';
 import { JobServiceClient } from '@google-cloud/aiplatform/build/src/v1/job_service_client.js';
+import { BigQuery } from '@google-cloud/bigquery';
+import { CloudBillingClient, CloudCatalogClient } from '@google-cloud/billing/build/src/v1/index.js';
+import { BudgetServiceClient } from '@google-cloud/billing-budgets/build/src/v1/index.js';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { Storage, type StorageOptions } from '@google-cloud/storage';
 import { v2 as notebooksV2 } from '@google-cloud/notebooks';
@@ -27,14 +30,26 @@ export interface GcpClients {
   readonly storage: Storage;
 }
 
+/**
+ * The global billing clients: Cloud Billing (project billing info), the Cloud Billing Catalog
+ * (SKU prices), the Budget API and BigQuery (the billing export, queried from the export's project).
+ */
+export interface GcpBillingClients {
+  readonly billing: CloudBillingClient;
+  readonly catalog: CloudCatalogClient;
+  readonly budgets: BudgetServiceClient;
+  /** BigQuery jobs run (and are billed) in this project: the one holding the export. */
+  bigquery(projectId: string): BigQuery;
+}
+
 /** Where clients point: one project and region. */
 export interface GcpTarget {
   readonly projectId: string;
   readonly region: string;
 }
 
-/** Produces (and caches) the clients for a project and region. */
-export type GcpClientFactory = (target: GcpTarget) => GcpClients;
+/** Produces (and caches) the clients for a project and region; `billing()` the global billing clients. */
+export type GcpClientFactory = ((target: GcpTarget) => GcpClients) & { billing?: () => GcpBillingClients };
 
 /** How the clients authenticate. */
 export type GcpCredentials =
@@ -112,7 +127,7 @@ export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
     retryOptions: { autoRetry: false, maxRetries: 0 },
     ...(opts.endpoint ? { apiEndpoint: `${opts.endpoint.protocol ?? 'http'}://${opts.endpoint.apiEndpoint}:${opts.endpoint.port}`, useAuthWithCustomEndpoint: true } : {}),
   });
-  return (target) => {
+  const factory: GcpClientFactory = (target) => {
     const key = `${target.projectId}/${target.region}`;
     const hit = cache.get(key);
     if (hit) return hit;
@@ -139,4 +154,32 @@ export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
     cache.set(key, clients);
     return clients;
   };
+  let billing: GcpBillingClients | undefined;
+  const bigqueries = new Map<string, BigQuery>();
+  const at = (host: string) =>
+    (opts.endpoint
+      ? { apiEndpoint: opts.endpoint.apiEndpoint, port: opts.endpoint.port, protocol: opts.endpoint.protocol ?? 'http', fallback: true, ...auth }
+      : { apiEndpoint: host, fallback: true, ...auth }) as unknown as ClientOptions;
+  factory.billing = () =>
+    (billing ??= {
+      billing: new CloudBillingClient(at('cloudbilling.googleapis.com')),
+      catalog: new CloudCatalogClient(at('cloudbilling.googleapis.com')),
+      budgets: new BudgetServiceClient(at('billingbudgets.googleapis.com')),
+      bigquery: (projectId) => {
+        let bq = bigqueries.get(projectId);
+        if (!bq) {
+          // BigQuery speaks JSON REST through @google-cloud/common, not google-gax: its own options.
+          bq = new BigQuery({
+            projectId,
+            ...(opts.endpoint ? { apiEndpoint: `${opts.endpoint.protocol ?? 'http'}://${opts.endpoint.apiEndpoint}:${opts.endpoint.port}` } : {}),
+            ...('authClient' in auth ? { authClient: auth.authClient as never } : { authClient: auth.auth as never }),
+            // costwatch retries itself (RESOURCE_EXHAUSTED and 5xx), with one policy for every Google call.
+            autoRetry: false,
+          });
+          bigqueries.set(projectId, bq);
+        }
+        return bq;
+      },
+    });
+  return factory;
 }

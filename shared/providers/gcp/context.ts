@@ -1,7 +1,9 @@
 import type { UsageSignal } from '../../domain/usage.js';
 import type { GcsPriceBook } from '../../pricing/gcs-prices.js';
+import type { StateStore } from '../../store/port.js';
 import type { KindModule } from '../kind.js';
 import type { CollectionFailure } from '../port.js';
+import type { GcpBilling } from './billing.js';
 import type { GcpClients } from './clients.js';
 import type { GcpRetryOptions } from './retry.js';
 
@@ -15,6 +17,10 @@ export interface GcpCtx {
   call<T>(fn: () => Promise<T>, idempotent?: boolean): Promise<T>;
   /** The scan's time (the world clock in the sandbox): object ages are counted to it. */
   readonly now: Date;
+  /** The money side (billing export, budgets, project billing); absent when the policy reads none. */
+  readonly billing?: GcpBilling;
+  /** Where paid reads are cached (the store), when the caller has one. */
+  readonly cache?: Pick<StateStore, 'getCached' | 'putCached'>;
   /** Cloud Storage cold-artifacts settings; absent when the cold-artifacts rule is off. */
   readonly coldArtifacts?: GcsColdArtifactsOptions;
   /** Records a failure that leaves the rest of the listing standing (one bucket of many). */

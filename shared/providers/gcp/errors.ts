@@ -51,9 +51,16 @@ export interface GoogleFailure {
 
 /** Reads a Google client error (GaxiosError or GoogleError) into its canonical status and message. */
 export function googleFailure(err: unknown): GoogleFailure {
-  const e = err as { name?: string; code?: unknown; status?: unknown; message?: string; response?: { status?: number; data?: unknown; body?: unknown } } | undefined;
+  const e = err as { name?: string; code?: unknown; status?: unknown; message?: string; errors?: { reason?: unknown }[]; response?: { status?: number; data?: unknown; body?: unknown } } | undefined;
   const body = parseBody(e?.response?.data ?? e?.message) ?? parseBody(e?.response?.body);
   if (body) return body;
+  // BigQuery's client (@google-cloud/common ApiError) carries the HTTP status as `code` and BigQuery's `errors[].reason`.
+  if (e?.name === 'ApiError' || (typeof e?.code === 'number' && e.code >= 100 && Array.isArray(e?.errors))) {
+    const http = typeof e.code === 'number' ? e.code : 0;
+    const reason = typeof e.errors?.[0]?.reason === 'string' ? e.errors[0].reason : undefined;
+    const status = reason === 'rateLimitExceeded' || reason === 'quotaExceeded' ? 'RESOURCE_EXHAUSTED' : (BY_HTTP[http] ?? (http >= 500 ? 'INTERNAL' : 'UNKNOWN'));
+    return { status, message: `${e.message ?? `HTTP ${http}`}${reason && !(e.message ?? '').includes(reason) ? ` (${reason})` : ''}` };
+  }
   // @google-cloud/storage's ApiError carries the HTTP status as `code` (its JSON API errors name no canonical status).
   if (typeof e?.code === 'number' && e.code >= 100 && e.code < 600) return { status: BY_HTTP[e.code] ?? (e.code >= 500 ? 'INTERNAL' : 'UNKNOWN'), message: e.message ?? `HTTP ${e.code}` };
   const http = typeof e?.response?.status === 'number' ? e.response.status : e?.name === 'GaxiosError' && typeof e.status === 'number' ? e.status : undefined;

@@ -2,6 +2,7 @@ import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import type { UsageSeries } from '../../domain/usage.js';
 import { ProviderError } from '../../errors.js';
 import { plannedSignals, type ActOutcome, type CloudProvider, type Collection, type CollectionFailure, type CollectOptions, type ScopeTarget } from '../port.js';
+import { GcpBilling, type GcpBillingOptions } from './billing.js';
 import type { GcpClientFactory } from './clients.js';
 import type { GcpCtx, GcpMetricQuery, GcsColdArtifactsOptions } from './context.js';
 import { describeGoogleError } from './errors.js';
@@ -16,6 +17,8 @@ export interface GcpProviderOptions {
   readonly now?: () => Date;
   /** Cloud Storage cold-artifacts settings; absent when the rule is off (buckets are then not listed). */
   readonly coldArtifacts?: GcsColdArtifactsOptions;
+  /** Costs (billing export), Google budgets, Catalog prices and project billing; absent = none are read. */
+  readonly billing?: Omit<GcpBillingOptions, 'call'>;
 }
 
 /** Regions listed at once when a project's regions were discovered rather than configured. */
@@ -37,6 +40,8 @@ export class GcpProvider implements CloudProvider {
   private readonly coldArtifacts: GcsColdArtifactsOptions | undefined;
   /** Vertex AI locations of each project configured without regions, listed once per provider. */
   private readonly discovered = new Map<string, Promise<string[]>>();
+  /** The money side: billing export, budgets, Catalog prices, project billing. */
+  readonly billing: GcpBilling | undefined;
 
   constructor(
     private readonly clients: GcpClientFactory,
@@ -45,9 +50,12 @@ export class GcpProvider implements CloudProvider {
     this.retry = options.retry ?? {};
     this.now = options.now ?? (() => new Date());
     this.coldArtifacts = options.coldArtifacts;
+    const billingClients = clients.billing;
+    this.billing =
+      options.billing && billingClients ? new GcpBilling(billingClients, { ...options.billing, call: (fn) => withRetry(fn, true, this.retry) }) : undefined;
   }
 
-  private ctx(projectId: string, region: string, now: Date = this.now(), failures?: CollectionFailure[], memo = new Map<string, Promise<unknown>>()): GcpCtx {
+  private ctx(projectId: string, region: string, now: Date = this.now(), failures?: CollectionFailure[], memo = new Map<string, Promise<unknown>>(), cache?: CollectOptions['cache']): GcpCtx {
     const retry = this.retry;
     return {
       clients: this.clients({ projectId, region }),
@@ -57,6 +65,8 @@ export class GcpProvider implements CloudProvider {
       call: (fn, idempotent = true) => withRetry(fn, idempotent, retry),
       now,
       ...(this.coldArtifacts ? { coldArtifacts: this.coldArtifacts } : {}),
+      ...(this.billing ? { billing: this.billing } : {}),
+      ...(cache ? { cache } : {}),
       reportFailure: (f) => {
         if (!failures) throw new ProviderError(`${f.operation}: ${f.message}`, { cloud: 'gcp', scopeId: projectId, operation: f.operation });
         failures.push(f);
@@ -104,6 +114,29 @@ export class GcpProvider implements CloudProvider {
   }
 
   async collect(target: ScopeTarget, opts: CollectOptions): Promise<Collection> {
+    let found!: (r: readonly Resource[]) => void;
+    const inventory = new Promise<readonly Resource[]>((resolve) => (found = resolve));
+    // Costs, budgets and prices are read alongside the regions; one failing leaves the other standing.
+    const money = this.billing?.collect(target.scope, inventory, opts);
+    let compute: Collection;
+    try {
+      compute = await this.collectCompute(target, opts, found);
+    } finally {
+      found([]);
+    }
+    const billing = await money;
+    if (!billing) return compute;
+    return {
+      ...compute,
+      costs: billing.costs,
+      budgets: billing.budgets,
+      forecasts: billing.forecasts,
+      prices: billing.prices,
+      failures: [...compute.failures, ...billing.failures],
+    };
+  }
+
+  private async collectCompute(target: ScopeTarget, opts: CollectOptions, found: (r: readonly Resource[]) => void): Promise<Collection> {
     const scope = target.scope;
     const failures: CollectionFailure[] = [];
     // The plan of the scan (its rules) says which kinds to list and which signals to read.
@@ -122,9 +155,9 @@ export class GcpProvider implements CloudProvider {
         return [];
       }
     };
-    const scoped = perScope.length > 0 ? (await Promise.all(perScope.map((m) => listOf(m, this.ctx(scope.id, home, opts.now, failures, memo), home)))).flat() : [];
+    const scoped = perScope.length > 0 ? (await Promise.all(perScope.map((m) => listOf(m, this.ctx(scope.id, home, opts.now, failures, memo, opts.cache), home)))).flat() : [];
     const perRegion = await mapLimit(regional.length > 0 ? regions : [], PARALLEL_REGIONS, async (region) => {
-      const ctx = this.ctx(scope.id, region, opts.now, failures, memo);
+      const ctx = this.ctx(scope.id, region, opts.now, failures, memo, opts.cache);
       const lists = await Promise.all(regional.map((m) => listOf(m, ctx, region, region)));
       const resources = lists.flat();
       const queries: GcpMetricQuery[] = [];
@@ -138,6 +171,7 @@ export class GcpProvider implements CloudProvider {
       return { resources, queries };
     });
     const resources = [...perRegion.flatMap((r) => r.resources), ...scoped];
+    found(resources);
     const queries = perRegion.flatMap((r) => r.queries);
     const usage = await this.read(scope, home, queries, opts);
     const failed = [...new Set(usage.filter((u) => u.status === 'error').map((u) => u.error ?? 'failed'))];

@@ -20,13 +20,26 @@ export interface GcpCall {
 /** A route's handler: the JSON answer. */
 export type GcpHandler = (call: GcpCall) => unknown;
 
+/** A call to an API that is not under a project of the world (billing accounts, the Catalog, the export's BigQuery project). */
+export type GcpGlobalCall = Omit<GcpCall, 'project'> & { readonly project: GcpProjectState | undefined };
+
+/** One REST method of a Google API that is not scoped to a world project. */
+export interface GcpGlobalRoute extends Omit<GcpProjectRoute, 'handler' | 'global'> {
+  readonly global: true;
+  readonly handler: (call: GcpGlobalCall) => unknown;
+}
+
 /** One REST method of a Google API. */
-export interface GcpRoute {
+export type GcpRoute = GcpProjectRoute | GcpGlobalRoute;
+
+/** One REST method of a Google API under a project of the world. */
+export interface GcpProjectRoute {
+  readonly global?: false;
   /** `aiplatform`, `notebooks`, `monitoring` or `storage`: the service name faults and call counts use. */
   readonly service: string;
   /** RPC name, e.g. `ListEndpoints`. */
   readonly operation: string;
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Matches the path; named groups become `params`; `project` names the project. */
   readonly pattern: RegExp;
   /** The project of a call whose path names none (Cloud Storage: a bucket's owner, or `?project=`); may throw a GoogleApiError. */

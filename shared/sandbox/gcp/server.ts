@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultDecision, CallSite } from '../faults.js';
 import { AIPLATFORM_ROUTES } from './aiplatform.js';
+import { BIGQUERY_ROUTES } from './bigquery.js';
+import { BUDGETS_ROUTES } from './budgets.js';
+import { CLOUDBILLING_ROUTES } from './cloudbilling.js';
 import type { GcpRoute } from './context.js';
 import { MONITORING_ROUTES } from './monitoring.js';
 import { NOTEBOOKS_ROUTES } from './notebooks.js';
@@ -17,7 +20,7 @@ import type { GcpState } from './state.js';
  */
 
 /** Every Google route, one list per API. Adding an API is one handler file and one entry here. */
-export const GCP_ROUTES: readonly GcpRoute[] = [...AIPLATFORM_ROUTES, ...NOTEBOOKS_ROUTES, ...MONITORING_ROUTES, ...STORAGE_ROUTES];
+export const GCP_ROUTES: readonly GcpRoute[] = [...AIPLATFORM_ROUTES, ...NOTEBOOKS_ROUTES, ...MONITORING_ROUTES, ...STORAGE_ROUTES, ...BIGQUERY_ROUTES, ...CLOUDBILLING_ROUTES, ...BUDGETS_ROUTES];
 
 /** Every `service.Operation` the Google side implements, for call counts. */
 export const GCP_OPERATIONS: readonly string[] = [...new Set(GCP_ROUTES.map((r) => `${r.service}.${r.operation}`))];
@@ -36,7 +39,7 @@ export interface GcpEnv {
 /** Answers a Google REST call; false when the request is not one (so the AWS side can have it). */
 export async function handleGcpRequest(req: IncomingMessage, res: ServerResponse, env: GcpEnv): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
-  if (!/^\/((v1|v2|v3|ui)\/projects\/|storage\/v1\/)/.test(url.pathname) || typeof req.headers['x-amz-target'] === 'string') return false;
+  if (!/^\/((v1|v2|v3|ui)\/projects\/|storage\/v1\/|bigquery\/v2\/projects\/|v1\/billingAccounts\/|v1\/services\/)/.test(url.pathname) || typeof req.headers['x-amz-target'] === 'string') return false;
   const path = decodeURIComponent(url.pathname);
   const matching = GCP_ROUTES.filter((r) => r.pattern.test(path));
   const route = matching.find((r) => r.method === req.method);
@@ -58,9 +61,14 @@ export async function handleGcpRequest(req: IncomingMessage, res: ServerResponse
     const decision = env.decide({ service: route.service, operation: route.operation, accountId: project?.id ?? projectId, region });
     if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
     if (decision.error) throw faultError(decision.error, route, projectId);
-    if (!project) throw new GoogleApiError('PERMISSION_DENIED', `Permission denied on resource project ${projectId} (or it may not exist).`);
     const query = url.searchParams;
-    const out = route.handler({ state: env.state, project, params, query, body, path, now: env.now(), transitionMs: env.transitionMs });
+    let out: unknown;
+    if (route.global) {
+      out = route.handler({ state: env.state, project, params, query, body, path, now: env.now(), transitionMs: env.transitionMs });
+    } else {
+      if (!project) throw new GoogleApiError('PERMISSION_DENIED', `Permission denied on resource project ${projectId} (or it may not exist).`);
+      out = route.handler({ state: env.state, project, params, query, body, path, now: env.now(), transitionMs: env.transitionMs });
+    }
     send(res, 200, JSON.stringify(out));
   } catch (err) {
     if (!(err instanceof GoogleApiError)) throw err;

@@ -2,6 +2,7 @@ import { compileSeries, type Interval, type SeriesFn } from '../series.js';
 import { resolveTime } from '../time.js';
 import type { GcpProjectSpec, SeriesSpec, World } from '../world.js';
 import { defaultProjectNumber } from './world.js';
+import { GcpBillingState } from './billing-state.js';
 
 /*
  * The mutable Google Cloud of the sandbox: projects with Vertex AI endpoints (deployed models and
@@ -202,10 +203,13 @@ export const KNOWN_METRICS: ReadonlyMap<string, MetricInfo> = new Map<string, Me
 export class GcpState {
   readonly projects = new Map<string, GcpProjectState>();
   readonly operations = new Map<string, OperationRecord>();
+  /** Billing accounts, project billing links, the billing export's rows, budgets and Catalog SKUs. */
+  readonly billing: GcpBillingState;
   private opSeq = 0;
 
   constructor(world: World, nowMs: number) {
     for (const p of world.gcp.projects) this.projects.set(p.id, seedProject(p, nowMs));
+    this.billing = new GcpBillingState(world, nowMs);
   }
 
   /** The project owning a bucket, by bucket name (bucket names are global). */

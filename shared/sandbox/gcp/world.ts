@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gcpBillingWorld } from './billing-world.js';
 
 /*
  * The `gcp` section of the world file (docs/world-file.md): Google Cloud projects with their
@@ -33,6 +34,7 @@ const NO_ACCELERATOR = 'ACCELERATOR_TYPE_UNSPECIFIED';
 
 /** Builds the `gcp` world section over the world's series and time schemas. */
 export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string, unknown>>(series: S, time: T) {
+  const money = gcpBillingWorld(time);
   const machine = {
     machineType,
     acceleratorType: acceleratorType.optional(),
@@ -189,6 +191,7 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
       regions: z.record(gcpRegionName, region).default({}),
       /** Cloud Storage buckets (global names, each with its location). */
       buckets: z.array(bucket).default([]),
+      ...money.project,
     })
     .superRefine((p, ctx) => {
       const endpoints = new Set<string>();
@@ -212,7 +215,7 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
     });
 
   return z
-    .strictObject({ projects: z.array(project).default([]) })
+    .strictObject({ projects: z.array(project).default([]), billing: money.billing })
     .superRefine((g, ctx) => {
       const ids = new Set<string>();
       g.projects.forEach((p, i) => {
@@ -226,6 +229,19 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
           if (buckets.has(b.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'buckets', j, 'name'], message: `bucket ${b.name} is declared twice (bucket names are global)` });
           buckets.add(b.name);
         }),
+      );
+      const accounts = new Set(g.billing.accounts.map((a) => a.id));
+      g.projects.forEach((p, i) => {
+        if (p.billingAccount !== undefined && p.billingAccount !== 'none' && !accounts.has(p.billingAccount)) {
+          ctx.addIssue({ code: 'custom', path: ['projects', i, 'billingAccount'], message: `billing account ${p.billingAccount} is not in gcp.billing.accounts` });
+        }
+      });
+      g.billing.accounts.forEach((a, i) =>
+        a.budgets.forEach((b, j) =>
+          b.projects.forEach((id, k) => {
+            if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['billing', 'accounts', i, 'budgets', j, 'projects', k], message: `project ${id} is not in gcp.projects` });
+          }),
+        ),
       );
     })
     .prefault({});
