@@ -85,6 +85,12 @@ export const REMEDIATIONS: Partial<Readonly<Record<RuleId, Remediation>>> = {
   'cold-artifacts': { act: { 's3:PutLifecycleConfiguration': [] }, undo: { 's3:PutLifecycleConfiguration': [] } },
   // The floor is lowered, and restored on undo, by registering the variant's scalable target again.
   'autoscaling-floor': { act: { 'application-autoscaling:RegisterScalableTarget': [] }, undo: { 'application-autoscaling:RegisterScalableTarget': [] } },
+  // A guard's Stop (or an unanswered guard in auto mode) deletes a new endpoint or stops a new notebook
+  // or training job, with the same calls and undo as the idle rules' actions.
+  'launch-guard': {
+    act: { 'sagemaker:DeleteEndpoint': ['endpoint'], 'sagemaker:StopNotebookInstance': ['notebook-instance'], 'sagemaker:StopTrainingJob': ['training-job'] },
+    undo: { 'sagemaker:CreateEndpoint': ['endpoint', 'endpoint-config'], 'sagemaker:AddTags': ['endpoint'], 'sagemaker:StartNotebookInstance': ['notebook-instance'] },
+  },
 };
 
 /** `arn:<partition>:application-autoscaling:<region>:<account>:scalable-target/*` for every region of the scope. */

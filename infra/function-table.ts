@@ -102,7 +102,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 600,
     memoryMb: 1024,
-    bundleBudgetKib: 330,
+    bundleBudgetKib: 380,
   },
   {
     name: 'scan-worker-azure',
@@ -114,7 +114,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 600,
     memoryMb: 1024,
     // The Azure clients (arm-machinelearning, arm-costmanagement, arm-consumption, arm-storage, storage-blob, identity with msal-node) weigh about 1.4 MiB.
-    bundleBudgetKib: 1730,
+    bundleBudgetKib: 2100,
     when: (p) => p.clouds.azure !== undefined,
   },
   {
@@ -141,7 +141,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memoryMb: 512,
     // Performs Azure and Google Cloud actions too (the Azure clients weigh about 1.4 MiB, the Google clients about 6 MB,
     // loaded only by the first Google Cloud job), and carries the savings ledger and the App Home jobs.
-    bundleBudgetKib: 7300,
+    bundleBudgetKib: 8800,
   },
   {
     name: 'digest',
@@ -168,7 +168,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 60,
     memoryMb: 512,
-    bundleBudgetKib: 285,
+    bundleBudgetKib: 320,
   },
   {
     name: 'events-eventbridge',
@@ -179,7 +179,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 120,
     memoryMb: 512,
-    bundleBudgetKib: 340,
+    bundleBudgetKib: 385,
   },
   {
     name: 'webhook-gcp',
@@ -190,7 +190,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 30,
     memoryMb: 512,
-    bundleBudgetKib: 305,
+    bundleBudgetKib: 340,
     when: (p) => p.clouds.gcp !== undefined,
   },
   {
@@ -202,7 +202,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     foreignSdks: [],
     timeoutSeconds: 30,
     memoryMb: 512,
-    bundleBudgetKib: 300,
+    bundleBudgetKib: 340,
     when: (p) => p.clouds.azure !== undefined,
   },
   {
@@ -217,7 +217,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     memoryMb: 1024,
     // The Google clients (the Vertex AI, Monitoring and Notebooks clients with their proto descriptors, google-gax,
     // Cloud Storage) are about 6 MB of it; measured sizes in docs/deploy.md.
-    bundleBudgetKib: 6500,
+    bundleBudgetKib: 7000,
     when: (p) => p.clouds.gcp !== undefined,
   },
 ];

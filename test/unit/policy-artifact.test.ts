@@ -33,7 +33,7 @@ describe('policy artifact', () => {
     const text = policyArtifact({ ...older, rules: olderRules } as unknown as typeof policy, 'costwatch.yml');
 
     expect(() => parsePolicyArtifact(text, 'policy.json')).toThrow(ConfigError);
-    expect(() => parsePolicyArtifact(text, 'policy.json')).toThrow(/lacks rules\.autoscaling-floor, launchGuard: .*redeploy/);
+    expect(() => parsePolicyArtifact(text, 'policy.json')).toThrow(/has no rules\.autoscaling-floor, launchGuard: .*redeploy/);
   });
 
   it('drops an exemption that expired after synth, with a warning naming it', () => {

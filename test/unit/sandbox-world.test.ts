@@ -179,7 +179,7 @@ describe('world file', () => {
       azure: (b) => `version: 1\nnow: 2025-06-18T12:00:00Z\n${b}`,
     };
 
-    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'gcp', 'gcp', 'azure', 'azure', 'azure', 'costs', 'budgets', 'anomalies', 'savingsPlans', 's3', 'aws', 'policy', 'faults', 'endpoints']);
+    expect(blocks.map((b) => b.split(':')[0])).toEqual(['version', 'aws', 'roles', 'sagemaker', 'sagemaker', 'sagemaker', 'cloudwatch', 'gcp', 'gcp', 'azure', 'azure', 'azure', 'costs', 'budgets', 'anomalies', 'savingsPlans', 's3', 'aws', 'policy', 'faults', 'endpoints']);
     for (const block of blocks) {
       const text = asWorld[block.split(':')[0] ?? '']?.(block) ?? '';
       expect(() => parseWorld(text, 'docs/world-file.md')).not.toThrow();
@@ -188,10 +188,9 @@ describe('world file', () => {
 });
 
 describe('generateWorld', () => {
-  it('builds 10,000 endpoints of every kind quickly and the same way for the same seed', () => {
-    const t0 = performance.now();
+  // How fast it is, is bench/scan.ts's business: no timed assertion here.
+  it('builds 10,000 endpoints of every kind the same way for the same seed', () => {
     const world = generateWorld({ accounts: 2, regions: ['us-east-1', 'eu-west-1'], endpointsPerRegion: 2_500, seed: 9 });
-    const elapsed = performance.now() - t0;
     const again = generateWorld({ accounts: 2, regions: ['us-east-1', 'eu-west-1'], endpointsPerRegion: 2_500, seed: 9 });
     const other = generateWorld({ accounts: 2, regions: ['us-east-1', 'eu-west-1'], endpointsPerRegion: 2_500, seed: 10 });
 
@@ -200,7 +199,6 @@ describe('generateWorld', () => {
     expect(new Set(endpoints.map((e) => e.name.replace(/-\d+$/, '')))).toEqual(new Set(GENERATED_KINDS));
     expect(again).toEqual(world);
     expect(other).not.toEqual(world);
-    expect(elapsed).toBeLessThan(3_000);
   });
 
   it('honours the mix', () => {

@@ -58,9 +58,13 @@ export function endpointMetricRequests(r: Resource): MetricRequest[] {
     out.push(
       { ...base, signal: 'requests', namespace: 'AWS/SageMaker', metricName: 'Invocations', stat: 'Sum', unit: 'Count' },
       { ...base, signal: 'cpu', alsoAs: 'heartbeat', namespace: '/aws/sagemaker/Endpoints', metricName: 'CPUUtilization', stat: 'Average', unit: 'Percent' },
-      // Invocations ÷ InvocationsPerInstance: the instances that served each period (autoscaling-floor).
-      { ...base, signal: 'requests-per-instance', namespace: 'AWS/SageMaker', metricName: 'InvocationsPerInstance', stat: 'Sum', unit: 'Count' },
     );
+    // Invocations ÷ InvocationsPerInstance: the instances that served each period (autoscaling-floor).
+    // Read only where there is a floor above one instance to judge: every other variant would pay
+    // for a metric no rule can use.
+    if (c.scaling && c.scaling.min > 1) {
+      out.push({ ...base, signal: 'requests-per-instance', namespace: 'AWS/SageMaker', metricName: 'InvocationsPerInstance', stat: 'Sum', unit: 'Count' });
+    }
     // GPUUtilization exists only on GPU instances; an unknown type is asked, since a metric not published costs nothing to miss.
     const spec = c.instanceType ? instanceSpec(c.instanceType) : undefined;
     if (!spec || (spec.gpus ?? 0) > 0) {
