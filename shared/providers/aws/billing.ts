@@ -1,8 +1,9 @@
-import type { Budget, BudgetPeriod } from '../../domain/budget.js';
+import type { Budget } from '../../domain/budget.js';
 import type { CostRecord } from '../../domain/cost.js';
 import type { CommitmentCoverage, CostAnomaly, CostForecast } from '../../domain/cost-signals.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
+import { dayOf, endOfPeriod, reviveForecast, reviveRecords, startOfPeriod } from '../billing-periods.js';
 import { plansBilling, type CollectionFailure, type CollectOptions } from '../port.js';
 import { readAnomalies } from './anomalies.js';
 import { readBudgets } from './budgets.js';
@@ -223,32 +224,6 @@ function hostingKeys(inventory: readonly Resource[]): { instanceType: string; re
     for (const c of r.components) if (c.instanceType && c.capacity === 'provisioned') out.push({ instanceType: c.instanceType, region: r.region });
   }
   return out;
-}
-
-function startOfPeriod(period: BudgetPeriod, now: Date): number {
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth();
-  return period === 'monthly' ? Date.UTC(y, m, 1) : period === 'quarterly' ? Date.UTC(y, Math.floor(m / 3) * 3, 1) : Date.UTC(y, 0, 1);
-}
-
-function endOfPeriod(period: BudgetPeriod, now: Date): number {
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth();
-  return period === 'monthly' ? Date.UTC(y, m + 1, 1) : period === 'quarterly' ? Date.UTC(y, Math.floor(m / 3) * 3 + 3, 1) : Date.UTC(y + 1, 0, 1);
-}
-
-function dayOf(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-function reviveRecords(raw: unknown): CostRecord[] {
-  if (!Array.isArray(raw)) throw new TypeError('cached cost records are not a list');
-  return (raw as (CostRecord & { ChargePeriodStart: string; ChargePeriodEnd: string })[]).map((r) => ({ ...r, ChargePeriodStart: new Date(r.ChargePeriodStart), ChargePeriodEnd: new Date(r.ChargePeriodEnd) }));
-}
-
-function reviveForecast(raw: unknown): CostForecast {
-  const f = raw as CostForecast & { period: { start: string; end: string } };
-  return { ...f, period: { start: new Date(f.period.start), end: new Date(f.period.end) } };
 }
 
 function reviveCommitment(raw: unknown): CommitmentCoverage {

@@ -1,9 +1,10 @@
-import type { Budget, BudgetPeriod } from '../../domain/budget.js';
+import type { Budget } from '../../domain/budget.js';
 import type { CostRecord } from '../../domain/cost.js';
 import type { CostForecast } from '../../domain/cost-signals.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { cachedRead, endOfUtcDay } from '../aws/cost-cache.js';
+import { dayOf, endOfPeriod, reviveForecast, reviveRecords, startOfPeriod } from '../billing-periods.js';
 import { plansBilling, type CollectionFailure, type CollectOptions } from '../port.js';
 import { readAzureBudgets } from './budgets.js';
 import type { AzureClientFactory } from './clients.js';
@@ -199,32 +200,6 @@ export function monthChunks(start: number, end: number): { startDay: string; end
     s = next;
   }
   return out;
-}
-
-function startOfPeriod(period: BudgetPeriod, now: Date): number {
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth();
-  return period === 'monthly' ? Date.UTC(y, m, 1) : period === 'quarterly' ? Date.UTC(y, Math.floor(m / 3) * 3, 1) : Date.UTC(y, 0, 1);
-}
-
-function endOfPeriod(period: BudgetPeriod, now: Date): number {
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth();
-  return period === 'monthly' ? Date.UTC(y, m + 1, 1) : period === 'quarterly' ? Date.UTC(y, Math.floor(m / 3) * 3 + 3, 1) : Date.UTC(y + 1, 0, 1);
-}
-
-function dayOf(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-function reviveRecords(raw: unknown): CostRecord[] {
-  if (!Array.isArray(raw)) throw new TypeError('cached cost records are not a list');
-  return (raw as (CostRecord & { ChargePeriodStart: string; ChargePeriodEnd: string })[]).map((r) => ({ ...r, ChargePeriodStart: new Date(r.ChargePeriodStart), ChargePeriodEnd: new Date(r.ChargePeriodEnd) }));
-}
-
-function reviveForecast(raw: unknown): CostForecast {
-  const f = raw as CostForecast & { period: { start: string; end: string } };
-  return { ...f, period: { start: new Date(f.period.start), end: new Date(f.period.end) } };
 }
 
 function describe(err: unknown): string {
