@@ -171,9 +171,9 @@ describe('AWS provider: SageMaker inventory against the sandbox cloud', () => {
     const signals = (id: string | undefined) => collection.usage.filter((u) => u.resourceId === id).map((u) => `${u.signal}:${u.status}`).sort();
     const nbCpu = collection.usage.find((u) => u.resourceId === research?.id);
 
-    // InvocationsPerInstance is published beside Invocations (autoscaling-floor reads it).
-    expect(signals(embed?.id)).toEqual(['cpu:present', 'gpu:present', 'heartbeat:present', 'requests-per-instance:present', 'requests:present']);
-    expect(signals(cpuOnly?.id)).toEqual(['cpu:present', 'heartbeat:present', 'requests-per-instance:present', 'requests:present']);
+    // InvocationsPerInstance (autoscaling-floor) is read only for variants with an autoscaling floor above one: these have none.
+    expect(signals(embed?.id)).toEqual(['cpu:present', 'gpu:present', 'heartbeat:present', 'requests:present']);
+    expect(signals(cpuOnly?.id)).toEqual(['cpu:present', 'heartbeat:present', 'requests:present']);
     // cpu_usage_idle is published; costwatch reads it as CPU in use.
     expect(nbCpu?.points.at(-1)?.value).toBe(30);
     expect(collection.usage.filter((u) => u.resourceId === byName(resources, 'aws.sagemaker.notebook-instance', 'team-nb')?.id)).toEqual([]);
@@ -182,8 +182,8 @@ describe('AWS provider: SageMaker inventory against the sandbox cloud', () => {
   it('asks GetMetricData once per decision window for fewer than 500 series, each kind at the period its rules need', () => {
     // Endpoints over 168 h hourly, the notebook over 2 h in 5-minute periods; both endpoints served requests, so no history is read.
     expect(sb.calls()['cloudwatch.GetMetricData']).toBe(2);
-    // Invocations, InvocationsPerInstance, CPU (also the heartbeat) and GPU for the GPU endpoint, three for the CPU one, one for the notebook.
-    expect(aws.meter).toEqual({ calls: 2, queries: 8, metricsRequested: 8 });
+    // Invocations, CPU (also the heartbeat) and GPU for the GPU endpoint, two for the CPU one, one for the notebook.
+    expect(aws.meter).toEqual({ calls: 2, queries: 6, metricsRequested: 6 });
     const embed = collection.usage.find((u) => u.signal === 'requests');
     expect(embed?.periodSeconds).toBe(3600);
     expect(embed?.window).toEqual({ start: new Date(NOW.getTime() - 168 * HOUR), end: NOW });
