@@ -268,3 +268,12 @@ describe('safety: what a proposal carries', () => {
     expect(ending.proposals).toHaveLength(1);
   });
 });
+
+describe('a proposal acts with what its finding worked out', () => {
+  it('carries the finding parameters (a floor to set, the rule to add) unchanged, and none when the finding has none', () => {
+    const r = endpoint('chat');
+    const withFloor = { ...idle(r), parameters: { minCapacity: 2, variant: 'AllTraffic' } };
+    expect(planFor([r], [withFloor], policy('approve')).proposals[0]?.parameters).toEqual({ minCapacity: 2, variant: 'AllTraffic' });
+    expect(planFor([r], [idle(r)], policy('approve')).proposals[0]?.parameters).toEqual({});
+  });
+});
