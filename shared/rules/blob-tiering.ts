@@ -1,5 +1,5 @@
-import { formatMoney, money } from '../domain/money.js';
 import type { BlobPriceTable, BlobTier } from '../pricing/blob-prices.js';
+import { feeFormatter, horizonOf, int, payback, paybackSentence, pct } from './tiering-payback.js';
 
 /*
  * Whether moving cold Hot blobs to a cooler Azure access tier pays: capacity saved, minus what
@@ -17,7 +17,6 @@ export const BLOB_TIERING_CANDIDATES: readonly BlobTier[] = ['Cool', 'Cold'];
 export const BLOB_TIERS_PRICED: readonly BlobTier[] = ['Cool', 'Cold', 'Archive'];
 
 const GB = 1024 ** 3;
-const DAYS_PER_MONTH = 30;
 
 /** The cold blobs a proposal would move. */
 export interface BlobTieringStats {
@@ -61,19 +60,15 @@ function option(tier: BlobTier, s: BlobTieringStats, r: number, table: BlobPrice
   const p = table.tiers[tier];
   const gb = s.bytes / GB;
   const cur = table.currency;
-  // Fees are fractions of a cent: four places below a dollar, trailing zeros trimmed to two.
-  const fmt = (x: number) => (Math.abs(x) < 1 ? formatMoney(money(x, cur), 4).replace(/(\.\d{2}\d*?)0+\b/, '$1') : formatMoney(money(x, cur)));
+  const fmt = feeFormatter(cur);
   const storage = (hot.storageGbMonth - p.storageGbMonth) * gb;
   const retrieval = r * gb * p.retrievalPerGb;
   // Each blob read back once a month at the share read: the cooler tier's read price over Hot's.
   const readOps = ((r * s.blobs) / 10_000) * (p.readPer10k - hot.readPer10k);
   const monthlyNet = storage - retrieval - readOps;
   const oneTime = (s.blobs / 10_000) * p.writePer10k;
-  const horizonMonths = Math.max(1, Math.ceil(p.earlyDeletionDays / DAYS_PER_MONTH));
-  let paybackMonth: number | undefined;
-  if (monthlyNet > 0) paybackMonth = Math.max(1, Math.ceil(oneTime / monthlyNet));
-  const paysBack = paybackMonth !== undefined && paybackMonth <= horizonMonths;
-  const yearNet = monthlyNet * 12 - oneTime;
+  const horizonMonths = horizonOf(p.earlyDeletionDays);
+  const pb = payback(monthlyNet, oneTime, horizonMonths);
   const moveBackCost = (s.blobs / 10_000) * p.readPer10k + gb * p.retrievalPerGb;
   const readWord = p.online ? 'retrieval' : 'rehydration (standard priority, up to 15 h offline)';
   const within = `${p.earlyDeletionDays} d (its early-deletion period)`;
@@ -82,9 +77,7 @@ function option(tier: BlobTier, s: BlobTieringStats, r: number, table: BlobPrice
     `${readWord} ${pct(r)} × ${gb.toFixed(2)} GB × ${fmt(p.retrievalPerGb)} = ${fmt(retrieval)}/month`,
     `read operations ${pct(r)} × ${int(s.blobs)} × (${fmt(p.readPer10k)} − ${fmt(hot.readPer10k)})/10,000 = ${fmt(readOps)}/month`,
     `tier change ${int(s.blobs)} writes × ${fmt(p.writePer10k)}/10,000 = ${fmt(oneTime)} once`,
-    paysBack
-      ? `pays back in month ${paybackMonth}, within ${within}; first year ${fmt(yearNet)}`
-      : `does not pay back within ${within}${paybackMonth ? ` (month ${paybackMonth})` : ''}; first year ${fmt(yearNet)}`,
+    paybackSentence(pb, within, fmt),
     `moving back to Hot: ${fmt(moveBackCost)} in reads and retrieval, plus early deletion for the rest of ${p.earlyDeletionDays} d if sooner`,
     ...(p.online ? [] : ['not proposed: Archive is offline until rehydrated']),
   ];
@@ -93,10 +86,8 @@ function option(tier: BlobTier, s: BlobTieringStats, r: number, table: BlobPrice
     oneTime,
     monthlyNet,
     horizonMonths,
-    ...(paybackMonth !== undefined ? { paybackMonth } : {}),
-    paysBack,
+    ...pb,
     proposable: BLOB_TIERING_CANDIDATES.includes(tier),
-    yearNet,
     moveBackCost,
     arithmetic: `${tier}: ${parts.join('; ')}`,
     currency: cur,
@@ -147,12 +138,4 @@ export function managementPolicyRuleFor(container: string, tier: BlobTier, days:
       actions: { baseBlob: { [action]: { daysAfterModificationGreaterThan: days } } },
     },
   };
-}
-
-function pct(r: number): string {
-  return `${Math.round(r * 1000) / 10}%`;
-}
-
-function int(n: number): string {
-  return n.toLocaleString('en-US');
 }

@@ -1,5 +1,5 @@
-import { formatMoney, money } from '../domain/money.js';
 import type { GcsClassPrice, GcsPrices, GcsStorageClass } from '../pricing/gcs-prices.js';
+import { feeFormatter, horizonOf, int, payback, paybackSentence, pct } from './tiering-payback.js';
 
 /*
  * Whether moving cold STANDARD objects of a Cloud Storage bucket to a colder class pays: storage
@@ -17,7 +17,6 @@ import type { GcsClassPrice, GcsPrices, GcsStorageClass } from '../pricing/gcs-p
 export const GCS_TIERING_CANDIDATES: readonly GcsStorageClass[] = ['NEARLINE', 'COLDLINE', 'ARCHIVE'];
 
 const GB = 1024 ** 3;
-const DAYS_PER_MONTH = 30;
 
 /** The cold objects a lifecycle rule would move. */
 export interface GcsTieringStats {
@@ -58,32 +57,22 @@ function option(cls: GcsStorageClass, p: GcsClassPrice, s: GcsTieringStats, r: n
   const std = prices.classes.STANDARD;
   const gb = s.bytes / GB;
   const cur = prices.currency;
-  const fmt = (x: number) => (Math.abs(x) < 1 ? formatMoney(money(x, cur), 4).replace(/(\.\d{2}\d*?)0+\b/, '$1') : formatMoney(money(x, cur)));
+  const fmt = feeFormatter(cur);
   const oneTime = (s.objects / 1000) * p.classAPer1000;
   const storage = (std.storageGbMonth - p.storageGbMonth) * gb;
   const retrieval = r * gb * p.retrievalPerGb;
   // Reading the share back costs one Class B operation per object read, dearer in the colder class.
   const reads = ((r * s.objects) / 1000) * (p.classBPer1000 - std.classBPer1000);
   const net = storage - retrieval - reads;
-  const horizonMonths = Math.max(1, Math.ceil(p.minimumDays / DAYS_PER_MONTH));
-  let paybackMonth: number | undefined;
-  for (let m = 1; m <= 12; m++) {
-    if (net > 0 && net * m - oneTime >= 0) {
-      paybackMonth = m;
-      break;
-    }
-  }
-  const yearNet = net * 12 - oneTime;
-  const paysBack = paybackMonth !== undefined && paybackMonth <= horizonMonths;
+  const horizonMonths = horizonOf(p.minimumDays);
+  const pb = payback(net, oneTime, horizonMonths);
   const within = `${p.minimumDays} d (its minimum storage duration: an object deleted or moved earlier is billed for ${p.minimumDays} d anyway)`;
   const parts = [
     `storage ${gb.toFixed(2)} GB × (${fmt(std.storageGbMonth)} − ${fmt(p.storageGbMonth)}) = ${fmt(storage)}/month`,
     `retrieval ${pct(r)} × ${gb.toFixed(2)} GB × ${fmt(p.retrievalPerGb)} = ${fmt(retrieval)}/month`,
     `reads ${pct(r)} × ${int(s.objects)} objects × (${fmt(p.classBPer1000)} − ${fmt(std.classBPer1000)})/1,000 Class B = ${fmt(reads)}/month`,
     `SetStorageClass ${int(s.objects)} × ${fmt(p.classAPer1000)}/1,000 Class A = ${fmt(oneTime)} once`,
-    paysBack
-      ? `pays back in month ${paybackMonth}, within ${within}; first year ${fmt(yearNet)}`
-      : `does not pay back within ${within}${paybackMonth ? ` (month ${paybackMonth})` : net <= 0 ? ' (fees exceed the storage saved every month)' : ''}; first year ${fmt(yearNet)}`,
+    paybackSentence(pb, within, fmt, net <= 0 ? ' (fees exceed the storage saved every month)' : ''),
   ];
   return {
     storageClass: cls,
@@ -91,9 +80,7 @@ function option(cls: GcsStorageClass, p: GcsClassPrice, s: GcsTieringStats, r: n
     oneTime,
     monthlyNet: net,
     horizonMonths,
-    ...(paybackMonth !== undefined ? { paybackMonth } : {}),
-    paysBack,
-    yearNet,
+    ...pb,
     arithmetic: `${cls}: ${parts.join('; ')}`,
     currency: cur,
   };
@@ -151,12 +138,4 @@ export function gcsCoverage(rules: readonly unknown[], o: GcsListedObject): 'cov
     return 'covered';
   }
   return maybe ? 'maybe' : 'none';
-}
-
-function pct(r: number): string {
-  return `${Math.round(r * 1000) / 10}%`;
-}
-
-function int(n: number): string {
-  return n.toLocaleString('en-US');
 }

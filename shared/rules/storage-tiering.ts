@@ -1,5 +1,5 @@
-import { formatMoney, money } from '../domain/money.js';
 import type { S3StorageClass, StorageClassPrice, StoragePriceTable } from '../pricing/storage-prices.js';
+import { DAYS_PER_MONTH, feeFormatter, int, payback, paybackSentence, pct, YEAR_MONTHS } from './tiering-payback.js';
 
 /*
  * Whether moving cold STANDARD objects to a colder class pays: storage saved, minus what reading
@@ -23,7 +23,6 @@ export const SMALL_OBJECT_BYTES = 128 * 1024;
 export const INTELLIGENT_TIERING_HORIZON_MONTHS = 3;
 
 const GB = 1024 ** 3;
-const DAYS_PER_MONTH = 30;
 
 /** The cold objects a proposal would move. */
 export interface TieringStats {
@@ -66,8 +65,7 @@ function option(cls: S3StorageClass, p: StorageClassPrice, s: TieringStats, r: n
   const std = table.classes.STANDARD.storageGbMonth;
   const gb = s.bytes / GB;
   const cur = table.currency;
-  // Fees are fractions of a cent: four places below a dollar, trailing zeros trimmed to two.
-  const fmt = (x: number) => (Math.abs(x) < 1 ? formatMoney(money(x, cur), 4).replace(/(\.\d{2}\d*?)0+\b/, '$1') : formatMoney(money(x, cur)));
+  const fmt = feeFormatter(cur);
   const oneTime = (s.objects / 1000) * p.transitionPer1000;
   const monthly: number[] = [];
   const parts: string[] = [];
@@ -75,7 +73,7 @@ function option(cls: S3StorageClass, p: StorageClassPrice, s: TieringStats, r: n
   if (cls === 'INTELLIGENT_TIERING') {
     const tiers = [...(p.tiers ?? [])].sort((a, b) => a.afterDays - b.afterDays);
     const monitoring = (s.objects / 1000) * (p.monitoringPer1000Objects ?? 0);
-    for (let m = 1; m <= 12; m++) {
+    for (let m = 1; m <= YEAR_MONTHS; m++) {
       const daysIn = (m - 1) * DAYS_PER_MONTH;
       const price = tiers.filter((t) => daysIn >= t.afterDays).at(-1)?.storageGbMonth ?? p.storageGbMonth;
       // Objects read move back to the frequent tier (no retrieval fee), so the read share saves nothing.
@@ -87,37 +85,24 @@ function option(cls: S3StorageClass, p: StorageClassPrice, s: TieringStats, r: n
     );
   } else {
     const storage = (std - p.storageGbMonth) * gb;
-    for (let m = 1; m <= 12; m++) monthly.push(storage - retrieval);
+    for (let m = 1; m <= YEAR_MONTHS; m++) monthly.push(storage - retrieval);
     parts.push(
       `storage ${gb.toFixed(2)} GB × (${fmt(std)} − ${fmt(p.storageGbMonth)}) = ${fmt(storage)}/month`,
       `retrieval ${pct(r)} × ${gb.toFixed(2)} GB × ${fmt(p.retrievalPerGb)} = ${fmt(retrieval)}/month`,
     );
   }
   const horizonMonths = p.minimumDays > 0 ? Math.ceil(p.minimumDays / DAYS_PER_MONTH) : INTELLIGENT_TIERING_HORIZON_MONTHS;
-  let cumulative = -oneTime;
-  let paybackMonth: number | undefined;
-  monthly.forEach((net, i) => {
-    cumulative += net;
-    if (paybackMonth === undefined && cumulative >= 0 && net > 0) paybackMonth = i + 1;
-  });
-  const yearNet = monthly.reduce((a, b) => a + b, 0) - oneTime;
-  const paysBack = paybackMonth !== undefined && paybackMonth <= horizonMonths;
+  const pb = payback(monthly, oneTime, horizonMonths);
   const within = `${horizonMonths * DAYS_PER_MONTH} d (${p.minimumDays > 0 ? 'its minimum storage duration' : 'its tiers start after 30 and 90 days'})`;
   parts.push(`transition ${int(s.objects)} × ${fmt(p.transitionPer1000)}/1,000 = ${fmt(oneTime)} once`);
-  parts.push(
-    paysBack
-      ? `pays back in month ${paybackMonth}, within ${within}; first year ${fmt(yearNet)}`
-      : `does not pay back within ${within}${paybackMonth ? ` (month ${paybackMonth})` : ''}; first year ${fmt(yearNet)}`,
-  );
+  parts.push(paybackSentence(pb, within, fmt));
   return {
     storageClass: cls,
     transitionDays: Math.max(s.olderThanDays, p.minimumTransitionAgeDays ?? 0),
     oneTime,
     monthlyNet: monthly,
     horizonMonths,
-    ...(paybackMonth !== undefined ? { paybackMonth } : {}),
-    paysBack,
-    yearNet,
+    ...pb,
     arithmetic: `${cls}: ${parts.join('; ')}`,
     currency: cur,
   };
@@ -144,12 +129,4 @@ export function lifecycleRuleFor(prefix: string, o: Pick<TieringOption, 'storage
     Filter: prefix === '' ? { ObjectSizeGreaterThan: SMALL_OBJECT_BYTES } : { And: { Prefix: prefix, ObjectSizeGreaterThan: SMALL_OBJECT_BYTES } },
     Transitions: [{ Days: o.transitionDays, StorageClass: o.storageClass }],
   };
-}
-
-function pct(r: number): string {
-  return `${Math.round(r * 1000) / 10}%`;
-}
-
-function int(n: number): string {
-  return n.toLocaleString('en-US');
 }
