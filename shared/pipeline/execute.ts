@@ -195,8 +195,15 @@ async function fail(p: ProposedAction, from: 'approved' | 'executing', actor: st
 /** After an Undo, the resource is not proposed again for this long. */
 export const UNDO_SNOOZE_HOURS = 7 * 24;
 
-/** Reverses an executed proposal from its saved undo data. */
-export async function undoProposal(id: string, actor: string, deps: Pick<ExecutorDeps, 'store' | 'providers' | 'clock'>): Promise<ExecutionOutcome> {
+type UndoDeps = Pick<ExecutorDeps, 'store' | 'providers' | 'clock' | 'resumeInterrupted'>;
+
+/**
+ * Reverses an executed proposal from its saved undo data. With `resumeInterrupted`, a proposal
+ * left `undoing` for longer than INTERRUPTED_AFTER_MINUTES (the undo cut off by a crash or a
+ * timeout) is taken over and its undo run again: every undo restores a saved state and first
+ * reads where the resource is, so running it after it took effect changes nothing.
+ */
+export async function undoProposal(id: string, actor: string, deps: UndoDeps): Promise<ExecutionOutcome> {
   const { store, clock } = deps;
   const p = await store.getProposal(id);
   if (!p) return { proposalId: id, outcome: 'skipped', detail: 'no such proposal' };
@@ -204,27 +211,59 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
   if (!def.reversible || !p.undoData) return { proposalId: id, outcome: 'skipped', detail: `cannot undo: ${def.undo}` };
   const provider = deps.providers.get(p.resource.cloud);
   if (!provider) return { proposalId: id, outcome: 'skipped', detail: `no ${p.resource.cloud} provider configured` };
+  if (p.status === 'undoing' && deps.resumeInterrupted) {
+    const since = p.statusChangedAt;
+    const now = clock.now();
+    if (since && now.getTime() - since.getTime() < INTERRUPTED_AFTER_MINUTES * 60_000) {
+      return { proposalId: id, outcome: 'skipped', detail: `undoing since ${since.toISOString()}; taken as interrupted only after ${INTERRUPTED_AFTER_MINUTES} minutes` };
+    }
+    if (!(await store.takeOverProposal(id, 'undoing', since, now))) return { proposalId: id, outcome: 'skipped', detail: 'another executor took it over' };
+    if (!since) return { proposalId: id, outcome: 'skipped', detail: `undoing since an unrecorded time; taken as interrupted ${INTERRUPTED_AFTER_MINUTES} minutes from now` };
+    const o = await runUndo(p, actor, provider, deps);
+    await noteRecovery(deps, p, o);
+    return o;
+  }
   try {
     await store.transitionProposal(id, ['executed'], 'undoing', { at: clock.now() });
   } catch (err) {
     if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `proposal is ${err.currentStatus}, not executed` };
     throw err;
   }
+  return runUndo(p, actor, provider, deps);
+}
+
+/** Runs the undo of a proposal this executor holds `undoing`: `undone` if it succeeds, back to `executed` (Undo offered again) if not. */
+async function runUndo(p: ProposedAction, actor: string, provider: CloudProvider, deps: UndoDeps): Promise<ExecutionOutcome> {
+  const { store, clock } = deps;
+  const id = p.id;
+  if (!p.undoData) return { proposalId: id, outcome: 'skipped', detail: 'no undo data was saved' };
+  let done;
   try {
-    const done = await provider.undo(p.kind, p.resource, p.undoData);
-    await store.transitionProposal(id, ['undoing'], 'undone', { at: clock.now() });
-    await store.closeSavings(id, clock.now(), 'undone', `undone by ${actor}`);
-    await store.appendAudit({ at: clock.now(), actor, event: 'undone', proposalId: id, resourceId: p.resource.id, detail: done.summary });
-    // Whoever undid it wants it running: do not propose it again for a while.
-    const until = new Date(clock.now().getTime() + UNDO_SNOOZE_HOURS * 3600_000);
-    await store.putSnooze({ resourceId: p.resource.id, by: actor, until });
-    return { proposalId: id, outcome: 'undone', detail: done.summary };
+    done = await provider.undo(p.kind, p.resource, p.undoData);
   } catch (err) {
-    await store.transitionProposal(id, ['undoing'], 'executed', { at: clock.now() });
     const detail = `undo failed: ${(err as Error).message}`;
+    try {
+      await store.transitionProposal(id, ['undoing'], 'executed', { at: clock.now() });
+    } catch (e) {
+      if (!(e instanceof ConditionFailedError)) throw e;
+    }
     await store.appendAudit({ at: clock.now(), actor, event: 'failed', proposalId: id, resourceId: p.resource.id, detail });
     return { proposalId: id, outcome: 'failed', detail };
   }
+  // The cloud is restored. A write failing from here on propagates: the proposal stays `undoing`,
+  // and running the undo again later changes nothing and records it.
+  try {
+    await store.transitionProposal(id, ['undoing'], 'undone', { at: clock.now() });
+  } catch (err) {
+    if (err instanceof ConditionFailedError) return { proposalId: id, outcome: 'skipped', detail: `already ${err.currentStatus}` };
+    throw err;
+  }
+  await store.closeSavings(id, clock.now(), 'undone', `undone by ${actor}`);
+  await store.appendAudit({ at: clock.now(), actor, event: 'undone', proposalId: id, resourceId: p.resource.id, detail: done.summary });
+  // Whoever undid it wants it running: do not propose it again for a while.
+  const until = new Date(clock.now().getTime() + UNDO_SNOOZE_HOURS * 3600_000);
+  await store.putSnooze({ resourceId: p.resource.id, by: actor, until });
+  return { proposalId: id, outcome: 'undone', detail: done.summary };
 }
 
 /**
@@ -233,7 +272,9 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
  * executed (re-read, re-checked, undo data saved, then acted on, or cancelled with the reason);
  * proposals left `executing` (undo data saved, the action cut off) are resumed: the resource is
  * re-read; if the action already took effect it is recorded as executed, otherwise the rule is
- * re-evaluated and the action run again, or cancelled if it no longer applies.
+ * re-evaluated and the action run again, or cancelled if it no longer applies. Proposals left
+ * `undoing` have their undo run again (it changes nothing where it had taken effect): `undone`,
+ * or back to `executed` with Undo offered if it fails.
  *
  * Call it only where nothing else can be executing the same proposals at that moment: locally,
  * under the state folder's lock before the run executes anything; it never runs in parallel with
@@ -242,7 +283,16 @@ export async function undoProposal(id: string, actor: string, deps: Pick<Executo
 export async function recoverInterrupted(deps: ExecutorDeps): Promise<ExecutionOutcome[]> {
   const { store } = deps;
   const outcomes: ExecutionOutcome[] = [];
-  for (const p of await store.listProposals({ status: ['approved', 'executing'] })) {
+  for (const p of await store.listProposals({ status: ['approved', 'executing', 'undoing'] })) {
+    if (p.status === 'undoing') {
+      const provider = deps.providers.get(p.resource.cloud);
+      const o = provider
+        ? await runUndo(p, 'costwatch', provider, deps)
+        : { proposalId: p.id, outcome: 'skipped' as const, detail: `interrupted while undoing; no ${p.resource.cloud} provider configured to finish it` };
+      if (o.outcome !== 'skipped') await noteRecovery(deps, p, o);
+      outcomes.push(o);
+      continue;
+    }
     const decision = await store.getDecision(p.id);
     const actor = decision?.by ?? 'policy';
     if (p.status === 'approved') {
@@ -257,7 +307,7 @@ export async function recoverInterrupted(deps: ExecutorDeps): Promise<ExecutionO
   return outcomes;
 }
 
-async function noteRecovery(deps: ExecutorDeps, p: ProposedAction, o: ExecutionOutcome): Promise<void> {
+async function noteRecovery(deps: Pick<ExecutorDeps, 'store' | 'clock'>, p: ProposedAction, o: ExecutionOutcome): Promise<void> {
   await deps.store.appendAudit({
     at: deps.clock.now(),
     actor: 'costwatch',

@@ -174,7 +174,10 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     for (const p of planned.proposals) if (p.mode === 'auto' && p.status === 'proposed') executions.push({ proposalId: p.id, outcome: 'would-execute', detail: 'dry run: nothing changed' });
   } else {
     await expireStale(open, store, startedAt);
-    if (deps.executionQueue) await requeueStaleApprovals(open, store, deps.executionQueue, startedAt);
+    if (deps.executionQueue) {
+      await requeueStaleApprovals(open, store, deps.executionQueue, startedAt);
+      await requeueInterruptedUndos(store, deps.executionQueue, startedAt);
+    }
     const held = await holdToDailyLimit(planned.proposals, store, startedAt, opts.policy.limits.maxActionsPerDay);
     for (const p of held) {
       const stored = await store.upsertProposal(p);
@@ -319,6 +322,22 @@ async function requeueStaleApprovals(open: readonly ProposedAction[], store: Sta
       detail = `executing since ${since?.toISOString() ?? 'an unrecorded time'}: the executor was interrupted; queued again to be resumed`;
     }
     await queue.enqueue({ type: 'execute', proposalId: p.id, actor: d.by, requestedAt: now.toISOString() });
+    await store.appendAudit({ at: now, actor: 'costwatch', event: 'requeued', proposalId: p.id, resourceId: p.resource.id, detail });
+  }
+}
+
+/**
+ * An undo cut off by a crash or a timeout leaves its proposal `undoing`, where no button is
+ * offered: once it has been undoing longer than INTERRUPTED_AFTER_MINUTES (or since an unrecorded
+ * time) it is queued again; the executor takes it over with a conditional write and runs the undo
+ * again (see undoProposal).
+ */
+async function requeueInterruptedUndos(store: StateStore, queue: ExecutionQueue, now: Date): Promise<void> {
+  for (const p of await store.listProposals({ status: ['undoing'] })) {
+    const since = p.statusChangedAt;
+    if (since && now.getTime() - since.getTime() < INTERRUPTED_AFTER_MINUTES * 60_000) continue;
+    await queue.enqueue({ type: 'undo', proposalId: p.id, actor: 'costwatch', requestedAt: now.toISOString() });
+    const detail = `undoing since ${since?.toISOString() ?? 'an unrecorded time'}: the undo was interrupted; queued again to be finished`;
     await store.appendAudit({ at: now, actor: 'costwatch', event: 'requeued', proposalId: p.id, resourceId: p.resource.id, detail });
   }
 }

@@ -228,4 +228,47 @@ describe('recovery of actions cut off by a Lambda crash or timeout (deployed pat
     const undo = await undoProposal(byName['flaky-store']!.id, 'U024BE7LH', deps.executor);
     expect(undo.outcome).toBe('undone');
   });
+
+  it('finishes an undo cut off by a crash: queued again once no executor can still be running it, run again once, recorded undone', { timeout: 60_000 }, async () => {
+    const { deps, scan, byName } = await setup(['undo-cut-off', 'undo-took-effect']);
+    for (const name of ['undo-cut-off', 'undo-took-effect']) {
+      const id = byName[name]!.id;
+      await store.decide({ proposalId: id, verdict: 'approve', by: 'U024BE7LH', at: sandbox.clock.now(), via: 'slack' });
+      await store.transitionProposal(id, ['proposed'], 'approved', { at: sandbox.clock.now() });
+      expect((await executeProposal(id, 'U024BE7LH', deps.executor)).outcome).toBe('executed');
+      // The undo claimed it, then the Lambda died: before re-creating the endpoint, or just after.
+      await store.transitionProposal(id, ['executed'], 'undoing', { at: sandbox.clock.now() });
+    }
+    const undo = deps.executor.providers.get('aws')!;
+    const took = (await store.getProposal(byName['undo-took-effect']!.id))!;
+    await undo.undo(took.kind, took.resource, took.undoData!);
+    expect(sandbox.calls()['sagemaker.CreateEndpoint']).toBe(1);
+
+    // Within the timeout the undo may still be running: not queued, and a redelivered job is skipped.
+    sandbox.clock.advance(5 * MINUTE);
+    await scan();
+    expect(takeJobs()).toEqual([]);
+    const early = await undoProposal(byName['undo-cut-off']!.id, 'U024BE7LH', deps.executor);
+    expect(early).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/taken as interrupted only after 15 minutes/) });
+
+    // Past it, each is queued once; delivered twice at once, each undo runs once.
+    sandbox.clock.advance(INTERRUPTED_AFTER_MINUTES * MINUTE);
+    await scan();
+    const jobs = takeJobs();
+    expect(jobs.map((j) => (j.type === 'undo' ? j.proposalId : '')).sort()).toEqual([byName['undo-cut-off']!.id, byName['undo-took-effect']!.id].sort());
+    const results = await Promise.all(jobs.flatMap((j) => [runJob(j, deps), runJob(j, deps)]));
+    expect(results.filter((r) => r.outcome?.outcome === 'undone')).toHaveLength(2);
+
+    for (const name of ['undo-cut-off', 'undo-took-effect']) expect((await store.getProposal(byName[name]!.id))?.status).toBe('undone');
+    // The endpoint already back is not created a second time.
+    expect(sandbox.calls()['sagemaker.CreateEndpoint']).toBe(2);
+    const audit = await store.listAudit();
+    expect(audit.filter((e) => e.event === 'requeued' && /undo was interrupted/.test(e.detail ?? ''))).toHaveLength(2);
+    expect(audit.filter((e) => e.event === 'recovered')).toHaveLength(2);
+    expect(audit.find((e) => e.event === 'undone' && e.proposalId === byName['undo-took-effect']!.id)?.detail).toMatch(/exists already .*nothing to undo/);
+    // Nothing is left undoing, and a later scan queues nothing more.
+    expect(await store.listProposals({ status: ['undoing'] })).toEqual([]);
+    await scan();
+    expect(takeJobs()).toEqual([]);
+  });
 });

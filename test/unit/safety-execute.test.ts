@@ -878,6 +878,87 @@ describe('safety: deployed executors take over an action only once no executor c
   });
 });
 
+/** What a crash during Undo leaves: executed, then claimed `undoing` at `claimedAt`, the undo cut off before or after the cloud call. */
+async function leftUndoing(claimedAt: Date): Promise<ProposedAction> {
+  const p = await leftExecuting(claimedAt);
+  await store.transitionProposal(p.id, ['executing'], 'executed', { at: claimedAt });
+  await store.transitionProposal(p.id, ['executed'], 'undoing', { at: claimedAt });
+  return p;
+}
+
+describe('safety: an Undo cut off by a crash is finished, never left without a button', () => {
+  const MINUTE = 60_000;
+
+  it('locally, runs the undo again from the saved data, records it undone, snoozes the resource and notes the recovery', async () => {
+    const p = await leftUndoing(NOW);
+
+    const out = await recoverInterrupted(deps());
+
+    expect(out).toEqual([{ proposalId: p.id, outcome: 'undone', detail: 're-created fraud-v3 from fraud-v3-config' }]);
+    expect(cloud.calls).toEqual(['undo']);
+    expect(cloud.undoneWith).toEqual([{ endpointConfigName: 'fraud-v3-config', savedBy: 'the first run' }]);
+    expect(await statusOf(p.id)).toBe('undone');
+    expect(await store.activeSnoozes(NOW)).toHaveLength(1);
+    expect(await auditOf()).toEqual([
+      { event: 'undone', actor: 'costwatch', proposalId: p.id, resourceId: endpoint().id, detail: 're-created fraud-v3 from fraud-v3-config' },
+      recovered(p, 'undoing', 'undone'),
+    ]);
+  });
+
+  it('locally, puts it back to executed (Undo offered again) when the undo fails again, saying why', async () => {
+    const p = await leftUndoing(NOW);
+    cloud.faults.undo = new Error('ResourceLimitExceeded');
+
+    expect(await recoverInterrupted(deps())).toEqual([{ proposalId: p.id, outcome: 'failed', detail: 'undo failed: ResourceLimitExceeded' }]);
+    expect(await statusOf(p.id)).toBe('executed');
+    expect((await auditOf()).map((e) => e.event)).toEqual(['failed', 'recovered']);
+    expect(await store.activeSnoozes(NOW)).toEqual([]);
+  });
+
+  it('deployed, takes it over only once no executor can still be running it, and only one of several jobs', async () => {
+    const p = await leftUndoing(new Date(NOW.getTime() - INTERRUPTED_AFTER_MINUTES * MINUTE + 1));
+    const resume = () => deps({ resumeInterrupted: true });
+
+    expect(await undoProposal(p.id, ACTOR, resume())).toEqual({ proposalId: p.id, outcome: 'skipped', detail: `undoing since 2026-11-28T11:45:00.001Z; taken as interrupted only after ${INTERRUPTED_AFTER_MINUTES} minutes` });
+    expect(cloud.calls).toEqual([]);
+    // Without resumeInterrupted (a plain click), a proposal undoing is never taken over.
+    clock.advance(60 * MINUTE);
+    expect(await undoProposal(p.id, ACTOR, deps())).toEqual({ proposalId: p.id, outcome: 'skipped', detail: 'proposal is undoing, not executed' });
+
+    const outs = await Promise.all(Array.from({ length: 5 }, () => undoProposal(p.id, ACTOR, resume())));
+    expect(outs.filter((o) => o.outcome === 'undone')).toHaveLength(1);
+    expect(cloud.calls).toEqual(['undo']);
+    expect(await statusOf(p.id)).toBe('undone');
+    expect((await auditOf()).map((e) => e.event)).toEqual(['undone', 'recovered']);
+  });
+
+  it('deployed, stamps a proposal undoing since an unrecorded time and finishes it a full timeout later', async () => {
+    const p = await proposal();
+    await store.close();
+    store = await openMemoryStore();
+    await store.upsertProposal({ ...p, status: 'undoing', undoData: { endpointConfigName: 'fraud-v3-config' } });
+    const resume = () => deps({ resumeInterrupted: true });
+
+    expect((await undoProposal(p.id, ACTOR, resume())).detail).toMatch(/undoing since an unrecorded time/);
+    clock.advance(INTERRUPTED_AFTER_MINUTES * MINUTE - 1);
+    expect((await undoProposal(p.id, ACTOR, resume())).outcome).toBe('skipped');
+    clock.advance(1);
+    expect((await undoProposal(p.id, ACTOR, resume())).outcome).toBe('undone');
+    expect(cloud.calls).toEqual(['undo']);
+  });
+
+  it('keeps it undoing when recording the result fails after the cloud was restored, so running it again records it', async () => {
+    const p = await leftUndoing(NOW);
+    const failing = withHook(store, 'undone', () => Promise.reject(new Error('InternalServerError')));
+
+    await expect(recoverInterrupted(deps({ store: failing }))).rejects.toThrow('InternalServerError');
+    expect(await statusOf(p.id)).toBe('undoing');
+    expect((await auditOf()).filter((e) => e.event === 'failed')).toEqual([]);
+
+    expect((await recoverInterrupted(deps()))[0]?.outcome).toBe('undone');
+  });
+});
+
 describe('safety: an action that took effect always ends where Undo is offered', () => {
   /** The store, failing the first `times` writes of `executed` with a throttling error. */
   function failingExecuted(times: number): StateStore {

@@ -1,4 +1,4 @@
-import { CreateEndpointCommand, DeleteEndpointCommand, DescribeEndpointConfigCommand } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointCommand, DeleteEndpointCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, type DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import type { Resource } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import { instanceSpec } from '../../../pricing/instance-types.js';
@@ -124,6 +124,23 @@ export const sagemakerEndpoint: AwsKindModule = {
       async undo(ctx, ref, saved) {
         const sm = ctx.clients.sagemaker;
         const data = saved as unknown as EndpointUndo;
+        // Undo may run twice (an undo cut off and resumed): an endpoint of that name already back is not created again.
+        let existing: DescribeEndpointCommandOutput | undefined;
+        try {
+          existing = await sm.send(new DescribeEndpointCommand({ EndpointName: data.endpointName }));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        if (existing?.EndpointStatus === 'Deleting') {
+          throw new ProviderError(`cannot re-create ${data.endpointName} while it is still being deleted; try Undo again in a few minutes`, {
+            cloud: 'aws',
+            scopeId: ref.scopeId,
+            region: ref.region,
+            resourceId: ref.id,
+            operation: 'DescribeEndpoint',
+          });
+        }
+        if (existing) return { summary: `endpoint ${data.endpointName} exists already (${existing.EndpointStatus ?? 'status unknown'}); nothing to undo` };
         try {
           await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: data.endpointConfigName }));
         } catch (err) {
