@@ -23,7 +23,7 @@ export const FIRST_INVOCATIONS: Readonly<Record<string, FirstInvocation>> = {
     invocation: 'an hourly idle-endpoint scan of one account (collection plan: SageMaker endpoints, their CloudWatch metrics), Slack secret read',
     awsPackages: [SECRETS, '@aws-sdk/client-sagemaker', '@aws-sdk/client-cloudwatch'],
   },
-  'scan-worker-azure': { invocation: 'a scan of one subscription: Slack and Azure secrets read (the Azure clients are imported at start)', awsPackages: [SECRETS] },
+  'scan-worker-azure': { invocation: 'a scan of one subscription for its compute rules: Slack and Azure secrets read (the Azure ML, metrics and identity clients are imported at start; Cost Management, Consumption, Storage and Blob load with the rules that read them)', awsPackages: [SECRETS] },
   'scan-worker-gcp': { invocation: 'a scan of one project: Slack and Google Cloud secrets read, the Google clients loaded', awsPackages: [SECRETS], modules: ['shared/app/compose-gcp.ts'] },
   'slack-interactions': { invocation: 'an Approve click: Slack secret read, the job sent to SQS', awsPackages: [SECRETS, '@aws-sdk/client-sqs'] },
   execute: { invocation: 'an approved AWS action: Slack secret read, the endpoint re-read (SageMaker) and its usage re-checked (CloudWatch)', awsPackages: [SECRETS, '@aws-sdk/client-sagemaker', '@aws-sdk/client-cloudwatch'] },
