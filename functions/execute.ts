@@ -4,8 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/providers.js';
-import { FOREIGN_PROVIDERS } from '../shared/app/compose-azure.js';
-import { deployedGcpProvider } from '../shared/app/compose-gcp-deployed.js';
+import { deployedAzureProvider, deployedGcpProvider } from '../shared/app/compose-gcp-deployed.js';
 import { systemClock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import type { Policy } from '../shared/config/policy.js';
@@ -24,12 +23,13 @@ import { logger } from './lib/observability.js';
 import type { SlackFunctionOptions } from './slack-interactions.js';
 
 /**
- * The providers the executor acts through: AWS, Azure (its credential read from ENV.azureSecretArn
- * on first use) and Google Cloud (workload identity from this function's role, or the secret named
- * by ENV.gcpSecretArn, read on the first Google call), for the clouds the policy configures.
+ * The providers the executor acts through: AWS, Azure (its clients evaluated and its credential read
+ * from ENV.azureSecretArn by the first Azure job) and Google Cloud (loaded by the first Google job;
+ * workload identity from this function's role, or the secret named by ENV.gcpSecretArn), for the
+ * clouds the policy configures. Each cloud's SDK clients are loaded by the first job that calls them.
  */
 export function executorProviders(policy: Policy, env: NodeJS.ProcessEnv = process.env): Map<Cloud, CloudProvider> {
-  return buildProviders(policy, {}, { ...FOREIGN_PROVIDERS, gcp: (p) => deployedGcpProvider(p, env) });
+  return buildProviders(policy, {}, { azure: (p) => deployedAzureProvider(p), gcp: (p) => deployedGcpProvider(p, env) });
 }
 
 /**

@@ -66,3 +66,13 @@ export function forbiddenSdkPackages(meta: Metafile, allowed: readonly Cloud[]):
   const forbidden = (Object.keys(CLOUD_SDK_PACKAGES) as Cloud[]).filter((c) => c === 'aws' || !allowed.includes(c)).flatMap((c) => CLOUD_SDK_PACKAGES[c]);
   return [...bundledPackages(meta).keys()].filter((p) => forbidden.some((re) => re.test(p))).sort();
 }
+
+/**
+ * External modules a bundle loads when the function starts (static imports, hoisted to the top of
+ * the bundle), as opposed to those it loads on first use (`import()`).
+ */
+export function startupImports(meta: Metafile): string[] {
+  const out = new Set<string>();
+  for (const o of Object.values(meta.outputs)) for (const i of o.imports) if (i.external && i.kind === 'import-statement') out.add(i.path);
+  return [...out].sort();
+}

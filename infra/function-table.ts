@@ -140,7 +140,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 120,
     memoryMb: 512,
     // Performs Azure and Google Cloud actions too (the Azure clients weigh about 1.4 MiB, the Google clients about 6 MB,
-    // loaded only by the first Google Cloud job), and carries the savings ledger and the App Home jobs.
+    // each evaluated only by the first job for that cloud), and carries the savings ledger and the App Home jobs.
     bundleBudgetKib: 8800,
   },
   {

@@ -51,6 +51,23 @@ export async function bundleDynamoOnly(outDir: string): Promise<BuiltBundle> {
   return bundleEntry('dynamodb-only', entry, outDir);
 }
 
+/**
+ * The function as its first invocation leaves it loaded: its bundle built from an entry that
+ * re-exports the handler and imports, statically, the AWS SDK packages and our own modules the
+ * first invocation loads on first use (bench/lib/first-invocation.ts). Importing this bundle costs
+ * the function's import plus those loads, without the calls themselves.
+ */
+export async function bundleFirstInvocation(name: string, loads: { awsPackages: readonly string[]; modules?: readonly string[] }, outDir: string, nativePackages: readonly string[] = []): Promise<BuiltBundle> {
+  const entry = join(outDir, `${name}.first-invocation.ts`);
+  const lines = [
+    `export * from ${JSON.stringify(join(ROOT, 'functions', `${name}.ts`))};`,
+    ...loads.awsPackages.map((p) => `import ${JSON.stringify(p)};`),
+    ...(loads.modules ?? []).map((m) => `import ${JSON.stringify(join(ROOT, m))};`),
+  ];
+  await writeFile(entry, `${lines.join('\n')}\n`);
+  return bundleEntry(`${name}.first-invocation`, entry, outDir, nativePackages);
+}
+
 /** Makes node_modules resolvable from `outDir` (the AWS SDK v3, as Lambda's runtime provides it). */
 export async function linkNodeModules(outDir: string): Promise<void> {
   await symlink(join(ROOT, 'node_modules'), join(outDir, 'node_modules')).catch(() => undefined);

@@ -1,25 +1,30 @@
 import type { Policy } from '../config/policy.js';
-import type { Resource, ResourceRef } from '../domain/resource.js';
+import type { Cloud, Resource, ResourceRef } from '../domain/resource.js';
 import type { UsageSeries } from '../domain/usage.js';
 import type { ActOutcome, CloudProvider, Collection, CollectOptions, ScopeTarget } from '../providers/port.js';
 
 /*
- * Google Cloud in the deployed functions (scan-worker-gcp, execute). The Google clients weigh
- * some 6 MB and take seconds to load, so this file imports none: the provider and its clients
- * (shared/app/compose-gcp.ts) are loaded by the first Google call, and a job for another cloud in
- * the executor never pays for them.
+ * Google Cloud in the deployed functions (scan-worker-gcp, execute), and Azure in the executor.
+ * The Google clients weigh some 6 MB and take seconds to load, so this file imports none: the
+ * provider and its clients (shared/app/compose-gcp.ts, compose-azure.ts) are loaded by the first
+ * call to that cloud, and a job for another cloud in the executor never pays for them. In one
+ * bundle (esbuild cannot split an ESM bundle built by NodejsFunction, which writes one file) the
+ * code is still there and parsed at start, but not evaluated.
  */
 
 /**
- * A gcp provider whose credentials are resolved on first use (a secret read) and again after a
- * failure, so a secret not filled in yet fails Google Cloud alone: a scan reports it as a
- * collection failure of the project, an action fails with the reason, and other clouds go on.
+ * A provider made on its first use, and again after a failure to make it: its clients' code is
+ * loaded then (a dynamic import), and its credentials resolved then (a secret read), so a secret
+ * not filled in yet fails that cloud alone: a scan reports it as a collection failure of the
+ * scope, an action fails with the reason, and other clouds go on.
  */
-export class DeferredGcpProvider implements CloudProvider {
-  readonly cloud = 'gcp' as const;
+export class DeferredProvider implements CloudProvider {
   private pending: Promise<CloudProvider> | undefined;
 
-  constructor(private readonly build: () => Promise<CloudProvider>) {}
+  constructor(
+    readonly cloud: Cloud,
+    private readonly build: () => Promise<CloudProvider>,
+  ) {}
 
   private inner(): Promise<CloudProvider> {
     if (!this.pending) {
@@ -37,7 +42,7 @@ export class DeferredGcpProvider implements CloudProvider {
     try {
       provider = await this.inner();
     } catch (err) {
-      return { scope: target.scope, resources: [], usage: [], costs: [], budgets: [], failures: [{ scope: target.scope, operation: 'credentials', message: `Google Cloud credentials could not be read: ${(err as Error).message}` }] };
+      return { scope: target.scope, resources: [], usage: [], costs: [], budgets: [], failures: [{ scope: target.scope, operation: 'credentials', message: `${CLOUD_NAMES[this.cloud]} credentials could not be read: ${(err as Error).message}` }] };
     }
     return provider.collect(target, opts);
   }
@@ -63,11 +68,35 @@ export class DeferredGcpProvider implements CloudProvider {
   }
 }
 
+const CLOUD_NAMES: Readonly<Record<Cloud, string>> = { aws: 'AWS', gcp: 'Google Cloud', azure: 'Azure' };
+
+/** The Google Cloud provider made on first use (see {@link DeferredProvider}). */
+export class DeferredGcpProvider extends DeferredProvider {
+  constructor(build: () => Promise<CloudProvider>) {
+    super('gcp', build);
+  }
+}
+
 /** The gcp provider of a deployed function (scan-worker-gcp, execute); undefined for a policy without Google Cloud projects. */
 export function deployedGcpProvider(policy: Policy, env: NodeJS.ProcessEnv = process.env, readSecret?: (id: string) => Promise<string>): CloudProvider | undefined {
   if ((policy.clouds.gcp?.projects.length ?? 0) === 0) return undefined;
   return new DeferredGcpProvider(async () => {
     const { deployedGcpCredentials, gcpProviderBuilder } = await import('./compose-gcp.js');
     return gcpProviderBuilder(await deployedGcpCredentials(policy, env, readSecret))(policy, {});
+  });
+}
+
+/**
+ * The Azure provider of the executor, made by the first Azure job: the Azure clients (about
+ * 1.4 MiB of the bundle) are evaluated then, not when the function starts, so AWS and Google Cloud
+ * jobs never run their code. Undefined for a policy without Azure subscriptions.
+ */
+export function deployedAzureProvider(policy: Policy): CloudProvider | undefined {
+  if ((policy.clouds.azure?.subscriptions.length ?? 0) === 0) return undefined;
+  return new DeferredProvider('azure', async () => {
+    const { buildAzureProvider } = await import('./compose-azure.js');
+    const provider = buildAzureProvider(policy);
+    if (!provider) throw new Error('the policy has no Azure subscription');
+    return provider;
   });
 }

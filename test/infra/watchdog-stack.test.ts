@@ -12,7 +12,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/lib/contract.js';
-import { bundledPackages, externalImports, forbiddenSdkPackages, type Metafile } from '../../infra/bundle-inspect.js';
+import { bundledPackages, externalImports, forbiddenSdkPackages, startupImports, type Metafile } from '../../infra/bundle-inspect.js';
 import { FORBIDDEN_IN_BUNDLES } from '../../infra/bundling.js';
 import { constructIdOf, FUNCTIONS, type FunctionSpec } from '../../infra/function-table.js';
 import { loadDeployPolicy } from '../../infra/deploy-config.js';
@@ -323,6 +323,18 @@ describe('bundles', () => {
       const kib = statSync(join(assetDir(f.name), 'index.mjs')).size / 1024;
       expect(kib, `${f.name}: bundle ${kib.toFixed(1)} KiB, budget ${f.bundleBudgetKib} KiB (infra/function-table.ts)`).toBeLessThanOrEqual(f.bundleBudgetKib);
     }
+  });
+
+  it('load no AWS SDK client at start but the state table\'s (the dispatcher: SQS): every other client is loaded by its first call', () => {
+    const atStart: Readonly<Record<string, readonly string[]>> = { 'scan-dispatch': ['@aws-sdk/client-sqs'] };
+    const stateTable = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'];
+    for (const f of deployed) {
+      const meta = metafile(f.name);
+      const aws = startupImports(meta).filter((p) => p.startsWith('@aws-sdk/'));
+      expect({ [f.name]: aws }).toEqual({ [f.name]: atStart[f.name] ?? stateTable });
+    }
+    // The clients the scanner calls are still in its bundle, loaded on first use: the assertion above is not vacuous.
+    expect(externalImports(metafile('scan-worker'))).toEqual(expect.arrayContaining(['@aws-sdk/client-sagemaker', '@aws-sdk/client-cloudwatch', '@aws-sdk/client-sqs', '@aws-sdk/client-secrets-manager']));
   });
 
   it('load in Node.js with their environment, bundled files and secrets, exporting a handler', async () => {

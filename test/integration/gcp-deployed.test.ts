@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deployedGcpCredentials, gcpProviderBuilder, parseGcpCredentialSecret } from '../../shared/app/compose-gcp.js';
-import { DeferredGcpProvider } from '../../shared/app/compose-gcp-deployed.js';
+import { DeferredGcpProvider, DeferredProvider } from '../../shared/app/compose-gcp-deployed.js';
 import { parsePolicy } from '../../shared/config/load.js';
 import { refOf } from '../../shared/domain/resource.js';
 import { staticTokenAuth } from '../../shared/providers/gcp/clients.js';
@@ -85,6 +85,18 @@ describe('the executor in the deployed path', () => {
     expect(providers.get('gcp')).toBeInstanceOf(DeferredGcpProvider);
     const awsOnly = parsePolicy('version: 1\nclouds:\n  aws:\n    accounts: [{ id: "111111111111", regions: [us-east-1] }]\n', 'aws.yml').policy;
     expect([...executorProviders(awsOnly, {}).keys()]).toEqual(['aws']);
+  });
+
+  it('has an Azure provider made by the first Azure job, so AWS and Google Cloud jobs never evaluate the Azure clients', async () => {
+    const { executorProviders } = await loadExecutor();
+    const azure = parsePolicy(
+      'version: 1\nclouds:\n  aws:\n    accounts: [{ id: "111111111111", regions: [us-east-1] }]\n  azure:\n    subscriptions: [{ id: 3f2504e0-4f89-11d3-9a0c-0305e82c3301, regions: [eastus] }]\n',
+      'azure.yml',
+    ).policy;
+    const providers = executorProviders(azure, {});
+    expect([...providers.keys()].sort()).toEqual(['aws', 'azure']);
+    expect(providers.get('azure')).toBeInstanceOf(DeferredProvider);
+    expect(providers.get('azure')?.cloud).toBe('azure');
   });
 
   it('reports unreadable credentials as a failure of the project, then reads them again and acts: undeploy and undo through the deferred provider', async () => {

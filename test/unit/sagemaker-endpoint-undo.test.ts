@@ -22,7 +22,7 @@ function ctxWith(endpointStatus: string | 'absent'): { ctx: AwsKindContext; sent
     }
     return Promise.resolve({});
   };
-  return { ctx: { clients: { sagemaker: { send } } } as unknown as AwsKindContext, sent };
+  return { ctx: { clients: { sagemaker: () => Promise.resolve({ send }) } } as unknown as AwsKindContext, sent };
 }
 
 const undo = sagemakerEndpoint.actions!.find((a) => a.id === AWS_DELETE_ENDPOINT)!.undo!;

@@ -1,10 +1,12 @@
-import { GetAnomaliesCommand, type Anomaly, type CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import type { Anomaly, CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import { clientOf, costExplorerSdk, type ClientRef } from './sdk.js';
 import type { AnomalyRootCause, CostAnomaly } from '../../domain/cost-signals.js';
 import { money } from '../../domain/money.js';
 import { ProviderError } from '../../errors.js';
 
 /** Reads every anomaly whose end (or today, while ongoing) falls in [start, end] (YYYY-MM-DD). */
-export async function readAnomalies(ce: CostExplorerClient, q: { scopeId: string; start: string; end: string; currency: string }): Promise<CostAnomaly[]> {
+export async function readAnomalies(ref: ClientRef<CostExplorerClient>, q: { scopeId: string; start: string; end: string; currency: string }): Promise<CostAnomaly[]> {
+  const [{ GetAnomaliesCommand }, ce] = await Promise.all([costExplorerSdk(), clientOf(ref)]);
   const out: CostAnomaly[] = [];
   let token: string | undefined;
   do {

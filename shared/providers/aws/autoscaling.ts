@@ -1,9 +1,5 @@
-import {
-  DescribeScalableTargetsCommand,
-  RegisterScalableTargetCommand,
-  type ApplicationAutoScalingClient,
-  type ScalableTarget,
-} from '@aws-sdk/client-application-auto-scaling';
+import type { ApplicationAutoScalingClient, ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
+import { clientOf, autoScalingSdk, type ClientRef } from './sdk.js';
 import type { Resource } from '../../domain/resource.js';
 
 /*
@@ -30,7 +26,8 @@ export function variantResourceId(endpointName: string, variantName: string): st
  * The scalable targets of these endpoint variants, by resource id: one DescribeScalableTargets
  * call per 50 variants (all pages followed), never one per endpoint.
  */
-export async function describeVariantTargets(client: ApplicationAutoScalingClient, resourceIds: readonly string[]): Promise<Map<string, ScalableTarget>> {
+export async function describeVariantTargets(ref: ClientRef<ApplicationAutoScalingClient>, resourceIds: readonly string[]): Promise<Map<string, ScalableTarget>> {
+  const [{ DescribeScalableTargetsCommand }, client] = await Promise.all([autoScalingSdk(), clientOf(ref)]);
   const out = new Map<string, ScalableTarget>();
   const ids = [...new Set(resourceIds)];
   for (let i = 0; i < ids.length; i += RESOURCE_IDS_PER_CALL) {
@@ -107,12 +104,14 @@ export function savedTarget(t: ScalableTarget): SavedTarget {
 }
 
 /** Sets a variant's floor; the maximum and suspended state stay as they are (RegisterScalableTarget updates only what it is given). */
-export async function setFloor(client: ApplicationAutoScalingClient, resourceId: string, min: number): Promise<void> {
+export async function setFloor(ref: ClientRef<ApplicationAutoScalingClient>, resourceId: string, min: number): Promise<void> {
+  const [{ RegisterScalableTargetCommand }, client] = await Promise.all([autoScalingSdk(), clientOf(ref)]);
   await client.send(new RegisterScalableTargetCommand({ ServiceNamespace: SAGEMAKER_NAMESPACE, ResourceId: resourceId, ScalableDimension: VARIANT_DIMENSION, MinCapacity: min }));
 }
 
 /** Puts a scalable target back exactly as saved. */
-export async function restoreTarget(client: ApplicationAutoScalingClient, t: SavedTarget): Promise<void> {
+export async function restoreTarget(ref: ClientRef<ApplicationAutoScalingClient>, t: SavedTarget): Promise<void> {
+  const [{ RegisterScalableTargetCommand }, client] = await Promise.all([autoScalingSdk(), clientOf(ref)]);
   const s = t.suspendedState;
   await client.send(
     new RegisterScalableTargetCommand({

@@ -1,11 +1,13 @@
-import { DescribeBudgetsCommand, type Budget as AwsBudget, type BudgetsClient } from '@aws-sdk/client-budgets';
+import type { Budget as AwsBudget, BudgetsClient } from '@aws-sdk/client-budgets';
+import { clientOf, budgetsSdk, type ClientRef } from './sdk.js';
 import type { Budget, BudgetPeriod } from '../../domain/budget.js';
 import { money, type Money } from '../../domain/money.js';
 
 const PERIODS: Readonly<Record<string, BudgetPeriod>> = { MONTHLY: 'monthly', QUARTERLY: 'quarterly', ANNUALLY: 'yearly' };
 
 /** Reads an account's AWS budgets; those costwatch cannot judge are named in `skipped` with the reason. */
-export async function readBudgets(client: BudgetsClient, accountId: string): Promise<{ budgets: Budget[]; skipped: string[] }> {
+export async function readBudgets(ref: ClientRef<BudgetsClient>, accountId: string): Promise<{ budgets: Budget[]; skipped: string[] }> {
+  const [{ DescribeBudgetsCommand }, client] = await Promise.all([budgetsSdk(), clientOf(ref)]);
   const budgets: Budget[] = [];
   const skipped: string[] = [];
   let token: string | undefined;

@@ -1,25 +1,28 @@
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
-import { PricingClient } from '@aws-sdk/client-pricing';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import type { BudgetsClient } from '@aws-sdk/client-budgets';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import type { PricingClient } from '@aws-sdk/client-pricing';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { CollectorRetryStrategy, type RetryOptions } from './retry.js';
+import { autoScalingSdk, budgetsSdk, cloudwatchSdk, costExplorerSdk, credentialProvidersSdk, lazy, pricingSdk, s3Sdk, sagemakerSdk, type Lazy } from './sdk.js';
 
-/** The SDK clients the AWS provider uses for one account and region. */
+/**
+ * The SDK clients the AWS provider uses for one account and region, each made (and its package
+ * loaded, see sdk.ts) by its first call: a scan that reads no budget never loads AWS Budgets.
+ */
 export interface AwsClients {
-  readonly sagemaker: SageMakerClient;
-  readonly cloudwatch: CloudWatchClient;
+  readonly sagemaker: Lazy<SageMakerClient>;
+  readonly cloudwatch: Lazy<CloudWatchClient>;
   /** Cost Explorer, AWS Budgets and the Price List API are global: use the us-east-1 clients. */
-  readonly costExplorer: CostExplorerClient;
-  readonly budgets: BudgetsClient;
-  readonly pricing: PricingClient;
-  readonly s3: S3Client;
+  readonly costExplorer: Lazy<CostExplorerClient>;
+  readonly budgets: Lazy<BudgetsClient>;
+  readonly pricing: Lazy<PricingClient>;
+  readonly s3: Lazy<S3Client>;
   /** Application Auto Scaling: the scalable targets of endpoint variants. */
-  readonly autoScaling: ApplicationAutoScalingClient;
+  readonly autoScaling: Lazy<ApplicationAutoScalingClient>;
 }
 
 /** Where clients point: one account and region. */
@@ -77,8 +80,8 @@ export function awsClientFactory(accounts: readonly AwsAccountAccess[], opts: Fa
     let provider = roleCredentials.get(accountId);
     if (!provider) {
       const caller = opts.callerCredentials ?? opts.credentials?.(accountId);
-      provider = memoize(
-        fromTemporaryCredentials({
+      const assume = lazy(async () =>
+        (await credentialProvidersSdk()).fromTemporaryCredentials({
           params: {
             RoleArn: `arn:aws:iam::${accountId}:role/${a.roleName}`,
             RoleSessionName: ROLE_SESSION_NAME,
@@ -92,6 +95,7 @@ export function awsClientFactory(accounts: readonly AwsAccountAccess[], opts: Fa
           },
         }),
       );
+      provider = memoize(async (identityProperties) => (await assume())(identityProperties));
       roleCredentials.set(accountId, provider);
     }
     return provider;
@@ -109,14 +113,14 @@ export function awsClientFactory(accounts: readonly AwsAccountAccess[], opts: Fa
       ...(credentials ? { credentials } : {}),
     };
     const clients: AwsClients = {
-      sagemaker: new SageMakerClient(common),
-      cloudwatch: new CloudWatchClient(common),
-      costExplorer: new CostExplorerClient(common),
-      budgets: new BudgetsClient(common),
-      pricing: new PricingClient(common),
+      sagemaker: lazy(async () => new (await sagemakerSdk()).SageMakerClient(common)),
+      cloudwatch: lazy(async () => new (await cloudwatchSdk()).CloudWatchClient(common)),
+      costExplorer: lazy(async () => new (await costExplorerSdk()).CostExplorerClient(common)),
+      budgets: lazy(async () => new (await budgetsSdk()).BudgetsClient(common)),
+      pricing: lazy(async () => new (await pricingSdk()).PricingClient(common)),
       // A custom endpoint (the sandbox) cannot take bucket names as host names.
-      s3: new S3Client({ ...common, ...(opts.endpoint ? { forcePathStyle: true } : {}) }),
-      autoScaling: new ApplicationAutoScalingClient(common),
+      s3: lazy(async () => new (await s3Sdk()).S3Client({ ...common, ...(opts.endpoint ? { forcePathStyle: true } : {}) })),
+      autoScaling: lazy(async () => new (await autoScalingSdk()).ApplicationAutoScalingClient(common)),
     };
     cache.set(key, clients);
     return clients;

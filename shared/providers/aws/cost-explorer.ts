@@ -1,12 +1,5 @@
-import {
-  GetCostAndUsageCommand,
-  GetCostForecastCommand,
-  type CostExplorerClient,
-  type Expression,
-  type GetCostForecastCommandOutput,
-  type GroupDefinition,
-  type ResultByTime,
-} from '@aws-sdk/client-cost-explorer';
+import type { CostExplorerClient, Expression, GetCostForecastCommandOutput, GroupDefinition, ResultByTime } from '@aws-sdk/client-cost-explorer';
+import { clientOf, costExplorerSdk, type ClientRef } from './sdk.js';
 import type { CostRecord } from '../../domain/cost.js';
 import type { CostForecast } from '../../domain/cost-signals.js';
 import { money } from '../../domain/money.js';
@@ -35,7 +28,8 @@ export interface CostQuery {
 }
 
 /** Reads every page of a daily, grouped GetCostAndUsage for one linked account (each page is billed). */
-export async function readCostAndUsage(ce: CostExplorerClient, q: CostQuery): Promise<{ records: CostRecord[]; pages: number }> {
+export async function readCostAndUsage(ref: ClientRef<CostExplorerClient>, q: CostQuery): Promise<{ records: CostRecord[]; pages: number }> {
+  const [{ GetCostAndUsageCommand }, ce] = await Promise.all([costExplorerSdk(), clientOf(ref)]);
   const results: ResultByTime[] = [];
   let token: string | undefined;
   let pages = 0;
@@ -138,7 +132,8 @@ export interface ForecastQuery {
 }
 
 /** Reads a forecast; undefined when Cost Explorer has too little history to forecast (DataUnavailableException). */
-export async function readForecast(ce: CostExplorerClient, q: ForecastQuery): Promise<CostForecast | undefined> {
+export async function readForecast(ref: ClientRef<CostExplorerClient>, q: ForecastQuery): Promise<CostForecast | undefined> {
+  const [{ GetCostForecastCommand }, ce] = await Promise.all([costExplorerSdk(), clientOf(ref)]);
   let out: GetCostForecastCommandOutput;
   try {
     out = await ce.send(new GetCostForecastCommand({ TimePeriod: { Start: q.start, End: q.end }, Metric: 'UNBLENDED_COST', Granularity: 'MONTHLY', Filter: q.filter }));

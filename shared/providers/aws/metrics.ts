@@ -1,4 +1,5 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { clientOf, cloudwatchSdk, type ClientRef } from './sdk.js';
 import type { UsageSeries, UsageSignal } from '../../domain/usage.js';
 import { chunk } from '../../util/concurrency.js';
 
@@ -56,7 +57,7 @@ export function seriesPerCall(window: { start: Date; end: Date }, periodSeconds:
  * `absent`, never zeros; a failed batch is `error`.
  */
 export async function readMetrics(
-  cw: CloudWatchClient,
+  cw: ClientRef<CloudWatchClient>,
   requests: readonly MetricRequest[],
   asked: { start: Date; end: Date },
   periodSeconds: number,
@@ -92,7 +93,8 @@ export async function readMetrics(
           meter.queries += queries.length;
           meter.metricsRequested += billed;
         }
-        const res = await cw.send(
+        const { GetMetricDataCommand } = await cloudwatchSdk();
+        const res = await (await clientOf(cw)).send(
           new GetMetricDataCommand({
             MetricDataQueries: queries,
             StartTime: window.start,
@@ -206,7 +208,7 @@ export interface KindMetrics {
  * metrics grow only by the idle candidates.
  */
 export async function readUsage(
-  cw: CloudWatchClient,
+  cw: ClientRef<CloudWatchClient>,
   kinds: readonly KindMetrics[],
   opts: { now: Date; lookbackHours: number },
   meter?: MetricMeter,

@@ -1,4 +1,5 @@
-import { GetProductsCommand, type PricingClient } from '@aws-sdk/client-pricing';
+import type { PricingClient } from '@aws-sdk/client-pricing';
+import { clientOf, pricingSdk, type ClientRef } from './sdk.js';
 import { money, type Money } from '../../domain/money.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { cachedRead, type CostCache } from './cost-cache.js';
@@ -58,7 +59,8 @@ export function hostingPriceFromProducts(priceList: readonly unknown[], key: Pri
 }
 
 /** Reads one hosting price with GetProducts (every page); undefined when the Price List has none. */
-export async function readHostingPrice(pricing: PricingClient, key: PriceKey): Promise<ListedPrice | undefined> {
+export async function readHostingPrice(ref: ClientRef<PricingClient>, key: PriceKey): Promise<ListedPrice | undefined> {
+  const [{ GetProductsCommand }, pricing] = await Promise.all([pricingSdk(), clientOf(ref)]);
   let token: string | undefined;
   do {
     const out = await pricing.send(
@@ -86,7 +88,7 @@ export async function readHostingPrice(pricing: PricingClient, key: PriceKey): P
  * store for {@link PRICE_CACHE_DAYS} (a miss is cached too). Types the Price List does
  * not have keep the bundled table's price.
  */
-export async function fetchHostingPrices(pricing: PricingClient, keys: readonly PriceKey[], cache: CostCache | undefined, now: Date): Promise<FetchedPrice[]> {
+export async function fetchHostingPrices(pricing: ClientRef<PricingClient>, keys: readonly PriceKey[], cache: CostCache | undefined, now: Date): Promise<FetchedPrice[]> {
   const out: FetchedPrice[] = [];
   const seen = new Set<string>();
   for (const key of keys) {

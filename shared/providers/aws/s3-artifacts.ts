@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  DeleteBucketLifecycleCommand,
-  GetBucketLifecycleConfigurationCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  PutBucketLifecycleConfigurationCommand,
-  type LifecycleRule,
-  type S3Client,
-  type TransitionDefaultMinimumObjectSize,
-} from '@aws-sdk/client-s3';
+import type { LifecycleRule, S3Client, TransitionDefaultMinimumObjectSize } from '@aws-sdk/client-s3';
+import { clientOf, s3Sdk, type ClientRef } from './sdk.js';
 import type { Resource, ResourceRef, Scope } from '../../domain/resource.js';
 import { ProviderError } from '../../errors.js';
 import type { StoragePriceTable } from '../../pricing/storage-prices.js';
@@ -92,7 +84,7 @@ export class ColdArtifacts {
   /** Saves the lifecycle configuration as it is now, after checking it is the one the resource was judged with. */
   async captureUndo(resource: Resource): Promise<Record<string, unknown>> {
     const { bucket, prefix } = parseName(resource.name);
-    const s3 = this.s3(resource);
+    const s3 = await this.s3(resource);
     const current = await readLifecycle(s3, bucket);
     this.assertUnchanged(resource, current, 'GetBucketLifecycleConfiguration');
     const undo: LifecycleUndo = {
@@ -112,11 +104,12 @@ export class ColdArtifacts {
     if (!stats || !chosen) {
       throw new ProviderError(`no storage class pays back for s3://${bucket}/${prefix}; nothing was changed`, { cloud: 'aws', scopeId: resource.scope.id, region: resource.region, resourceId: resource.id, operation: 'PutBucketLifecycleConfiguration' });
     }
-    const s3 = this.s3(resource);
+    const s3 = await this.s3(resource);
     const current = await readLifecycle(s3, bucket);
     this.assertUnchanged(resource, current, 'PutBucketLifecycleConfiguration');
     const ours = lifecycleRuleFor(prefix, chosen) as unknown as LifecycleRule;
     const kept = (current?.rules ?? []).filter((r) => r.ID !== ours.ID);
+    const { PutBucketLifecycleConfigurationCommand } = await s3Sdk();
     await s3.send(
       new PutBucketLifecycleConfigurationCommand({
         Bucket: bucket,
@@ -139,7 +132,7 @@ export class ColdArtifacts {
     if (typeof u.bucket !== 'string' || typeof u.ruleId !== 'string' || u.previous === undefined) {
       throw new ProviderError('the saved undo data is not a lifecycle configuration', { cloud: 'aws', scopeId: ref.scopeId, resourceId: ref.id, operation: 'undo' });
     }
-    const s3 = this.clients({ accountId: ref.scopeId, region: u.region }).s3;
+    const [{ DeleteBucketLifecycleCommand, PutBucketLifecycleConfigurationCommand }, s3] = await Promise.all([s3Sdk(), this.clients({ accountId: ref.scopeId, region: u.region }).s3()]);
     const current = await readLifecycle(s3, u.bucket);
     const withoutOurs = (current?.rules ?? []).filter((r) => r.ID !== u.ruleId);
     const hadOurs = (current?.rules.length ?? 0) !== withoutOurs.length;
@@ -176,8 +169,8 @@ export class ColdArtifacts {
     return { summary: `removed lifecycle rule ${u.ruleId} from bucket ${u.bucket}; its other rules changed since costwatch acted, so they were kept as they are now rather than restored` };
   }
 
-  private s3(resource: Resource): S3Client {
-    return this.clients({ accountId: resource.scope.id, region: resource.region }).s3;
+  private s3(resource: Resource): Promise<S3Client> {
+    return this.clients({ accountId: resource.scope.id, region: resource.region }).s3();
   }
 
   private assertUnchanged(resource: Resource, current: LifecycleState | undefined, operation: string): void {
@@ -187,7 +180,7 @@ export class ColdArtifacts {
   }
 
   private async read(scope: Scope, bucket: string, region: string, prefix: string, now: Date, createdAt?: Date): Promise<Resource> {
-    const s3 = this.clients({ accountId: scope.id, region }).s3;
+    const [{ ListObjectsV2Command }, s3] = await Promise.all([s3Sdk(), this.clients({ accountId: scope.id, region }).s3()]);
     const lifecycle = await readLifecycle(s3, bucket);
     const cutoff = now.getTime() - this.options.olderThanDays * DAY_MS;
     const stats = { listed: 0, cold: 0, coldBytes: 0, small: 0, smallBytes: 0, covered: 0, maybe: 0, oldest: Infinity };
@@ -248,7 +241,8 @@ export class ColdArtifacts {
 }
 
 /** Buckets the account owns, with their regions (ListBuckets is global). */
-async function listOwnBuckets(s3: S3Client): Promise<Map<string, { region: string; createdAt?: Date }>> {
+async function listOwnBuckets(ref: ClientRef<S3Client>): Promise<Map<string, { region: string; createdAt?: Date }>> {
+  const [{ ListBucketsCommand }, s3] = await Promise.all([s3Sdk(), clientOf(ref)]);
   const out = new Map<string, { region: string; createdAt?: Date }>();
   let token: string | undefined;
   do {
@@ -263,6 +257,7 @@ async function listOwnBuckets(s3: S3Client): Promise<Map<string, { region: strin
 
 /** The bucket's lifecycle configuration; undefined when it has none. */
 async function readLifecycle(s3: S3Client, bucket: string): Promise<LifecycleState | undefined> {
+  const { GetBucketLifecycleConfigurationCommand } = await s3Sdk();
   try {
     const out = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
     return { rules: out.Rules ?? [], ...(out.TransitionDefaultMinimumObjectSize ? { transitionDefaultMinimumObjectSize: out.TransitionDefaultMinimumObjectSize } : {}) };

@@ -1,14 +1,8 @@
 import { sagemakerLifecycle } from './lifecycle.js';
 import { isSageMakerNotFound, listTagsReader, searchedTagsReader, type TagReader } from './tags.js';
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  paginateListEndpoints,
-  type DescribeEndpointConfigCommandOutput,
-  type DescribeEndpointCommandOutput,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { DescribeEndpointConfigCommandOutput, DescribeEndpointCommandOutput, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Resource, ResourceComponent, Scope } from '../../domain/resource.js';
+import { clientOf, sagemakerSdk, type ClientRef } from './sdk.js';
 import { mapLimit } from '../../util/concurrency.js';
 
 /** Resource kind of SageMaker real-time (and async) endpoints. */
@@ -19,7 +13,8 @@ export const SAGEMAKER_ENDPOINT = 'aws.sagemaker.endpoint' as const;
 export type EndpointConfigCache = Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>;
 
 /** Reads every endpoint of one account/region with variants, config and tags (tags in batches: `searchedTagsReader`). */
-export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8, configs: EndpointConfigCache = new Map()): Promise<Resource[]> {
+export async function listEndpoints(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, concurrency = 8, configs: EndpointConfigCache = new Map()): Promise<Resource[]> {
+  const [{ paginateListEndpoints }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   const names: string[] = [];
   for await (const page of paginateListEndpoints({ client: sm, pageSize: 100 }, {})) {
     for (const e of page.Endpoints ?? []) if (e.EndpointName) names.push(e.EndpointName);
@@ -31,13 +26,15 @@ export async function listEndpoints(sm: SageMakerClient, scope: Scope, region: s
 
 /** Reads one endpoint; undefined when it does not exist (any more). */
 export async function describeEndpoint(
-  sm: SageMakerClient,
+  ref: ClientRef<SageMakerClient>,
   scope: Scope,
   region: string,
   name: string,
   configCache = new Map<string, Promise<DescribeEndpointConfigCommandOutput | undefined>>(),
-  tagsOf: TagReader = listTagsReader(sm),
+  tagReader?: TagReader,
 ): Promise<Resource | undefined> {
+  const [{ DescribeEndpointCommand, DescribeEndpointConfigCommand }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
+  const tagsOf = tagReader ?? listTagsReader(sm);
   let ep: DescribeEndpointCommandOutput;
   try {
     ep = await sm.send(new DescribeEndpointCommand({ EndpointName: name }));

@@ -1,13 +1,6 @@
 import { sagemakerLifecycle } from './lifecycle.js';
-import {
-  DescribeProcessingJobCommand,
-  DescribeTrainingJobCommand,
-  paginateListProcessingJobs,
-  paginateListTrainingJobs,
-  type DescribeProcessingJobCommandOutput,
-  type DescribeTrainingJobCommandOutput,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { DescribeProcessingJobCommandOutput, DescribeTrainingJobCommandOutput, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { clientOf, sagemakerSdk, type ClientRef } from './sdk.js';
 import type { Resource, ResourceComponent, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { isSageMakerNotFound, listTagsReader, readTags, searchedTagsReader, type TagReader } from './tags.js';
@@ -19,7 +12,8 @@ export const SAGEMAKER_PROCESSING_JOB = 'aws.sagemaker.processing-job' as const;
 
 
 /** Reads the training jobs in progress in one account/region (every page), each described with its tags (in batches: `searchedTagsReader`). */
-export async function listTrainingJobs(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+export async function listTrainingJobs(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const [{ paginateListTrainingJobs }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   const names: string[] = [];
   for await (const page of paginateListTrainingJobs({ client: sm, pageSize: 100 }, { StatusEquals: 'InProgress' })) {
     for (const j of page.TrainingJobSummaries ?? []) if (j.TrainingJobName) names.push(j.TrainingJobName);
@@ -30,7 +24,8 @@ export async function listTrainingJobs(sm: SageMakerClient, scope: Scope, region
 }
 
 /** Reads the processing jobs in progress in one account/region. */
-export async function listProcessingJobs(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+export async function listProcessingJobs(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const [{ paginateListProcessingJobs }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   const names: string[] = [];
   for await (const page of paginateListProcessingJobs({ client: sm, pageSize: 100 }, { StatusEquals: 'InProgress' })) {
     for (const j of page.ProcessingJobSummaries ?? []) if (j.ProcessingJobName) names.push(j.ProcessingJobName);
@@ -50,7 +45,8 @@ export const FINISHED_TRAINING_DAYS = 30;
  * account/region, each described as it ran (its configured instances, not zero). Failed jobs are
  * left out: their time is not a price a spot run would have paid.
  */
-export async function listFinishedTrainingJobs(sm: SageMakerClient, scope: Scope, region: string, now: Date, days = FINISHED_TRAINING_DAYS, concurrency = 8): Promise<Resource[]> {
+export async function listFinishedTrainingJobs(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, now: Date, days = FINISHED_TRAINING_DAYS, concurrency = 8): Promise<Resource[]> {
+  const [{ paginateListTrainingJobs }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   const since = new Date(now.getTime() - days * 86_400_000);
   const names: string[] = [];
   for (const status of ['Completed', 'Stopped'] as const) {
@@ -84,13 +80,15 @@ export async function listFinishedTrainingJobs(sm: SageMakerClient, scope: Scope
 
 /** Reads one training job; undefined when it does not exist. `asRan`: a finished job's kind and instances (for advice on how it ran). */
 export async function describeTrainingJob(
-  sm: SageMakerClient,
+  ref: ClientRef<SageMakerClient>,
   scope: Scope,
   region: string,
   name: string,
-  tagsOf: TagReader = listTagsReader(sm),
+  tagReader?: TagReader,
   opts: { asRan?: boolean } = {},
 ): Promise<Resource | undefined> {
+  const [{ DescribeTrainingJobCommand }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
+  const tagsOf = tagReader ?? listTagsReader(sm);
   let j: DescribeTrainingJobCommandOutput;
   try {
     j = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
@@ -134,7 +132,8 @@ export async function describeTrainingJob(
 }
 
 /** Reads one processing job; undefined when it does not exist. */
-export async function describeProcessingJob(sm: SageMakerClient, scope: Scope, region: string, name: string): Promise<Resource | undefined> {
+export async function describeProcessingJob(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, name: string): Promise<Resource | undefined> {
+  const [{ DescribeProcessingJobCommand }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   let j: DescribeProcessingJobCommandOutput;
   try {
     j = await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }));

@@ -1,11 +1,6 @@
 import { sagemakerLifecycle } from './lifecycle.js';
-import {
-  DescribeNotebookInstanceCommand,
-  DescribeNotebookInstanceLifecycleConfigCommand,
-  paginateListNotebookInstances,
-  type DescribeNotebookInstanceCommandOutput,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { DescribeNotebookInstanceCommandOutput, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { clientOf, sagemakerSdk, type ClientRef } from './sdk.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { isSageMakerNotFound, readTags } from './tags.js';
@@ -36,7 +31,8 @@ export function detectAutoStop(scripts: readonly string[]): AutoStop | undefined
 }
 
 /** Reads every notebook instance of one account/region with its lifecycle configuration and tags. */
-export async function listNotebooks(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+export async function listNotebooks(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const [{ paginateListNotebookInstances }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   const names: string[] = [];
   for await (const page of paginateListNotebookInstances({ client: sm, pageSize: 100 }, {})) {
     for (const n of page.NotebookInstances ?? []) if (n.NotebookInstanceName) names.push(n.NotebookInstanceName);
@@ -47,7 +43,8 @@ export async function listNotebooks(sm: SageMakerClient, scope: Scope, region: s
 }
 
 /** Reads one notebook instance; undefined when it does not exist (any more). */
-export async function describeNotebook(sm: SageMakerClient, scope: Scope, region: string, name: string, configs: LifecycleConfigCache = new Map()): Promise<Resource | undefined> {
+export async function describeNotebook(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, name: string, configs: LifecycleConfigCache = new Map()): Promise<Resource | undefined> {
+  const [{ DescribeNotebookInstanceCommand }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   let nb: DescribeNotebookInstanceCommandOutput;
   try {
     nb = await sm.send(new DescribeNotebookInstanceCommand({ NotebookInstanceName: name }));
@@ -90,8 +87,8 @@ export async function describeNotebook(sm: SageMakerClient, scope: Scope, region
 function autoStopOf(sm: SageMakerClient, name: string, cache: LifecycleConfigCache): Promise<AutoStop | null> {
   let p = cache.get(name);
   if (!p) {
-    p = sm
-      .send(new DescribeNotebookInstanceLifecycleConfigCommand({ NotebookInstanceLifecycleConfigName: name }))
+    p = sagemakerSdk()
+      .then(({ DescribeNotebookInstanceLifecycleConfigCommand }) => sm.send(new DescribeNotebookInstanceLifecycleConfigCommand({ NotebookInstanceLifecycleConfigName: name })))
       .then((c) => {
         const scripts = [...(c.OnStart ?? []), ...(c.OnCreate ?? [])].map((h) => Buffer.from(h.Content ?? '', 'base64').toString('utf8'));
         return detectAutoStop(scripts) ?? null;

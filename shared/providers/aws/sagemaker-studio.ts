@@ -1,15 +1,6 @@
 import { sagemakerLifecycle } from './lifecycle.js';
-import {
-  DescribeAppCommand,
-  DescribeDomainCommand,
-  DescribeSpaceCommand,
-  paginateListApps,
-  paginateListDomains,
-  type AppDetails,
-  type AppType,
-  type DescribeAppCommandOutput,
-  type SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import type { AppDetails, AppType, DescribeAppCommandOutput, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { clientOf, sagemakerSdk, type ClientRef } from './sdk.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { isSageMakerNotFound, readTags } from './tags.js';
@@ -50,7 +41,8 @@ export function studioAppName(k: StudioAppKey): string {
  * Reads the Studio apps of one account/region that may cost money (`InService`, `Pending`),
  * through every domain; Deleted and Failed apps are listed by SageMaker but not described.
  */
-export async function listStudioApps(sm: SageMakerClient, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+export async function listStudioApps(ref: ClientRef<SageMakerClient>, scope: Scope, region: string, concurrency = 8): Promise<Resource[]> {
+  const [{ paginateListApps, paginateListDomains }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   const domainIds: string[] = [];
   for await (const page of paginateListDomains({ client: sm, pageSize: 100 }, {})) {
     for (const d of page.Domains ?? []) if (d.DomainId) domainIds.push(d.DomainId);
@@ -84,13 +76,14 @@ export async function listStudioApps(sm: SageMakerClient, scope: Scope, region: 
 
 /** Reads one app; undefined when it does not exist. */
 export async function describeStudioApp(
-  sm: SageMakerClient,
+  ref: ClientRef<SageMakerClient>,
   scope: Scope,
   region: string,
   key: StudioAppKey,
   domains: Cache<DomainFacts> = new Map(),
   spaces: Cache<SpaceFacts> = new Map(),
 ): Promise<Resource | undefined> {
+  const [{ DescribeAppCommand }, sm] = await Promise.all([sagemakerSdk(), clientOf(ref)]);
   let app: DescribeAppCommandOutput;
   try {
     app = await sm.send(
@@ -149,7 +142,7 @@ export async function describeStudioApp(
 }
 
 /** Finds an app again from its resource reference (`describe` before acting). */
-export async function describeStudioAppByRef(sm: SageMakerClient, scope: Scope, region: string, arn: string, name: string): Promise<Resource | undefined> {
+export async function describeStudioAppByRef(sm: ClientRef<SageMakerClient>, scope: Scope, region: string, arn: string, name: string): Promise<Resource | undefined> {
   const domainId = /:app\/(d-[a-z0-9-]+)\//.exec(arn)?.[1];
   const [owner, appType, appName] = name.split('/');
   if (!domainId || !owner || !appType || !appName) return undefined;
@@ -165,6 +158,7 @@ function isIdleShutdownType(appType: string): boolean {
 }
 
 async function domainFacts(sm: SageMakerClient, domainId: string): Promise<DomainFacts> {
+  const { DescribeDomainCommand } = await sagemakerSdk();
   const d = await sm.send(new DescribeDomainCommand({ DomainId: domainId }));
   const settings = d.DefaultUserSettings;
   const idle = settings?.JupyterLabAppSettings?.AppLifecycleManagement?.IdleSettings ?? settings?.CodeEditorAppSettings?.AppLifecycleManagement?.IdleSettings;
@@ -172,6 +166,7 @@ async function domainFacts(sm: SageMakerClient, domainId: string): Promise<Domai
 }
 
 async function spaceFacts(sm: SageMakerClient, domainId: string, spaceName: string): Promise<SpaceFacts> {
+  const { DescribeSpaceCommand } = await sagemakerSdk();
   let s;
   try {
     s = await sm.send(new DescribeSpaceCommand({ DomainId: domainId, SpaceName: spaceName }));

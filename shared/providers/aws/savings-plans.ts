@@ -1,13 +1,5 @@
-import {
-  GetSavingsPlansCoverageCommand,
-  GetSavingsPlansPurchaseRecommendationCommand,
-  type CostExplorerClient,
-  type GetSavingsPlansCoverageResponse,
-  type GetSavingsPlansPurchaseRecommendationResponse,
-  type LookbackPeriodInDays,
-  type PaymentOption,
-  type TermInYears,
-} from '@aws-sdk/client-cost-explorer';
+import type { CostExplorerClient, GetSavingsPlansCoverageResponse, GetSavingsPlansPurchaseRecommendationResponse, LookbackPeriodInDays, PaymentOption, TermInYears } from '@aws-sdk/client-cost-explorer';
+import { clientOf, costExplorerSdk, type ClientRef } from './sdk.js';
 import type { CommitmentCoverage, CommitmentRecommendation } from '../../domain/cost-signals.js';
 import { money, type Money } from '../../domain/money.js';
 import { ProviderError } from '../../errors.js';
@@ -36,7 +28,8 @@ const LOOKBACKS: Record<7 | 30 | 60, LookbackPeriodInDays> = { 7: 'SEVEN_DAYS', 
  * every page) and the SageMaker Savings Plans purchase recommendation
  * (`GetSavingsPlansPurchaseRecommendation`). Each request is billed ($0.01): the caller caches.
  */
-export async function readSageMakerCommitments(ce: CostExplorerClient, q: SavingsPlansQuery): Promise<CommitmentCoverage> {
+export async function readSageMakerCommitments(ref: ClientRef<CostExplorerClient>, q: SavingsPlansQuery): Promise<CommitmentCoverage> {
+  const [{ GetSavingsPlansCoverageCommand, GetSavingsPlansPurchaseRecommendationCommand }, ce] = await Promise.all([costExplorerSdk(), clientOf(ref)]);
   const account = { Dimensions: { Key: 'LINKED_ACCOUNT' as const, Values: [q.accountId] } };
   const pages: GetSavingsPlansCoverageResponse[] = [];
   let token: string | undefined;

@@ -1,7 +1,9 @@
-import { ListTagsCommand, SearchCommand, type SageMakerClient, type SearchCommandInput, type Tag } from '@aws-sdk/client-sagemaker';
+import type { SageMakerClient, SearchCommandInput, Tag } from '@aws-sdk/client-sagemaker';
+import { sagemakerSdk } from './sdk.js';
 
 /** Every tag of a SageMaker resource, all ListTags pages followed. */
 export async function readTags(sm: SageMakerClient, arn: string): Promise<Record<string, string>> {
+  const { ListTagsCommand } = await sagemakerSdk();
   const tags: Record<string, string> = {};
   let token: string | undefined;
   do {
@@ -42,6 +44,7 @@ export function searchedTagsReader(sm: SageMakerClient, type: keyof typeof SEARC
 }
 
 async function searchAll(sm: SageMakerClient, type: keyof typeof SEARCHED): Promise<Map<string, Record<string, string>>> {
+  const { SearchCommand } = await sagemakerSdk();
   const { resource, filter } = SEARCHED[type];
   const out = new Map<string, Record<string, string>>();
   let token: string | undefined;

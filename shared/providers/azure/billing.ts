@@ -90,7 +90,7 @@ export class AzureBilling {
 
     const nativeRead = (
       this.options.nativeBudgets && plansBilling(opts, 'budgets')
-        ? (this.meter.budgets++, readAzureBudgets(clients.consumption, scope.id))
+        ? (this.meter.budgets++, clients.consumption().then((c) => readAzureBudgets(c, scope.id)))
         : Promise.resolve({ budgets: [] as Budget[], skipped: [] as string[] })
     ).catch((err: unknown) => {
       fail('consumption:Budgets_List', err);
@@ -130,7 +130,7 @@ export class AzureBilling {
                 now,
                 closed ? new Date(now.getTime() + CLOSED_MONTH_CACHE_DAYS * 86_400_000) : expires,
                 async () => {
-                  const r = await readCostQuery(clients.costManagement, { subscriptionId: scope.id, start: m.startDay, end: m.endDay, breakdown });
+                  const r = await readCostQuery(await clients.costManagement(), { subscriptionId: scope.id, start: m.startDay, end: m.endDay, breakdown });
                   this.meter.query += r.pages;
                   return r.records;
                 },
@@ -156,9 +156,9 @@ export class AzureBilling {
             `azure:costmanagement:Forecast:v1:${scope.id}:${JSON.stringify(filter ?? null)}:${today}:${end}`,
             now,
             expires,
-            () => {
+            async () => {
               this.meter.forecast++;
-              return readCostForecast(clients.costManagement, { subscriptionId: scope.id, start: today, end, ...(filter ? { filter } : {}), budgetName: b.name });
+              return readCostForecast(await clients.costManagement(), { subscriptionId: scope.id, start: today, end, ...(filter ? { filter } : {}), budgetName: b.name });
             },
             { encode: (v) => v ?? null, decode: (raw) => (raw === null ? undefined : reviveForecast(raw)) },
           );

@@ -109,10 +109,11 @@ async function listAccounts(clients: AzureClients, groups: readonly string[] | u
     const ref = accountRef(a);
     if (ref) out.push(ref);
   };
+  const storage = await clients.storage();
   if (groups && groups.length > 0) {
-    for (const g of groups) for await (const a of clients.storage.storageAccounts.listByResourceGroup(g)) push(a);
+    for (const g of groups) for await (const a of storage.storageAccounts.listByResourceGroup(g)) push(a);
   } else {
-    for await (const a of clients.storage.storageAccounts.list()) push(a);
+    for await (const a of storage.storageAccounts.list()) push(a);
   }
   return out;
 }
@@ -120,7 +121,7 @@ async function listAccounts(clients: AzureClients, groups: readonly string[] | u
 /** The account's management-policy rules; undefined when it has no policy. */
 async function readPolicy(clients: AzureClients, rg: string, account: string): Promise<PolicyRules> {
   try {
-    const p = await clients.storage.managementPolicies.get(rg, account, POLICY_NAME);
+    const p = await (await clients.storage()).managementPolicies.get(rg, account, POLICY_NAME);
     return p.policy?.rules ?? [];
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -215,7 +216,7 @@ export class BlobArtifacts {
     const { resourceGroup, account, container } = parseContainerId(ref.id);
     let a: AccountRef | undefined;
     try {
-      a = accountRef(await this.clients.storage.storageAccounts.getProperties(resourceGroup, account));
+      a = accountRef(await (await this.clients.storage()).storageAccounts.getProperties(resourceGroup, account));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -228,7 +229,7 @@ export class BlobArtifacts {
   /** Reads the containers of an account (or the one named), within the per-account bound. */
   private async readAccount(scope: Scope, a: AccountRef, now: Date, only?: string): Promise<Resource[]> {
     const rules = await readPolicy(this.clients, a.resourceGroup, a.name);
-    const service = this.clients.blob(a.name, a.blobEndpoint);
+    const service = await this.clients.blob(a.name, a.blobEndpoint);
     const cutoff = now.getTime() - this.settings.olderThanDays * DAY_MS;
     let budget = this.settings.maxBlobsPerAccount;
     let truncated = false;
@@ -367,7 +368,7 @@ export class BlobArtifacts {
     if (kept.length >= MAX_POLICY_RULES) {
       throw new ProviderError(`the management policy of ${account} already has ${kept.length} rules, Azure's maximum; nothing was changed`, { cloud: 'azure', scopeId: resource.scope.id, region: resource.region, resourceId: resource.id, operation: 'ManagementPolicies_CreateOrUpdate' });
     }
-    await this.clients.storage.managementPolicies.createOrUpdate(resourceGroup, account, POLICY_NAME, { policy: { rules: [...kept, ours] } });
+    await (await this.clients.storage()).managementPolicies.createOrUpdate(resourceGroup, account, POLICY_NAME, { policy: { rules: [...kept, ours] } });
     return {
       summary: `added lifecycle management rule ${ours.name} to storage account ${account}: block blobs under ${container}/ move to ${tier} ${this.settings.olderThanDays} d after last modification; its ${kept.length} other rule${kept.length === 1 ? '' : 's'} kept`,
     };
@@ -383,7 +384,7 @@ export class BlobArtifacts {
     if (typeof u.account !== 'string' || typeof u.resourceGroup !== 'string' || typeof u.ruleName !== 'string' || u.previous === undefined) {
       throw new ProviderError('the saved undo data is not a management policy', { cloud: 'azure', scopeId: ref.scopeId, resourceId: ref.id, operation: 'undo' });
     }
-    const policies = this.clients.storage.managementPolicies;
+    const policies = (await this.clients.storage()).managementPolicies;
     const current = await readPolicy(this.clients, u.resourceGroup, u.account);
     const withoutOurs = (current ?? []).filter((r) => r.name !== u.ruleName);
     if ((current?.length ?? 0) === withoutOurs.length) return { summary: `lifecycle management rule ${u.ruleName} is no longer on storage account ${u.account}; nothing to undo` };
@@ -419,7 +420,7 @@ export class BlobArtifacts {
     const cutoff = Date.parse(String(resource.attributes['coldCutoff'] ?? ''));
     if (!endpoint || !Number.isFinite(cutoff)) throw new ProviderError(`${resource.name} was read without its blob endpoint or cutoff`, { cloud: 'azure', scopeId: resource.scope.id, resourceId: resource.id, operation: 'ListBlobs' });
     const rules = await readPolicy(this.clients, resourceGroup, account);
-    const service = this.clients.blob(account, endpoint);
+    const service = await this.clients.blob(account, endpoint);
     const a: AccountRef = { id: '', name: account, resourceGroup, location: resource.region, blobEndpoint: endpoint, accessTier: String(resource.attributes['accountAccessTier'] ?? 'Hot'), tags: {} };
     const s = await this.readContainer(service, a, container, rules ?? [], cutoff, this.settings.maxBlobsPerAccount);
     return { service, container, blobs: s.cold };
@@ -467,7 +468,7 @@ export class BlobArtifacts {
     if (typeof u.account !== 'string' || typeof u.blobEndpoint !== 'string' || typeof u.container !== 'string' || !Array.isArray(u.blobs) || !u.blobs.every((b) => typeof b === 'string')) {
       throw new ProviderError('the saved undo data is not a blob tier change', { cloud: 'azure', scopeId: ref.scopeId, resourceId: ref.id, operation: 'undo' });
     }
-    const client = this.clients.blob(u.account, u.blobEndpoint).getContainerClient(u.container);
+    const client = (await this.clients.blob(u.account, u.blobEndpoint)).getContainerClient(u.container);
     const back: { name: string; tier: string }[] = [];
     let archived = 0;
     let skipped = 0;

@@ -1,14 +1,40 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import { ConsumptionManagementClient } from '@azure/arm-consumption';
-import { CostManagementClient } from '@azure/arm-costmanagement';
+import type { ConsumptionManagementClient } from '@azure/arm-consumption';
+import type { CostManagementClient } from '@azure/arm-costmanagement';
 import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { costManagementThrottlingPolicy } from './cost-management.js';
 import { RETAIL_PRICES_ENDPOINT, type RetailPricesGet } from './retail-prices.js';
-import { StorageManagementClient } from '@azure/arm-storage';
-import { BlobServiceClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { StorageManagementClient } from '@azure/arm-storage';
+import type { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+
+/*
+ * The clients every scan calls (Azure ML, Azure Monitor metrics, the credential) are imported at
+ * start; those only some scans call — Cost Management and Consumption for the cost rules, Storage
+ * and Blob for cold-artifacts and their actions, together about 0.75 MiB of the bundle — are
+ * loaded by their first call (a dynamic import of a bundled package is evaluated then, not at start).
+ */
+const costManagementSdk = once(() => import('@azure/arm-costmanagement'));
+const consumptionSdk = once(() => import('@azure/arm-consumption'));
+const storageSdk = once(() => import('@azure/arm-storage'));
+const blobSdk = once(() => import('@azure/storage-blob'));
+
+/** One promise for every caller until it fails; the next call then tries again. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      const p = make();
+      pending = p;
+      p.catch(() => {
+        if (pending === p) pending = undefined;
+      });
+    }
+    return pending;
+  };
+}
 
 /*
  * The Azure SDK clients the provider uses, made by one injected factory (the AWS side's
@@ -24,18 +50,18 @@ export interface AzureClients {
   readonly ml: AzureMachineLearningWorkspaces;
   /** Azure Monitor metrics batch client for one region (`@azure/monitor-query-metrics`). */
   metrics(location: string): MetricsClient;
-  /** Cost Management Query and Forecast (`@azure/arm-costmanagement`), its rate-limit headers honoured. */
-  readonly costManagement: CostManagementClient;
-  /** Consumption budgets (`@azure/arm-consumption`). */
-  readonly consumption: ConsumptionManagementClient;
+  /** Cost Management Query and Forecast (`@azure/arm-costmanagement`), its rate-limit headers honoured; made on first use. */
+  costManagement(): Promise<CostManagementClient>;
+  /** Consumption budgets (`@azure/arm-consumption`); made on first use. */
+  consumption(): Promise<ConsumptionManagementClient>;
   /** GET on the public Retail Prices API (no credential), with the SDK's retry policy. */
   readonly retailPrices: RetailPricesGet;
   /** Where the Retail Prices API answers. */
   readonly retailPricesEndpoint: string;
-  /** Azure Storage over ARM: storage accounts and their lifecycle management policies (`@azure/arm-storage`). */
-  readonly storage: StorageManagementClient;
-  /** The Blob service of one storage account at its blob endpoint (`@azure/storage-blob`). */
-  blob(account: string, endpoint: string): BlobServiceClient;
+  /** Azure Storage over ARM: storage accounts and their lifecycle management policies (`@azure/arm-storage`); made on first use. */
+  storage(): Promise<StorageManagementClient>;
+  /** The Blob service of one storage account at its blob endpoint (`@azure/storage-blob`); made on first use. */
+  blob(account: string, endpoint: string): Promise<BlobServiceClient>;
   /**
    * Milliseconds between polls of a long-running operation; undefined keeps the SDK's default
    * (the sandbox finishes operations at once, so it polls fast).
@@ -87,7 +113,11 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
   const arm = options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {};
   const throttling = costManagementThrottlingPolicy(options.maxCostRetryWaitMs ?? MAX_COST_RETRY_WAIT_MS);
   // One client for every subscription: Cost Management takes the scope per call.
-  let costManagement: CostManagementClient | undefined;
+  const costManagement = once(async () => {
+    const c = new (await costManagementSdk()).CostManagementClient(options.credential, { ...arm, ...tls, ...retry });
+    c.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
+    return c;
+  });
   let retailPrices: RetailPricesGet | undefined;
   return (subscriptionId) => {
     const key = subscriptionId.toLowerCase();
@@ -98,19 +128,20 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
       ...tls,
       ...retry,
     });
-    const storage = new StorageManagementClient(options.credential, subscriptionId, {
-      ...(options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {}),
-      ...tls,
-      ...retry,
-    });
+    const storage = once(async () =>
+      new (await storageSdk()).StorageManagementClient(options.credential, subscriptionId, {
+        ...(options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {}),
+        ...tls,
+        ...retry,
+      }),
+    );
     const metricsClients = new Map<string, MetricsClient>();
-    const blobClients = new Map<string, BlobServiceClient>();
-    if (!costManagement) {
-      costManagement = new CostManagementClient(options.credential, { ...arm, ...tls, ...retry });
-      costManagement.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
-    }
-    const consumption = new ConsumptionManagementClient(options.credential, subscriptionId, { ...arm, ...tls, ...retry });
-    consumption.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
+    const blobClients = new Map<string, Promise<BlobServiceClient>>();
+    const consumption = once(async () => {
+      const c = new (await consumptionSdk()).ConsumptionManagementClient(options.credential, subscriptionId, { ...arm, ...tls, ...retry });
+      c.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
+      return c;
+    });
     retailPrices ??= retailPricesGet(options);
     const clients: AzureClients = {
       subscriptionId,
@@ -124,7 +155,7 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
         let c = blobClients.get(endpoint);
         if (!c) {
           const credential = options.blobCredential ? options.blobCredential(account) : options.credential;
-          c = new BlobServiceClient(endpoint, credential, options.retry ? { retryOptions: { maxTries: (options.retry.maxRetries ?? 3) + 1, ...(options.retry.retryDelayInMs !== undefined ? { retryDelayInMs: options.retry.retryDelayInMs } : {}), ...(options.retry.maxRetryDelayInMs !== undefined ? { maxRetryDelayInMs: options.retry.maxRetryDelayInMs } : {}) } } : {});
+          c = blobSdk().then(({ BlobServiceClient }) => new BlobServiceClient(endpoint, credential, options.retry ? { retryOptions: { maxTries: (options.retry.maxRetries ?? 3) + 1, ...(options.retry.retryDelayInMs !== undefined ? { retryDelayInMs: options.retry.retryDelayInMs } : {}), ...(options.retry.maxRetryDelayInMs !== undefined ? { maxRetryDelayInMs: options.retry.maxRetryDelayInMs } : {}) } } : {}));
           blobClients.set(endpoint, c);
         }
         return c;

@@ -1,8 +1,9 @@
-import { CreateEndpointCommand, DeleteEndpointCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, type DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
+import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import type { Resource } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import { instanceSpec } from '../../../pricing/instance-types.js';
 import type { MetricRequest } from '../metrics.js';
+import { sagemakerSdk } from '../sdk.js';
 import { loadEndpointConfigs, saveEndpointConfigs } from '../endpoint-configs.js';
 import { describeEndpoint, isNotFound, listEndpoints, SAGEMAKER_ENDPOINT } from '../sagemaker-endpoints.js';
 import { describeVariantTargets, restoreTarget, savedTarget, setFloor, variantIdsOf, variantResourceId, withScaling, type SavedTarget } from '../autoscaling.js';
@@ -118,11 +119,12 @@ export const sagemakerEndpoint: AwsKindModule = {
         return Promise.resolve({ ...undo });
       },
       async perform(ctx, r) {
-        await ctx.clients.sagemaker.send(new DeleteEndpointCommand({ EndpointName: r.name }));
+        const [{ DeleteEndpointCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
+        await sm.send(new DeleteEndpointCommand({ EndpointName: r.name }));
         return { summary: `deleted endpoint ${r.name}; its endpoint config ${String(r.attributes['endpointConfigName'])} is kept for undo` };
       },
       async undo(ctx, ref, saved) {
-        const sm = ctx.clients.sagemaker;
+        const [{ CreateEndpointCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
         const data = saved as unknown as EndpointUndo;
         // Undo may run twice (an undo cut off and resumed): an endpoint of that name already back is not created again.
         let existing: DescribeEndpointCommandOutput | undefined;

@@ -1,8 +1,9 @@
-import { ListMetricsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { StartNotebookInstanceCommand, StopNotebookInstanceCommand } from '@aws-sdk/client-sagemaker';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+
 import type { Resource } from '../../../domain/resource.js';
 import { ProviderError } from '../../../errors.js';
 import type { MetricRequest } from '../metrics.js';
+import { clientOf, cloudwatchSdk, sagemakerSdk, type ClientRef } from '../sdk.js';
 import { describeNotebook, listNotebooks, SAGEMAKER_NOTEBOOK } from '../sagemaker-notebooks.js';
 import type { AwsKindModule } from './context.js';
 
@@ -17,7 +18,8 @@ export const AWS_STOP_NOTEBOOK = 'aws.sagemaker.stop-notebook-instance';
 export const NOTEBOOK_CPU = { namespace: 'SageMakerNotebookInstances', metricName: 'cpu_usage_idle', nameDimension: 'notebook_instance_name' } as const;
 
 /** Finds the published CPU metrics of running notebooks (one ListMetrics listing per region) and asks for them. */
-export async function notebookCpuRequests(cw: CloudWatchClient, notebooks: readonly Resource[]): Promise<MetricRequest[]> {
+export async function notebookCpuRequests(ref: ClientRef<CloudWatchClient>, notebooks: readonly Resource[]): Promise<MetricRequest[]> {
+  const [{ ListMetricsCommand }, cw] = await Promise.all([cloudwatchSdk(), clientOf(ref)]);
   const byName = new Map(notebooks.map((n) => [n.name, n]));
   const only = notebooks.length === 1 ? notebooks[0] : undefined;
   const out: MetricRequest[] = [];
@@ -70,11 +72,12 @@ export const sagemakerNotebookInstance: AwsKindModule = {
       capture: (_ctx, r) =>
         Promise.resolve({ notebookInstanceName: r.name, instanceType: r.components[0]?.instanceType ?? null, status: r.state, tags: { ...r.tags } }),
       async perform(ctx, r) {
-        await ctx.clients.sagemaker.send(new StopNotebookInstanceCommand({ NotebookInstanceName: r.name }));
+        const [{ StopNotebookInstanceCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
+        await sm.send(new StopNotebookInstanceCommand({ NotebookInstanceName: r.name }));
         return { summary: `stopped notebook instance ${r.name}; its ML storage volume and files are kept, Undo starts it again` };
       },
       async undo(ctx, ref, saved) {
-        const sm = ctx.clients.sagemaker;
+        const [{ StartNotebookInstanceCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
         const where = { cloud: 'aws' as const, scopeId: ref.scopeId, region: ref.region, resourceId: ref.id };
         const name = typeof saved['notebookInstanceName'] === 'string' ? saved['notebookInstanceName'] : ref.name;
         const now = await describeNotebook(sm, ctx.scope, ref.region, name);

@@ -1,7 +1,7 @@
-import { StopProcessingJobCommand } from '@aws-sdk/client-sagemaker';
 import { describeProcessingJob, listProcessingJobs, SAGEMAKER_PROCESSING_JOB } from '../sagemaker-jobs.js';
 import type { AwsKindModule } from './context.js';
 import { jobRecord } from './job-record.js';
+import { sagemakerSdk } from '../sdk.js';
 
 /** Stops a runaway processing job (irreversible). */
 export const AWS_STOP_PROCESSING_JOB = 'aws.sagemaker.stop-processing-job';
@@ -17,7 +17,8 @@ export const sagemakerProcessingJob: AwsKindModule = {
       id: AWS_STOP_PROCESSING_JOB,
       capture: (_ctx, r) => jobRecord(r),
       async perform(ctx, r) {
-        await ctx.clients.sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: r.name }));
+        const [{ StopProcessingJobCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
+        await sm.send(new StopProcessingJobCommand({ ProcessingJobName: r.name }));
         return { summary: `stopped processing job ${r.name} (it cannot be resumed; a new job must be started)` };
       },
     },

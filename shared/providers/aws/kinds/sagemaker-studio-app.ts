@@ -1,8 +1,9 @@
-import { DeleteAppCommand, type AppType } from '@aws-sdk/client-sagemaker';
+import type { AppType } from '@aws-sdk/client-sagemaker';
 import type { Resource } from '../../../domain/resource.js';
 import { describeStudioAppByRef, listStudioApps, SAGEMAKER_STUDIO_APP } from '../sagemaker-studio.js';
 import type { AwsKindModule } from './context.js';
 import { resourceError } from './context.js';
+import { sagemakerSdk } from '../sdk.js';
 
 /** Deletes an idle Studio app (irreversible: the user starts a new one from Studio). */
 export const AWS_DELETE_STUDIO_APP = 'aws.sagemaker.delete-studio-app';
@@ -30,7 +31,8 @@ export const sagemakerStudioApp: AwsKindModule = {
       capture: (_ctx, r) => Promise.resolve({ ...studioAppKeyOf(r), instanceType: r.components[0]?.instanceType ?? null }),
       async perform(ctx, r) {
         const k = studioAppKeyOf(r);
-        await ctx.clients.sagemaker.send(
+        const [{ DeleteAppCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
+        await sm.send(
           new DeleteAppCommand({ DomainId: k.domainId, AppType: k.appType as AppType, AppName: k.appName, ...(k.spaceName ? { SpaceName: k.spaceName } : { UserProfileName: k.userProfileName ?? undefined }) }),
         );
         return { summary: `deleted Studio app ${r.name}; the user's files stay in ${k.spaceName ? `space ${k.spaceName}'s storage` : 'their home directory'}, the app is not restored by Undo` };

@@ -1,7 +1,7 @@
-import { StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { describeTrainingJob, listTrainingJobs, SAGEMAKER_TRAINING_JOB } from '../sagemaker-jobs.js';
 import type { AwsKindModule } from './context.js';
 import { jobRecord } from './job-record.js';
+import { sagemakerSdk } from '../sdk.js';
 
 /** Stops a runaway training job (irreversible). */
 export const AWS_STOP_TRAINING_JOB = 'aws.sagemaker.stop-training-job';
@@ -17,7 +17,8 @@ export const sagemakerTrainingJob: AwsKindModule = {
       id: AWS_STOP_TRAINING_JOB,
       capture: (_ctx, r) => jobRecord(r),
       async perform(ctx, r) {
-        await ctx.clients.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: r.name }));
+        const [{ StopTrainingJobCommand }, sm] = await Promise.all([sagemakerSdk(), ctx.clients.sagemaker()]);
+        await sm.send(new StopTrainingJobCommand({ TrainingJobName: r.name }));
         return { summary: `stopped training job ${r.name} (it cannot be resumed; a new job must be started)` };
       },
     },
