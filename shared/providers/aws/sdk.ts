@@ -7,26 +7,12 @@
  * SageMaker and CloudWatch loads those two clients and no other. Types are imported as types only.
  */
 
-/** Something made on first use: the same promise for every caller; a failure is not kept. */
-export type Lazy<T> = () => Promise<T>;
+import { lazy, type Lazy } from '../../lazy.js';
+
+export { lazy, type Lazy };
 
 /** A client, or how to make it on first use (what the client factory hands out). */
 export type ClientRef<C> = C | Lazy<C>;
-
-/** Memoizes `make`: one promise for every caller until one fails, then the next call tries again. */
-export function lazy<T>(make: () => Promise<T>): Lazy<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    if (!pending) {
-      const p = make();
-      pending = p;
-      p.catch(() => {
-        if (pending === p) pending = undefined;
-      });
-    }
-    return pending;
-  };
-}
 
 /** The client a {@link ClientRef} names, made now if it was not yet. */
 export async function clientOf<C extends object>(ref: ClientRef<C>): Promise<C> {

@@ -5,6 +5,7 @@ import type { CostManagementClient } from '@azure/arm-costmanagement';
 import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { MetricsClient } from '@azure/monitor-query-metrics';
+import { lazy } from '../../lazy.js';
 import { costManagementThrottlingPolicy } from './cost-management.js';
 import { RETAIL_PRICES_ENDPOINT, type RetailPricesGet } from './retail-prices.js';
 import type { StorageManagementClient } from '@azure/arm-storage';
@@ -16,25 +17,10 @@ import type { BlobServiceClient, StorageSharedKeyCredential } from '@azure/stora
  * and Blob for cold-artifacts and their actions, together about 0.75 MiB of the bundle — are
  * loaded by their first call (a dynamic import of a bundled package is evaluated then, not at start).
  */
-const costManagementSdk = once(() => import('@azure/arm-costmanagement'));
-const consumptionSdk = once(() => import('@azure/arm-consumption'));
-const storageSdk = once(() => import('@azure/arm-storage'));
-const blobSdk = once(() => import('@azure/storage-blob'));
-
-/** One promise for every caller until it fails; the next call then tries again. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    if (!pending) {
-      const p = make();
-      pending = p;
-      p.catch(() => {
-        if (pending === p) pending = undefined;
-      });
-    }
-    return pending;
-  };
-}
+const costManagementSdk = lazy(() => import('@azure/arm-costmanagement'));
+const consumptionSdk = lazy(() => import('@azure/arm-consumption'));
+const storageSdk = lazy(() => import('@azure/arm-storage'));
+const blobSdk = lazy(() => import('@azure/storage-blob'));
 
 /*
  * The Azure SDK clients the provider uses, made by one injected factory (the AWS side's
@@ -113,7 +99,7 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
   const arm = options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {};
   const throttling = costManagementThrottlingPolicy(options.maxCostRetryWaitMs ?? MAX_COST_RETRY_WAIT_MS);
   // One client for every subscription: Cost Management takes the scope per call.
-  const costManagement = once(async () => {
+  const costManagement = lazy(async () => {
     const c = new (await costManagementSdk()).CostManagementClient(options.credential, { ...arm, ...tls, ...retry });
     c.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
     return c;
@@ -128,7 +114,7 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
       ...tls,
       ...retry,
     });
-    const storage = once(async () =>
+    const storage = lazy(async () =>
       new (await storageSdk()).StorageManagementClient(options.credential, subscriptionId, {
         ...(options.armEndpoint ? { endpoint: options.armEndpoint, $host: options.armEndpoint } : {}),
         ...tls,
@@ -137,7 +123,7 @@ export function azureClientFactory(options: AzureClientOptions): AzureClientFact
     );
     const metricsClients = new Map<string, MetricsClient>();
     const blobClients = new Map<string, Promise<BlobServiceClient>>();
-    const consumption = once(async () => {
+    const consumption = lazy(async () => {
       const c = new (await consumptionSdk()).ConsumptionManagementClient(options.credential, subscriptionId, { ...arm, ...tls, ...retry });
       c.pipeline.addPolicy(throttling, { afterPhase: 'Retry' });
       return c;
