@@ -5,12 +5,14 @@
  *   CPUUtilization), which tells "no requests" from "no data";
  * - `cpu` / `gpu`: utilization in percent;
  * - `requests-per-instance`: requests served per instance in each period (SageMaker
- *   `InvocationsPerInstance`), which with `requests` tells how many instances served them.
+ *   `InvocationsPerInstance`), which with `requests` tells how many instances served them;
+ * - `instances`: the instances (replicas) running in each period, where the cloud publishes the
+ *   count itself (Vertex AI `prediction/online/replicas`, Azure ML `DeploymentCapacity`).
  */
-export type UsageSignal = 'requests' | 'heartbeat' | 'cpu' | 'gpu' | 'requests-per-instance';
+export type UsageSignal = 'requests' | 'heartbeat' | 'cpu' | 'gpu' | 'requests-per-instance' | 'instances';
 
 /** Every usage signal. */
-export const USAGE_SIGNALS: readonly UsageSignal[] = ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'];
+export const USAGE_SIGNALS: readonly UsageSignal[] = ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance', 'instances'];
 
 /**
  * Facts about a resource that a rule reads besides its usage series, read only when a scan's

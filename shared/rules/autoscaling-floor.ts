@@ -1,5 +1,5 @@
 import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
-import type { ResourceComponent } from '../domain/resource.js';
+import type { Resource, ResourceComponent } from '../domain/resource.js';
 import type { UsagePoint, UsageSeries } from '../domain/usage.js';
 import { INSTANCE_TABLE_SOURCE, instanceSpec } from '../pricing/instance-types.js';
 import { rate, round2 } from './helpers.js';
@@ -15,7 +15,27 @@ export interface AutoscalingFloorSettings {
 }
 
 /** Endpoint kinds this rule judges: those whose components carry autoscaling bounds. */
-export const AUTOSCALING_KINDS = ['aws.sagemaker.endpoint'] as const;
+export const AUTOSCALING_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint', 'azure.ml.online-endpoint'] as const;
+
+/**
+ * How each cloud's endpoint kind counts the instances that served a period, and names things.
+ * SageMaker: Invocations ÷ InvocationsPerInstance, utilization per vCPU / per GPU. Vertex AI:
+ * the `replicas` series itself, utilization of the whole replica (CPU, and the accelerators'
+ * duty cycle when it has some). Azure ML: the deployment's `DeploymentCapacity` series,
+ * utilization of the whole instance (CPU, and GPU when the series is published).
+ */
+interface CloudTerms {
+  readonly component: string;
+  readonly instances: string;
+  readonly requests: string;
+  readonly instance: string;
+}
+
+const CLOUD_TERMS: Readonly<Record<string, CloudTerms>> = {
+  'aws.sagemaker.endpoint': { component: 'variant', instances: 'Invocations ÷ InvocationsPerInstance', requests: 'Invocations', instance: 'instance' },
+  'gcp.vertex.endpoint': { component: 'deployed model', instances: 'prediction/online/replicas', requests: 'prediction_count', instance: 'replica' },
+  'azure.ml.online-endpoint': { component: 'deployment', instances: 'DeploymentCapacity', requests: 'RequestsPerMinute', instance: 'instance' },
+};
 
 /** The parameter a proposal carries per component: `min:<component>` = the floor to set. */
 export function floorParameter(component: string): string {
@@ -50,20 +70,25 @@ export const autoscalingFloor: ResourceRule<AutoscalingFloorSettings> = {
   explanation: 'An autoscaling minimum above what the busiest hour needed keeps instances running, and billed, that no traffic uses.',
   severity: 'medium',
   kinds: AUTOSCALING_KINDS,
-  signals: ['requests', 'requests-per-instance', 'cpu', 'gpu'],
+  signals: ['requests', 'requests-per-instance', 'cpu', 'gpu', 'instances'],
   facts: ['autoscaling'],
-  actions: { 'aws.sagemaker.endpoint': 'aws.sagemaker.lower-autoscaling-floor' },
+  actions: {
+    'aws.sagemaker.endpoint': 'aws.sagemaker.lower-autoscaling-floor',
+    'gcp.vertex.endpoint': 'gcp.vertex.lower-replica-floor',
+    'azure.ml.online-endpoint': 'azure.ml.lower-instance-floor',
+  },
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(AUTOSCALING_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
     const scaled = r.components.filter((c) => c.capacity === 'provisioned' && c.scaling !== undefined);
-    if (scaled.length === 0) return { state: 'not-applicable', reason: 'no autoscaling on its variants' };
+    if (scaled.length === 0) return { state: 'not-applicable', reason: `no autoscaling on its ${CLOUD_TERMS[r.kind]!.component}s` };
     const windowMs = settings.windowHours * 3_600_000;
     if (r.createdAt && now.getTime() - r.createdAt.getTime() < windowMs) {
       return { state: 'not-applicable', reason: `created less than the ${settings.windowHours} h window ago: its peak is not known yet` };
     }
     const window: TimeWindow = { start: new Date(now.getTime() - windowMs), end: now };
-    const verdicts = scaled.map((c) => ({ c, v: judge(c, usage.filter((u) => u.component === c.name), window, settings) }));
+    const terms = CLOUD_TERMS[r.kind]!;
+    const verdicts = scaled.map((c) => ({ c, v: r.kind === 'aws.sagemaker.endpoint' ? judge(c, usage.filter((u) => u.component === c.name), window, settings) : judgeCounted(c, usage.filter((u) => u.component === c.name), window, settings, terms) }));
     const over = verdicts.filter((x) => x.v.kind === 'over');
     if (over.length > 0) {
       const evidence: string[] = [];
@@ -77,18 +102,18 @@ export const autoscalingFloor: ResourceRule<AutoscalingFloorSettings> = {
         if (v.kind !== 'over') continue;
         const floor = c.scaling!.min;
         parameters[floorParameter(c.name)] = v.needed;
-        evidence.push(...v.lines.map((l) => `variant ${c.name}: ${l}`));
-        const p = c.instanceType ? prices.hourlyFor('hosting', r.cloud, c.instanceType, r.region) : undefined;
-        if (!p || (currency !== undefined && p.price.currency !== currency)) {
+        evidence.push(...v.lines.map((l) => `${terms.component} ${c.name}: ${l}`));
+        const p = perInstancePrice(c, r, prices);
+        if (!p || (currency !== undefined && p.currency !== currency)) {
           priced = false;
-          evidence.push(`variant ${c.name}: no hosting price known for ${c.instanceType ?? '?'}: set prices.${r.cloud} in costwatch.yml to see the waste`);
+          evidence.push(`${terms.component} ${c.name}: no hosting price known for ${c.instanceType ?? '?'}${c.accelerator ? ` + ${c.accelerator.count} × ${c.accelerator.type}` : ''}: set prices.${r.cloud} in costwatch.yml to see the waste`);
           continue;
         }
-        currency = p.price.currency;
-        sources.add(p.source);
+        currency = p.currency;
+        for (const src of p.sources) sources.add(src);
         const surplus = floor - v.needed;
-        total += surplus * p.price.amount * HOURS_PER_MONTH;
-        parts.push(`(${floor} − ${v.needed}) × ${c.instanceType} ${rate(p.price.amount, p.price.currency)}/h × ${HOURS_PER_MONTH} h`);
+        total += surplus * p.amount * HOURS_PER_MONTH;
+        parts.push(`(${floor} − ${v.needed}) × ${p.label}/h × ${HOURS_PER_MONTH} h`);
       }
       const amount = round2(total);
       const waste =
@@ -110,12 +135,12 @@ export const autoscalingFloor: ResourceRule<AutoscalingFloorSettings> = {
       return {
         state: 'unknown',
         title: `endpoint ${r.name}: the traffic its autoscaling floor must carry is unknown — not judged`,
-        evidence: [...unknown.map((x) => `variant ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero traffic'],
+        evidence: [...unknown.map((x) => `${terms.component} ${x.c.name}: ${x.v.kind === 'unknown' ? x.v.why : ''}`), 'no data is never read as zero traffic'],
       };
     }
     const fits = verdicts.filter((x) => x.v.kind === 'fits');
-    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `variant ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
-    return { state: 'not-applicable', reason: verdicts.map((x) => `variant ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
+    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `${terms.component} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    return { state: 'not-applicable', reason: verdicts.map((x) => `${terms.component} ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
   },
 };
 
@@ -188,4 +213,94 @@ function judge(c: ResourceComponent, series: readonly UsageSeries[], window: Tim
 
 function pct(v: number): string {
   return `${Math.round(v * 10) / 10}%`;
+}
+
+/**
+ * Vertex AI deployed models and Azure ML deployments: the cloud publishes the instance count, so
+ * per period with requests
+ *
+ *   needed(t) = ⌈instances(t) × utilization(t) ÷ target⌉, at least 1
+ *
+ * where utilization is the whole instance's, the busier of CPU and accelerator (GPU) when both
+ * are published. A period with requests but no instance count or CPU datapoint (or, on a
+ * component with accelerators, no accelerator datapoint) makes the component unknown.
+ */
+function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], window: TimeWindow, settings: AutoscalingFloorSettings, terms: CloudTerms): Verdict {
+  const scaling = c.scaling!;
+  if (scaling.min <= 1) return { kind: 'skip', why: `its minimum is ${scaling.min}: nothing to lower` };
+  const requests = seriesFor(series, { signal: 'requests' }, window);
+  if (requests?.status === 'error') return { kind: 'unknown', why: `${terms.requests} could not be read (${requests.error ?? 'error'})` };
+  const req = readWindow(requests, window);
+  if (req.points.length === 0) return { kind: 'unknown', why: `no ${terms.requests} datapoints in the window` };
+  if (req.points.every((p) => p.value === 0)) return { kind: 'skip', why: 'no requests in the window: idle rather than over its floor (see idle-endpoint)' };
+
+  const read = (signal: 'instances' | 'cpu' | 'gpu') => {
+    const s = seriesFor(series, { signal }, window);
+    return { failed: s?.status === 'error' ? (s.error ?? 'error') : undefined, at: new Map(readWindow(s, window).points.map((p) => [p.at.getTime(), p.value])) };
+  };
+  const inst = read('instances');
+  if (inst.failed) return { kind: 'unknown', why: `${terms.instances} could not be read (${inst.failed})` };
+  const cpu = read('cpu');
+  if (cpu.failed) return { kind: 'unknown', why: `CPU utilization could not be read (${cpu.failed})` };
+  const gpu = read('gpu');
+  const needsGpu = c.accelerator !== undefined && c.accelerator.count > 0;
+  if (gpu.failed && needsGpu) return { kind: 'unknown', why: `accelerator utilization could not be read (${gpu.failed})` };
+
+  const target = settings.targetUtilizationPercent / 100;
+  let needed = 1;
+  let peak: { at: Date; requests: number; instances: number; used: number; needed: number; by: string } | undefined;
+  let missing = 0;
+  for (const p of req.points) {
+    if (p.value <= 0) continue;
+    const n = inst.at.get(p.at.getTime());
+    const u = cpu.at.get(p.at.getTime());
+    const g = gpu.failed ? undefined : gpu.at.get(p.at.getTime());
+    if (n === undefined || n <= 0 || u === undefined || (needsGpu && g === undefined)) {
+      missing++;
+      continue;
+    }
+    const busiest = g !== undefined && g > u ? g : u;
+    const used = Math.min(1, Math.max(0, busiest / 100));
+    const k = Math.max(1, Math.ceil((n * used) / target - 1e-9));
+    if (!peak || k > peak.needed || (k === peak.needed && n * used > peak.instances * peak.used)) peak = { at: p.at, requests: p.value, instances: n, used, needed: k, by: g !== undefined && g > u ? 'accelerator' : 'CPU' };
+    needed = Math.max(needed, k);
+  }
+  if (missing > 0) {
+    return {
+      kind: 'unknown',
+      why: `${missing} period${missing === 1 ? '' : 's'} with requests ha${missing === 1 ? 's' : 've'} no ${terms.instances}, CPU${needsGpu ? ' or accelerator' : ''} utilization datapoint: the peak's need cannot be proven`,
+    };
+  }
+  const noun = terms.instance;
+  const period = requests?.periodSeconds ?? 3600;
+  const peakLine = peak
+    ? `busiest ${period >= 3600 ? `${period / 3600}-hour` : `${period / 60}-minute`} period ${peak.at.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${round2(peak.requests)} requests (${terms.requests}) on ${round2(peak.instances)} ${noun}${peak.instances === 1 ? '' : 's'} (${terms.instances}) at ${pct(peak.used * 100)} ${peak.by} utilization of each`
+    : 'no period with requests';
+  const formula = peak ? `needed = ⌈${round2(peak.instances)} × ${pct(peak.used * 100)} ÷ ${settings.targetUtilizationPercent}% target⌉ = ${needed}` : `needed = ${needed}`;
+  if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} ${noun}${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})` };
+  const proven = req.coverage >= PROVEN_COVERAGE;
+  const surplus = scaling.min - needed;
+  const lines = [
+    `${scaling.source}: minimum ${scaling.min}, maximum ${scaling.max}; ${c.instanceType ?? '?'}${c.accelerator ? ` + ${c.accelerator.count} × ${c.accelerator.type}` : ''} per ${noun}`,
+    peakLine,
+    `${formula}: a floor of ${needed} carries the peak at or below ${settings.targetUtilizationPercent}% utilization; ${surplus} ${noun}${surplus === 1 ? '' : 's'} of the floor served no need in ${settings.windowHours} h`,
+  ];
+  if (!proven) lines.push(`${terms.requests} datapoints cover only ${Math.floor(req.coverage * 100)}% of the window (${req.points.length} of its ${req.periods} periods): a busier hour may be missing`);
+  return { kind: 'over', needed, lines, proven };
+}
+
+/** One instance's hosting price (machine, plus its accelerators where the cloud bills them apart), with its label. */
+function perInstancePrice(c: ResourceComponent, r: { cloud: Resource['cloud']; region: string }, prices: Parameters<ResourceRule['evaluate']>[0]['prices']): { amount: number; currency: string; label: string; sources: string[] } | undefined {
+  if (!c.instanceType) return undefined;
+  const p = prices.hourlyFor('hosting', r.cloud, c.instanceType, r.region);
+  if (!p) return undefined;
+  if (!c.accelerator || c.accelerator.count <= 0) return { amount: p.price.amount, currency: p.price.currency, label: `${c.instanceType} ${rate(p.price.amount, p.price.currency)}`, sources: [p.source] };
+  const a = prices.acceleratorHourly('hosting', r.cloud, c.accelerator.type, r.region);
+  if (!a || a.price.currency !== p.price.currency) return undefined;
+  return {
+    amount: p.price.amount + a.price.amount * c.accelerator.count,
+    currency: p.price.currency,
+    label: `(${c.instanceType} ${rate(p.price.amount, p.price.currency)} + ${c.accelerator.count} × ${c.accelerator.type} ${rate(a.price.amount, a.price.currency)})`,
+    sources: [p.source, a.source],
+  };
 }

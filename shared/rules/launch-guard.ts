@@ -26,13 +26,21 @@ const GUARDED: Readonly<Record<string, { use: PriceUsage; noun: string }>> = {
   'aws.sagemaker.endpoint': { use: 'hosting', noun: 'endpoint' },
   'aws.sagemaker.notebook-instance': { use: 'notebook', noun: 'notebook instance' },
   'aws.sagemaker.training-job': { use: 'training', noun: 'training job' },
+  'gcp.vertex.endpoint': { use: 'hosting', noun: 'Vertex AI endpoint' },
+  'gcp.workbench.instance': { use: 'notebook', noun: 'Workbench instance' },
+  'gcp.vertex.custom-job': { use: 'training', noun: 'custom job' },
+  'azure.ml.online-endpoint': { use: 'hosting', noun: 'online endpoint' },
+  'azure.ml.compute-instance': { use: 'notebook', noun: 'compute instance' },
+  'azure.ml.compute-cluster': { use: 'training', noun: 'compute cluster' },
 };
 
 /** Resource kinds the launch guard watches. */
 export const GUARDED_KINDS = Object.keys(GUARDED);
 
 /**
- * `launch-guard`: a new endpoint, notebook instance or training job (created within
+ * `launch-guard`: a new endpoint, notebook or training job — SageMaker endpoints, notebook
+ * instances and training jobs; Vertex AI endpoints, Workbench instances and custom jobs; Azure ML
+ * online endpoints, compute instances and compute clusters — (created within
  * `newWithinHours`) whose monthly running cost (hourly price × instances × 730 h) exceeds
  * `monthlyThreshold`, or whose instance type is not among those its workload class (the
  * `workload` tag: experimental, training, inference) allows. The proposal asks its team "keep
@@ -50,6 +58,12 @@ export const launchGuard: ResourceRule<LaunchGuardRuleSettings> = {
     'aws.sagemaker.endpoint': 'aws.sagemaker.guard-delete-endpoint',
     'aws.sagemaker.notebook-instance': 'aws.sagemaker.guard-stop-notebook-instance',
     'aws.sagemaker.training-job': 'aws.sagemaker.guard-stop-training-job',
+    'gcp.vertex.endpoint': 'gcp.vertex.guard-undeploy-models',
+    'gcp.workbench.instance': 'gcp.workbench.guard-stop-instance',
+    'gcp.vertex.custom-job': 'gcp.vertex.guard-cancel-custom-job',
+    'azure.ml.online-endpoint': 'azure.ml.guard-delete-online-deployments',
+    'azure.ml.compute-instance': 'azure.ml.guard-stop-compute-instance',
+    'azure.ml.compute-cluster': 'azure.ml.guard-set-cluster-min-nodes-zero',
   },
   evaluate({ resource: r, settings, now, prices }): RuleResult {
     const g = settings.guard;
@@ -118,6 +132,15 @@ function monthlyCost(r: Resource, use: PriceUsage, prices: Parameters<ResourceRu
     if (!p || (currency !== undefined && p.price.currency !== currency)) return undefined;
     currency = p.price.currency;
     sources.add(p.source);
+    if (c.accelerator && c.accelerator.count > 0) {
+      // Google Cloud bills accelerators apart from the machine: (machine + n × accelerator) per instance.
+      const a = prices.acceleratorHourly(use, r.cloud, c.accelerator.type, r.region);
+      if (!a || a.price.currency !== currency) return undefined;
+      sources.add(a.source);
+      total += (p.price.amount + a.price.amount * c.accelerator.count) * c.instanceCount * HOURS_PER_MONTH;
+      parts.push(`(${c.instanceType} ${rate(p.price.amount, currency)}/h + ${c.accelerator.count} × ${c.accelerator.type} ${rate(a.price.amount, currency)}/h) × ${c.instanceCount} × ${HOURS_PER_MONTH} h`);
+      continue;
+    }
     total += p.price.amount * c.instanceCount * HOURS_PER_MONTH;
     parts.push(`${c.instanceType} ${rate(p.price.amount, p.price.currency)}/h × ${c.instanceCount} × ${HOURS_PER_MONTH} h`);
   }

@@ -114,7 +114,7 @@ describe('Azure provider on the sandbox cloud', () => {
     const ep = byName.get('idle-ep')!;
     expect(ep).toMatchObject({ kind: 'azure.ml.online-endpoint', region: 'eastus', lifecycle: 'running', tags: { team: 'fraud' } });
     expect(ep.components).toEqual([
-      { name: 'blue', instanceType: 'Standard_DS3_v2', instanceCount: 2, capacity: 'provisioned' },
+      { name: 'blue', instanceType: 'Standard_DS3_v2', instanceCount: 2, capacity: 'provisioned', scaling: { min: 1, max: 3, source: 'Azure ML scaleSettings (TargetUtilization: minInstances, maxInstances)' } },
       { name: 'green', instanceType: 'Standard_DS2_v2', instanceCount: 1, capacity: 'provisioned' },
     ]);
     expect(JSON.parse(String(ep.attributes['deployments']))[0]).toMatchObject({ scaleType: 'TargetUtilization', minInstances: 1, maxInstances: 3, traffic: 80 });

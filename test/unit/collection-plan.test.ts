@@ -35,9 +35,9 @@ describe('collectionPlan', () => {
     const vagueCost = { ...(costAnomaly as CostRule<never>), reads: undefined } as unknown as CostRule<never>;
     expect(collectionPlan([active(vague)], [cost(vagueCost)])).toEqual({
       kinds: {
-        'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'],
-        'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'],
-        'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance'],
+        'aws.sagemaker.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance', 'instances'],
+        'gcp.vertex.endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance', 'instances'],
+        'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance', 'instances'],
       },
       billing: ['costs', 'budgets', 'forecasts', 'anomalies', 'tag-spend', 'commitments'],
     });

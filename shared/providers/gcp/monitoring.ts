@@ -105,7 +105,10 @@ export async function readTimeSeries(
         });
       } catch (err) {
         const error = `${first.metricType}: ${describeGoogleError(err)}`;
-        for (const q of group) out.push(seriesOf(q, window, periodSeconds, 'error', [], error));
+        for (const q of group) {
+          out.push(seriesOf(q, window, periodSeconds, 'error', [], error));
+          if (q.alsoAs) out.push({ ...seriesOf(q, window, periodSeconds, 'error', [], error), signal: q.alsoAs });
+        }
         return;
       }
       if (meter) meter.series += series.length;

@@ -142,6 +142,17 @@ const RUN: Record<string, Handler> = {
     const sku = object(b['sku'] ?? { name: 'Default', capacity: 1 });
     const capacity = sku['capacity'];
     if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) throw new ArmError(400, 'BadRequest', 'sku.capacity must be a whole number of instances, at least 1.');
+    const scale = props['scaleSettings'];
+    if (scale !== undefined && scale !== null) {
+      const sc = object(scale, 'properties.scaleSettings');
+      if (sc['scaleType'] === 'TargetUtilization') {
+        const min = sc['minInstances'] ?? 1;
+        const max = sc['maxInstances'] ?? 1;
+        if (typeof min !== 'number' || typeof max !== 'number' || !Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < 1 || min > max) {
+          throw new ArmError(400, 'BadRequest', `Invalid scale settings: minInstances ${String(min)} and maxInstances ${String(max)} must be whole numbers with 0 ≤ min ≤ max and max ≥ 1.`);
+        }
+      } else if (sc['scaleType'] !== 'Default') throw new ArmError(400, 'BadRequest', `properties.scaleSettings.scaleType must be Default or TargetUtilization, not ${String(sc['scaleType'])}.`);
+    }
     const name = args[4] ?? '';
     const existing = ep.deployments.get(name.toLowerCase());
     const { provisioningState: _, ...rest } = props;

@@ -24,6 +24,7 @@ const PUBLISHED: Readonly<Record<string, Readonly<Record<string, { unit: string;
   [DEPLOYMENT_TYPE.toLowerCase()]: {
     [AZURE_METRICS.cpu]: { unit: 'Percent', dimensions: ['instanceId'] },
     [AZURE_METRICS.gpu]: { unit: 'Percent', dimensions: ['instanceId'] },
+    [AZURE_METRICS.capacity]: { unit: 'Count', dimensions: [] },
   },
   [WORKSPACE_TYPE.toLowerCase()]: {
     [AZURE_METRICS.activeNodes]: { unit: 'Count', dimensions: ['Scenario', 'ClusterName'] },

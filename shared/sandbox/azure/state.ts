@@ -85,6 +85,7 @@ export const AZURE_METRICS = {
   requests: 'RequestsPerMinute',
   cpu: 'CpuUtilizationPercentage',
   gpu: 'GpuUtilizationPercentage',
+  capacity: 'DeploymentCapacity',
   activeNodes: 'Active Nodes',
   idleNodes: 'Idle Nodes',
 } as const;
@@ -156,6 +157,7 @@ export class AzureState {
         this.addMetric(epId, AZURE_METRICS.requests, { deployment: d.name }, d.metrics.requests, now);
         this.addMetric(dId, AZURE_METRICS.cpu, {}, d.metrics.cpu, now);
         this.addMetric(dId, AZURE_METRICS.gpu, {}, d.metrics.gpu, now);
+        this.addMetric(dId, AZURE_METRICS.capacity, {}, d.metrics.capacity, now);
       }
     }
     for (const c of w.computeInstances) {

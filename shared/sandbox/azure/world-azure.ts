@@ -42,14 +42,14 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
     scaleSettings: z
       .discriminatedUnion('scaleType', [
         z.strictObject({ scaleType: z.literal('Default') }),
-        z.strictObject({ scaleType: z.literal('TargetUtilization'), minInstances: z.number().int().min(0).default(1), maxInstances: z.number().int().min(1).default(1), targetUtilizationPercentage: z.number().int().min(1).max(100).default(70) }),
+        z.strictObject({ scaleType: z.literal('TargetUtilization'), minInstances: z.number().int().min(0).default(1), maxInstances: z.number().int().min(1).default(1), targetUtilizationPercentage: z.number().int().min(1).max(100).default(70), pollingInterval: isoDuration.default('PT1S') }),
       ])
       .default({ scaleType: 'Default' }),
     provisioningState: z.enum(DEPLOYMENT_STATES).default('Succeeded'),
     model: z.string().min(1).optional(),
     tags: worldTags,
-    /** Azure Monitor series: RequestsPerMinute (endpoint, per deployment), CpuUtilizationPercentage, GpuUtilizationPercentage (deployment). */
-    metrics: z.strictObject({ requests: series.optional(), cpu: series.optional(), gpu: series.optional() }).default({}),
+    /** Azure Monitor series: RequestsPerMinute (endpoint, per deployment), CpuUtilizationPercentage, GpuUtilizationPercentage, DeploymentCapacity (deployment). */
+    metrics: z.strictObject({ requests: series.optional(), cpu: series.optional(), gpu: series.optional(), capacity: series.optional() }).default({}),
   });
 
   const onlineEndpoint = z

@@ -5,7 +5,7 @@ import type { CustomJobRecord, DeployedModelRecord, DeployedResources, EndpointR
 
 /*
  * Vertex AI (aiplatform.googleapis.com v1) as the sandbox serves it: endpoints with their
- * deployed models and traffic split (list, get, deployModel, undeployModel as long-running
+ * deployed models and traffic split (list, get, deployModel, undeployModel, mutateDeployedModel as long-running
  * operations) and custom jobs (list, get, cancel). Field names and rules follow the REST
  * reference: https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints
  */
@@ -53,6 +53,7 @@ function deployedModelJson(m: DeployedModelRecord): Record<string, unknown> {
             machineSpec: { machineType: r.machineType, ...(r.acceleratorType ? { acceleratorType: r.acceleratorType, acceleratorCount: r.acceleratorCount ?? 1 } : {}) },
             minReplicaCount: r.minReplicas,
             maxReplicaCount: r.maxReplicas,
+            ...(r.autoscalingMetricSpecs && r.autoscalingMetricSpecs.length > 0 ? { autoscalingMetricSpecs: r.autoscalingMetricSpecs.map((m) => ({ ...m })) } : {}),
           },
         }
       : r.kind === 'automatic'
@@ -128,7 +129,9 @@ function resourcesOf(dm: Record<string, unknown>): DeployedResources {
     const accel = typeof rawAccel === 'number' ? VERTEX_ACCELERATOR[rawAccel] : rawAccel;
     if (accel !== undefined && accel !== null && typeof accel !== 'string') invalid(`deployedModel.dedicatedResources.machineSpec.acceleratorType ${String(rawAccel)} is not an accelerator type`);
     const hasAccel = typeof accel === 'string' && accel !== '' && accel !== 'ACCELERATOR_TYPE_UNSPECIFIED';
+    const specs = metricSpecsOf(dedicated['autoscalingMetricSpecs'], 'deployedModel.dedicatedResources.autoscalingMetricSpecs');
     return {
+      ...(specs.length > 0 ? { autoscalingMetricSpecs: specs } : {}),
       kind: 'dedicated',
       machineType,
       ...(hasAccel ? { acceleratorType: accel, acceleratorCount: int(spec['acceleratorCount'] ?? 1, 'deployedModel.dedicatedResources.machineSpec.acceleratorCount', 1) } : {}),
@@ -143,6 +146,73 @@ function resourcesOf(dm: Record<string, unknown>): DeployedResources {
   }
   if (typeof shared !== 'string') invalid('deployedModel.sharedResources must be a deployment resource pool name');
   return { kind: 'shared', pool: shared };
+}
+
+/** `autoscalingMetricSpecs`: each a metric name Vertex AI scales on and an optional target (1–100). */
+function metricSpecsOf(value: unknown, field: string): { metricName: string; target?: number }[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) invalid(`${field} must be a list`);
+  return value.map((v: unknown, i) => {
+    const o = (v ?? {}) as Record<string, unknown>;
+    const name = o['metricName'];
+    if (typeof name !== 'string' || !AUTOSCALING_METRICS.has(name)) invalid(`${field}[${i}].metricName must be one of ${[...AUTOSCALING_METRICS].join(', ')}`);
+    const target = o['target'] === undefined || o['target'] === null ? undefined : Number(o['target']);
+    if (target !== undefined && (!Number.isInteger(target) || target < 1 || target > 100)) invalid(`${field}[${i}].target must be an integer percent from 1 to 100`);
+    return { metricName: name, ...(target !== undefined && target !== 0 ? { target } : {}) };
+  });
+}
+
+/** The metrics a dedicated deployed model may autoscale on (REST reference, AutoscalingMetricSpec). */
+const AUTOSCALING_METRICS = new Set([
+  'aiplatform.googleapis.com/prediction/online/cpu/utilization',
+  'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle',
+  'aiplatform.googleapis.com/prediction/online/request_count',
+]);
+
+/** The paths of an update mask, as a FieldMask JSON string (`a.b,c`) or `{ paths }`, in lowerCamel form. */
+function maskPaths(value: unknown): string[] {
+  const raw = typeof value === 'string' ? value.split(',') : Array.isArray((value as { paths?: unknown } | null)?.paths) ? ((value as { paths: unknown[] }).paths.map(String)) : [];
+  return raw.map((p) => p.trim()).filter((p) => p !== '').map((p) => p.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()));
+}
+
+const MUTABLE_PATHS = new Set(['dedicatedResources.minReplicaCount', 'dedicatedResources.maxReplicaCount', 'dedicatedResources.autoscalingMetricSpecs']);
+
+/**
+ * `endpoints.mutateDeployedModel`: changes the bounds of a deployed model in place. Only the fields
+ * the update mask names change; the sandbox serves the dedicated-resources ones costwatch uses.
+ */
+function mutateDeployedModel(call: GcpCall) {
+  const e = endpointOf(call);
+  const dm = call.body['deployedModel'];
+  if (!dm || typeof dm !== 'object' || Array.isArray(dm)) invalid('deployedModel is required');
+  const spec = dm as Record<string, unknown>;
+  const id = spec['id'];
+  if (typeof id !== 'string' || id === '') invalid('deployedModel.id is required');
+  const paths = maskPaths(call.body['updateMask'] ?? call.query.get('updateMask'));
+  if (paths.length === 0) invalid('updateMask is required');
+  for (const p of paths) if (!MUTABLE_PATHS.has(p)) invalid(`updateMask path ${p} cannot be mutated (the sandbox serves ${[...MUTABLE_PATHS].join(', ')})`);
+  const index = e.deployedModels.findIndex((m) => m.id === id);
+  if (index < 0) throw new GoogleApiError('NOT_FOUND', `DeployedModel ${id} not found on Endpoint ${e.id}.`);
+  const m = e.deployedModels[index]!;
+  if (m.resources.kind !== 'dedicated') throw new GoogleApiError('FAILED_PRECONDITION', `DeployedModel ${id} does not use dedicated resources.`);
+  const d = (spec['dedicatedResources'] ?? {}) as Record<string, unknown>;
+  const int = (v: unknown, field: string) => {
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) invalid(`${field} must be an integer of at least 1`);
+    return n;
+  };
+  const min = paths.includes('dedicatedResources.minReplicaCount') ? int(d['minReplicaCount'], 'deployedModel.dedicatedResources.minReplicaCount') : m.resources.minReplicas;
+  const max = paths.includes('dedicatedResources.maxReplicaCount') ? int(d['maxReplicaCount'], 'deployedModel.dedicatedResources.maxReplicaCount') : m.resources.maxReplicas;
+  if (max < min) invalid(`maxReplicaCount ${max} is below minReplicaCount ${min}`);
+  const specs = paths.includes('dedicatedResources.autoscalingMetricSpecs') ? metricSpecsOf(d['autoscalingMetricSpecs'], 'deployedModel.dedicatedResources.autoscalingMetricSpecs') : (m.resources.autoscalingMetricSpecs ?? []);
+  const { autoscalingMetricSpecs: _old, ...rest } = m.resources;
+  void _old;
+  const resources: DeployedResources = { ...rest, minReplicas: min, maxReplicas: max, replicas: Math.min(max, Math.max(min, m.resources.replicas)), ...(specs.length > 0 ? { autoscalingMetricSpecs: specs } : {}) };
+  e.deployedModels[index] = { ...m, resources };
+  e.updateTime = call.now;
+  e.etag++;
+  call.project.version++;
+  return operation(call, e.region, 'MutateDeployedModelResponse', { deployedModel: deployedModelJson(e.deployedModels[index]) });
 }
 
 function deployModel(call: GcpCall) {
@@ -351,6 +421,7 @@ export const AIPLATFORM_ROUTES: readonly GcpRoute[] = [
   { service: 'aiplatform', operation: 'GetEndpoint', method: 'GET', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints/(?<endpoint>[^/:]+)$`), handler: getEndpoint },
   { service: 'aiplatform', operation: 'DeployModel', method: 'POST', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints/(?<endpoint>[^/:]+):deployModel$`), handler: deployModel },
   { service: 'aiplatform', operation: 'UndeployModel', method: 'POST', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints/(?<endpoint>[^/:]+):undeployModel$`), handler: undeployModel },
+  { service: 'aiplatform', operation: 'MutateDeployedModel', method: 'POST', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/endpoints/(?<endpoint>[^/:]+):mutateDeployedModel$`), handler: mutateDeployedModel },
   { service: 'aiplatform', operation: 'GetOperation', method: 'GET', pattern: new RegExp(`^/(?:ui|v1)/projects/${P}/locations/${L}/(?<rest>(?:[^/]+/[^/]+/)*operations/[^/:]+)$`), handler: getOperation },
   { service: 'aiplatform', operation: 'ListCustomJobs', method: 'GET', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/customJobs$`), handler: listCustomJobs },
   { service: 'aiplatform', operation: 'GetCustomJob', method: 'GET', pattern: new RegExp(`^/v1/projects/${P}/locations/${L}/customJobs/(?<job>[^/:]+)$`), handler: getCustomJob },

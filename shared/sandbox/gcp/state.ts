@@ -20,6 +20,8 @@ export type DeployedResources =
       readonly minReplicas: number;
       readonly maxReplicas: number;
       readonly replicas: number;
+      /** `dedicatedResources.autoscalingMetricSpecs` as the caller set them (absent: Vertex AI's default 60% CPU target). */
+      readonly autoscalingMetricSpecs?: readonly { metricName: string; target?: number }[];
     }
   | { readonly kind: 'automatic'; readonly minReplicas: number; readonly maxReplicas: number }
   | { readonly kind: 'shared'; readonly pool: string };
@@ -308,6 +310,7 @@ function seedProject(p: GcpProjectSpec, nowMs: number): GcpProjectState {
               minReplicas: m.dedicated.minReplicas,
               maxReplicas: m.dedicated.maxReplicas ?? m.dedicated.minReplicas,
               replicas: m.dedicated.replicas ?? m.dedicated.minReplicas,
+              ...(m.dedicated.autoscalingMetricSpecs ? { autoscalingMetricSpecs: m.dedicated.autoscalingMetricSpecs.map((x) => ({ metricName: x.metricName, ...(x.target !== undefined ? { target: x.target } : {}) })) } : {}),
             }
           : m.automatic
             ? { kind: 'automatic', minReplicas: m.automatic.minReplicas, maxReplicas: m.automatic.maxReplicas ?? m.automatic.minReplicas }

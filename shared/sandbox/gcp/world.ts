@@ -59,6 +59,8 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
           maxReplicas: z.number().int().min(1).optional(),
           /** Replicas running now (default minReplicas). */
           replicas: z.number().int().min(0).optional(),
+          /** `autoscalingMetricSpecs`: the metrics it scales on, each with a target percent (absent: Vertex AI's default 60% CPU). */
+          autoscalingMetricSpecs: z.array(z.strictObject({ metricName: z.string().min(1), target: z.number().int().min(1).max(100).optional() })).optional(),
         })
         .superRefine((d, ctx) => {
           checkAccelerator(d, ctx);

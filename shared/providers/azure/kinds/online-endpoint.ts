@@ -13,6 +13,13 @@ export const AZURE_ONLINE_ENDPOINT = 'azure.ml.online-endpoint' as const;
 /** Deletes every deployment of an idle endpoint after saving their full specs and the traffic split. */
 export const AZURE_DELETE_DEPLOYMENTS = 'azure.ml.delete-online-deployments';
 
+/** Lowers the minInstances of TargetUtilization deployments to what their peak needed; Undo restores their scale settings. */
+export const AZURE_LOWER_FLOOR = 'azure.ml.lower-instance-floor';
+/** How the evidence names where a deployment's bounds come from. */
+export const TARGET_UTILIZATION_SOURCE = 'Azure ML scaleSettings (TargetUtilization: minInstances, maxInstances)';
+/** The Azure Monitor metric of a deployment's instance count. */
+export const DEPLOYMENT_CAPACITY = 'DeploymentCapacity';
+
 export const ENDPOINT_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
 export const DEPLOYMENT_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments';
 
@@ -63,6 +70,9 @@ function toResource(scope: Scope, ws: WorkspaceRef, e: OnlineEndpoint, deploymen
     ...(d.instanceType ? { instanceType: d.instanceType } : {}),
     instanceCount: d.instanceCount,
     capacity: 'provisioned',
+    // TargetUtilization keeps the deployment between minInstances and maxInstances: minInstances is its floor.
+    // Default is a fixed sku.capacity, not a floor (Azure Monitor autoscale, when set, is not read: docs/azure.md).
+    ...(d.scaleType === 'TargetUtilization' && d.minInstances !== null ? { scaling: { min: d.minInstances, max: d.maxInstances ?? d.minInstances, source: TARGET_UTILIZATION_SOURCE } } : {}),
   }));
   const state = e.properties.provisioningState ?? 'Unknown';
   return {
@@ -118,6 +128,89 @@ async function setTraffic(clients: AzureClients, rg: string, ws: string, name: s
   );
 }
 
+/** What is saved before floors are lowered: each changed deployment's scale settings and SKU as they were. */
+interface FloorUndo {
+  readonly resourceGroup: string;
+  readonly workspace: string;
+  readonly endpoint: string;
+  readonly deployments: { name: string; scaleSettings: Record<string, unknown>; sku: Record<string, unknown> | null }[];
+}
+
+/** The floors a proposal sets, by deployment (`min:<deployment>` parameters). */
+function floorsOf(parameters: Readonly<Record<string, unknown>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(parameters)) {
+    if (k.startsWith('min:') && typeof v === 'number' && Number.isInteger(v) && v >= 1) out.set(k.slice(4), v);
+  }
+  return out;
+}
+
+/** Puts a deployment back as read, with other scale settings (and SKU): ARM's PUT takes the whole deployment. */
+async function putScale(clients: AzureClients, rg: string, ws: string, endpoint: string, d: OnlineDeployment, scaleSettings: Record<string, unknown>, sku: Record<string, unknown> | null): Promise<void> {
+  const spec = specOf(d);
+  const { sku: _sku, ...rest } = spec;
+  void _sku;
+  const body = { ...rest, ...(sku ? { sku } : {}), properties: { ...(spec['properties'] as Record<string, unknown>), scaleSettings } };
+  await clients.ml.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, endpoint, d.name ?? '', body as unknown as OnlineDeployment, lroOptions(clients));
+}
+
+const lowerInstanceFloor: AzureKindModule['actions'][number] = {
+  id: AZURE_LOWER_FLOOR,
+  precondition: (r) => (r.components.some((c) => c.scaling !== undefined && c.scaling.min > 1) ? undefined : `endpoint ${r.name} has no TargetUtilization deployment with a floor above one instance`),
+  async capture(ctx, r) {
+    // Read now: Undo restores the scale settings exactly as they are just before the change.
+    const id = parseMlId(r.id);
+    const deployments = await collect(ctx.clients.ml.onlineDeployments.list(id.resourceGroup, id.workspace, r.name));
+    const scaled = deployments.filter((d) => (d.properties.scaleSettings as { scaleType?: string } | undefined)?.scaleType === 'TargetUtilization');
+    if (scaled.length === 0) throw resourceError(r, `endpoint ${r.name} has no TargetUtilization deployment any more`, 'OnlineDeployments_List');
+    const undo: FloorUndo = {
+      resourceGroup: id.resourceGroup,
+      workspace: id.workspace,
+      endpoint: r.name,
+      deployments: scaled.map((d) => ({ name: d.name ?? '', scaleSettings: JSON.parse(JSON.stringify(d.properties.scaleSettings)) as Record<string, unknown>, sku: d.sku ? { ...d.sku } : null })),
+    };
+    return { ...undo };
+  },
+  async perform(ctx, r, parameters) {
+    const id = parseMlId(r.id);
+    const floors = floorsOf(parameters);
+    const changed: string[] = [];
+    for (const c of r.components) {
+      const to = floors.get(c.name);
+      // Never raises a floor, never below one instance: only what the re-check still supports.
+      if (to === undefined || !c.scaling || to >= c.scaling.min) continue;
+      const d = await ctx.clients.ml.onlineDeployments.get(id.resourceGroup, id.workspace, r.name, c.name);
+      const scale = d.properties.scaleSettings as unknown as Record<string, unknown> | undefined;
+      if (scale?.['scaleType'] !== 'TargetUtilization') continue;
+      await putScale(ctx.clients, id.resourceGroup, id.workspace, r.name, d, { ...scale, minInstances: to }, d.sku ? { ...d.sku } : null);
+      changed.push(`${c.name} ${c.scaling.min} → ${to}`);
+    }
+    if (changed.length === 0) throw resourceError(r, `no deployment of ${r.name} has a floor above the one to set`, 'OnlineDeployments_CreateOrUpdate');
+    return { summary: `lowered the minInstances of endpoint ${r.name} (${changed.join(', ')}); maxInstances and the target utilization are unchanged, Undo restores the old scale settings` };
+  },
+  async undo(ctx, ref: ResourceRef, saved) {
+    const data = saved as unknown as FloorUndo;
+    const restored: string[] = [];
+    const gone: string[] = [];
+    for (const s of data.deployments) {
+      let d: OnlineDeployment;
+      try {
+        d = await ctx.clients.ml.onlineDeployments.get(data.resourceGroup, data.workspace, data.endpoint, s.name);
+      } catch (err) {
+        if (isNotFound(err)) {
+          gone.push(s.name);
+          continue;
+        }
+        throw err;
+      }
+      await putScale(ctx.clients, data.resourceGroup, data.workspace, data.endpoint, d, s.scaleSettings, s.sku);
+      restored.push(`${s.name}: minInstances ${String(s.scaleSettings['minInstances'])}, maxInstances ${String(s.scaleSettings['maxInstances'])}`);
+    }
+    if (restored.length === 0) throw resourceError({ scope: { cloud: 'azure', id: ref.scopeId }, region: ref.region, id: ref.id }, `cannot restore the scale settings of ${data.endpoint}: its deployments ${gone.join(', ')} were deleted`, 'OnlineDeployments_Get');
+    return { summary: `restored the scale settings of endpoint ${data.endpoint} (${restored.join('; ')})${gone.length > 0 ? `; ${gone.join(', ')} no longer exist` : ''}` };
+  },
+};
+
 /** Azure ML managed online endpoints with their deployments (SKU, instance count, scale settings). */
 export const onlineEndpoint: AzureKindModule = {
   kind: AZURE_ONLINE_ENDPOINT,
@@ -155,6 +248,8 @@ export const onlineEndpoint: AzureKindModule = {
           { ...base, signal: 'cpu', alsoAs: 'heartbeat', target: deploymentId, namespace: DEPLOYMENT_NAMESPACE, metric: 'CpuUtilizationPercentage', aggregation: 'average', unit: 'Percent' },
           { ...base, signal: 'gpu', target: deploymentId, namespace: DEPLOYMENT_NAMESPACE, metric: 'GpuUtilizationPercentage', aggregation: 'average', unit: 'Percent' },
         );
+        // The instances serving each period (autoscaling-floor), read only where there is a floor above one to judge.
+        if (c.scaling && c.scaling.min > 1) out.push({ ...base, signal: 'instances', target: deploymentId, namespace: DEPLOYMENT_NAMESPACE, metric: DEPLOYMENT_CAPACITY, aggregation: 'average', unit: 'Count' });
       }
     }
     return out;
@@ -203,5 +298,6 @@ export const onlineEndpoint: AzureKindModule = {
         return { summary: `re-created deployment${data.deployments.length > 1 ? 's' : ''} ${data.deployments.map((d) => d.name).join(', ')} of endpoint ${data.endpoint} and restored its traffic (${split || 'none'})` };
       },
     },
+    lowerInstanceFloor,
   ],
 };

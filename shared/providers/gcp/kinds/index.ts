@@ -1,13 +1,19 @@
-import { KindRegistry } from '../../kind.js';
+import { KindRegistry, withGuardAction } from '../../kind.js';
 import type { GcpCtx, GcpKind, GcpMetricQuery } from '../context.js';
 import { billingProjectKind } from './billing-project.js';
-import { customJobKind } from './custom-job.js';
+import { CANCEL_CUSTOM_JOB, customJobKind } from './custom-job.js';
 import { storageBucketKind } from './storage-bucket.js';
-import { vertexEndpointKind } from './vertex-endpoint.js';
-import { workbenchInstanceKind } from './workbench-instance.js';
+import { UNDEPLOY_MODELS, vertexEndpointKind } from './vertex-endpoint.js';
+import { STOP_WORKBENCH, workbenchInstanceKind } from './workbench-instance.js';
 
 /** Every Google Cloud resource kind, explicitly listed: adding a kind is one file and one line here. */
-export const GCP_KINDS: readonly GcpKind[] = [vertexEndpointKind, workbenchInstanceKind, customJobKind, storageBucketKind, billingProjectKind];
+export const GCP_KINDS: readonly GcpKind[] = [
+  withGuardAction(vertexEndpointKind, UNDEPLOY_MODELS, 'gcp.vertex.guard-undeploy-models'),
+  withGuardAction(workbenchInstanceKind, STOP_WORKBENCH, 'gcp.workbench.guard-stop-instance'),
+  withGuardAction(customJobKind, CANCEL_CUSTOM_JOB, 'gcp.vertex.guard-cancel-custom-job'),
+  storageBucketKind,
+  billingProjectKind,
+];
 
 /** The Google Cloud kinds, looked up by kind and action id. */
 export function gcpKindRegistry(): KindRegistry<GcpCtx, GcpMetricQuery> {

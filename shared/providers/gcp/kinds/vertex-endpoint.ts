@@ -14,6 +14,10 @@ type DeployedModel = protos.google.cloud.aiplatform.v1.IDeployedModel;
 export const VERTEX_ENDPOINT = 'gcp.vertex.endpoint';
 /** Undeploys every dedicated deployed model of an idle endpoint; Undo deploys them again. */
 export const UNDEPLOY_MODELS = 'gcp.vertex.undeploy-models';
+/** Lowers the minReplicaCount of dedicated deployed models to what their peak needed; Undo restores their dedicatedResources. */
+export const LOWER_REPLICA_FLOOR = 'gcp.vertex.lower-replica-floor';
+/** How the evidence names where a deployed model's bounds come from. */
+export const REPLICA_BOUNDS_SOURCE = 'Vertex AI dedicatedResources (minReplicaCount, maxReplicaCount)';
 
 /** The Cloud Monitoring metrics of online prediction (resource type `aiplatform.googleapis.com/Endpoint`). */
 export const PREDICTION_METRICS = {
@@ -34,12 +38,15 @@ function componentOf(m: DeployedModel): ResourceComponent {
     const accel = type && type !== 'ACCELERATOR_TYPE_UNSPECIFIED' && (spec.acceleratorCount ?? 1) > 0 ? type : undefined;
     // Idle replicas scale down to minReplicaCount, never below: that is what idling costs.
     const replicas = d.minReplicaCount ?? 1;
+    const max = d.maxReplicaCount && d.maxReplicaCount > 0 ? d.maxReplicaCount : replicas;
     return {
       name,
       instanceType: spec.machineType ?? '',
       instanceCount: replicas,
       capacity: 'provisioned',
       ...(accel ? { accelerator: { type: accel, count: spec.acceleratorCount ?? 1 } } : {}),
+      // Vertex AI keeps a dedicated model between minReplicaCount and maxReplicaCount: the minimum is its floor.
+      scaling: { min: replicas, max, source: REPLICA_BOUNDS_SOURCE },
     };
   }
   // Shared resources bill on their deployment resource pool; automatic resources are sized by Vertex AI.
@@ -107,7 +114,8 @@ function usageQueries(_ctx: GcpCtx, resources: readonly Resource[]): GcpMetricQu
       const base = { resourceType: ENDPOINT_RESOURCE, labels: { 'resource.endpoint_id': endpointId, 'resource.location': r.region, 'metric.deployed_model_id': c.name }, resourceId: r.id, component: c.name };
       out.push(
         { ...base, metricType: PREDICTION_METRICS.requests, aligner: 'ALIGN_SUM', signal: 'requests', unit: 'Count', scale: 1 },
-        { ...base, metricType: PREDICTION_METRICS.replicas, aligner: 'ALIGN_MEAN', signal: 'heartbeat', unit: 'Count', scale: 1 },
+        // The replicas running: the heartbeat, and the instance count autoscaling-floor divides the work over.
+        { ...base, metricType: PREDICTION_METRICS.replicas, aligner: 'ALIGN_MEAN', signal: 'heartbeat', alsoAs: 'instances', unit: 'Count', scale: 1 },
         { ...base, metricType: PREDICTION_METRICS.cpu, aligner: 'ALIGN_MEAN', signal: 'cpu', unit: 'Percent', scale: 100 },
       );
       if (c.accelerator) out.push({ ...base, metricType: PREDICTION_METRICS.accelerator, aligner: 'ALIGN_MEAN', signal: 'gpu', unit: 'Percent', scale: 100 });
@@ -226,6 +234,100 @@ const undeployModels: KindAction<GcpCtx> = {
   },
 };
 
+/** The bounds of one dedicated deployed model as they were before its floor was lowered. */
+interface SavedBounds {
+  readonly id: string;
+  readonly minReplicaCount: number;
+  readonly maxReplicaCount: number;
+  /** Its autoscaling metric specs exactly as read (empty when it had none: Vertex AI's default CPU target applies). */
+  readonly autoscalingMetricSpecs: Record<string, unknown>[];
+}
+
+/** What Undo of a lowered floor needs: the endpoint and each changed model's saved bounds. */
+interface FloorUndo {
+  readonly endpoint: string;
+  readonly models: SavedBounds[];
+}
+
+/** The floors a proposal sets, by deployed model id (`min:<id>` parameters). */
+function floorsOf(parameters: Readonly<Record<string, unknown>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(parameters)) {
+    if (k.startsWith('min:') && typeof v === 'number' && Number.isInteger(v) && v >= 1) out.set(k.slice(4), v);
+  }
+  return out;
+}
+
+/** The fields mutateDeployedModel changes, as its update mask names them. */
+const MIN_MASK = 'dedicated_resources.min_replica_count';
+const BOUNDS_MASK = [MIN_MASK, 'dedicated_resources.max_replica_count', 'dedicated_resources.autoscaling_metric_specs'];
+
+async function mutate(ctx: GcpCtx, endpoint: string, deployedModel: DeployedModel, paths: string[]): Promise<void> {
+  const [op] = await ctx.call(() => ctx.clients.endpoints.mutateDeployedModel({ endpoint, deployedModel, updateMask: { paths } }), false);
+  await op.promise();
+}
+
+const lowerReplicaFloor: KindAction<GcpCtx> = {
+  id: LOWER_REPLICA_FLOOR,
+  precondition: (r) => (r.components.some((c) => c.scaling !== undefined && c.scaling.min > 1) ? undefined : `endpoint ${r.name} has no dedicated deployed model with a floor above one replica`),
+  async capture(ctx, r) {
+    // Read now, not taken from the scan: Undo restores the bounds exactly as they are just before the change.
+    const e = await get(ctx, r.id);
+    if (!e) throw new ProviderError(`endpoint ${r.name} no longer exists`, { cloud: 'gcp', scopeId: r.scope.id, region: r.region, resourceId: r.id, operation: 'GetEndpoint' });
+    const models: SavedBounds[] = [];
+    for (const m of e.deployedModels ?? []) {
+      const d = m.dedicatedResources;
+      if (!d?.machineSpec?.machineType || !m.id) continue;
+      const min = d.minReplicaCount ?? 1;
+      models.push({
+        id: m.id,
+        minReplicaCount: min,
+        maxReplicaCount: d.maxReplicaCount && d.maxReplicaCount > 0 ? d.maxReplicaCount : min,
+        autoscalingMetricSpecs: (d.autoscalingMetricSpecs ?? []).map((x) => JSON.parse(JSON.stringify(x)) as Record<string, unknown>),
+      });
+    }
+    if (models.length === 0) throw new ProviderError(`endpoint ${r.name} has no dedicated deployed model any more`, { cloud: 'gcp', scopeId: r.scope.id, region: r.region, resourceId: r.id, operation: 'GetEndpoint' });
+    const undo: FloorUndo = { endpoint: e.name ?? r.id, models };
+    return { ...undo };
+  },
+  async perform(ctx, r, parameters) {
+    const floors = floorsOf(parameters);
+    const changed: string[] = [];
+    for (const c of r.components) {
+      const to = floors.get(c.name);
+      // Never raises a floor, never below one replica: only what the re-check still supports.
+      if (to === undefined || !c.scaling || to >= c.scaling.min) continue;
+      await mutate(ctx, r.id, { id: c.name, dedicatedResources: { minReplicaCount: to, maxReplicaCount: c.scaling.max } }, [MIN_MASK]);
+      changed.push(`${c.name} ${c.scaling.min} → ${to}`);
+    }
+    if (changed.length === 0) throw new ProviderError(`no deployed model of ${r.name} has a floor above the one to set`, { cloud: 'gcp', scopeId: r.scope.id, region: r.region, resourceId: r.id, operation: 'MutateDeployedModel' });
+    return { summary: `lowered the minReplicaCount of endpoint ${r.name} (${changed.join(', ')}); maxReplicaCount and autoscaling targets are unchanged, Undo restores the old bounds` };
+  },
+  async undo(ctx, ref, saved) {
+    const data = saved as unknown as FloorUndo;
+    const e = await get(ctx, data.endpoint);
+    if (!e) throw new ProviderError(`cannot restore the replica bounds: endpoint ${ref.name} was deleted`, { cloud: 'gcp', scopeId: ref.scopeId, region: ref.region, resourceId: ref.id, operation: 'GetEndpoint' });
+    const present = new Set((e.deployedModels ?? []).map((m) => m.id ?? ''));
+    const restored: string[] = [];
+    const gone: string[] = [];
+    for (const m of data.models) {
+      if (!present.has(m.id)) {
+        gone.push(m.id);
+        continue;
+      }
+      await mutate(
+        ctx,
+        data.endpoint,
+        { id: m.id, dedicatedResources: { minReplicaCount: m.minReplicaCount, maxReplicaCount: m.maxReplicaCount, autoscalingMetricSpecs: m.autoscalingMetricSpecs as protos.google.cloud.aiplatform.v1.IAutoscalingMetricSpec[] } },
+        BOUNDS_MASK,
+      );
+      restored.push(`${m.id}: minimum ${m.minReplicaCount}, maximum ${m.maxReplicaCount}`);
+    }
+    if (restored.length === 0) throw new ProviderError(`cannot restore the replica bounds of ${ref.name}: its deployed models ${gone.join(', ')} were undeployed`, { cloud: 'gcp', scopeId: ref.scopeId, region: ref.region, resourceId: ref.id, operation: 'MutateDeployedModel' });
+    return { summary: `restored the replica bounds of endpoint ${ref.name} (${restored.join('; ')})${gone.length > 0 ? `; ${gone.join(', ')} no longer deployed` : ''}` };
+  },
+};
+
 /** Vertex AI endpoints and their deployed models. */
 export const vertexEndpointKind: GcpKind = {
   kind: VERTEX_ENDPOINT,
@@ -233,5 +335,5 @@ export const vertexEndpointKind: GcpKind = {
   list,
   describe,
   usageQueries,
-  actions: [undeployModels],
+  actions: [undeployModels, lowerReplicaFloor],
 };
