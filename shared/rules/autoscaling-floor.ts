@@ -5,6 +5,7 @@ import { INSTANCE_TABLE_SOURCE, instanceSpec } from '../pricing/instance-types.j
 import { rate, round2 } from './helpers.js';
 import { PROVEN_COVERAGE, readWindow, seriesFor, type TimeWindow } from './series.js';
 import type { ResourceRule, RuleResult } from './types.js';
+import { gcpMachineShape } from './underused-endpoint.js';
 
 /** Settings of the autoscaling-floor rule (`rules.autoscaling-floor`). */
 export interface AutoscalingFloorSettings {
@@ -20,8 +21,8 @@ export const AUTOSCALING_KINDS = ['aws.sagemaker.endpoint', 'gcp.vertex.endpoint
 /**
  * How each cloud's endpoint kind counts the instances that served a period, and names things.
  * SageMaker: Invocations ÷ InvocationsPerInstance, utilization per vCPU / per GPU. Vertex AI:
- * the `replicas` series itself, utilization of the whole replica (CPU, and the accelerators'
- * duty cycle when it has some). Azure ML: the deployment's `DeploymentCapacity` series,
+ * the `replicas` series itself, CPU utilization divided by the machine's vCPUs (it is reported
+ * per vCPU, summed) and the accelerators' duty cycle when it has some. Azure ML: the deployment's `DeploymentCapacity` series,
  * utilization of the whole instance (CPU, and GPU when the series is published).
  */
 interface CloudTerms {
@@ -29,11 +30,13 @@ interface CloudTerms {
   readonly instances: string;
   readonly requests: string;
   readonly instance: string;
+  /** Whether CPU utilization is reported per vCPU, summed (so above 100% on several vCPUs). */
+  readonly cpuPerVcpu?: boolean;
 }
 
 const CLOUD_TERMS: Readonly<Record<string, CloudTerms>> = {
   'aws.sagemaker.endpoint': { component: 'variant', instances: 'Invocations ÷ InvocationsPerInstance', requests: 'Invocations', instance: 'instance' },
-  'gcp.vertex.endpoint': { component: 'deployed model', instances: 'prediction/online/replicas', requests: 'prediction_count', instance: 'replica' },
+  'gcp.vertex.endpoint': { component: 'deployed model', instances: 'prediction/online/replicas', requests: 'prediction_count', instance: 'replica', cpuPerVcpu: true },
   'azure.ml.online-endpoint': { component: 'deployment', instances: 'DeploymentCapacity', requests: 'RequestsPerMinute', instance: 'instance' },
 };
 
@@ -246,6 +249,14 @@ function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], wind
   const needsGpu = c.accelerator !== undefined && c.accelerator.count > 0;
   if (gpu.failed && needsGpu) return { kind: 'unknown', why: `accelerator utilization could not be read (${gpu.failed})` };
 
+  // Vertex AI's cpu/utilization exceeds 100% on several vCPUs (a share per vCPU, summed): divided by the
+  // vCPU count of the machine type's name. Azure ML's CpuUtilizationPercentage is of the whole instance.
+  let cpuDivisor = 1;
+  if (terms.cpuPerVcpu) {
+    const shape = c.instanceType ? gcpMachineShape(c.instanceType) : undefined;
+    if (!shape) return { kind: 'unknown', why: `the vCPU count of ${c.instanceType ?? '?'} cannot be read from its name: its CPU utilization cannot be read as a share of the replica` };
+    cpuDivisor = shape.vcpu;
+  }
   const target = settings.targetUtilizationPercent / 100;
   let needed = 1;
   let peak: { at: Date; requests: number; instances: number; used: number; needed: number; by: string } | undefined;
@@ -259,10 +270,11 @@ function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], wind
       missing++;
       continue;
     }
-    const busiest = g !== undefined && g > u ? g : u;
+    const cpuShare = u / cpuDivisor;
+    const busiest = g !== undefined && g > cpuShare ? g : cpuShare;
     const used = Math.min(1, Math.max(0, busiest / 100));
     const k = Math.max(1, Math.ceil((n * used) / target - 1e-9));
-    if (!peak || k > peak.needed || (k === peak.needed && n * used > peak.instances * peak.used)) peak = { at: p.at, requests: p.value, instances: n, used, needed: k, by: g !== undefined && g > u ? 'accelerator' : 'CPU' };
+    if (!peak || k > peak.needed || (k === peak.needed && n * used > peak.instances * peak.used)) peak = { at: p.at, requests: p.value, instances: n, used, needed: k, by: g !== undefined && g > cpuShare ? 'accelerator' : `CPU${cpuDivisor > 1 ? `, reported per vCPU and divided by ${cpuDivisor}` : ''}` };
     needed = Math.max(needed, k);
   }
   if (missing > 0) {
@@ -274,7 +286,7 @@ function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], wind
   const noun = terms.instance;
   const period = requests?.periodSeconds ?? 3600;
   const peakLine = peak
-    ? `busiest ${period >= 3600 ? `${period / 3600}-hour` : `${period / 60}-minute`} period ${peak.at.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${round2(peak.requests)} requests (${terms.requests}) on ${round2(peak.instances)} ${noun}${peak.instances === 1 ? '' : 's'} (${terms.instances}) at ${pct(peak.used * 100)} ${peak.by} utilization of each`
+    ? `busiest ${period >= 3600 ? `${period / 3600}-hour` : `${period / 60}-minute`} period ${peak.at.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${round2(peak.requests)} requests (${terms.requests}) on ${round2(peak.instances)} ${noun}${peak.instances === 1 ? '' : 's'} (${terms.instances}) at ${pct(peak.used * 100)} utilization of each (${peak.by})`
     : 'no period with requests';
   const formula = peak ? `needed = ⌈${round2(peak.instances)} × ${pct(peak.used * 100)} ÷ ${settings.targetUtilizationPercent}% target⌉ = ${needed}` : `needed = ${needed}`;
   if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} ${noun}${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})` };

@@ -32,7 +32,8 @@ function vertexModel(id: string, min: number, peakCpu: number | undefined, extra
     id,
     dedicated: { machineType: 'n1-standard-4', minReplicas: min, maxReplicas: 8, ...extra },
     trafficPercent: 100,
-    metrics: { predictions: traffic, replicas: { constant: min }, ...(peakCpu !== undefined ? { cpu: busy(peakCpu) } : {}) },
+    // Vertex AI writes cpu/utilization per vCPU, summed: 4 vCPUs at 30% each read as 120%.
+    metrics: { predictions: traffic, replicas: { constant: min }, ...(peakCpu !== undefined ? { cpu: busy(peakCpu * 4) } : {}) },
   };
 }
 

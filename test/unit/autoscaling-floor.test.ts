@@ -149,3 +149,71 @@ describe('rechecked parameters', () => {
     expect(rechecked({ x: 1 }, undefined)).toEqual({ x: 1 });
   });
 });
+
+describe('autoscaling-floor rule on Vertex AI and Azure ML', () => {
+  const vertex = (c: ResourceComponent, over: Partial<Resource> = {}) =>
+    endpoint([c], { cloud: 'gcp', scope: { cloud: 'gcp', id: 'p' }, region: 'us-central1', kind: 'gcp.vertex.endpoint', id: 'projects/1/locations/us-central1/endpoints/9', name: 'chat-vertex', attributes: { endpointId: '9' }, ...over });
+  const azure = (c: ResourceComponent) => endpoint([c], { cloud: 'azure', scope: { cloud: 'azure', id: 's' }, region: 'eastus', kind: 'azure.ml.online-endpoint', id: '/subscriptions/s/x/onlineEndpoints/chat-az', name: 'chat-az', attributes: {} });
+  const model = (min: number, machine = 'n1-standard-4', accelerator?: { type: string; count: number }): ResourceComponent => ({
+    name: '51',
+    instanceType: machine,
+    instanceCount: min,
+    capacity: 'provisioned',
+    ...(accelerator ? { accelerator } : {}),
+    scaling: { min, max: 8, source: 'Vertex AI dedicatedResources (minReplicaCount, maxReplicaCount)' },
+  });
+  const deployment = (min: number): ResourceComponent => ({ name: 'blue', instanceType: 'Standard_DS3_v2', instanceCount: min, capacity: 'provisioned', scaling: { min, max: 8, source: 'Azure ML scaleSettings (TargetUtilization: minInstances, maxInstances)' } });
+  const counted = (component: string, instances: number | 'absent', cpu: number | 'absent', gpu?: number) => [
+    series('requests', (i) => (i === 100 ? 900 : 100), component),
+    series('instances', instances, component),
+    series('cpu', cpu === 'absent' ? 'absent' : (i) => (i === 100 ? cpu : cpu / 3), component),
+    ...(gpu !== undefined ? [series('gpu', (i) => (i === 100 ? gpu : 1), component)] : []),
+  ];
+
+  it('divides Vertex AI CPU by the vCPUs of the machine type and prices machine plus accelerators', () => {
+    // 4 replicas at 120% CPU on 4 vCPUs = 30% each: ⌈4 × 30% ÷ 70%⌉ = 2.
+    const r = autoscalingFloor.evaluate({ resource: vertex(model(4)), usage: counted('51', 4, 120), settings, now, prices });
+
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.parameters).toEqual({ 'min:51': 2 });
+    expect(r.evidence.join('\n')).toContain('reported per vCPU and divided by 4');
+    expect(r.waste?.arithmetic).toBe('(4 − 2) × n1-standard-4 $0.2186/h × 730 h = $319.16/month');
+  });
+
+  it('sizes a Vertex AI model with accelerators by the busier of CPU and duty cycle, and prices the accelerators', () => {
+    // Duty cycle 50% on 4 replicas: ⌈4 × 50% ÷ 70%⌉ = 3 (CPU alone would need 1).
+    const r = autoscalingFloor.evaluate({ resource: vertex(model(4, 'n1-standard-4', { type: 'NVIDIA_TESLA_T4', count: 1 })), usage: counted('51', 4, 40, 50), settings, now, prices });
+
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.parameters).toEqual({ 'min:51': 3 });
+    expect(r.waste?.arithmetic).toBe('(4 − 3) × (n1-standard-4 $0.2186 + 1 × NVIDIA_TESLA_T4 $0.4025)/h × 730 h = $453.40/month');
+  });
+
+  it('is unknown, never zero, when a model with accelerators has no duty-cycle datapoint in a busy period', () => {
+    const r = autoscalingFloor.evaluate({ resource: vertex(model(4, 'n1-standard-4', { type: 'NVIDIA_TESLA_T4', count: 1 })), usage: counted('51', 4, 40), settings, now, prices });
+    expect(r.state).toBe('unknown');
+  });
+
+  it('is unknown without the replicas series, and unknown for a machine type whose vCPUs it cannot read', () => {
+    expect(autoscalingFloor.evaluate({ resource: vertex(model(4)), usage: counted('51', 'absent', 120), settings, now, prices }).state).toBe('unknown');
+    expect(autoscalingFloor.evaluate({ resource: vertex(model(4, 'a2-highgpu-1g')), usage: counted('51', 4, 120), settings, now, prices }).state).toBe('unknown');
+  });
+
+  it('judges an Azure ML TargetUtilization floor by DeploymentCapacity and whole-instance CPU', () => {
+    const flagged = autoscalingFloor.evaluate({ resource: azure(deployment(4)), usage: counted('blue', 4, 30), settings, now, prices });
+    const fits = autoscalingFloor.evaluate({ resource: azure(deployment(2)), usage: counted('blue', 2, 80), settings, now, prices });
+
+    expect(flagged.state).toBe('violation');
+    if (flagged.state !== 'violation') return;
+    expect(flagged.parameters).toEqual({ 'min:blue': 2 });
+    expect(flagged.waste?.arithmetic).toBe('(4 − 2) × Standard_DS3_v2 $0.293/h × 730 h = $427.78/month');
+    expect(fits.state).toBe('ok');
+  });
+
+  it('does not judge an Azure ML deployment with a fixed instance count (no scaling bounds)', () => {
+    const fixed: ResourceComponent = { name: 'blue', instanceType: 'Standard_DS3_v2', instanceCount: 4, capacity: 'provisioned' };
+    expect(autoscalingFloor.evaluate({ resource: azure(fixed), usage: counted('blue', 4, 30), settings, now, prices }).state).toBe('not-applicable');
+  });
+});
