@@ -155,3 +155,48 @@ describe('planning a guard', () => {
     expect(out.skipped[0]?.reason).toMatch(/^exempt/);
   });
 });
+
+describe('launch-guard rule on Google Cloud and Azure kinds', () => {
+  const gcp = { cloud: 'gcp' as const, scope: { cloud: 'gcp' as const, id: 'p' }, region: 'us-central1' };
+  const azure = { cloud: 'azure' as const, scope: { cloud: 'azure' as const, id: 's' }, region: 'eastus' };
+  const accelerated = { name: '71', instanceType: 'a2-highgpu-1g', instanceCount: 1, capacity: 'provisioned' as const, accelerator: { type: 'NVIDIA_TESLA_A100', count: 1 } };
+
+  it('prices a new Vertex AI endpoint with its accelerators and guards it over the threshold', () => {
+    const r = evaluate(resource({ ...gcp, kind: 'gcp.vertex.endpoint', id: 'projects/1/locations/us-central1/endpoints/4001', name: 'llm-vertex', components: [accelerated], attributes: {} }));
+
+    expect(r.state).toBe('violation');
+    if (r.state !== 'violation') return;
+    expect(r.waste?.arithmetic).toBe('(a2-highgpu-1g $0.8465/h + 1 × NVIDIA_TESLA_A100 $3.3741/h) × 1 × 730 h = $3,081.04/month');
+    expect(r.waste?.basis).toBe('if-kept');
+    expect(launchGuard.actions?.['gcp.vertex.endpoint']).toBe('gcp.vertex.guard-undeploy-models');
+  });
+
+  it('guards a Workbench instance off its workload class by its machine type, and not a cheap allowed one', () => {
+    const wb = (type: string) => resource({ ...gcp, kind: 'gcp.workbench.instance', id: `projects/p/locations/us-central1-a/instances/${type}`, name: type, tags: { workload: 'experimental' }, components: [{ name: 'vm', instanceType: type, instanceCount: 1, capacity: 'provisioned' }], attributes: {} });
+    const g = { ...guard, allowedInstanceTypes: { experimental: ['e2-*'] } };
+
+    const off = evaluate(wb('n1-standard-16'), g);
+    const allowed = evaluate(wb('e2-standard-4'), g);
+
+    expect(off.state).toBe('violation');
+    if (off.state === 'violation') expect(off.title).toContain('n1-standard-16 not allowed for experimental');
+    expect(allowed.state).toBe('ok');
+  });
+
+  it('guards a new Azure ML compute cluster by the nodes it holds, and leaves one scaled to zero alone', () => {
+    const cluster = (nodes: number) => resource({ ...azure, kind: 'azure.ml.compute-cluster', id: '/subscriptions/s/x/computes/gpu', name: 'gpu', components: [{ name: 'nodes', instanceType: 'Standard_NC6s_v3', instanceCount: nodes, capacity: 'provisioned' }], attributes: {} });
+
+    const held = evaluate(cluster(2));
+    const empty = evaluate(cluster(0));
+
+    expect(held.state).toBe('violation');
+    if (held.state === 'violation') expect(held.waste?.arithmetic).toBe('Standard_NC6s_v3 $3.06/h × 2 × 730 h = $4,467.60/month');
+    expect(empty.state).toBe('not-applicable');
+    expect(launchGuard.actions?.['azure.ml.compute-cluster']).toBe('azure.ml.guard-set-cluster-min-nodes-zero');
+  });
+
+  it('does not guard an Azure ML online endpoint created before newWithinHours', () => {
+    const old = resource({ ...azure, kind: 'azure.ml.online-endpoint', id: '/subscriptions/s/x/onlineEndpoints/e', name: 'e', createdAt: new Date(now.getTime() - 48 * HOUR), components: [{ name: 'blue', instanceType: 'Standard_NC6s_v3', instanceCount: 2, capacity: 'provisioned' }], attributes: {} });
+    expect(evaluate(old).state).toBe('not-applicable');
+  });
+});
