@@ -230,6 +230,18 @@ describe('autoscaling-floor on Vertex AI and Azure ML against the sandbox cloud'
     expect(restored).toEqual(before);
   });
 
+  it('has the sandbox refuse a mutateDeployedModel outside its update mask rules, changing nothing', async () => {
+    sb = await startSandbox({ world: defineWorld(world()) });
+    const endpoint = `projects/${PROJECT}/locations/us-central1/endpoints/2001`;
+    const before = await dedicatedOf(sb, '2001');
+    const endpoints = vertexClients(sb).endpoints;
+
+    await expect(endpoints.mutateDeployedModel({ endpoint, deployedModel: { id: '51', dedicatedResources: { machineSpec: { machineType: 'n1-standard-8' } } }, updateMask: { paths: ['dedicated_resources.machine_spec'] } })).rejects.toThrow(/cannot be mutated/);
+    await expect(endpoints.mutateDeployedModel({ endpoint, deployedModel: { id: '51', dedicatedResources: { minReplicaCount: 9 } }, updateMask: { paths: ['dedicated_resources.min_replica_count'] } })).rejects.toThrow(/below minReplicaCount/);
+    await expect(endpoints.mutateDeployedModel({ endpoint, deployedModel: { id: '99', dedicatedResources: { minReplicaCount: 2 } }, updateMask: { paths: ['dedicated_resources.min_replica_count'] } })).rejects.toThrow(/not found/);
+    expect(await dedicatedOf(sb, '2001')).toEqual(before);
+  });
+
   it('cancels the Vertex change when the floor was lowered by someone else before it ran', async () => {
     sb = await startSandbox({ world: defineWorld(world()) });
     const { report, store, deps } = await scanWith(sb, 'approve');

@@ -155,19 +155,19 @@ function metricSpecsOf(value: unknown, field: string): { metricName: string; tar
   return value.map((v: unknown, i) => {
     const o = (v ?? {}) as Record<string, unknown>;
     const name = o['metricName'];
-    if (typeof name !== 'string' || !AUTOSCALING_METRICS.has(name)) invalid(`${field}[${i}].metricName must be one of ${[...AUTOSCALING_METRICS].join(', ')}`);
+    if (typeof name !== 'string' || !/^[a-z][a-z0-9.-]*\.googleapis\.com\/\S+$/.test(name)) invalid(`${field}[${i}].metricName must be a Cloud Monitoring metric type such as ${AUTOSCALING_METRICS[0]}`);
     const target = o['target'] === undefined || o['target'] === null ? undefined : Number(o['target']);
     if (target !== undefined && (!Number.isInteger(target) || target < 1 || target > 100)) invalid(`${field}[${i}].target must be an integer percent from 1 to 100`);
     return { metricName: name, ...(target !== undefined && target !== 0 ? { target } : {}) };
   });
 }
 
-/** The metrics a dedicated deployed model may autoscale on (REST reference, AutoscalingMetricSpec). */
-const AUTOSCALING_METRICS = new Set([
+/** Metrics a dedicated deployed model autoscales on (REST reference, AutoscalingMetricSpec); the sandbox takes any metric type. */
+const AUTOSCALING_METRICS = [
   'aiplatform.googleapis.com/prediction/online/cpu/utilization',
   'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle',
   'aiplatform.googleapis.com/prediction/online/request_count',
-]);
+] as const;
 
 /** The paths of an update mask, as a FieldMask JSON string (`a.b,c`) or `{ paths }`, in lowerCamel form. */
 function maskPaths(value: unknown): string[] {
