@@ -5,8 +5,10 @@
  *    `--resources N` for one size) over accounts × 2 regions, every sandbox call answered 20 ms
  *    late, scanned the way the deployed scan worker does (the real SDK clients, provider and
  *    rules; every rule of the default policy, a dry run: everything read, nothing written). The
- *    scan runs in a process of its own (so is the sandbox), whose wall time, CPU and peak RSS are
- *    the scanner's alone. Prints calls per operation, GetMetricData calls against ⌈series/500⌉ per
+ *    scan runs in a process of its own (bench/lib/scan-child.ts, which imports only what the scan
+ *    worker imports) and the sandbox in another (bench/lib/sandbox-process.ts), so the wall time,
+ *    CPU (process.cpuUsage) and peak RSS (the process's own getrusage maxrss) printed are the
+ *    scanner's alone, not the sandbox cloud's, as a Lambda would be billed. Prints calls per operation, GetMetricData calls against ⌈series/500⌉ per
  *    window read and account-region, and the metrics read.
  *
  * 2. What watching costs per month (bench/lib/watch-cost.ts): the deployed schedules of
@@ -26,12 +28,12 @@
  *   midnight UTC, shared/providers/aws/cost-cache.ts) and are added per account of each size;
  * - nobody clicks: flagged resources stay flagged (re-read every 24 h), the costliest case;
  * - prices: bench/prices.md (each with its source and how sure it is).
- * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle].
+ * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle]
+ * [--scan-only: no cost simulation] [--profile DIR: write the scanner process's CPU profile there].
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AwsProvider } from '../shared/providers/aws/provider.js';
-import type { GenerateWorldOptions } from '../shared/sandbox/index.js';
+import type { ScanChildInput, ScanFigures } from './lib/scan-child.js';
 import { COUNTED_HOURS, PRICES, simulateWatchCost, WARM_UP_HOURS, type WatchCost } from './lib/watch-cost.js';
 
 const arg = (name: string): string | undefined => {
@@ -57,101 +59,42 @@ const MIXES = {
 } as const;
 type MixName = keyof typeof MIXES;
 
-interface ScanFigures {
-  resources: number;
-  inWorld: number;
-  accounts: number;
-  wallMs: number;
-  cpuMs: number;
-  peakRssMb: number;
-  rssBeforeMb: number;
-  sandboxRssMb: number;
-  findings: { violation: number; unknown: number; failure: number };
-  calls: Record<string, number>;
-  gmd: { calls: number; series: number; metrics: number; aim: number; overAim: string[]; regions: number };
-}
-
-/** One full scan, in this (child) process: the figures as JSON on stdout. */
-async function scanChild(resources: number, mixName: MixName): Promise<ScanFigures> {
-  const rssBeforeMb = process.memoryUsage().rss / 1048576;
-  const [{ priceBook, scanOptionsFor }, { buildProviders }, { defaultPolicyFor }, { runScan }, { sandboxAwsCredentials }, { fixedClock }, { openMemoryStore }, { startSandboxProcess }] = await Promise.all([
-    import('../shared/app/compose.js'),
-    import('../shared/app/providers.js'),
-    import('../shared/config/load.js'),
-    import('../shared/pipeline/scan.js'),
-    import('../shared/sandbox/aws/protocol.js'),
-    import('../shared/clock.js'),
-    import('../shared/store/embedded-store.js'),
-    import('./lib/sandbox-process.js'),
-  ]);
+/** The world of `resources` SageMaker resources the scan bench reads. */
+function worldOf(resources: number, mixName: MixName): ScanChildInput {
   const accounts = Math.max(1, Math.round(resources / (PER_ACCOUNT_REGION * REGIONS.length)));
-  const options: GenerateWorldOptions = {
-    accounts,
-    regions: REGIONS,
-    endpointsPerRegion: PER_REGION.endpoints,
-    sagemaker: { notebooks: PER_REGION.notebooks, studioApps: PER_REGION.studioApps, trainingJobs: PER_REGION.trainingJobs, processingJobs: PER_REGION.processingJobs },
-    seed: 42,
-    now: NOW,
-    mix: MIXES[mixName].mix,
-    faults: [{ kind: 'latency', latencyMs: LATENCY_MS }],
-  };
-  const sandbox = await startSandboxProcess(options);
-  try {
-    const targets = Array.from({ length: accounts }, (_, a) => ({ scope: { cloud: 'aws' as const, id: String(200_000_000_000 + a), name: `generated-${a}` }, regions: REGIONS }));
-    const policy = defaultPolicyFor(targets);
-    const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
-    const aws = providers.get('aws') as AwsProvider;
-    const clock = fixedClock(new Date(NOW));
-    const store = await openMemoryStore();
-    const scanOptions = scanOptionsFor(policy, { now: () => clock.now(), dryRun: true });
-
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const report = await runScan(scanOptions, { providers, store, clock, prices: priceBook(policy) });
-    const wallMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    const { calls, maxRssKb } = await sandbox.calls();
-    const byState = (s: string) => report.findings.filter((f) => f.state === s).length;
-    // Each account-region reads each window (a kind's decision window, the history before it) on its own; the aim is ⌈series/500⌉ calls per window read.
-    const aimOf = (m: { queries: number; windowAim?: number }) => m.windowAim ?? Math.ceil(m.queries / 500);
-    await store.close();
-    return {
-      resources: report.scopes.reduce((s, x) => s + x.resources, 0),
-      inWorld: accounts * REGIONS.length * PER_ACCOUNT_REGION,
+  return {
+    world: {
       accounts,
-      wallMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      peakRssMb,
-      rssBeforeMb,
-      sandboxRssMb: maxRssKb / 1024,
-      findings: { violation: byState('violation'), unknown: byState('unknown'), failure: byState('failure') },
-      calls,
-      gmd: {
-        calls: calls['cloudwatch.GetMetricData'] ?? 0,
-        series: aws.meter.queries,
-        metrics: aws.meter.metricsRequested,
-        aim: [...aws.regionMeters.values()].reduce((s, m) => s + aimOf(m), 0),
-        overAim: [...aws.regionMeters].filter(([, m]) => m.calls > aimOf(m)).map(([k]) => k),
-        regions: aws.regionMeters.size,
-      },
-    };
-  } finally {
-    await sandbox.close();
-  }
+      regions: REGIONS,
+      endpointsPerRegion: PER_REGION.endpoints,
+      sagemaker: { notebooks: PER_REGION.notebooks, studioApps: PER_REGION.studioApps, trainingJobs: PER_REGION.trainingJobs, processingJobs: PER_REGION.processingJobs },
+      seed: 42,
+      now: NOW,
+      mix: MIXES[mixName].mix,
+      faults: [{ kind: 'latency', latencyMs: LATENCY_MS }],
+    },
+    regions: REGIONS,
+    now: NOW,
+  };
 }
 
-/** Runs one scan in a child process and returns its figures. */
-function scanInChild(resources: number, mix: MixName): Promise<ScanFigures> {
+/**
+ * Runs one scan in a process of its own (bench/lib/scan-child.ts, which starts the sandbox in a
+ * further process) and returns its figures. `profileDir`: write the scanner's CPU profile there.
+ */
+function scanInChild(resources: number, mix: MixName, profileDir?: string): Promise<ScanFigures> {
+  const input = worldOf(resources, mix);
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--child', '--resources', String(resources), '--mix', mix], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+    const child = fork(fileURLToPath(new URL('./lib/scan-child.ts', import.meta.url)), ['--scan-process'], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !line) reject(new Error(`the scan process exited with ${code}`));
-      else resolve(JSON.parse(line.slice(7)) as ScanFigures);
+      else resolve({ ...(JSON.parse(line.slice(7)) as ScanFigures), inWorld: input.world.accounts! * REGIONS.length * PER_ACCOUNT_REGION });
     });
+    child.send(input);
   });
 }
 
@@ -173,8 +116,9 @@ function printScan(f: ScanFigures, mix: MixName): void {
     `  per account-region: ${Object.entries(PER_REGION).map(([k, v]) => `${v} ${k}`).join(', ')}; every rule of the default policy, a dry run (a full read: no watermark skips anything)`,
     `  inventoried        ${int(f.resources)} (finished jobs and deleted Studio apps are listed but not described, by design)`,
     `  wall time          ${(f.wallMs / 1000).toFixed(1)} s`,
-    `  scanner CPU        ${(f.cpuMs / 1000).toFixed(1)} s (target ≤ 8 s at 10k)`,
-    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB scanner process (${f.rssBeforeMb.toFixed(0)} MB at its start, with the tsx loader; target ≤ 256 MB at 10k, ≤ 384 MB at 50k); sandbox process ${f.sandboxRssMb.toFixed(0)} MB`,
+    `  scanner CPU        ${(f.cpuMs / 1000).toFixed(1)} s user + system of the scanner process alone (process.cpuUsage over the scan; target ≤ 8 s at 10k)`,
+    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB, the scanner process's own high-water mark (getrusage maxrss; target ≤ 256 MB at 10k, ≤ 384 MB at 50k): ${f.rssBeforeMb.toFixed(0)} MB (heap ${f.heapBeforeMb.toFixed(0)} MB) before the scan, its modules loaded under the tsx loader`,
+    `  sandbox            ${f.sandboxRssMb.toFixed(0)} MB peak RSS in its own process, not counted above (nor its CPU)`,
     `  findings           ${f.findings.violation} violations, ${f.findings.unknown} unknown, ${f.findings.failure} collection failures`,
     `  metrics read       ${int(f.gmd.series)} series (${int(f.gmd.metrics)} billed metrics) in ${f.gmd.calls} GetMetricData calls; aim Σ ⌈series/500⌉ per window read over the ${f.gmd.regions} account-regions = ${f.gmd.aim}: ${f.gmd.overAim.length === 0 ? 'met in every one' : `NOT met in ${f.gmd.overAim.join(', ')}`}`,
     `  calls per operation (${int(Object.values(f.calls).reduce((s, n) => s + n, 0))} in all):`,
@@ -209,23 +153,23 @@ async function main(): Promise<void> {
   if (!(mixArg in MIXES)) throw new Error(`--mix ${mixArg}: use realistic or idle`);
   const sizes = arg('resources') !== undefined ? [Number(arg('resources'))] : [10_000, 50_000];
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--resources ${arg('resources')}: give a whole number of resources`);
-  if (process.argv.includes('--child')) {
-    const f = await scanChild(sizes[0]!, mixArg as MixName);
-    process.stdout.write(`RESULT ${JSON.stringify(f)}\n`);
-    return;
-  }
+  const profileDir = arg('profile');
+  if (process.argv.includes('--profile') && !profileDir) throw new Error('--profile: give a folder for the scanner\'s CPU profile');
+  const scanOnly = process.argv.includes('--scan-only');
   const sim = (mix: MixName) =>
     simulateWatchCost({ accounts: 1, regions: ['us-east-1'], endpointsPerRegion: SIM_REGION.endpoints, sagemaker: { notebooks: SIM_REGION.notebooks, studioApps: SIM_REGION.studioApps, trainingJobs: SIM_REGION.trainingJobs, processingJobs: SIM_REGION.processingJobs }, seed: 42, now: NOW, mix: MIXES[mix].mix });
   let t0 = performance.now();
   // The two mixes side by side: each scanner and sandbox is a process of its own.
-  const [realistic, idle] = await Promise.all([sim('realistic'), sim('idle')]);
-  const costs = { realistic, idle };
-  for (const m of ['realistic', 'idle'] as const) printCost(m, costs[m]);
-  process.stdout.write(`  (cost simulation: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  const costs = scanOnly ? undefined : await Promise.all([sim('realistic'), sim('idle')]).then(([realistic, idle]) => ({ realistic, idle }));
+  if (costs) {
+    for (const m of ['realistic', 'idle'] as const) printCost(m, costs[m]);
+    process.stdout.write(`  (cost simulation: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
   for (const n of sizes) {
     t0 = performance.now();
-    const f = await scanInChild(n, mixArg as MixName);
+    const f = await scanInChild(n, mixArg as MixName, profileDir);
     printScan(f, mixArg as MixName);
+    if (!costs) continue;
     const real = projected(costs.realistic, f.inWorld, f.accounts);
     const idle = projected(costs.idle, f.inWorld, f.accounts);
     process.stdout.write(
