@@ -33,7 +33,13 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GenerateWorldOptions } from '../shared/sandbox/index.js';
+import { bundleEntry, linkNodeModules } from './lib/bundles.js';
 import type { ScanChildInput, ScanFigures } from './lib/scan-child.js';
+import { startSandboxProcess } from './lib/sandbox-process.js';
 import { COUNTED_HOURS, PRICES, simulateWatchCost, WARM_UP_HOURS, type WatchCost } from './lib/watch-cost.js';
 
 const arg = (name: string): string | undefined => {
@@ -60,42 +66,50 @@ const MIXES = {
 type MixName = keyof typeof MIXES;
 
 /** The world of `resources` SageMaker resources the scan bench reads. */
-function worldOf(resources: number, mixName: MixName): ScanChildInput {
-  const accounts = Math.max(1, Math.round(resources / (PER_ACCOUNT_REGION * REGIONS.length)));
+function worldOf(resources: number, mixName: MixName): GenerateWorldOptions {
   return {
-    world: {
-      accounts,
-      regions: REGIONS,
-      endpointsPerRegion: PER_REGION.endpoints,
-      sagemaker: { notebooks: PER_REGION.notebooks, studioApps: PER_REGION.studioApps, trainingJobs: PER_REGION.trainingJobs, processingJobs: PER_REGION.processingJobs },
-      seed: 42,
-      now: NOW,
-      mix: MIXES[mixName].mix,
-      faults: [{ kind: 'latency', latencyMs: LATENCY_MS }],
-    },
+    accounts: Math.max(1, Math.round(resources / (PER_ACCOUNT_REGION * REGIONS.length))),
     regions: REGIONS,
+    endpointsPerRegion: PER_REGION.endpoints,
+    sagemaker: { notebooks: PER_REGION.notebooks, studioApps: PER_REGION.studioApps, trainingJobs: PER_REGION.trainingJobs, processingJobs: PER_REGION.processingJobs },
+    seed: 42,
     now: NOW,
+    mix: MIXES[mixName].mix,
+    faults: [{ kind: 'latency', latencyMs: LATENCY_MS }],
   };
 }
 
+/** What a scan measured, with the sandbox's count of the calls it answered. */
+type Figures = ScanFigures & { inWorld: number; calls: Record<string, number>; gmdCalls: number; sandboxRssMb: number };
+
 /**
- * Runs one scan in a process of its own (bench/lib/scan-child.ts, which starts the sandbox in a
- * further process) and returns its figures. `profileDir`: write the scanner's CPU profile there.
+ * Runs one scan: the sandbox in a process of its own (bench/lib/sandbox-process.ts), the scanner
+ * in another, from bench/lib/scan-child.ts bundled as the stack bundles a function and run by plain
+ * node (`bundle`), so neither the sandbox nor a TypeScript loader is in the figures.
+ * `profileDir`: write the scanner's CPU profile there.
  */
-function scanInChild(resources: number, mix: MixName, profileDir?: string): Promise<ScanFigures> {
-  const input = worldOf(resources, mix);
-  return new Promise((resolve, reject) => {
-    const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-    const child = fork(fileURLToPath(new URL('./lib/scan-child.ts', import.meta.url)), ['--scan-process'], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`the scan process exited with ${code}`));
-      else resolve({ ...(JSON.parse(line.slice(7)) as ScanFigures), inWorld: input.world.accounts! * REGIONS.length * PER_ACCOUNT_REGION });
+async function scanInChild(bundle: string, resources: number, mix: MixName, profileDir?: string): Promise<Figures> {
+  const world = worldOf(resources, mix);
+  const sandbox = await startSandboxProcess(world);
+  try {
+    const input: ScanChildInput = { awsEndpoint: sandbox.awsEndpoint, accounts: world.accounts!, regions: REGIONS, now: NOW };
+    const f = await new Promise<ScanFigures>((resolve, reject) => {
+      const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      const child = fork(bundle, ['--scan-process'], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => {
+        const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+        if (code !== 0 || !line) reject(new Error(`the scan process exited with ${code}`));
+        else resolve(JSON.parse(line.slice(7)) as ScanFigures);
+      });
+      child.send(input);
     });
-    child.send(input);
-  });
+    const { calls, maxRssKb } = await sandbox.calls();
+    return { ...f, inWorld: world.accounts! * REGIONS.length * PER_ACCOUNT_REGION, calls, gmdCalls: calls['cloudwatch.GetMetricData'] ?? 0, sandboxRssMb: maxRssKb / 1024 };
+  } finally {
+    await sandbox.close();
+  }
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -110,17 +124,17 @@ function projected(c: WatchCost, resources: number, accounts: number) {
   return { per1000: (total * 1000) / resources, custodianPer1000: (custodian * 1000) / resources, ratio: custodian > 0 ? total / custodian : NaN, ce };
 }
 
-function printScan(f: ScanFigures, mix: MixName): void {
+function printScan(f: Figures, mix: MixName): void {
   const lines = [
     `scan — ${f.inWorld.toLocaleString('en-US')} SageMaker resources (${f.accounts} accounts × ${REGIONS.length} regions; endpoints ${MIXES[mix].label}), ${LATENCY_MS} ms sandbox latency per call; scanner and sandbox each in a process of its own`,
     `  per account-region: ${Object.entries(PER_REGION).map(([k, v]) => `${v} ${k}`).join(', ')}; every rule of the default policy, a dry run (a full read: no watermark skips anything)`,
     `  inventoried        ${int(f.resources)} (finished jobs and deleted Studio apps are listed but not described, by design)`,
     `  wall time          ${(f.wallMs / 1000).toFixed(1)} s`,
     `  scanner CPU        ${(f.cpuMs / 1000).toFixed(1)} s user + system of the scanner process alone (process.cpuUsage over the scan; target ≤ 8 s at 10k)`,
-    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB, the scanner process's own high-water mark (getrusage maxrss; target ≤ 256 MB at 10k, ≤ 384 MB at 50k): ${f.rssBeforeMb.toFixed(0)} MB (heap ${f.heapBeforeMb.toFixed(0)} MB) before the scan, its modules loaded under the tsx loader`,
+    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB, the scanner process's own high-water mark (getrusage maxrss; target ≤ 256 MB at 10k, ≤ 384 MB at 50k): ${f.rssBeforeMb.toFixed(0)} MB (heap ${f.heapBeforeMb.toFixed(0)} MB) before the scan, its modules loaded from the bundle`,
     `  sandbox            ${f.sandboxRssMb.toFixed(0)} MB peak RSS in its own process, not counted above (nor its CPU)`,
     `  findings           ${f.findings.violation} violations, ${f.findings.unknown} unknown, ${f.findings.failure} collection failures`,
-    `  metrics read       ${int(f.gmd.series)} series (${int(f.gmd.metrics)} billed metrics) in ${f.gmd.calls} GetMetricData calls; aim Σ ⌈series/500⌉ per window read over the ${f.gmd.regions} account-regions = ${f.gmd.aim}: ${f.gmd.overAim.length === 0 ? 'met in every one' : `NOT met in ${f.gmd.overAim.join(', ')}`}`,
+    `  metrics read       ${int(f.gmd.series)} series (${int(f.gmd.metrics)} billed metrics) in ${f.gmdCalls} GetMetricData calls; aim Σ ⌈series/500⌉ per window read over the ${f.gmd.regions} account-regions = ${f.gmd.aim}: ${f.gmd.overAim.length === 0 ? 'met in every one' : `NOT met in ${f.gmd.overAim.join(', ')}`}`,
     `  calls per operation (${int(Object.values(f.calls).reduce((s, n) => s + n, 0))} in all):`,
     ...Object.entries(f.calls)
       .filter(([, n]) => n > 0)
@@ -165,9 +179,14 @@ async function main(): Promise<void> {
     for (const m of ['realistic', 'idle'] as const) printCost(m, costs[m]);
     process.stdout.write(`  (cost simulation: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
-  for (const n of sizes) {
+  // The scanner as the stack bundles a function (the AWS SDK external, resolved from node_modules).
+  const dir = await mkdtemp(join(tmpdir(), 'costwatch-scan-bench-'));
+  try {
+    await linkNodeModules(dir);
+    const { file: bundle } = await bundleEntry('scan-child', fileURLToPath(new URL('./lib/scan-child.ts', import.meta.url)), dir);
+    for (const n of sizes) {
     t0 = performance.now();
-    const f = await scanInChild(n, mixArg as MixName, profileDir);
+    const f = await scanInChild(bundle, n, mixArg as MixName, profileDir);
     printScan(f, mixArg as MixName);
     if (!costs) continue;
     const real = projected(costs.realistic, f.inWorld, f.accounts);
@@ -181,6 +200,9 @@ async function main(): Promise<void> {
         `  (${int(f.inWorld)} resources: ${((performance.now() - t0) / 1000).toFixed(0)} s with the sandbox's start)`,
       ].join('\n') + '\n',
     );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
