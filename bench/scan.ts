@@ -29,7 +29,8 @@
  * - nobody clicks: flagged resources stay flagged (re-read every 24 h), the costliest case;
  * - prices: bench/prices.md (each with its source and how sure it is).
  * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle]
- * [--scan-only: no cost simulation] [--profile DIR: write the scanner process's CPU profile there].
+ * [--scan-only: no cost simulation] [--profile DIR: write the scanner process's CPU profile there]
+ * [--scanner-node-flags '<flags>': Node/V8 flags for the scanner process only, e.g. --max-old-space-size=256].
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -88,13 +89,13 @@ type Figures = ScanFigures & { inWorld: number; calls: Record<string, number>; g
  * node (`bundle`), so neither the sandbox nor a TypeScript loader is in the figures.
  * `profileDir`: write the scanner's CPU profile there.
  */
-async function scanInChild(bundle: string, resources: number, mix: MixName, profileDir?: string): Promise<Figures> {
+async function scanInChild(bundle: string, resources: number, mix: MixName, profileDir?: string, nodeFlags: readonly string[] = []): Promise<Figures> {
   const world = worldOf(resources, mix);
   const sandbox = await startSandboxProcess(world);
   try {
     const input: ScanChildInput = { awsEndpoint: sandbox.awsEndpoint, accounts: world.accounts!, regions: REGIONS, now: NOW };
     const f = await new Promise<ScanFigures>((resolve, reject) => {
-      const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      const execArgv = [...nodeFlags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
       const child = fork(bundle, ['--scan-process'], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -170,6 +171,8 @@ async function main(): Promise<void> {
   const profileDir = arg('profile');
   if (process.argv.includes('--profile') && !profileDir) throw new Error('--profile: give a folder for the scanner\'s CPU profile');
   const scanOnly = process.argv.includes('--scan-only');
+  // Node/V8 flags for the scanner process alone (e.g. --max-old-space-size=256), never the sandbox's.
+  const nodeFlags = (arg('scanner-node-flags') ?? '').split(' ').filter((f) => f.length > 0);
   const sim = (mix: MixName) =>
     simulateWatchCost({ accounts: 1, regions: ['us-east-1'], endpointsPerRegion: SIM_REGION.endpoints, sagemaker: { notebooks: SIM_REGION.notebooks, studioApps: SIM_REGION.studioApps, trainingJobs: SIM_REGION.trainingJobs, processingJobs: SIM_REGION.processingJobs }, seed: 42, now: NOW, mix: MIXES[mix].mix });
   let t0 = performance.now();
@@ -186,7 +189,8 @@ async function main(): Promise<void> {
     const { file: bundle } = await bundleEntry('scan-child', fileURLToPath(new URL('./lib/scan-child.ts', import.meta.url)), dir);
     for (const n of sizes) {
     t0 = performance.now();
-    const f = await scanInChild(bundle, n, mixArg as MixName, profileDir);
+    const f = await scanInChild(bundle, n, mixArg as MixName, profileDir, nodeFlags);
+      if (nodeFlags.length > 0) process.stdout.write(`  (scanner process run with ${nodeFlags.join(' ')})\n`);
     printScan(f, mixArg as MixName);
     if (!costs) continue;
     const real = projected(costs.realistic, f.inWorld, f.accounts);
