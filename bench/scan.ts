@@ -5,8 +5,10 @@
  *    `--resources N` for one size) over accounts × 2 regions, every sandbox call answered 20 ms
  *    late, scanned the way the deployed scan worker does (the real SDK clients, provider and
  *    rules; every rule of the default policy, a dry run: everything read, nothing written). The
- *    scan runs in a process of its own (so is the sandbox), whose wall time, CPU and peak RSS are
- *    the scanner's alone. Prints calls per operation, GetMetricData calls against ⌈series/500⌉ per
+ *    scan runs in a process of its own (bench/lib/scan-child.ts, which imports only what the scan
+ *    worker imports) and the sandbox in another (bench/lib/sandbox-process.ts), so the wall time,
+ *    CPU (process.cpuUsage) and peak RSS (the process's own getrusage maxrss) printed are the
+ *    scanner's alone, not the sandbox cloud's, as a Lambda would be billed. Prints calls per operation, GetMetricData calls against ⌈series/500⌉ per
  *    window read and account-region, and the metrics read.
  *
  * 2. What watching costs per month (bench/lib/watch-cost.ts): the deployed schedules of
@@ -26,12 +28,19 @@
  *   midnight UTC, shared/providers/aws/cost-cache.ts) and are added per account of each size;
  * - nobody clicks: flagged resources stay flagged (re-read every 24 h), the costliest case;
  * - prices: bench/prices.md (each with its source and how sure it is).
- * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle].
+ * Run: npm run bench (all benches) or npx tsx bench/scan.ts [--resources N] [--mix realistic|idle]
+ * [--scan-only: no cost simulation] [--profile DIR: write the scanner process's CPU profile there]
+ * [--scanner-node-flags '<flags>': Node/V8 flags for the scanner process only, e.g. --max-old-space-size=256].
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AwsProvider } from '../shared/providers/aws/provider.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { GenerateWorldOptions } from '../shared/sandbox/index.js';
+import { bundleEntry, linkNodeModules } from './lib/bundles.js';
+import type { ScanChildInput, ScanFigures } from './lib/scan-child.js';
+import { startSandboxProcess } from './lib/sandbox-process.js';
 import { COUNTED_HOURS, PRICES, simulateWatchCost, WARM_UP_HOURS, type WatchCost } from './lib/watch-cost.js';
 
 const arg = (name: string): string | undefined => {
@@ -57,36 +66,10 @@ const MIXES = {
 } as const;
 type MixName = keyof typeof MIXES;
 
-interface ScanFigures {
-  resources: number;
-  inWorld: number;
-  accounts: number;
-  wallMs: number;
-  cpuMs: number;
-  peakRssMb: number;
-  rssBeforeMb: number;
-  sandboxRssMb: number;
-  findings: { violation: number; unknown: number; failure: number };
-  calls: Record<string, number>;
-  gmd: { calls: number; series: number; metrics: number; aim: number; overAim: string[]; regions: number };
-}
-
-/** One full scan, in this (child) process: the figures as JSON on stdout. */
-async function scanChild(resources: number, mixName: MixName): Promise<ScanFigures> {
-  const rssBeforeMb = process.memoryUsage().rss / 1048576;
-  const [{ priceBook, scanOptionsFor }, { buildProviders }, { defaultPolicyFor }, { runScan }, { sandboxAwsCredentials }, { fixedClock }, { openMemoryStore }, { startSandboxProcess }] = await Promise.all([
-    import('../shared/app/compose.js'),
-    import('../shared/app/providers.js'),
-    import('../shared/config/load.js'),
-    import('../shared/pipeline/scan.js'),
-    import('../shared/sandbox/aws/protocol.js'),
-    import('../shared/clock.js'),
-    import('../shared/store/embedded-store.js'),
-    import('./lib/sandbox-process.js'),
-  ]);
-  const accounts = Math.max(1, Math.round(resources / (PER_ACCOUNT_REGION * REGIONS.length)));
-  const options: GenerateWorldOptions = {
-    accounts,
+/** The world of `resources` SageMaker resources the scan bench reads. */
+function worldOf(resources: number, mixName: MixName): GenerateWorldOptions {
+  return {
+    accounts: Math.max(1, Math.round(resources / (PER_ACCOUNT_REGION * REGIONS.length))),
     regions: REGIONS,
     endpointsPerRegion: PER_REGION.endpoints,
     sagemaker: { notebooks: PER_REGION.notebooks, studioApps: PER_REGION.studioApps, trainingJobs: PER_REGION.trainingJobs, processingJobs: PER_REGION.processingJobs },
@@ -95,64 +78,39 @@ async function scanChild(resources: number, mixName: MixName): Promise<ScanFigur
     mix: MIXES[mixName].mix,
     faults: [{ kind: 'latency', latencyMs: LATENCY_MS }],
   };
-  const sandbox = await startSandboxProcess(options);
-  try {
-    const targets = Array.from({ length: accounts }, (_, a) => ({ scope: { cloud: 'aws' as const, id: String(200_000_000_000 + a), name: `generated-${a}` }, regions: REGIONS }));
-    const policy = defaultPolicyFor(targets);
-    const providers = buildProviders(policy, { aws: { endpoint: sandbox.awsEndpoint, credentials: sandboxAwsCredentials } });
-    const aws = providers.get('aws') as AwsProvider;
-    const clock = fixedClock(new Date(NOW));
-    const store = await openMemoryStore();
-    const scanOptions = scanOptionsFor(policy, { now: () => clock.now(), dryRun: true });
+}
 
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const report = await runScan(scanOptions, { providers, store, clock, prices: priceBook(policy) });
-    const wallMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+/** What a scan measured, with the sandbox's count of the calls it answered. */
+type Figures = ScanFigures & { inWorld: number; calls: Record<string, number>; gmdCalls: number; sandboxRssMb: number };
+
+/**
+ * Runs one scan: the sandbox in a process of its own (bench/lib/sandbox-process.ts), the scanner
+ * in another, from bench/lib/scan-child.ts bundled as the stack bundles a function and run by plain
+ * node (`bundle`), so neither the sandbox nor a TypeScript loader is in the figures.
+ * `profileDir`: write the scanner's CPU profile there.
+ */
+async function scanInChild(bundle: string, resources: number, mix: MixName, profileDir?: string, nodeFlags: readonly string[] = []): Promise<Figures> {
+  const world = worldOf(resources, mix);
+  const sandbox = await startSandboxProcess(world);
+  try {
+    const input: ScanChildInput = { awsEndpoint: sandbox.awsEndpoint, accounts: world.accounts!, regions: REGIONS, now: NOW };
+    const f = await new Promise<ScanFigures>((resolve, reject) => {
+      const execArgv = [...nodeFlags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+      const child = fork(bundle, ['--scan-process'], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => {
+        const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+        if (code !== 0 || !line) reject(new Error(`the scan process exited with ${code}`));
+        else resolve(JSON.parse(line.slice(7)) as ScanFigures);
+      });
+      child.send(input);
+    });
     const { calls, maxRssKb } = await sandbox.calls();
-    const byState = (s: string) => report.findings.filter((f) => f.state === s).length;
-    // Each account-region reads each window (a kind's decision window, the history before it) on its own; the aim is ⌈series/500⌉ calls per window read.
-    const aimOf = (m: { queries: number; windowAim?: number }) => m.windowAim ?? Math.ceil(m.queries / 500);
-    await store.close();
-    return {
-      resources: report.scopes.reduce((s, x) => s + x.resources, 0),
-      inWorld: accounts * REGIONS.length * PER_ACCOUNT_REGION,
-      accounts,
-      wallMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      peakRssMb,
-      rssBeforeMb,
-      sandboxRssMb: maxRssKb / 1024,
-      findings: { violation: byState('violation'), unknown: byState('unknown'), failure: byState('failure') },
-      calls,
-      gmd: {
-        calls: calls['cloudwatch.GetMetricData'] ?? 0,
-        series: aws.meter.queries,
-        metrics: aws.meter.metricsRequested,
-        aim: [...aws.regionMeters.values()].reduce((s, m) => s + aimOf(m), 0),
-        overAim: [...aws.regionMeters].filter(([, m]) => m.calls > aimOf(m)).map(([k]) => k),
-        regions: aws.regionMeters.size,
-      },
-    };
+    return { ...f, inWorld: world.accounts! * REGIONS.length * PER_ACCOUNT_REGION, calls, gmdCalls: calls['cloudwatch.GetMetricData'] ?? 0, sandboxRssMb: maxRssKb / 1024 };
   } finally {
     await sandbox.close();
   }
-}
-
-/** Runs one scan in a child process and returns its figures. */
-function scanInChild(resources: number, mix: MixName): Promise<ScanFigures> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--child', '--resources', String(resources), '--mix', mix], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`the scan process exited with ${code}`));
-      else resolve(JSON.parse(line.slice(7)) as ScanFigures);
-    });
-  });
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -167,16 +125,17 @@ function projected(c: WatchCost, resources: number, accounts: number) {
   return { per1000: (total * 1000) / resources, custodianPer1000: (custodian * 1000) / resources, ratio: custodian > 0 ? total / custodian : NaN, ce };
 }
 
-function printScan(f: ScanFigures, mix: MixName): void {
+function printScan(f: Figures, mix: MixName): void {
   const lines = [
     `scan — ${f.inWorld.toLocaleString('en-US')} SageMaker resources (${f.accounts} accounts × ${REGIONS.length} regions; endpoints ${MIXES[mix].label}), ${LATENCY_MS} ms sandbox latency per call; scanner and sandbox each in a process of its own`,
     `  per account-region: ${Object.entries(PER_REGION).map(([k, v]) => `${v} ${k}`).join(', ')}; every rule of the default policy, a dry run (a full read: no watermark skips anything)`,
     `  inventoried        ${int(f.resources)} (finished jobs and deleted Studio apps are listed but not described, by design)`,
     `  wall time          ${(f.wallMs / 1000).toFixed(1)} s`,
-    `  scanner CPU        ${(f.cpuMs / 1000).toFixed(1)} s (target ≤ 8 s at 10k)`,
-    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB scanner process (${f.rssBeforeMb.toFixed(0)} MB at its start, with the tsx loader; target ≤ 256 MB at 10k, ≤ 384 MB at 50k); sandbox process ${f.sandboxRssMb.toFixed(0)} MB`,
+    `  scanner CPU        ${(f.cpuMs / 1000).toFixed(1)} s user + system of the scanner process alone (process.cpuUsage over the scan; target ≤ 8 s at 10k)`,
+    `  peak RSS           ${f.peakRssMb.toFixed(0)} MB, the scanner process's own high-water mark (getrusage maxrss; target ≤ 256 MB at 10k, ≤ 384 MB at 50k): ${f.rssBeforeMb.toFixed(0)} MB (heap ${f.heapBeforeMb.toFixed(0)} MB) before the scan, its modules loaded from the bundle`,
+    `  sandbox            ${f.sandboxRssMb.toFixed(0)} MB peak RSS in its own process, not counted above (nor its CPU)`,
     `  findings           ${f.findings.violation} violations, ${f.findings.unknown} unknown, ${f.findings.failure} collection failures`,
-    `  metrics read       ${int(f.gmd.series)} series (${int(f.gmd.metrics)} billed metrics) in ${f.gmd.calls} GetMetricData calls; aim Σ ⌈series/500⌉ per window read over the ${f.gmd.regions} account-regions = ${f.gmd.aim}: ${f.gmd.overAim.length === 0 ? 'met in every one' : `NOT met in ${f.gmd.overAim.join(', ')}`}`,
+    `  metrics read       ${int(f.gmd.series)} series (${int(f.gmd.metrics)} billed metrics) in ${f.gmdCalls} GetMetricData calls; aim Σ ⌈series/500⌉ per window read over the ${f.gmd.regions} account-regions = ${f.gmd.aim}: ${f.gmd.overAim.length === 0 ? 'met in every one' : `NOT met in ${f.gmd.overAim.join(', ')}`}`,
     `  calls per operation (${int(Object.values(f.calls).reduce((s, n) => s + n, 0))} in all):`,
     ...Object.entries(f.calls)
       .filter(([, n]) => n > 0)
@@ -209,23 +168,31 @@ async function main(): Promise<void> {
   if (!(mixArg in MIXES)) throw new Error(`--mix ${mixArg}: use realistic or idle`);
   const sizes = arg('resources') !== undefined ? [Number(arg('resources'))] : [10_000, 50_000];
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--resources ${arg('resources')}: give a whole number of resources`);
-  if (process.argv.includes('--child')) {
-    const f = await scanChild(sizes[0]!, mixArg as MixName);
-    process.stdout.write(`RESULT ${JSON.stringify(f)}\n`);
-    return;
-  }
+  const profileDir = arg('profile');
+  if (process.argv.includes('--profile') && !profileDir) throw new Error('--profile: give a folder for the scanner\'s CPU profile');
+  const scanOnly = process.argv.includes('--scan-only');
+  // Node/V8 flags for the scanner process alone (e.g. --max-old-space-size=256), never the sandbox's.
+  const nodeFlags = (arg('scanner-node-flags') ?? '').split(' ').filter((f) => f.length > 0);
   const sim = (mix: MixName) =>
     simulateWatchCost({ accounts: 1, regions: ['us-east-1'], endpointsPerRegion: SIM_REGION.endpoints, sagemaker: { notebooks: SIM_REGION.notebooks, studioApps: SIM_REGION.studioApps, trainingJobs: SIM_REGION.trainingJobs, processingJobs: SIM_REGION.processingJobs }, seed: 42, now: NOW, mix: MIXES[mix].mix });
   let t0 = performance.now();
   // The two mixes side by side: each scanner and sandbox is a process of its own.
-  const [realistic, idle] = await Promise.all([sim('realistic'), sim('idle')]);
-  const costs = { realistic, idle };
-  for (const m of ['realistic', 'idle'] as const) printCost(m, costs[m]);
-  process.stdout.write(`  (cost simulation: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
-  for (const n of sizes) {
+  const costs = scanOnly ? undefined : await Promise.all([sim('realistic'), sim('idle')]).then(([realistic, idle]) => ({ realistic, idle }));
+  if (costs) {
+    for (const m of ['realistic', 'idle'] as const) printCost(m, costs[m]);
+    process.stdout.write(`  (cost simulation: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+  // The scanner as the stack bundles a function (the AWS SDK external, resolved from node_modules).
+  const dir = await mkdtemp(join(tmpdir(), 'costwatch-scan-bench-'));
+  try {
+    await linkNodeModules(dir);
+    const { file: bundle } = await bundleEntry('scan-child', fileURLToPath(new URL('./lib/scan-child.ts', import.meta.url)), dir);
+    for (const n of sizes) {
     t0 = performance.now();
-    const f = await scanInChild(n, mixArg as MixName);
+    const f = await scanInChild(bundle, n, mixArg as MixName, profileDir, nodeFlags);
+      if (nodeFlags.length > 0) process.stdout.write(`  (scanner process run with ${nodeFlags.join(' ')})\n`);
     printScan(f, mixArg as MixName);
+    if (!costs) continue;
     const real = projected(costs.realistic, f.inWorld, f.accounts);
     const idle = projected(costs.idle, f.inWorld, f.accounts);
     process.stdout.write(
@@ -237,6 +204,9 @@ async function main(): Promise<void> {
         `  (${int(f.inWorld)} resources: ${((performance.now() - t0) / 1000).toFixed(0)} s with the sandbox's start)`,
       ].join('\n') + '\n',
     );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

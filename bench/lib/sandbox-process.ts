@@ -1,11 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generateWorld, startSandbox, type GenerateWorldOptions, type Sandbox } from '../../shared/sandbox/index.js';
+import type { GenerateWorldOptions, Sandbox } from '../../shared/sandbox/index.js';
 
 /*
  * The sandbox cloud in a process of its own, so a benchmark measures the watchdog (its wall time,
  * its memory) and not the cloud it talks to, and the two use separate cores as a real cloud would.
  * The parent sends the generateWorld options; the child builds the same seeded world and serves it.
+ * The sandbox's modules (every cloud's surfaces and their SDKs) are imported by the child only:
+ * the parent's memory holds none of them.
  */
 
 type Request = { type: 'calls' } | { type: 'close' } | { type: 'advance'; ms: number };
@@ -23,7 +25,7 @@ export interface RemoteSandbox {
 
 /** Starts a sandbox serving `generateWorld(options)` in a child process. */
 export async function startSandboxProcess(options: GenerateWorldOptions): Promise<RemoteSandbox> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--sandbox-process'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () =>
     new Promise<Reply>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`sandbox process exited with ${code}`));
@@ -66,6 +68,7 @@ async function serve(): Promise<void> {
   process.on('message', (m: GenerateWorldOptions | Request) => {
     void (async () => {
       if (!sandbox && !('type' in m)) {
+        const { generateWorld, startSandbox } = await import('../../shared/sandbox/index.js');
         sandbox = await startSandbox({ world: generateWorld(m) });
         process.send?.({ type: 'ready', url: sandbox.url, awsEndpoint: sandbox.awsEndpoint } satisfies Reply);
       } else if ('type' in m && m.type === 'calls' && sandbox) {
@@ -81,4 +84,4 @@ async function serve(): Promise<void> {
   });
 }
 
-if (process.argv.includes('--child')) void serve();
+if (process.argv.includes('--sandbox-process')) void serve();

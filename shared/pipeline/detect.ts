@@ -131,7 +131,87 @@ export interface DetectHooks {
   readonly onResult?: (resource: Resource, ruleId: string, result: RuleResult) => void;
 }
 
-/** Collections → findings: failures become `collection-failed` findings, never silence. */
+/** What judging one collection found: its failures and violations, and the verdicts that found nothing. */
+export interface CollectionVerdicts {
+  readonly findings: Finding[];
+  readonly evaluated: number;
+  readonly ok: number;
+  readonly notApplicable: number;
+  readonly notJudged: { resource: string; ruleId: string; reason: string }[];
+}
+
+/**
+ * One collection → its findings: failures become `collection-failed` findings, never silence;
+ * every resource is judged by the rules of its kind on its own usage series. Reads nothing but
+ * the collection: a scan judges each scope as soon as it is read and drops its usage series.
+ */
+export function judgeCollection(c: Collection, rules: readonly ActiveRule[], now: Date, prices: PriceBook, hooks: DetectHooks = {}): CollectionVerdicts {
+  const findings: Finding[] = [];
+  let evaluated = 0;
+  let ok = 0;
+  let notApplicable = 0;
+  const notJudged: { resource: string; ruleId: string; reason: string }[] = [];
+  for (const f of c.failures) {
+    findings.push({
+      id: `${COLLECTION_FAILED}:${c.scope.cloud}:${c.scope.id}:${f.region ?? '*'}:${f.operation}`,
+      ruleId: COLLECTION_FAILED,
+      state: 'failure',
+      cloud: c.scope.cloud,
+      scopeId: c.scope.id,
+      ...(f.region ? { region: f.region } : {}),
+      title: `could not read ${f.operation} in ${c.scope.cloud} ${c.scope.name ?? c.scope.id}${f.region ? ` ${f.region}` : ''}`,
+      evidence: [f.message, 'findings of this scope may be incomplete; other scopes are unaffected'],
+      detectedAt: now,
+    });
+  }
+  const byResource = usageIndex(c.usage);
+  for (const r of c.resources) {
+    for (const active of rules) {
+      if (!active.rule.kinds.includes(r.kind)) continue;
+      evaluated++;
+      // A resource whose usage was not read is not judged on missing series: it is listed as not judged.
+      const skipped = hooks.notJudged?.(r, active.rule.id);
+      if (skipped) {
+        const last = hooks.carried?.(r, active.rule.id);
+        if (last) {
+          findings.push(last);
+          continue;
+        }
+        notApplicable++;
+        notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: skipped });
+        continue;
+      }
+      const { result, finding } = evaluateRule(active, r, byResource.get(r.id) ?? [], now, prices);
+      hooks.onResult?.(r, active.rule.id, result);
+      if (finding) findings.push(finding);
+      else if (result.state === 'ok') ok++;
+      else {
+        notApplicable++;
+        if (result.state === 'not-applicable') notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: result.reason });
+      }
+    }
+  }
+  return { findings, evaluated, ok, notApplicable, notJudged };
+}
+
+/** The verdicts of several collections, in their order, as one list of findings and one count. */
+export function mergeVerdicts(verdicts: readonly CollectionVerdicts[]): { findings: Finding[]; stats: DetectStats } {
+  const findings: Finding[] = [];
+  const notJudged: { resource: string; ruleId: string; reason: string }[] = [];
+  let evaluated = 0;
+  let ok = 0;
+  let notApplicable = 0;
+  for (const v of verdicts) {
+    for (const f of v.findings) findings.push(f);
+    for (const n of v.notJudged) notJudged.push(n);
+    evaluated += v.evaluated;
+    ok += v.ok;
+    notApplicable += v.notApplicable;
+  }
+  return { findings, stats: { evaluated, ok, notApplicable, notJudged } };
+}
+
+/** Collections → findings: each collection judged (`judgeCollection`), then the cost rules over them all. */
 export function detect(
   collections: readonly Collection[],
   rules: readonly ActiveRule[],
@@ -140,53 +220,7 @@ export function detect(
   cost?: CostDetection,
   hooks: DetectHooks = {},
 ): { findings: Finding[]; stats: DetectStats } {
-  const findings: Finding[] = [];
-  let evaluated = 0;
-  let ok = 0;
-  let notApplicable = 0;
-  const notJudged: { resource: string; ruleId: string; reason: string }[] = [];
-  for (const c of collections) {
-    for (const f of c.failures) {
-      findings.push({
-        id: `${COLLECTION_FAILED}:${c.scope.cloud}:${c.scope.id}:${f.region ?? '*'}:${f.operation}`,
-        ruleId: COLLECTION_FAILED,
-        state: 'failure',
-        cloud: c.scope.cloud,
-        scopeId: c.scope.id,
-        ...(f.region ? { region: f.region } : {}),
-        title: `could not read ${f.operation} in ${c.scope.cloud} ${c.scope.name ?? c.scope.id}${f.region ? ` ${f.region}` : ''}`,
-        evidence: [f.message, 'findings of this scope may be incomplete; other scopes are unaffected'],
-        detectedAt: now,
-      });
-    }
-    const byResource = usageIndex(c.usage);
-    for (const r of c.resources) {
-      for (const active of rules) {
-        if (!active.rule.kinds.includes(r.kind)) continue;
-        evaluated++;
-        // A resource whose usage was not read is not judged on missing series: it is listed as not judged.
-        const skipped = hooks.notJudged?.(r, active.rule.id);
-        if (skipped) {
-          const last = hooks.carried?.(r, active.rule.id);
-          if (last) {
-            findings.push(last);
-            continue;
-          }
-          notApplicable++;
-          notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: skipped });
-          continue;
-        }
-        const { result, finding } = evaluateRule(active, r, byResource.get(r.id) ?? [], now, prices);
-        hooks.onResult?.(r, active.rule.id, result);
-        if (finding) findings.push(finding);
-        else if (result.state === 'ok') ok++;
-        else {
-          notApplicable++;
-          if (result.state === 'not-applicable') notJudged.push({ resource: r.name, ruleId: active.rule.id, reason: result.reason });
-        }
-      }
-    }
-  }
+  const { findings, stats } = mergeVerdicts(collections.map((c) => judgeCollection(c, rules, now, prices, hooks)));
   if (cost) findings.push(...detectCosts(collections, cost, now, prices));
-  return { findings, stats: { evaluated, ok, notApplicable, notJudged } };
+  return { findings, stats };
 }

@@ -15,7 +15,7 @@ import type { Notifier } from '../notify/port.js';
 import type { ExecutionQueue } from '../queue/port.js';
 import type { StateStore } from '../store/port.js';
 import { mapLimit } from '../util/concurrency.js';
-import { detect, usageWindowHours, type ActiveCostRule, type ActiveRule, type DetectStats } from './detect.js';
+import { detectCosts, judgeCollection, mergeVerdicts, usageWindowHours, type ActiveCostRule, type ActiveRule, type DetectHooks, type DetectStats } from './detect.js';
 import type { Budget } from '../domain/budget.js';
 import { executeProposal, INTERRUPTED_AFTER_MINUTES, recoverInterrupted, type ExecutionOutcome } from './execute.js';
 import { priceCollections } from './price-resources.js';
@@ -108,34 +108,35 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
   const toRead = opts.plan ?? collectionPlan(opts.rules, opts.costRules ?? []);
   const useWatermarks = (opts.usageWatermarks ?? true) && !opts.dryRun;
   const watermarks = new Map<string, Watermarks>();
-  const collected = await mapLimit(opts.targets, opts.concurrency ?? 16, async (t) => {
+  const results = new Map<string, Map<string, RuleResult>>();
+  const hooks: DetectHooks = useWatermarks
+    ? {
+        notJudged: (r, ruleId) => watermarks.get(scopeKey(r))?.notJudged(r, ruleId),
+        carried: (r, ruleId) => watermarks.get(scopeKey(r))?.carried(r, ruleId),
+        onResult: (r, ruleId, result) => {
+          const m = results.get(r.id) ?? new Map<string, RuleResult>();
+          m.set(ruleId, result);
+          results.set(r.id, m);
+        },
+      }
+    : {};
+  // Each scope is judged as soon as it is read, and its usage series are dropped then: memory
+  // holds the datapoints of the scopes being read, not of every scope (the rest of the scan
+  // needs resources, costs and verdicts, never datapoints).
+  const judged = await mapLimit(opts.targets, opts.concurrency ?? 16, async (t) => {
     const marks = useWatermarks ? await readWatermarks(store, t, opts.rules, startedAt) : undefined;
     if (marks) watermarks.set(`${t.scope.cloud}:${t.scope.id}`, marks);
-    return collectOne(t, opts, deps, startedAt, toRead, marks);
+    const c = await collectOne(t, opts, deps, startedAt, toRead, marks);
+    if (c.prices) deps.prices.addFetched(c.prices);
+    const [priced] = priceCollections([c], deps.prices);
+    const verdicts = judgeCollection(priced!, opts.rules, startedAt, deps.prices, hooks);
+    return { collection: { ...priced!, usage: [] } as Collection, verdicts };
   });
 
   deps.onProgress?.({ type: 'phase', phase: 'detect' });
-  for (const c of collected) if (c.prices) deps.prices.addFetched(c.prices);
-  const collections = priceCollections(collected, deps.prices);
-  const results = new Map<string, Map<string, RuleResult>>();
-  const { findings, stats } = detect(
-    collections,
-    opts.rules,
-    startedAt,
-    deps.prices,
-    { rules: opts.costRules ?? [], budgets: opts.budgets ?? [] },
-    useWatermarks
-      ? {
-          notJudged: (r, ruleId) => watermarks.get(scopeKey(r))?.notJudged(r, ruleId),
-          carried: (r, ruleId) => watermarks.get(scopeKey(r))?.carried(r, ruleId),
-          onResult: (r, ruleId, result) => {
-            const m = results.get(r.id) ?? new Map<string, RuleResult>();
-            m.set(ruleId, result);
-            results.set(r.id, m);
-          },
-        }
-      : {},
-  );
+  const collections = judged.map((j) => j.collection);
+  const { findings, stats } = mergeVerdicts(judged.map((j) => j.verdicts));
+  findings.push(...detectCosts(collections, { rules: opts.costRules ?? [], budgets: opts.budgets ?? [] }, startedAt, deps.prices));
   const resources = new Map<string, Resource>();
   for (const c of collections) for (const r of c.resources) resources.set(r.id, r);
 

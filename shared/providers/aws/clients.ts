@@ -108,6 +108,10 @@ export function awsClientFactory(accounts: readonly AwsAccountAccess[], opts: Fa
     const credentials = credentialsOf(target.accountId, target.region);
     const common = {
       region: target.region,
+      // Resolve each command's middleware stack once per client, not on every call: a scan sends
+      // thousands of Describe calls through one client, and nothing adds middleware to these
+      // clients after they are built (a call given per-call options still resolves its own).
+      cacheMiddleware: true,
       retryStrategy: new CollectorRetryStrategy(retry),
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       ...(credentials ? { credentials } : {}),

@@ -1,6 +1,6 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { clientOf, cloudwatchSdk, type ClientRef } from './sdk.js';
-import type { UsageSeries, UsageSignal } from '../../domain/usage.js';
+import type { UsagePoint, UsageSeries, UsageSignal } from '../../domain/usage.js';
 import { chunk } from '../../util/concurrency.js';
 
 /** GetMetricData accepts at most 500 queries per call. */
@@ -80,7 +80,9 @@ export async function readMetrics(
         Stat: r.stat,
       },
     }));
-    const points = new Map<string, { at: Date; value: number }[]>();
+    // Per query, its datapoints as numbers (epoch ms, value): two numbers a point while the
+    // region is read, instead of an object each (see `compactSeries`).
+    const points = new Map<string, { times: number[]; values: number[] }>();
     // The series of a batch share one period grid: one Date per timestamp instead of one per point.
     const instants = new Map<number, Date>();
     const billed = billedMetrics(batch);
@@ -105,19 +107,16 @@ export async function readMetrics(
         );
         for (const r of res.MetricDataResults ?? []) {
           if (!r.Id) continue;
-          const list = points.get(r.Id) ?? [];
+          let list = points.get(r.Id);
+          if (!list) points.set(r.Id, (list = { times: [], values: [] }));
           const ts = r.Timestamps ?? [];
           const vs = r.Values ?? [];
           for (let k = 0; k < ts.length && k < vs.length; k++) {
             const t = (ts[k] as Date).getTime();
-            let at = instants.get(t);
-            if (!at) {
-              at = ts[k] as Date;
-              instants.set(t, at);
-            }
-            list.push({ at, value: vs[k] as number });
+            if (!instants.has(t)) instants.set(t, ts[k] as Date);
+            list.times.push(t);
+            list.values.push(vs[k] as number);
           }
-          points.set(r.Id, list);
         }
         token = res.NextToken;
       } while (token);
@@ -125,23 +124,52 @@ export async function readMetrics(
       failure = `GetMetricData failed: ${(err as Error).name}: ${(err as Error).message}`;
     }
     batch.forEach((r, i) => {
-      const raw = (points.get(`m${i}`) ?? []).sort((a, b) => a.at.getTime() - b.at.getTime());
-      const pts = r.invert ? raw.map((p) => ({ at: p.at, value: 100 - p.value })) : raw;
-      for (const signal of r.alsoAs ? [r.signal, r.alsoAs] : [r.signal]) out.push({
-        resourceId: r.resourceId,
-        ...(r.component !== undefined ? { component: r.component } : {}),
-        signal,
-        metric: `${r.namespace}:${r.invert ? '100-' : ''}${r.metricName}`,
-        unit: r.unit,
-        window,
-        periodSeconds,
-        status: failure ? 'error' : pts.length > 0 ? 'present' : 'absent',
-        points: failure ? [] : pts,
-        ...(failure ? { error: failure } : {}),
-      });
+      const raw = failure ? undefined : points.get(`m${i}`);
+      const n = raw?.times.length ?? 0;
+      for (const signal of r.alsoAs ? [r.signal, r.alsoAs] : [r.signal]) {
+        const base = {
+          resourceId: r.resourceId,
+          ...(r.component !== undefined ? { component: r.component } : {}),
+          signal,
+          metric: `${r.namespace}:${r.invert ? '100-' : ''}${r.metricName}`,
+          unit: r.unit,
+          window,
+          periodSeconds,
+          status: failure ? ('error' as const) : n > 0 ? ('present' as const) : ('absent' as const),
+          ...(failure ? { error: failure } : {}),
+        };
+        out.push(n > 0 ? compactSeries(base, raw!, instants, r.invert === true) : { ...base, points: [] });
+      }
     });
   }
   return out;
+}
+
+/**
+ * A series whose datapoints are kept as two Float64Arrays (epoch ms and value, oldest first)
+ * rather than an object per point: a region's usage is tens of thousands of series of up to 201
+ * points, held until its scope is judged. `points` is an ordinary enumerable property to every
+ * reader (spread, JSON, the rules); its objects are made when it is read, each `at` being the
+ * batch's one Date for that instant, and are not kept.
+ */
+function compactSeries(base: Omit<UsageSeries, 'points'>, raw: { times: number[]; values: number[] }, instants: ReadonlyMap<number, Date>, invert: boolean): UsageSeries {
+  const n = raw.times.length;
+  // Oldest first; points of one instant keep the order CloudWatch returned them in (a stable sort).
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => raw.times[a]! - raw.times[b]!);
+  const times = new Float64Array(n);
+  const values = new Float64Array(n);
+  order.forEach((k, j) => {
+    times[j] = raw.times[k]!;
+    values[j] = invert ? 100 - raw.values[k]! : raw.values[k]!;
+  });
+  return Object.defineProperty({ ...base } as UsageSeries, 'points', {
+    enumerable: true,
+    get(): UsagePoint[] {
+      const pts: UsagePoint[] = new Array(n);
+      for (let k = 0; k < n; k++) pts[k] = { at: instants.get(times[k]!)!, value: values[k]! };
+      return pts;
+    },
+  });
 }
 
 /** One read of a set of metrics: a window and the period it is read at. */
