@@ -41,14 +41,15 @@ export class Watermarks {
     const mark = this.markOf(r);
     if (!mark) return true;
     const usageRules = this.usageRulesOf(r);
-    return usageRules.length === 0 || usageRules.some((a) => !mark.due[a.rule.id] || mark.due[a.rule.id]!.at.getTime() <= this.now.getTime());
+    return usageRules.length === 0 || usageRules.some((a) => this.ruleDue(r, a, mark));
   }
 
   /** Why `ruleId` does not judge the resource this scan (its usage was not read), or undefined when it does. */
   notJudged(r: Resource, ruleId: string): string | undefined {
     if (this.due(r)) return undefined;
     const active = this.rules.find((a) => a.rule.id === ruleId);
-    if (!active || !readsUsage(active)) return undefined;
+    // A rule that cannot judge the resource as configured needs no usage: it is evaluated (and says why not).
+    if (!active || !readsUsage(active) || active.rule.judges?.(r) === false) return undefined;
     const d = this.markOf(r)?.due[ruleId];
     return `usage not read this scan (activity watermark): ${d?.why ?? 'not due'}; next read due ${d ? d.at.toISOString() : 'at the next scan'}`;
   }
@@ -94,8 +95,9 @@ export class Watermarks {
       const due: Record<string, WatermarkDue> = Object.fromEntries(Object.entries(this.markOf(r)?.due ?? {}).filter(([rule]) => !running.has(rule)));
       for (const a of this.usageRulesOf(r)) {
         const result = results.get(r.id)?.get(a.rule.id);
+        const basis = a.rule.basis ? { basis: a.rule.basis(r) } : {};
         if (result?.state === 'ok' && result.activeUntil && result.activeUntil > this.now) {
-          due[a.rule.id] = { at: result.activeUntil, why: `active: ${a.rule.id} cannot find it in violation before ${result.activeUntil.toISOString()} (its last activity + the rule's window)` };
+          due[a.rule.id] = { at: result.activeUntil, why: `active: ${a.rule.id} cannot find it in violation before ${result.activeUntil.toISOString()} (its last activity + the rule's window)`, ...basis };
         } else if (result?.state === 'violation' && awaiting.has(`${a.rule.id}\u0000${r.id}`)) {
           const at = new Date(this.now.getTime() + flaggedRecheckHours * 3600_000);
           const finding = findings.get(findingId(a.rule.id, r.id));
@@ -103,6 +105,7 @@ export class Watermarks {
             at,
             why: `flagged ${this.now.toISOString()}, its proposal awaits a decision: re-read every ${flaggedRecheckHours} h until acted on or recovered, and always right before acting`,
             ...(finding?.state === 'violation' ? { finding } : {}),
+            ...basis,
           };
         }
       }
@@ -114,13 +117,20 @@ export class Watermarks {
     return out;
   }
 
+  /** Whether `a` needs the resource's usage now: no watermark of its own, one passed, or one set on another basis (the resource was reconfigured). */
+  private ruleDue(r: Resource, a: ActiveRule, mark: UsageWatermark): boolean {
+    const d = mark.due[a.rule.id];
+    if (!d || d.at.getTime() <= this.now.getTime()) return true;
+    return a.rule.basis !== undefined && d.basis !== a.rule.basis(r);
+  }
+
   private markOf(r: Resource): UsageWatermark | undefined {
     const m = this.byId.get(r.id);
     return m && sameTime(m.createdAt, r.createdAt) ? m : undefined;
   }
 
   private usageRulesOf(r: Resource): ActiveRule[] {
-    return this.rules.filter((a) => a.rule.kinds.includes(r.kind) && readsUsage(a));
+    return this.rules.filter((a) => a.rule.kinds.includes(r.kind) && readsUsage(a) && (a.rule.judges?.(r) ?? true));
   }
 }
 
@@ -131,5 +141,5 @@ function sameTime(a: Date | undefined, b: Date | undefined): boolean {
 function sameDue(a: UsageWatermark['due'], b: UsageWatermark['due']): boolean {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k]!.at.getTime() === b[k]!.at.getTime());
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k]!.at.getTime() === b[k]!.at.getTime() && a[k]!.basis === b[k]!.basis);
 }

@@ -48,7 +48,7 @@ export function floorParameter(component: string): string {
 type Verdict =
   | { kind: 'skip'; why: string }
   | { kind: 'unknown'; why: string }
-  | { kind: 'fits'; line: string }
+  | { kind: 'fits'; line: string; until: number | undefined }
   | { kind: 'over'; needed: number; lines: string[]; proven: boolean };
 
 /**
@@ -80,6 +80,14 @@ export const autoscalingFloor: ResourceRule<AutoscalingFloorSettings> = {
     'gcp.vertex.endpoint': 'gcp.vertex.lower-replica-floor',
     'azure.ml.online-endpoint': 'azure.ml.lower-instance-floor',
   },
+  // Only a floor above one can be lowered: other endpoints need no usage read for this rule.
+  judges: (r) => r.components.some(floorToJudge),
+  // A floor raised (or an instance type changed) since the last read is judged again at once.
+  basis: (r) =>
+    r.components
+      .filter(floorToJudge)
+      .map((c) => `${c.name}:${c.instanceType ?? ''}:${c.scaling!.min}`)
+      .join(','),
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(AUTOSCALING_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
@@ -142,7 +150,16 @@ export const autoscalingFloor: ResourceRule<AutoscalingFloorSettings> = {
       };
     }
     const fits = verdicts.filter((x) => x.v.kind === 'fits');
-    if (fits.length > 0) return { state: 'ok', evidence: fits.map((x) => `${terms.component} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`) };
+    if (fits.length > 0) {
+      // Each fitting floor holds until its last period that needed it ages out of the window; a floor of one never can be lowered.
+      const bounds = verdicts.map((x) => (x.v.kind === 'fits' ? x.v.until : x.c.scaling!.min <= 1 ? Number.POSITIVE_INFINITY : undefined));
+      const until = bounds.every((b) => b !== undefined) ? Math.min(...(bounds as number[])) : undefined;
+      return {
+        state: 'ok',
+        evidence: fits.map((x) => `${terms.component} ${x.c.name}: ${x.v.kind === 'fits' ? x.v.line : ''}`),
+        ...(until !== undefined && Number.isFinite(until) && until > now.getTime() ? { activeUntil: new Date(until) } : {}),
+      };
+    }
     return { state: 'not-applicable', reason: verdicts.map((x) => `${terms.component} ${x.c.name}: ${x.v.kind === 'skip' ? x.v.why : ''}`).join('; ') };
   },
 };
@@ -177,6 +194,7 @@ function judge(c: ResourceComponent, series: readonly UsageSeries[], window: Tim
   let needed = 1;
   let peak: { at: Date; requests: number; instances: number; used: number; needed: number } | undefined;
   let missing = 0;
+  let lastAtFloor: number | undefined;
   for (const p of req.points) {
     if (p.value <= 0) continue;
     const per = perAt.get(p.at.getTime());
@@ -190,6 +208,7 @@ function judge(c: ResourceComponent, series: readonly UsageSeries[], window: Tim
     // A hair under an integer is that integer: floating point must not add an instance.
     const n = Math.max(1, Math.ceil((instances * used) / target - 1e-9));
     if (!peak || n > peak.needed || (n === peak.needed && instances * used > peak.instances * peak.used)) peak = { at: p.at, requests: p.value, instances, used, needed: n };
+    if (n >= scaling.min) lastAtFloor = Math.max(lastAtFloor ?? 0, p.at.getTime());
     needed = Math.max(needed, n);
   }
   if (missing > 0) {
@@ -203,7 +222,7 @@ function judge(c: ResourceComponent, series: readonly UsageSeries[], window: Tim
     ? `busiest ${period >= 3600 ? `${period / 3600}-hour` : `${period / 60}-minute`} period ${peak.at.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${round2(peak.requests)} invocations on ${round2(peak.instances)} instance${peak.instances === 1 ? '' : 's'} (Invocations ÷ InvocationsPerInstance) at ${pct(peak.used * 100)} ${metric} of each instance${divisor > 1 ? ` (reported per ${gpu ? 'GPU' : 'vCPU'}, divided by ${units})` : ''}`
     : 'no period with requests';
   const formula = peak ? `needed = ⌈${round2(peak.instances)} × ${pct(peak.used * 100)} ÷ ${settings.targetUtilizationPercent}% target⌉ = ${needed}` : `needed = ${needed}`;
-  if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} instance${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})` };
+  if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} instance${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})`, until: fitsUntil(lastAtFloor, window) };
   const proven = req.coverage >= PROVEN_COVERAGE;
   const lines = [
     `${scaling.source}: minimum ${scaling.min}, maximum ${scaling.max}${scaling.scaleInSuspended ? ' (scale-in suspended)' : ''}; ${c.instanceType} × ${c.instanceCount} running now`,
@@ -212,6 +231,21 @@ function judge(c: ResourceComponent, series: readonly UsageSeries[], window: Tim
   ];
   if (!proven) lines.push(`Invocations datapoints cover only ${Math.floor(req.coverage * 100)}% of the window (${req.points.length} of its ${req.periods} periods): a busier hour may be missing`);
   return { kind: 'over', needed, lines, proven };
+}
+
+/** A component whose floor this rule can lower: provisioned, autoscaled, with a minimum above one. */
+function floorToJudge(c: ResourceComponent): boolean {
+  return c.capacity === 'provisioned' && c.scaling !== undefined && c.scaling.min > 1;
+}
+
+/**
+ * Until when a floor that fits stays needed: the last period whose need reached the floor keeps it
+ * so until that period leaves the window (its start plus the window: the earliest moment it can,
+ * so a read then never comes late). Undefined when no period is known to have.
+ */
+function fitsUntil(lastAtFloor: number | undefined, window: TimeWindow): number | undefined {
+  if (lastAtFloor === undefined) return undefined;
+  return lastAtFloor + (window.end.getTime() - window.start.getTime());
 }
 
 function pct(v: number): string {
@@ -261,6 +295,7 @@ function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], wind
   let needed = 1;
   let peak: { at: Date; requests: number; instances: number; used: number; needed: number; by: string } | undefined;
   let missing = 0;
+  let lastAtFloor: number | undefined;
   for (const p of req.points) {
     if (p.value <= 0) continue;
     const n = inst.at.get(p.at.getTime());
@@ -275,6 +310,7 @@ function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], wind
     const used = Math.min(1, Math.max(0, busiest / 100));
     const k = Math.max(1, Math.ceil((n * used) / target - 1e-9));
     if (!peak || k > peak.needed || (k === peak.needed && n * used > peak.instances * peak.used)) peak = { at: p.at, requests: p.value, instances: n, used, needed: k, by: g !== undefined && g > cpuShare ? 'accelerator' : `CPU${cpuDivisor > 1 ? `, reported per vCPU and divided by ${cpuDivisor}` : ''}` };
+    if (k >= scaling.min) lastAtFloor = Math.max(lastAtFloor ?? 0, p.at.getTime());
     needed = Math.max(needed, k);
   }
   if (missing > 0) {
@@ -289,7 +325,7 @@ function judgeCounted(c: ResourceComponent, series: readonly UsageSeries[], wind
     ? `busiest ${period >= 3600 ? `${period / 3600}-hour` : `${period / 60}-minute`} period ${peak.at.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${round2(peak.requests)} requests (${terms.requests}) on ${round2(peak.instances)} ${noun}${peak.instances === 1 ? '' : 's'} (${terms.instances}) at ${pct(peak.used * 100)} utilization of each (${peak.by})`
     : 'no period with requests';
   const formula = peak ? `needed = ⌈${round2(peak.instances)} × ${pct(peak.used * 100)} ÷ ${settings.targetUtilizationPercent}% target⌉ = ${needed}` : `needed = ${needed}`;
-  if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} ${noun}${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})` };
+  if (needed >= scaling.min) return { kind: 'fits', line: `the peak needed ${needed} ${noun}${needed === 1 ? '' : 's'}, not fewer than its floor of ${scaling.min} (${peakLine})`, until: fitsUntil(lastAtFloor, window) };
   const proven = req.coverage >= PROVEN_COVERAGE;
   const surplus = scaling.min - needed;
   const lines = [

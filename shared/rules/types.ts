@@ -60,6 +60,18 @@ export interface ResourceRule<S = unknown> {
   readonly facts?: readonly ResourceFact[];
   /** The action the planner proposes for a violation, per resource kind. */
   readonly actions: Readonly<Record<string, string>>;
+  /**
+   * Whether the rule can find this resource, as configured, in violation at all, before any usage
+   * is read (e.g. `autoscaling-floor` on an endpoint with no floor above one). False: its usage is
+   * not read for this rule (activity watermarks). Absent: every resource of its kinds.
+   */
+  judges?(resource: Resource): boolean;
+  /**
+   * What the rule's verdict rests on besides usage (instance types, autoscaling floors), as a
+   * string: a watermark the rule set holds only while this is unchanged, so a reconfigured
+   * resource is read again at once. Absent: only re-creation starts a resource afresh.
+   */
+  basis?(resource: Resource): string;
   evaluate(input: ResourceRuleInput<S>): RuleResult;
 }
 

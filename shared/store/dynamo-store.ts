@@ -681,8 +681,8 @@ function auditSortKey(at: Date): string {
 
 function decodeWatermark(doc: Doc): UsageWatermark {
   const due: Record<string, WatermarkDue> = {};
-  for (const [rule, d] of Object.entries((doc['due'] ?? {}) as Record<string, { at: string; why: string; finding?: Doc }>)) {
-    due[rule] = { at: new Date(d.at), why: d.why, ...(d.finding ? { finding: decodeFinding(d.finding) } : {}) };
+  for (const [rule, d] of Object.entries((doc['due'] ?? {}) as Record<string, { at: string; why: string; finding?: Doc; basis?: unknown }>)) {
+    due[rule] = { at: new Date(d.at), why: d.why, ...(d.finding ? { finding: decodeFinding(d.finding) } : {}), ...(typeof d.basis === 'string' ? { basis: d.basis } : {}) };
   }
   return {
     scope: String(doc['scope']),

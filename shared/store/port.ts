@@ -49,6 +49,8 @@ export interface WatermarkDue {
   readonly why: string;
   /** The violation this rule found when it last read the resource's usage (a flagged resource). */
   readonly finding?: Finding;
+  /** The rule's `basis` of the resource when the watermark was set: a different one makes the resource due. */
+  readonly basis?: string;
 }
 
 export interface UsageWatermark {

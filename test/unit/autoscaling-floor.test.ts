@@ -79,6 +79,37 @@ describe('autoscaling-floor rule', () => {
     if (r.state === 'ok') expect(r.evidence[0]).toContain('the peak needed 2 instances, not fewer than its floor of 2');
   });
 
+  it('knows until when a floor that fits stays needed: the last period that needed it, plus the window', () => {
+    // 4 instances at 70% each need all 4 in hours 3 and 120 only: the floor holds until hour 120 leaves the window.
+    const r = autoscalingFloor.evaluate({ resource: endpoint([scaled(4)]), usage: traffic(() => 4, (i) => (i === 3 || i === 120 ? 560 : 100)), settings, now, prices });
+    const hour120 = now.getTime() - (168 - 120) * HOUR;
+    expect(r).toMatchObject({ state: 'ok', activeUntil: new Date(hour120 + 168 * HOUR) });
+    // A second variant whose floor is one never bounds it; one with no requests gives no bound at all.
+    const withOne = autoscalingFloor.evaluate({
+      resource: endpoint([scaled(4), scaled(1, 4, 'ml.c5.2xlarge', 1, 'Canary')]),
+      usage: [...traffic(() => 4, (i) => (i === 3 || i === 120 ? 560 : 100)), series('requests', 5, 'Canary')],
+      settings,
+      now,
+      prices,
+    });
+    expect(withOne).toMatchObject({ state: 'ok', activeUntil: new Date(hour120 + 168 * HOUR) });
+    const withQuiet = autoscalingFloor.evaluate({
+      resource: endpoint([scaled(4), scaled(2, 4, 'ml.c5.2xlarge', 2, 'Quiet')]),
+      usage: [...traffic(() => 4, (i) => (i === 3 || i === 120 ? 560 : 100)), series('requests', 0, 'Quiet')],
+      settings,
+      now,
+      prices,
+    });
+    expect(withQuiet.state).toBe('ok');
+    expect(withQuiet).not.toHaveProperty('activeUntil');
+  });
+
+  it('needs no usage for an endpoint whose floors are all one or absent', () => {
+    expect(autoscalingFloor.judges!(endpoint([scaled(1)]))).toBe(false);
+    expect(autoscalingFloor.judges!(endpoint([{ name: 'AllTraffic', instanceType: 'ml.c5.2xlarge', instanceCount: 4, capacity: 'provisioned' }]))).toBe(false);
+    expect(autoscalingFloor.judges!(endpoint([scaled(1), scaled(2, 4, 'ml.c5.2xlarge', 2, 'B')]))).toBe(true);
+  });
+
   it('does not flag a floor the peak needs', () => {
     // 4 instances at 70% each at the peak: 2.8 instances of work need all 4 at 70%.
     const r = autoscalingFloor.evaluate({ resource: endpoint([scaled(4)]), usage: traffic(() => 4, (i) => (i === 3 ? 560 : 100)), settings, now, prices });

@@ -3,6 +3,7 @@ import type { Resource } from '../../shared/domain/resource.js';
 import type { ActiveRule } from '../../shared/pipeline/detect.js';
 import { Watermarks } from '../../shared/pipeline/watermarks.js';
 import { idleEndpoint, idleNotebook, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
+import { autoscalingFloor } from '../../shared/rules/autoscaling-floor.js';
 import type { ResourceRule, RuleResult } from '../../shared/rules/types.js';
 import type { UsageWatermark } from '../../shared/store/port.js';
 
@@ -88,5 +89,36 @@ describe('rules bound when they can next fire (activeUntil)', () => {
     const usage = [series('cpu', [1, 30, 2, 1], at(-1))];
     const result = idleNotebook.evaluate({ resource: nb, usage, settings: { windowHours: 8, cpuBelowPercent: 5 }, now: NOW, prices });
     expect(result).toMatchObject({ state: 'ok', activeUntil: at(-2 + 8) });
+  });
+});
+
+describe('Watermarks: rules that cannot judge a resource as configured, and reconfigured resources', () => {
+  const scaled = (min: number): Resource => ({
+    ...endpoint,
+    components: [{ name: 'AllTraffic', instanceType: 'ml.m5.xlarge', instanceCount: min, capacity: 'provisioned', scaling: { min, max: 8, source: 'Application Auto Scaling scalable target' } }],
+  });
+  const floorMark = (h: number, basis: string) => ({ ...mark({ 'idle-endpoint': 5 }), due: { 'idle-endpoint': { at: at(5), why: 'busy' }, 'autoscaling-floor': { at: at(h), why: 'fits', basis } } });
+
+  it('reads no usage for autoscaling-floor on an endpoint with no floor above one, and evaluates it there', () => {
+    const rules = [active(idleEndpoint), active(autoscalingFloor)];
+    const w = new Watermarks([mark({ 'idle-endpoint': 5 })], rules, NOW);
+    expect(w.due(scaled(1))).toBe(false);
+    expect(w.due(endpoint)).toBe(false);
+    expect(w.notJudged(scaled(1), 'autoscaling-floor')).toBeUndefined();
+    // A floor above one: the rule has no watermark of its own yet, so the endpoint is read.
+    expect(w.due(scaled(3))).toBe(true);
+  });
+
+  it('keeps a floor watermark only while the floor and instance type it was set on are unchanged', () => {
+    const rules = [active(idleEndpoint), active(autoscalingFloor)];
+    const basis = autoscalingFloor.basis!(scaled(3));
+    expect(basis).toBe('AllTraffic:ml.m5.xlarge:3');
+    expect(new Watermarks([floorMark(20, basis)], rules, NOW).due(scaled(3))).toBe(false);
+    // Raised to 5: judged again at once.
+    expect(new Watermarks([floorMark(20, basis)], rules, NOW).due(scaled(5))).toBe(true);
+    // Written with the basis, so the next scan can tell.
+    const w = new Watermarks([], rules, NOW);
+    const out = w.next([scaled(4)], results({ 'autoscaling-floor': { state: 'ok', evidence: [], activeUntil: at(30) } }), []);
+    expect(out[0]?.due['autoscaling-floor']).toMatchObject({ at: at(30), basis: 'AllTraffic:ml.m5.xlarge:4' });
   });
 });
