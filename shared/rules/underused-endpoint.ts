@@ -49,6 +49,8 @@ export const underusedEndpoint: ResourceRule<UnderusedEndpointSettings> = {
   signals: ['requests', 'cpu', 'gpu'],
   severity: 'low',
   actions: {},
+  // A busy verdict is about these machines: an endpoint moved to other instance types is judged again at once.
+  basis: (r) => r.components.map((c) => `${c.name}:${c.instanceType ?? ''}:${c.accelerator ? `${c.accelerator.count}x${c.accelerator.type}` : ''}`).join(','),
   evaluate({ resource: r, usage, settings, now, prices }): RuleResult {
     if (!(UNDERUSED_KINDS as readonly string[]).includes(r.kind)) return { state: 'not-applicable', reason: `kind ${r.kind}` };
     if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };

@@ -495,6 +495,11 @@ describe.each(adapters)('StateStore contract: $name', ({ open }) => {
     });
     expect(after.some((m) => m.resourceId === 'arn:ep-001')).toBe(false);
     expect((await store.usageWatermarks('aws:999999999999')).map((m) => m.resourceId)).toEqual(['arn:other']);
+
+    // A rule's basis (what its verdict rests on) is kept with its due time.
+    const withBasis: UsageWatermark = { ...mark('aws:111122223333', 'arn:ep-002', {}), due: { 'autoscaling-floor': { at: at(HOUR), why: 'fits', basis: 'AllTraffic:ml.m5.xlarge:3' } } };
+    await store.putUsageWatermarks([withBasis]);
+    expect((await store.usageWatermarks('aws:111122223333')).find((m) => m.resourceId === 'arn:ep-002')).toEqual(withBasis);
   });
 });
 

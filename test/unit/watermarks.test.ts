@@ -121,4 +121,12 @@ describe('Watermarks: rules that cannot judge a resource as configured, and reco
     const out = w.next([scaled(4)], results({ 'autoscaling-floor': { state: 'ok', evidence: [], activeUntil: at(30) } }), []);
     expect(out[0]?.due['autoscaling-floor']).toMatchObject({ at: at(30), basis: 'AllTraffic:ml.m5.xlarge:4' });
   });
+
+  it('reads an endpoint moved to another instance type at once for underused-endpoint', () => {
+    const on = (type: string): Resource => ({ ...endpoint, components: [{ name: 'AllTraffic', instanceType: type, instanceCount: 1, capacity: 'provisioned' }] });
+    const rules = [active(underusedEndpoint)];
+    const set = new Watermarks([], rules, NOW).next([on('ml.g5.xlarge')], results({ 'underused-endpoint': { state: 'ok', evidence: [], activeUntil: at(30) } }), []);
+    expect(new Watermarks(set, rules, NOW).due(on('ml.g5.xlarge'))).toBe(false);
+    expect(new Watermarks(set, rules, NOW).due(on('ml.g5.12xlarge'))).toBe(true);
+  });
 });
