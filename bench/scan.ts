@@ -152,11 +152,11 @@ function printCost(mix: MixName, c: WatchCost): void {
     `  per schedule (runs a month from its expression; billed metrics per run, with plans + watermarks / a full read of the same rules):`,
     ...c.schedules.map(
       (s) =>
-        `    ${s.expression.padEnd(26)} ${s.runsPerMonth.toFixed(1).padStart(6)} runs  ${s.metricsPerRun.toFixed(1).padStart(7)} / ${s.fullSeriesPerRun.toFixed(0).padStart(5)} metrics  → ${usd((s.metricsPerRun / 1000) * PRICES.getMetricDataPer1000Metrics * s.runsPerMonth)}  (${s.rules.join(', ')})`,
+        `    ${s.expression.padEnd(26)} ${s.runsPerMonth.toFixed(1).padStart(6)} runs  ${s.metricsPerRun.toFixed(1).padStart(7)} / ${s.fullSeriesPerRun.toFixed(0).padStart(5)} metrics, ${s.costExplorerPerRun.toFixed(2)} Cost Explorer  → ${usd((s.metricsPerRun / 1000) * PRICES.getMetricDataPer1000Metrics * s.runsPerMonth)}  (${s.rules.join(', ')})`,
     ),
     `  GetMetricData  Σ metrics/run × $0.01/1,000 × runs/month = ${usd(c.monthly.getMetricData)} a month for ${SIM_RESOURCES} resources = ${usd((c.monthly.getMetricData * 1000) / SIM_RESOURCES)} per 1,000`,
     `  ListMetrics    ${usd(c.monthly.listMetrics)} a month (free tier of 1M requests not deducted)`,
-    `  Cost Explorer  ${c.costExplorerPerDay.toFixed(1)} request(s) a day per account × $0.01 × 30.4 days = ${usd(c.monthly.costExplorer)} per account·month (not per resource)`,
+    `  Cost Explorer  Σ requests/run × runs/month = ${(c.costExplorerPerDay * 30.4).toFixed(1)} request(s) a month per account (${c.costExplorerPerDay.toFixed(2)} a day) × $0.01 = ${usd(c.monthly.costExplorer)} per account·month (not per resource)`,
     '  SageMaker and STS calls are not charged.',
     `  Cloud Custodian, same resources and cadence: Σ full-read series/run (one GetMetricStatistics per resource and metric) × $0.01/1,000 × runs/month = ${usd(c.monthly.custodian)} a month = ${usd((c.monthly.custodian * 1000) / SIM_RESOURCES)} per 1,000`,
   ];

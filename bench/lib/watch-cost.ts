@@ -48,6 +48,8 @@ export interface ScheduleCost {
   readonly metricsPerRun: number;
   readonly fullSeriesPerRun: number;
   readonly listMetricsPerRun: number;
+  /** Cost Explorer requests per run (a run that finds the day's answer cached makes none). */
+  readonly costExplorerPerRun: number;
 }
 
 export interface WatchCost {
@@ -93,12 +95,16 @@ export async function simulateWatchCost(world: GenerateWorldOptions): Promise<Wa
     const events = schedules
       .flatMap((s, i) => (firings(s.at, start, end) ?? []).map((t) => ({ t, i })))
       .sort((a, b) => a.t - b.t || a.i - b.i);
-    const per = schedules.map(() => ({ runs: 0, metrics: 0, full: 0, listMetrics: 0 }));
-    let ceCounted = 0;
+    const per = schedules.map(() => ({ runs: 0, metrics: 0, full: 0, listMetrics: 0, ce: 0 }));
     const mismatches: string[] = [];
     let resources = 0;
     let now = start;
     const ceOf = (c: Record<string, number>) => Object.entries(c).filter(([k]) => k.startsWith('ce.')).reduce((s, [, n]) => s + n, 0);
+    // A schedule that fires less than daily (a weekly one) may not fire in the simulated days: it
+    // runs once more at the end of the counted day, so its reads per run are measured too.
+    const last = end - 60_000;
+    for (const [i] of schedules.entries()) if (!events.some((e) => e.i === i && e.t >= countFrom)) events.push({ t: last, i });
+    events.sort((a, b) => a.t - b.t || a.i - b.i);
     for (const { t, i } of events) {
       if (t > now) {
         await sandbox.advance(t - now);
@@ -130,17 +136,19 @@ export async function simulateWatchCost(world: GenerateWorldOptions): Promise<Wa
       per[i]!.metrics += watched.metrics;
       per[i]!.full += full.series;
       per[i]!.listMetrics += watched.listMetrics;
-      ceCounted += watched.ce;
+      per[i]!.ce += watched.ce;
     }
     const out: ScheduleCost[] = schedules.map((s, i) => {
       const p = per[i]!;
       const n = Math.max(1, p.runs);
-      return { expression: s.at, rules: s.rules, runsPerMonth: runsPerMonth(s.at) ?? 0, countedRuns: p.runs, metricsPerRun: p.metrics / n, fullSeriesPerRun: p.full / n, listMetricsPerRun: p.listMetrics / n };
+      return { expression: s.at, rules: s.rules, runsPerMonth: runsPerMonth(s.at) ?? 0, countedRuns: p.runs, metricsPerRun: p.metrics / n, fullSeriesPerRun: p.full / n, listMetricsPerRun: p.listMetrics / n, costExplorerPerRun: p.ce / n };
     });
     const getMetricData = out.reduce((sum, s) => sum + (s.metricsPerRun / 1000) * PRICES.getMetricDataPer1000Metrics * s.runsPerMonth, 0);
     const listMetrics = out.reduce((sum, s) => sum + (s.listMetricsPerRun / 1000) * PRICES.per1000Requests * s.runsPerMonth, 0);
-    const costExplorerPerDay = (ceCounted * 24) / COUNTED_HOURS;
-    const costExplorer = costExplorerPerDay * (MONTH_HOURS / 24) * PRICES.costExplorerPerRequest;
+    // Each schedule's Cost Explorer requests per run (its daily cache included) × its runs a month.
+    const costExplorerPerMonth = out.reduce((sum, s) => sum + s.costExplorerPerRun * s.runsPerMonth, 0);
+    const costExplorerPerDay = costExplorerPerMonth / (MONTH_HOURS / 24);
+    const costExplorer = costExplorerPerMonth * PRICES.costExplorerPerRequest;
     const custodian = out.reduce((sum, s) => sum + (s.fullSeriesPerRun / 1000) * PRICES.per1000Requests * s.runsPerMonth, 0);
     return {
       resources,

@@ -90,9 +90,10 @@ describe('scan schedules', () => {
     const all = scanSchedules(policy);
     expect(all.map((s) => [s.expression, s.at])).toEqual([
       ['cron(0 19 ? * MON-FRI *)', 'cron(0 19 ? * MON-FRI *)'],
-      ['rate(1 day)', 'cron(22 2 * * ? *)'],
-      ['rate(1 hour)', 'cron(37 * * * ? *)'],
-      ['rate(6 hours)', 'cron(52 3/6 * * ? *)'],
+      ['cron(30 4 ? * MON *)', 'cron(30 4 ? * MON *)'],
+      ['rate(1 day)', 'cron(37 3 * * ? *)'],
+      ['rate(1 hour)', 'cron(52 * * * ? *)'],
+      ['rate(6 hours)', 'cron(12 4/6 * * ? *)'],
     ]);
     const minutes = all.map((s) => s.at.split(/[( ]/)[1]);
     expect(new Set(minutes).size).toBe(all.length);
