@@ -134,6 +134,13 @@ describe('what a policy deploys', () => {
     expect(granted).not.toContain('sts:AssumeRole');
     expect(granted).toContain('sagemaker:DeleteEndpoint');
     expect(template.Outputs?.['MemberTrustedRoleArns']).toBeUndefined();
+    // No Google Cloud or Azure executor, so no queue of theirs: the AWS executor's and the scan queue (and their dead letters).
+    const queues = ofType(template, 'AWS::SQS::Queue').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(queues.filter((id) => !/Dlq/.test(id)).sort()).toEqual(['ExecutionQueue', 'ScanQueue']);
+    for (const [, fn] of ofType(template, 'AWS::Lambda::Function')) {
+      const vars = Object.keys((fn.Properties!['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+      expect(vars.filter((v) => /^(GCP|AZURE)_EXECUTION_QUEUE_URL$/.test(v))).toEqual([]);
+    }
     // Every rule on its default cadence: two scan schedules, and the digest.
     expect(ofType(template, 'AWS::Scheduler::Schedule').length).toBe(3);
   });
