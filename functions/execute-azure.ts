@@ -23,7 +23,7 @@ export function executorProviders(policy: Policy): Map<Cloud, CloudProvider> {
 
 /** Reads ENV.stateTable, ENV.policyFile and ENV.slackSecretArn (createExecutorHandler). ENV.azureSecretArn is read by the first Azure call. */
 export function createHandler(options: SlackFunctionOptions = {}) {
-  return createExecutorHandler(executorProviders, options);
+  return createExecutorHandler('azure', executorProviders, options);
 }
 
 export const handler = createHandler();

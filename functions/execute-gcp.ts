@@ -23,7 +23,7 @@ export function executorProviders(policy: Policy, env: NodeJS.ProcessEnv = proce
 
 /** Reads ENV.stateTable, ENV.policyFile and ENV.slackSecretArn (createExecutorHandler). ENV.gcpSecretArn is read by the first Google call where the credentials are a secret (absent with workload identity). */
 export function createHandler(options: SlackFunctionOptions = {}) {
-  return createExecutorHandler(executorProviders, options);
+  return createExecutorHandler('gcp', executorProviders, options);
 }
 
 export const handler = createHandler();

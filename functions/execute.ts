@@ -18,7 +18,7 @@ export function executorProviders(policy: Policy): Map<Cloud, CloudProvider> {
 
 /** Reads ENV.stateTable, ENV.policyFile and ENV.slackSecretArn (createExecutorHandler). */
 export function createHandler(options: SlackFunctionOptions = {}) {
-  return createExecutorHandler(executorProviders, options);
+  return createExecutorHandler('aws', executorProviders, options);
 }
 
 export const handler = createHandler();

@@ -8,6 +8,8 @@ import { loadPolicyArtifact } from '../../shared/config/artifact.js';
 import type { Policy } from '../../shared/config/policy.js';
 import type { Cloud } from '../../shared/domain/resource.js';
 import type { CloudProvider } from '../../shared/providers/port.js';
+import { CostwatchError } from '../../shared/errors.js';
+import { cloudOfJob } from '../../shared/queue/cloud-routed-queue.js';
 import { parseExecutionJob } from '../../shared/queue/port.js';
 import { slackWebClient, WebApiSlack } from '../../shared/slack/api.js';
 import { runJob, type JobDeps } from '../../shared/slack/jobs.js';
@@ -24,12 +26,20 @@ import { secrets } from './secrets.js';
 export type ExecutorProviders = (policy: Policy, env: NodeJS.ProcessEnv) => Map<Cloud, CloudProvider>;
 
 /**
+ * A job for another cloud's executor (e.g. queued on the single execution queue before each cloud
+ * had its own executor). It is not run here, where that cloud has no provider and an approval would
+ * be cancelled for want of one: it fails, is retried, then dead-lettered, and the proposal keeps its
+ * status, so the scans queue a lost approval or an interrupted undo again, to the right executor.
+ */
+export class MisroutedJobError extends CostwatchError {}
+
+/**
  * An executor: one execution queue's consumer (each cloud's executor has its own queue, see
  * CloudRoutedQueue). Runs each job (execute an approved proposal, undo, refresh a message, reply
  * to a person) and reports the jobs that failed as batch item failures, so only those are retried
  * and, after the queue's maxReceiveCount, dead-lettered.
  */
-export function createExecutorHandler(providersFor: ExecutorProviders, options: SlackFunctionOptions = {}) {
+export function createExecutorHandler(cloud: Cloud, providersFor: ExecutorProviders, options: SlackFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.slackSecretArn], options.env);
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
 
@@ -58,6 +68,8 @@ export function createExecutorHandler(providersFor: ExecutorProviders, options: 
       }
       try {
         const job = parseExecutionJob(record.body);
+        const owner = cloudOfJob(job);
+        if (owner !== cloud) throw new MisroutedJobError(`a job of a ${owner} proposal reached the ${cloud} executor; it is left for the ${owner} executor (the scans queue it again there)`);
         const result = await runJob(job, jobDeps);
         logger.info('job done', { messageId: record.messageId, job: job.type, ...('proposalId' in job ? { proposalId: job.proposalId } : {}), outcome: result.outcome, message: result.message });
       } catch (error) {
