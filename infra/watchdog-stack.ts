@@ -565,7 +565,7 @@ export class WatchdogStack extends Stack {
       new CfnOutput(this, SECRET_DOCS[key].output, { value: secret.secretName, description: `Secret to fill in: ${SECRET_DOCS[key].shape}` });
     }
     // Workload identity federation: Google's pool provider must accept these roles (no secret exists).
-    const federated = ['scan-worker-gcp', 'execute'].map((n) => this.functions.get(n)?.role).filter((r) => r !== undefined);
+    const federated = ['scan-worker-gcp', 'execute-gcp'].map((n) => this.functions.get(n)?.role).filter((r) => r !== undefined);
     if (this.policy.policy.clouds.gcp?.credentials?.workloadIdentity && federated.length > 0) {
       new CfnOutput(this, 'GcpFederatedRoleArns', {
         value: Fn.join(',', federated.map((r) => r.roleArn)),

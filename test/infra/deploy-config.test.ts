@@ -146,6 +146,20 @@ describe('what a policy deploys', () => {
   });
 });
 
+describe('Google Cloud by workload identity federation', () => {
+  it('deploys the Google Cloud scan function and executor without a Google secret, and outputs both roles for the pool', async () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+    const { watchdog } = await buildCostwatchApp(app, { config: fixture('gcp-federated') });
+    expect([...watchdog.functions.keys()].filter((n) => n.endsWith('-gcp')).sort()).toEqual(['execute-gcp', 'scan-worker-gcp', 'webhook-gcp']);
+    expect(watchdog.secrets.has('gcpSecretArn')).toBe(false);
+    const template = app.synth().getStackByName('costwatch').template as CfnTemplate;
+    const output = template.Outputs?.['GcpFederatedRoleArns'] as { Value: { 'Fn::Join': [string, { 'Fn::GetAtt': [string, string] }[]] } } | undefined;
+    const roles = output?.Value['Fn::Join'][1].map((r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''));
+    // The AWS executor never calls Google: its role is not one of them.
+    expect(roles).toEqual(['ScanWorkerGcpRole', 'ExecuteGcpRole']);
+  });
+});
+
 describe('cdk-nag in the tests', () => {
   it('reports a wildcard nobody acknowledged, and not one that was acknowledged with its reason', async () => {
     const outdir = await mkdtemp(join(tmpdir(), 'costwatch-nag-'));
