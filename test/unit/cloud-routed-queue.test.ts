@@ -3,9 +3,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { executionQueuesFromEnv } from '../../functions/lib/execution-queues.js';
 import { ACTIONS } from '../../shared/actions/index.js';
-import { actionKey, proposalId } from '../../shared/domain/action.js';
+import { fixedClock } from '../../shared/clock.js';
+import { actionKey, proposalId, type ProposedAction } from '../../shared/domain/action.js';
 import { CloudRoutedQueue, cloudOfJob, NoExecutionQueueError } from '../../shared/queue/cloud-routed-queue.js';
 import type { ExecutionJob, ExecutionQueue } from '../../shared/queue/port.js';
+import { ACTION_IDS } from '../../shared/slack/action-ids.js';
+import { handleBlockActions, type BlockActionsPayload } from '../../shared/slack/interactions.js';
+import { openMemoryStore } from '../../shared/store/embedded-store.js';
 
 const at = '2026-12-08T02:00:00.000Z';
 const RESOURCE_IDS = {
@@ -107,5 +111,51 @@ describe('executionQueuesFromEnv (the deployed producers)', () => {
     const q = executionQueuesFromEnv({ EXECUTION_QUEUE_URL: URLS.EXECUTION_QUEUE_URL }, make);
     await expect(q.enqueue({ type: 'execute', proposalId: idOf('azure.ml.stop-compute-instance', 'azure'), actor: 'U1', requestedAt: at })).rejects.toThrow(/no azure execution queue/);
     expect(sent).toEqual([]);
+  });
+});
+
+describe('the Slack interactions, through the routed queues', () => {
+  const now = new Date(at);
+  const proposal = (cloud: 'gcp' | 'azure' | 'aws', kind: string, resourceKind: `${'gcp' | 'azure' | 'aws'}.${string}.${string}`, status: ProposedAction['status']): ProposedAction => ({
+    id: idOf(kind, cloud),
+    key: actionKey(kind, RESOURCE_IDS[cloud]),
+    kind,
+    findingId: `f-${cloud}`,
+    ruleId: 'idle-endpoint',
+    resource: { cloud, scopeId: 'scope', region: 'r', kind: resourceKind, id: RESOURCE_IDS[cloud], name: `${cloud}-endpoint` },
+    mode: 'approve',
+    parameters: {},
+    reversible: true,
+    status,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 86_400_000),
+    ...(status === 'executed' ? { undoData: { saved: true } } : {}),
+  });
+  const click = (actionId: string, value: string): BlockActionsPayload => ({
+    type: 'block_actions',
+    user: { id: 'U1' },
+    container: { type: 'message', channel_id: 'C1', message_ts: '1.1' },
+    actions: [{ action_id: actionId, value, type: 'button' }],
+  });
+
+  it('sends a Google Cloud approval to the Google Cloud queue, an Azure undo to the Azure one, an AWS approval and a refusal to the AWS one', async () => {
+    const store = await openMemoryStore();
+    const aws = recording();
+    const gcp = recording();
+    const azure = recording();
+    const deps = { store, queue: new CloudRoutedQueue({ aws: aws.queue, gcp: gcp.queue, azure: azure.queue }), approvers: { list: { users: ['U1'], userGroups: [] }, isApprover: async (u: string) => u === 'U1' }, clock: fixedClock(now) };
+    const g = await store.upsertProposal(proposal('gcp', 'gcp.vertex.undeploy-models', 'gcp.vertex.endpoint', 'proposed'));
+    const z = await store.upsertProposal(proposal('azure', 'azure.ml.delete-online-deployments', 'azure.ml.online-endpoint', 'executed'));
+    const a = await store.upsertProposal(proposal('aws', 'aws.sagemaker.delete-endpoint', 'aws.sagemaker.endpoint', 'proposed'));
+
+    expect((await handleBlockActions(click(ACTION_IDS.approve, g.id), deps)).result).toBe('accepted');
+    expect((await handleBlockActions(click(ACTION_IDS.undo, z.id), deps)).result).toBe('accepted');
+    expect((await handleBlockActions(click(ACTION_IDS.approve, a.id), deps)).result).toBe('accepted');
+    // Approving the Google Cloud proposal again is refused: the reply carries no proposal, so it goes to the AWS executor.
+    expect((await handleBlockActions(click(ACTION_IDS.approve, g.id), deps)).result).toBe('refused');
+
+    expect(gcp.jobs.map((j) => [j.type, 'proposalId' in j ? j.proposalId : undefined])).toEqual([['execute', g.id]]);
+    expect(azure.jobs.map((j) => [j.type, 'proposalId' in j ? j.proposalId : undefined])).toEqual([['undo', z.id]]);
+    expect(aws.jobs.map((j) => [j.type, 'proposalId' in j ? j.proposalId : undefined])).toEqual([['execute', a.id], ['reply', undefined]]);
   });
 });
