@@ -1,86 +1,24 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import middy from '@middy/core';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildProviders } from '../shared/app/providers.js';
-import { deployedAzureProvider, deployedGcpProvider } from '../shared/app/compose-gcp-deployed.js';
-import { systemClock } from '../shared/clock.js';
-import { loadPolicyArtifact } from '../shared/config/artifact.js';
 import type { Policy } from '../shared/config/policy.js';
 import type { Cloud } from '../shared/domain/resource.js';
 import type { CloudProvider } from '../shared/providers/port.js';
-import { parseExecutionJob } from '../shared/queue/port.js';
-import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
-import { runJob, type JobDeps } from '../shared/slack/jobs.js';
-import { parseSlackSecret } from '../shared/slack/secret.js';
-import { jobDepsFor } from '../shared/slack/wiring.js';
-import { DynamoStateStore } from '../shared/store/dynamo-store.js';
-import { ENV } from './lib/contract.js';
-import { loadEnv } from './lib/env.js';
-import { secrets } from './lib/secrets.js';
-import { logger } from './lib/observability.js';
+import { createExecutorHandler } from './lib/execute-core.js';
 import type { SlackFunctionOptions } from './slack-interactions.js';
 
-/**
- * The providers the executor acts through: AWS, Azure (its clients evaluated and its credential read
- * from ENV.azureSecretArn by the first Azure job) and Google Cloud (loaded by the first Google job;
- * workload identity from this function's role, or the secret named by ENV.gcpSecretArn), for the
- * clouds the policy configures. Each cloud's SDK clients are loaded by the first job that calls them.
+/*
+ * The AWS executor: the execution queue's consumer for AWS proposals and for the jobs that carry
+ * no proposal (replies, App Home). Google Cloud and Azure proposals go to their own executors
+ * (execute-gcp, execute-azure), so this bundle holds no Google or Azure client.
  */
-export function executorProviders(policy: Policy, env: NodeJS.ProcessEnv = process.env): Map<Cloud, CloudProvider> {
-  return buildProviders(policy, {}, { azure: (p) => deployedAzureProvider(p), gcp: (p) => deployedGcpProvider(p, env) });
+
+/** The providers the AWS executor acts through: AWS alone. */
+export function executorProviders(policy: Policy): Map<Cloud, CloudProvider> {
+  return buildProviders(policy);
 }
 
-/**
- * The executor: the execution queue's consumer. Runs each job (execute an approved proposal,
- * undo, refresh a message, reply to a person) and reports the jobs that failed as batch item
- * failures, so only those are retried and, after the queue's maxReceiveCount, dead-lettered.
- */
+/** Reads ENV.stateTable, ENV.policyFile and ENV.slackSecretArn (createExecutorHandler). */
 export function createHandler(options: SlackFunctionOptions = {}) {
-  const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.slackSecretArn], options.env);
-  const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
-
-  let deps: { token: string; deps: Promise<JobDeps> } | undefined;
-  const depsFor = (botToken: string): Promise<JobDeps> => {
-    if (deps?.token !== botToken) {
-      const built = loadPolicyArtifact(env.POLICY_FILE).then(({ policy }) => {
-        const api = new WebApiSlack(slackWebClient(botToken, options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}));
-        // Azure and Google Cloud actions too; the Azure credential is read from ENV.azureSecretArn on first use (set only
-        // where clouds.azure is), Google Cloud's from workload identity or ENV.gcpSecretArn on the first Google call.
-        return jobDepsFor(policy, { store, providers: executorProviders(policy, options.env ?? process.env), clock: options.clock ?? systemClock, api });
-      });
-      built.catch(() => (deps = undefined));
-      deps = { token: botToken, deps: built };
-    }
-    return deps.deps;
-  };
-
-  const execute = async (event: SQSEvent, context: Context & { slackSecret?: unknown }): Promise<SQSBatchResponse> => {
-    const jobDeps = await depsFor(parseSlackSecret(context.slackSecret).botToken);
-    const failures: SQSBatchItemFailure[] = [];
-    // One at a time: two jobs of one batch may concern the same proposal (approve, then undo).
-    for (const record of event.Records) {
-      // On a FIFO queue, a failure must hold back the rest of the batch to keep each group in order.
-      if (failures.length > 0 && record.eventSourceARN?.endsWith('.fifo')) {
-        failures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      try {
-        const job = parseExecutionJob(record.body);
-        const result = await runJob(job, jobDeps);
-        logger.info('job done', { messageId: record.messageId, job: job.type, ...('proposalId' in job ? { proposalId: job.proposalId } : {}), outcome: result.outcome, message: result.message });
-      } catch (error) {
-        logger.error('job failed; it will be retried, then dead-lettered', { messageId: record.messageId, error: error as Error });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures: failures };
-  };
-
-  return middy(execute)
-    .use(injectLambdaContext(logger, { clearState: true }))
-    .use(secrets({ fetch: { slackSecret: env.SLACK_SECRET_ARN } }));
+  return createExecutorHandler('aws', executorProviders, options);
 }
 
 export const handler = createHandler();

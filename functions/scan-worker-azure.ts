@@ -25,6 +25,8 @@ const deps = lambdaDepsWith((policy) => {
 const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(
   scanWorker((context) => {
+    // Execution jobs go to their proposal's cloud's queue: ENV.executionQueueUrl (AWS, and jobs without a proposal), ENV.gcpExecutionQueueUrl and
+    // ENV.azureExecutionQueueUrl where those clouds are configured (see executionQueuesFromEnv; a scan may requeue another cloud's undo).
     // Fails fast naming a missing variable; the Azure credential reads AZURE_SECRET_ARN on first use.
     loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl, ENV.azureSecretArn]);
     return deps(context);

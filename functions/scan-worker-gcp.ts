@@ -27,6 +27,8 @@ const deps = lambdaDepsWith((policy) => {
 const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(
   scanWorker((context) => {
+    // Execution jobs go to their proposal's cloud's queue: ENV.executionQueueUrl (AWS, and jobs without a proposal), ENV.gcpExecutionQueueUrl and
+    // ENV.azureExecutionQueueUrl where those clouds are configured (see executionQueuesFromEnv; a scan may requeue another cloud's undo).
     // Fails fast naming a missing variable; ENV.gcpSecretArn is optional: set only where a secret holds the credentials
     // (read by deployedGcpProvider on the first Google call), absent with workload identity federation.
     loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);

@@ -13,6 +13,8 @@ const lambdaDeps = lambdaDepsWith((policy) => buildProviders(policy));
 const slackSecretArn = process.env[ENV.slackSecretArn];
 const base = middy(
   scanWorker((context) => {
+    // Execution jobs go to their proposal's cloud's queue: ENV.executionQueueUrl (AWS, and jobs without a proposal), ENV.gcpExecutionQueueUrl and
+    // ENV.azureExecutionQueueUrl where those clouds are configured (see executionQueuesFromEnv; a scan may requeue another cloud's undo).
     // Fails fast naming a missing variable.
     loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl]);
     return lambdaDeps(context);

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { loadPolicyArtifact } from '../shared/config/artifact.js';
-import { SqsExecutionQueue } from '../shared/queue/sqs-queue.js';
+import { executionQueuesFromEnv } from './lib/execution-queues.js';
 import { slackWebClient, WebApiSlack } from '../shared/slack/api.js';
 import { approverCheck, type ApproverCheck } from '../shared/slack/approvers.js';
 import { handleEventRequest, isEventsApiRequest } from '../shared/slack/events-api.js';
@@ -35,8 +35,9 @@ export interface SlackFunctionOptions {
 export function createHandler(options: SlackFunctionOptions = {}) {
   const env = loadEnv([ENV.stateTable, ENV.policyFile, ENV.executionQueueUrl, ENV.slackSecretArn], options.env);
   const store = new DynamoStateStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: env.STATE_TABLE });
-  // The SQS client is loaded and made on the first accepted click, not at start.
-  const queue = new SqsExecutionQueue({ client: async () => new (await import('@aws-sdk/client-sqs')).SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+  // One queue per cloud's executor, each job to its proposal's cloud (ENV.executionQueueUrl; ENV.gcpExecutionQueueUrl and ENV.azureExecutionQueueUrl
+  // where those clouds are configured); the SQS client is loaded and made on the first accepted click, not at start.
+  const queue = executionQueuesFromEnv(options.env ?? process.env);
 
   // Built on the first request and kept for the life of the execution environment; rebuilt when the
   // bot token changes (rotation), so the user-group cache never outlives its token.

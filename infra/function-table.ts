@@ -22,7 +22,14 @@ export type Trigger =
   | { readonly kind: 'event-rules' };
 
 /** The stack's queues. */
-export type QueueName = 'scan' | 'scan-azure' | 'execution' | 'scan-gcp';
+export type QueueName = 'scan' | 'scan-azure' | 'execution' | 'scan-gcp' | 'execution-gcp' | 'execution-azure';
+
+/**
+ * Execution jobs go to the queue of their proposal's cloud (shared/queue/cloud-routed-queue.ts): every function that
+ * enqueues them may send to each; the Google Cloud and Azure ones exist only where that cloud is configured.
+ */
+const EXECUTION_QUEUES = ['execution', 'execution-gcp', 'execution-azure'] as const satisfies readonly QueueName[];
+const EXECUTION_QUEUE_ENV = ['executionQueueUrl', 'gcpExecutionQueueUrl', 'azureExecutionQueueUrl'] as const satisfies readonly EnvKey[];
 
 /** A secret of the stack, by the contract key of its ARN variable. */
 export type SecretKey = 'slackSecretArn' | 'gcpSecretArn' | 'azureSecretArn' | 'webhookSecretArn';
@@ -97,8 +104,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'scan-worker',
     description: 'Scans one account, project or subscription per message: collect, detect, plan, persist',
     trigger: { kind: 'queue', queue: 'scan', batchSize: 1, maxConcurrency: 20 },
-    env: ['stateTable', 'policyFile', 'executionQueueUrl', 'slackSecretArn'],
-    access: { state: 'read-write', send: ['execution'], secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'auto', undo: false } },
+    env: ['stateTable', 'policyFile', ...EXECUTION_QUEUE_ENV, 'slackSecretArn'],
+    access: { state: 'read-write', send: EXECUTION_QUEUES, secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'auto', undo: false } },
     foreignSdks: [],
     timeoutSeconds: 600,
     memoryMb: 1024,
@@ -108,8 +115,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'scan-worker-azure',
     description: 'Scans one Azure subscription per message (Azure ML, Azure Monitor): collect, detect, plan, persist',
     trigger: { kind: 'queue', queue: 'scan-azure', batchSize: 1, maxConcurrency: 10 },
-    env: ['stateTable', 'policyFile', 'executionQueueUrl', 'slackSecretArn', 'azureSecretArn'],
-    access: { state: 'read-write', send: ['execution'], secrets: ['slackSecretArn', 'azureSecretArn'] },
+    env: ['stateTable', 'policyFile', ...EXECUTION_QUEUE_ENV, 'slackSecretArn', 'azureSecretArn'],
+    access: { state: 'read-write', send: EXECUTION_QUEUES, secrets: ['slackSecretArn', 'azureSecretArn'] },
     foreignSdks: ['azure'],
     timeoutSeconds: 600,
     memoryMb: 1024,
@@ -121,8 +128,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'slack-interactions',
     description: 'Slack interactivity endpoint: verify, authorize, decide once, enqueue the work, answer within 3 s',
     trigger: { kind: 'url', reservedConcurrency: 10, output: 'InteractivityUrl', outputDescription: 'Interactivity request URL for the Slack app (costwatch slack manifest --url <this>)' },
-    env: ['stateTable', 'policyFile', 'executionQueueUrl', 'slackSecretArn'],
-    access: { state: 'read-write', send: ['execution'], secrets: ['slackSecretArn'] },
+    env: ['stateTable', 'policyFile', ...EXECUTION_QUEUE_ENV, 'slackSecretArn'],
+    access: { state: 'read-write', send: EXECUTION_QUEUES, secrets: ['slackSecretArn'] },
     foreignSdks: [],
     timeoutSeconds: 10,
     memoryMb: 512,
@@ -130,18 +137,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     name: 'execute',
-    description: 'Executor: re-checks, acts, undoes and updates Slack messages for each queued job',
+    description: 'AWS executor: re-checks, acts, undoes and updates Slack messages for each queued job of an AWS proposal (and replies, App Home)',
     trigger: { kind: 'queue', queue: 'execution', batchSize: 1, maxConcurrency: 5 },
-    // The Azure (Google Cloud) secret exists only where clouds.azure (clouds.gcp, without workloadIdentity) is configured; its variable and grant come with it.
-    env: ['stateTable', 'policyFile', 'slackSecretArn', 'azureSecretArn', 'gcpSecretArn'],
-    access: { state: 'read-write', secrets: ['slackSecretArn', 'azureSecretArn', 'gcpSecretArn'], awsRead: true, awsRemediate: { rules: 'approved', undo: true } },
-    // Performs and undoes approved Azure and Google Cloud actions as well.
-    foreignSdks: ['azure', 'gcp'],
+    env: ['stateTable', 'policyFile', 'slackSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn'], awsRead: true, awsRemediate: { rules: 'approved', undo: true } },
+    // AWS only: Google Cloud and Azure proposals run in execute-gcp and execute-azure.
+    foreignSdks: [],
     timeoutSeconds: 120,
     memoryMb: 512,
-    // Performs Azure and Google Cloud actions too (the Azure clients weigh about 1.4 MiB, the Google clients about 6 MB,
-    // each evaluated only by the first job for that cloud), and carries the savings ledger and the App Home jobs.
-    bundleBudgetKib: 8800,
+    // Carries the AWS provider, the savings ledger and the App Home jobs (341.3 KiB measured; 8.3 MiB when it held the Google and Azure clients).
+    bundleBudgetKib: 360,
   },
   {
     name: 'digest',
@@ -210,8 +215,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Scans one Google Cloud project per message (Vertex AI, Workbench, Cloud Monitoring, Cloud Storage): collect, detect, plan, persist',
     trigger: { kind: 'queue', queue: 'scan-gcp', batchSize: 1, maxConcurrency: 10 },
     // GCP_SECRET_ARN only where the credentials are a secret (no workloadIdentity in the policy).
-    env: ['stateTable', 'policyFile', 'executionQueueUrl', 'slackSecretArn', 'gcpSecretArn'],
-    access: { state: 'read-write', send: ['execution'], secrets: ['slackSecretArn', 'gcpSecretArn'] },
+    env: ['stateTable', 'policyFile', ...EXECUTION_QUEUE_ENV, 'slackSecretArn', 'gcpSecretArn'],
+    access: { state: 'read-write', send: EXECUTION_QUEUES, secrets: ['slackSecretArn', 'gcpSecretArn'] },
     foreignSdks: ['gcp'],
     timeoutSeconds: 600,
     memoryMb: 1024,
@@ -219,6 +224,33 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // Cloud Storage) are about 6 MB of it; measured sizes in docs/deploy.md.
     bundleBudgetKib: 7000,
     when: (p) => p.clouds.gcp !== undefined,
+  },
+  {
+    name: 'execute-gcp',
+    description: 'Google Cloud executor: re-checks, acts, undoes and updates Slack messages for each queued job of a Google Cloud proposal',
+    trigger: { kind: 'queue', queue: 'execution-gcp', batchSize: 1, maxConcurrency: 5 },
+    // GCP_SECRET_ARN only where the credentials are a secret (no workloadIdentity in the policy).
+    env: ['stateTable', 'policyFile', 'slackSecretArn', 'gcpSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn', 'gcpSecretArn'] },
+    foreignSdks: ['gcp'],
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    // The Google clients (Vertex AI, Notebooks, Monitoring, Cloud Storage, google-gax) are about 6 MB of it, evaluated by the first job.
+    bundleBudgetKib: 7000,
+    when: (p) => p.clouds.gcp !== undefined,
+  },
+  {
+    name: 'execute-azure',
+    description: 'Azure executor: re-checks, acts, undoes and updates Slack messages for each queued job of an Azure proposal',
+    trigger: { kind: 'queue', queue: 'execution-azure', batchSize: 1, maxConcurrency: 5 },
+    env: ['stateTable', 'policyFile', 'slackSecretArn', 'azureSecretArn'],
+    access: { state: 'read-write', secrets: ['slackSecretArn', 'azureSecretArn'] },
+    foreignSdks: ['azure'],
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    // The Azure clients (about 1.7 MiB with Storage and Blob), evaluated by the first job.
+    bundleBudgetKib: 2100,
+    when: (p) => p.clouds.azure !== undefined,
   },
 ];
 

@@ -233,7 +233,7 @@ export class WatchdogStack extends Stack {
     // Google Cloud's credentials are a secret unless the policy federates from the functions' AWS roles
     // (credentials.workloadIdentity): then there is nothing to store, and no secret is made.
     const gcpSecret = clouds.gcp !== undefined && clouds.gcp.credentials?.workloadIdentity === undefined;
-    // The Azure (Google Cloud) secret is optional for the executor: it exists only where that cloud is configured.
+    // The Azure (Google Cloud) secret is optional where a function lists it: it exists only where that cloud is configured.
     const needed = new Set(specs.flatMap((s) => s.access.secrets ?? []).filter((k) => (k !== 'azureSecretArn' || clouds.azure) && (k !== 'gcpSecretArn' || gcpSecret)));
     // A cloud's credentials exist when the cloud is configured, even before a function reads them,
     // so they can be filled in ahead of time.
@@ -251,18 +251,19 @@ export class WatchdogStack extends Stack {
   }
 
   private createQueues(specs: readonly FunctionSpec[]): void {
-    for (const name of ['scan', 'scan-azure', 'execution', 'scan-gcp'] as const) {
+    for (const name of ['scan', 'scan-azure', 'execution', 'scan-gcp', 'execution-gcp', 'execution-azure'] as const) {
       const consumer = specs.find((s) => s.trigger.kind === 'queue' && s.trigger.queue === name);
       const senders = specs.filter((s) => s.access.send?.includes(name));
       if (!consumer) {
-        // The Azure and Google Cloud scan queues are optional: each exists where its scan function is deployed.
-        if (name === 'scan-azure' || name === 'scan-gcp') continue;
+        // The Azure and Google Cloud scan and execution queues are optional: each exists where its function is deployed.
+        if (OPTIONAL_QUEUES.has(name)) continue;
         if (senders.length > 0) throw new FunctionTableError(`${senders.map((s) => s.name).join(', ')} send${senders.length === 1 ? 's' : ''} to the ${name} queue, which no function consumes`);
         continue;
       }
       const id = `${constructIdOf(name)}Queue`;
-      // Execution jobs of one proposal (approve, then undo) must run in order: FIFO, grouped per proposal.
-      const fifo = name === 'execution';
+      // Execution jobs of one proposal (approve, then undo) must run in order: FIFO, grouped per proposal
+      // (all jobs of a proposal go to its cloud's execution queue).
+      const fifo = name.startsWith('execution');
       const dlq = this.deadLetterQueue(`${id}Dlq`, `the ${name} queue (messages that failed ${MAX_RECEIVES} times)`, fifo);
       const queue = new Queue(this, id, {
         encryption: QueueEncryption.SQS_MANAGED,
@@ -401,9 +402,12 @@ export class WatchdogStack extends Stack {
         case 'scanQueueUrl':
         case 'azureScanQueueUrl':
         case 'gcpScanQueueUrl':
-        case 'executionQueueUrl': {
-          const queue = this.queues.get(key === 'scanQueueUrl' ? 'scan' : key === 'azureScanQueueUrl' ? 'scan-azure' : key === 'gcpScanQueueUrl' ? 'scan-gcp' : 'execution');
-          if (!queue && (key === 'azureScanQueueUrl' || key === 'gcpScanQueueUrl')) break;
+        case 'executionQueueUrl':
+        case 'gcpExecutionQueueUrl':
+        case 'azureExecutionQueueUrl': {
+          const queueName = QUEUE_OF_ENV[key];
+          const queue = this.queues.get(queueName);
+          if (!queue && OPTIONAL_QUEUES.has(queueName)) break;
           if (!queue) throw new FunctionTableError(`${spec.name} needs ${name} but no function consumes that queue`);
           env[name] = queue.queueUrl;
           break;
@@ -428,7 +432,7 @@ export class WatchdogStack extends Stack {
     }
     for (const name of access.send ?? []) {
       const queue = this.queues.get(name);
-      if (!queue && (name === 'scan-azure' || name === 'scan-gcp')) continue;
+      if (!queue && OPTIONAL_QUEUES.has(name)) continue;
       if (!queue) throw new FunctionTableError(`${spec.name} sends to the ${name} queue, which no function consumes`);
       role.addToPrincipalPolicy(new PolicyStatement({ sid: `Send${constructIdOf(name)}Queue`, actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     }
@@ -561,7 +565,7 @@ export class WatchdogStack extends Stack {
       new CfnOutput(this, SECRET_DOCS[key].output, { value: secret.secretName, description: `Secret to fill in: ${SECRET_DOCS[key].shape}` });
     }
     // Workload identity federation: Google's pool provider must accept these roles (no secret exists).
-    const federated = ['scan-worker-gcp', 'execute'].map((n) => this.functions.get(n)?.role).filter((r) => r !== undefined);
+    const federated = ['scan-worker-gcp', 'execute-gcp'].map((n) => this.functions.get(n)?.role).filter((r) => r !== undefined);
     if (this.policy.policy.clouds.gcp?.credentials?.workloadIdentity && federated.length > 0) {
       new CfnOutput(this, 'GcpFederatedRoleArns', {
         value: Fn.join(',', federated.map((r) => r.roleArn)),
@@ -576,6 +580,19 @@ export class WatchdogStack extends Stack {
     }
   }
 }
+
+/** The queues of a cloud other than AWS: each exists only where its consumer is deployed (that cloud is configured). */
+const OPTIONAL_QUEUES: ReadonlySet<QueueName> = new Set(['scan-azure', 'scan-gcp', 'execution-gcp', 'execution-azure']);
+
+/** The queue whose URL an environment variable carries. */
+const QUEUE_OF_ENV = {
+  scanQueueUrl: 'scan',
+  azureScanQueueUrl: 'scan-azure',
+  gcpScanQueueUrl: 'scan-gcp',
+  executionQueueUrl: 'execution',
+  gcpExecutionQueueUrl: 'execution-gcp',
+  azureExecutionQueueUrl: 'execution-azure',
+} as const satisfies Partial<Record<string, QueueName>>;
 
 /** Messages a queue consumer may fail before the message moves to the dead-letter queue. */
 export const MAX_RECEIVES = 3;

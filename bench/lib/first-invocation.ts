@@ -32,4 +32,6 @@ export const FIRST_INVOCATIONS: Readonly<Record<string, FirstInvocation>> = {
   'events-eventbridge': { invocation: 'a SageMaker endpoint InService event: Slack secret read, the endpoint described (SageMaker) and its usage read (CloudWatch)', awsPackages: [SECRETS, '@aws-sdk/client-sagemaker', '@aws-sdk/client-cloudwatch'] },
   'webhook-gcp': { invocation: 'a budget push: webhook and Slack secrets read', awsPackages: [SECRETS] },
   'webhook-azure': { invocation: 'a budget alert: webhook and Slack secrets read', awsPackages: [SECRETS] },
+  'execute-gcp': { invocation: 'an approved Google Cloud action: Slack and Google Cloud secrets read, the Google clients loaded (the resource re-read and its usage re-checked)', awsPackages: [SECRETS], modules: ['shared/app/compose-gcp.ts'] },
+  'execute-azure': { invocation: 'an approved Azure action: Slack and Azure secrets read, the Azure clients loaded (the resource re-read and its usage re-checked)', awsPackages: [SECRETS], modules: ['shared/app/compose-azure.ts'] },
 };

@@ -7,8 +7,12 @@ export const ENV = {
   stateTable: 'STATE_TABLE',
   /** Path of the policy artifact bundled next to the handler (`policy.json`: costwatch.yml validated at synth, as JSON). */
   policyFile: 'POLICY_FILE',
-  /** SQS queue of approved actions to execute. */
+  /** SQS queue of approved actions to execute: the AWS executor's (and jobs that carry no proposal: replies, App Home). */
   executionQueueUrl: 'EXECUTION_QUEUE_URL',
+  /** SQS queue of Google Cloud proposals' jobs, consumed by the Google Cloud executor (only when clouds.gcp is set). */
+  gcpExecutionQueueUrl: 'GCP_EXECUTION_QUEUE_URL',
+  /** SQS queue of Azure proposals' jobs, consumed by the Azure executor (only when clouds.azure is set). */
+  azureExecutionQueueUrl: 'AZURE_EXECUTION_QUEUE_URL',
   /** SQS queue of scopes to scan (fan-out). */
   scanQueueUrl: 'SCAN_QUEUE_URL',
   /** SQS queue of Azure subscriptions to scan, consumed by the Azure scan function (only when clouds.azure is set). */

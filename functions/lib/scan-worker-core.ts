@@ -13,7 +13,7 @@ import type { Notifier } from '../../shared/notify/port.js';
 import { runScan, type ScanReport } from '../../shared/pipeline/scan.js';
 import type { PriceBook } from '../../shared/pricing/price-book.js';
 import type { CloudProvider } from '../../shared/providers/port.js';
-import { SqsExecutionQueue } from '../../shared/queue/sqs-queue.js';
+import { executionQueuesFromEnv } from './execution-queues.js';
 import type { ExecutionQueue } from '../../shared/queue/port.js';
 import { DynamoStateStore } from '../../shared/store/dynamo-store.js';
 import type { StateStore } from '../../shared/store/port.js';
@@ -171,8 +171,9 @@ export function lambdaDepsWith(providersFor: (policy: Policy) => Map<Cloud, Clou
         ? slackNotifier(policy, { store, clock: systemClock, providers, slack: { botToken: token }, onError: (error, n) => logger.error('slack message failed', { finding: n.finding.id, error: error as Error }) })
         : undefined;
       if (policy.slack && !notifier) logger.warn('the policy has a slack section but the Slack secret has no botToken: findings are stored, not posted');
-      // Loaded and made only when an approval whose job was lost is queued again.
-      const executionQueue = new SqsExecutionQueue({ client: async () => new (await import('@aws-sdk/client-sqs')).SQSClient({}), queueUrl: env.EXECUTION_QUEUE_URL });
+      // Loaded and made only when an approval whose job was lost is queued again; each job goes to its proposal's cloud's executor
+      // (a scan of one cloud may requeue another cloud's interrupted undo).
+      const executionQueue = executionQueuesFromEnv();
       return { policy, providers, store, clock: systemClock, prices: priceBook(policy), executionQueue, ...(notifier ? { notifier } : {}) };
     })();
     // A failed start (bad environment or policy) is not cached: the next message tries again.

@@ -135,8 +135,29 @@ describe('what a policy deploys', () => {
     expect(granted).not.toContain('sts:AssumeRole');
     expect(granted).toContain('sagemaker:DeleteEndpoint');
     expect(template.Outputs?.['MemberTrustedRoleArns']).toBeUndefined();
+    // No Google Cloud or Azure executor, so no queue of theirs: the AWS executor's and the scan queue (and their dead letters).
+    const queues = ofType(template, 'AWS::SQS::Queue').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(queues.filter((id) => !/Dlq/.test(id)).sort()).toEqual(['ExecutionQueue', 'ScanQueue']);
+    for (const [, fn] of ofType(template, 'AWS::Lambda::Function')) {
+      const vars = Object.keys((fn.Properties!['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+      expect(vars.filter((v) => /^(GCP|AZURE)_EXECUTION_QUEUE_URL$/.test(v))).toEqual([]);
+    }
     // Every rule on its default cadence: two scan schedules, and the digest.
     expect(ofType(template, 'AWS::Scheduler::Schedule').length).toBe(3);
+  });
+});
+
+describe('Google Cloud by workload identity federation', () => {
+  it('deploys the Google Cloud scan function and executor without a Google secret, and outputs both roles for the pool', async () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+    const { watchdog } = await buildCostwatchApp(app, { config: fixture('gcp-federated') });
+    expect([...watchdog.functions.keys()].filter((n) => n.endsWith('-gcp')).sort()).toEqual(['execute-gcp', 'scan-worker-gcp', 'webhook-gcp']);
+    expect(watchdog.secrets.has('gcpSecretArn')).toBe(false);
+    const template = app.synth().getStackByName('costwatch').template as CfnTemplate;
+    const output = template.Outputs?.['GcpFederatedRoleArns'] as { Value: { 'Fn::Join': [string, { 'Fn::GetAtt': [string, string] }[]] } } | undefined;
+    const roles = output?.Value['Fn::Join'][1].map((r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''));
+    // The AWS executor never calls Google: its role is not one of them.
+    expect(roles).toEqual(['ScanWorkerGcpRole', 'ExecuteGcpRole']);
   });
 });
 

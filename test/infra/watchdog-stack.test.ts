@@ -115,7 +115,7 @@ const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'webhook-gcp': [...LOGS, ...STATE_RW, ...SECRET],
   'webhook-azure': [...LOGS, ...STATE_RW, ...SECRET],
   'slack-interactions': [...LOGS, ...STATE_RW, ...SECRET, 'sqs:SendMessage'],
-  // approve and auto rules of the fixture: idle-endpoint (+ undo), idle-notebook (+ undo), cold-artifacts (+ undo).
+  // AWS proposals only: approve and auto rules of the fixture: idle-endpoint (+ undo), idle-notebook (+ undo), cold-artifacts (+ undo).
   execute: [
     ...LOGS,
     ...SQS_CONSUME,
@@ -129,9 +129,11 @@ const EXPECTED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'sagemaker:StopNotebookInstance',
     's3:PutLifecycleConfiguration',
     'sts:AssumeRole',
-    // Azure workload identity federation (the fixture's clouds.azure.credentials.awsFederation).
-    'sts:GetWebIdentityToken',
   ],
+  // Google Cloud proposals only: no AWS resource is read or changed (the Google credentials are a secret in the fixture).
+  'execute-gcp': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET],
+  // Azure proposals only; sts:GetWebIdentityToken: the fixture signs in to Entra by workload identity federation from the AWS role.
+  'execute-azure': [...LOGS, ...SQS_CONSUME, ...STATE_RW, ...SECRET, 'sts:GetWebIdentityToken'],
   digest: [...LOGS, 'sqs:SendMessage', ...STATE_RW, ...SECRET],
   // Azure subscriptions only: no AWS resource is read or changed; approvals lost in flight are queued again.
   // sts:GetWebIdentityToken: the fixture signs in to Entra by workload identity federation from the AWS role.
@@ -223,6 +225,7 @@ describe('least privilege', () => {
     for (const f of deployed) {
       const mutations = ALL(f.name).filter((a) => MUTATIONS.test(a));
       if (f.name === 'execute') continue;
+      // The Google Cloud and Azure executors act on their clouds alone: no AWS mutation at all (checked below).
       // idle-endpoint is the fixture's only auto rule; its action runs inside the scan and event use-cases.
       expect({ [f.name]: mutations }).toEqual({ [f.name]: ['scan-worker', 'events-eventbridge'].includes(f.name) ? ['sagemaker:DeleteEndpoint'] : [] });
     }
@@ -260,7 +263,7 @@ describe('least privilege', () => {
 
   it('lets each function read only the secrets it uses', () => {
     const secretIds = new Map(ofType(t, 'AWS::SecretsManager::Secret').map(([id]) => [id, id.replace(/[0-9A-F]{8}$/, '')]));
-    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'], 'scan-worker-azure': ['AzureSecret', 'SlackSecret'], 'scan-worker-gcp': ['GcpSecret', 'SlackSecret'], execute: ['AzureSecret', 'GcpSecret', 'SlackSecret'] };
+    const expected: Record<string, string[]> = { 'webhook-gcp': ['SlackSecret', 'WebhookSecret'], 'webhook-azure': ['SlackSecret', 'WebhookSecret'], 'scan-worker-azure': ['AzureSecret', 'SlackSecret'], 'scan-worker-gcp': ['GcpSecret', 'SlackSecret'], 'execute-gcp': ['GcpSecret', 'SlackSecret'], 'execute-azure': ['AzureSecret', 'SlackSecret'] };
     for (const f of deployed) {
       const read = resourcesOf(statementsOf(f.name), 'secretsmanager:GetSecretValue').map((r) => secretIds.get(r.replace(/^<|>$/g, '')));
       const want = expected[f.name] ?? (f.access.secrets?.includes('slackSecretArn') ? ['SlackSecret'] : []);
@@ -307,12 +310,20 @@ describe('bundles', () => {
     }
   });
 
-  it('keep every Google client in the Google Cloud scan function and the executor: none in the AWS scanner, the Slack handler or the webhooks', () => {
+  it('keep every Google client in the Google Cloud scan function and executor: none in the AWS executor or scanner, the Slack handler or the webhooks', () => {
     const google = (name: string) => [...bundledPackages(metafile(name)).keys()].filter((p) => /^@google-cloud\/|^google-gax$|^google-auth-library$|^gaxios$|^protobufjs$/.test(p));
-    for (const name of ['scan-worker', 'slack-interactions', 'webhook-gcp', 'webhook-azure', 'scan-dispatch', 'scan-worker-azure']) expect({ [name]: google(name) }).toEqual({ [name]: [] });
+    for (const name of ['execute', 'execute-azure', 'scan-worker', 'slack-interactions', 'webhook-gcp', 'webhook-azure', 'scan-dispatch', 'scan-worker-azure']) expect({ [name]: google(name) }).toEqual({ [name]: [] });
     // The ones that scan and act on Google Cloud do carry them: the assertion above is not vacuous.
-    for (const name of ['scan-worker-gcp', 'execute']) expect(google(name), name).toEqual(expect.arrayContaining(['@google-cloud/aiplatform', '@google-cloud/storage', 'google-gax']));
+    for (const name of ['scan-worker-gcp', 'execute-gcp']) expect(google(name), name).toEqual(expect.arrayContaining(['@google-cloud/aiplatform', '@google-cloud/storage', 'google-gax']));
     expect(deployed.find((f) => f.name === 'scan-worker-gcp')?.foreignSdks).toEqual(['gcp']);
+  });
+
+  it('keep every Azure client in the Azure scan function and executor: none in the AWS or Google Cloud executor', () => {
+    const azure = (name: string) => [...bundledPackages(metafile(name)).keys()].filter((p) => /^@azure\/|^@azure-rest\//.test(p));
+    for (const name of ['execute', 'execute-gcp', 'scan-worker', 'slack-interactions', 'scan-worker-gcp']) expect({ [name]: azure(name) }).toEqual({ [name]: [] });
+    // The Azure executor carries them (the check above can fail).
+    for (const name of ['scan-worker-azure', 'execute-azure']) expect(azure(name), name).toEqual(expect.arrayContaining(['@azure/arm-machinelearning', '@azure/identity']));
+    expect(deployed.find((f) => f.name === 'execute')?.foreignSdks).toEqual([]);
   });
 
   it('contain no schema library or YAML parser, and stay within their budget', () => {
@@ -446,11 +457,31 @@ describe('asynchronous paths', () => {
       expect(dlqs.has(target ?? ''), `${f.name} has no dead-letter queue`).toBe(true);
     }
     const queues = ofType(t, 'AWS::SQS::Queue').filter(([id]) => !dlqs.has(id));
-    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([...(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-azure') ? ['ScanAzureQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-gcp') ? ['ScanGcpQueue'] : []), 'ScanQueue']);
+    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([...(deployed.some((f) => f.name === 'execute-azure') ? ['ExecutionAzureQueue'] : []), ...(deployed.some((f) => f.name === 'execute-gcp') ? ['ExecutionGcpQueue'] : []), ...(deployed.some((f) => f.name === 'execute') ? ['ExecutionQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-azure') ? ['ScanAzureQueue'] : []), ...(deployed.some((f) => f.name === 'scan-worker-gcp') ? ['ScanGcpQueue'] : []), 'ScanQueue']);
     for (const [id, q] of queues) {
       const redrive = q.Properties?.['RedrivePolicy'] as { deadLetterTargetArn: unknown; maxReceiveCount: number };
       expect(dlqs.has(refOf(redrive?.deadLetterTargetArn) ?? ''), id).toBe(true);
       expect(redrive.maxReceiveCount).toBe(3);
+    }
+  });
+
+  it('give each cloud its own FIFO execution queue, and every producer of execution jobs the URL of and a send grant on each', () => {
+    const queueId = (name: string) => ofType(t, 'AWS::SQS::Queue').find(([id]) => id.replace(/[0-9A-F]{8}$/, '') === name)![0];
+    const ids = ['ExecutionQueue', 'ExecutionGcpQueue', 'ExecutionAzureQueue'].map(queueId);
+    for (const id of ids) expect(t.Resources[id]!.Properties!['FifoQueue'], id).toBe(true);
+    const vars = { EXECUTION_QUEUE_URL: ids[0], GCP_EXECUTION_QUEUE_URL: ids[1], AZURE_EXECUTION_QUEUE_URL: ids[2] };
+    // Every function that enqueues execution jobs (Slack clicks, scans requeueing approvals and undos of any cloud).
+    for (const name of ['slack-interactions', 'scan-worker', 'scan-worker-gcp', 'scan-worker-azure']) {
+      const env = (t.Resources[fnOf(name)]!.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.fromEntries(Object.keys(vars).map((v) => [v, refOf(env[v])])), name).toEqual(vars);
+      const sendTo = resourcesOf(statementsOf(name), 'sqs:SendMessage').map((r) => r.replace(/^<|>$/g, '').replace(/\.Arn$/, ''));
+      expect(sendTo.sort(), name).toEqual([...ids].sort());
+    }
+    // The executors consume their own queue and send to none.
+    for (const [name, id] of [['execute', ids[0]], ['execute-gcp', ids[1]], ['execute-azure', ids[2]]] as const) {
+      const mapping = ofType(t, 'AWS::Lambda::EventSourceMapping').find(([, m]) => refOf(m.Properties!['FunctionName']) === fnOf(name))![1].Properties!;
+      expect(refOf(mapping['EventSourceArn']), name).toBe(id);
+      expect(ALL(name).filter((a) => a === 'sqs:SendMessage'), name).toEqual([]);
     }
   });
 
@@ -495,9 +526,9 @@ describe('asynchronous paths', () => {
     const age = alarms.filter((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage');
     const queueOf = (a: Record<string, unknown>) => refOf((a['Dimensions'] as { Value: unknown }[])[0]!.Value)!;
     const byQueue = Object.fromEntries(age.map((a) => [queueOf(a).replace(/[0-9A-F]{8}$/, ''), a]));
-    // The fixture policy scans Azure and Google Cloud too: their scan queues are watched like the AWS one.
-    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionQueue', 'ScanAzureQueue', 'ScanGcpQueue', 'ScanQueue']);
-    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ScanAzureQueue', 'scan-worker-azure'], ['ScanGcpQueue', 'scan-worker-gcp'], ['ExecutionQueue', 'execute']] as const) {
+    // The fixture policy scans and acts on Azure and Google Cloud too: their scan and execution queues are watched like the AWS ones.
+    expect(Object.keys(byQueue).sort()).toEqual(['ExecutionAzureQueue', 'ExecutionGcpQueue', 'ExecutionQueue', 'ScanAzureQueue', 'ScanGcpQueue', 'ScanQueue']);
+    for (const [queue, consumer] of [['ScanQueue', 'scan-worker'], ['ScanAzureQueue', 'scan-worker-azure'], ['ScanGcpQueue', 'scan-worker-gcp'], ['ExecutionQueue', 'execute'], ['ExecutionGcpQueue', 'execute-gcp'], ['ExecutionAzureQueue', 'execute-azure']] as const) {
       const timeout = deployed.find((f) => f.name === consumer)!.timeoutSeconds;
       const visibility = t.Resources[queueOf(byQueue[queue]!)]!.Properties!['VisibilityTimeout'];
       expect(visibility).toBe(timeout * 6);

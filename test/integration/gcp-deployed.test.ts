@@ -69,32 +69,36 @@ describe('deployed Google Cloud credentials', () => {
   });
 });
 
-/** functions/execute.ts builds its handler at import, reading its environment: give it one that reaches nothing. */
-async function loadExecutor() {
+/** functions/execute*.ts build their handler at import, reading their environment: give them one that reaches nothing. */
+function stubExecutorEnv() {
   vi.stubEnv('STATE_TABLE', 'costwatch-state');
   vi.stubEnv('POLICY_FILE', 'policy.json');
   vi.stubEnv('SLACK_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:111111111111:secret:slack');
-  return import('../../functions/execute.js');
 }
 
-describe('the executor in the deployed path', () => {
-  it('has a Google Cloud provider for a policy with Google Cloud projects (it had none before), resolved on first use', async () => {
-    const { executorProviders } = await loadExecutor();
+const AZURE_TOO = 'version: 1\nclouds:\n  aws:\n    accounts: [{ id: "111111111111", regions: [us-east-1] }]\n  azure:\n    subscriptions: [{ id: 3f2504e0-4f89-11d3-9a0c-0305e82c3301, regions: [eastus] }]\n';
+
+describe('the executors in the deployed path', () => {
+  it('the Google Cloud executor has the Google Cloud provider alone, resolved on first use', async () => {
+    stubExecutorEnv();
+    const { executorProviders } = await import('../../functions/execute-gcp.js');
     const providers = executorProviders(policyWith(), { GCP_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:GcpSecret' });
-    expect([...providers.keys()].sort()).toEqual(['aws', 'gcp']);
+    expect([...providers.keys()]).toEqual(['gcp']);
     expect(providers.get('gcp')).toBeInstanceOf(DeferredGcpProvider);
-    const awsOnly = parsePolicy('version: 1\nclouds:\n  aws:\n    accounts: [{ id: "111111111111", regions: [us-east-1] }]\n', 'aws.yml').policy;
-    expect([...executorProviders(awsOnly, {}).keys()]).toEqual(['aws']);
   });
 
-  it('has an Azure provider made by the first Azure job, so AWS and Google Cloud jobs never evaluate the Azure clients', async () => {
-    const { executorProviders } = await loadExecutor();
-    const azure = parsePolicy(
-      'version: 1\nclouds:\n  aws:\n    accounts: [{ id: "111111111111", regions: [us-east-1] }]\n  azure:\n    subscriptions: [{ id: 3f2504e0-4f89-11d3-9a0c-0305e82c3301, regions: [eastus] }]\n',
-      'azure.yml',
-    ).policy;
-    const providers = executorProviders(azure, {});
-    expect([...providers.keys()].sort()).toEqual(['aws', 'azure']);
+  it('the AWS executor has the AWS provider alone, whatever other clouds the policy configures', async () => {
+    stubExecutorEnv();
+    const { executorProviders } = await import('../../functions/execute.js');
+    expect([...executorProviders(policyWith()).keys()]).toEqual(['aws']);
+    expect([...executorProviders(parsePolicy(AZURE_TOO, 'azure.yml').policy).keys()]).toEqual(['aws']);
+  });
+
+  it('the Azure executor has the Azure provider alone, made by its first job', async () => {
+    stubExecutorEnv();
+    const { executorProviders } = await import('../../functions/execute-azure.js');
+    const providers = executorProviders(parsePolicy(AZURE_TOO, 'azure.yml').policy);
+    expect([...providers.keys()]).toEqual(['azure']);
     expect(providers.get('azure')).toBeInstanceOf(DeferredProvider);
     expect(providers.get('azure')?.cloud).toBe('azure');
   });

@@ -205,6 +205,21 @@ describe('the Slack functions as deployed', () => {
     expect(JSON.stringify(fraudMessage().blocks)).toContain(ACTION_IDS.undo);
   });
 
+  it('an executor refuses a job of another cloud’s proposal without touching it, so its own executor still runs it', async () => {
+    const job = await approveFraud();
+    const { createHandler } = await import('../../functions/execute-gcp.js');
+    const gcpExecutor = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
+    const describes = sandbox.calls()['sagemaker.DescribeEndpoint'] ?? 0;
+    const misrouted = await gcpExecutor({ Records: [{ messageId: 'aws-job', body: job, eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:costwatch-ExecutionGcpQueue.fifo' }] } as never, lambdaContext('execute-gcp'));
+
+    // Failed (retried, then dead-lettered), not cancelled for want of an AWS provider: the approval still stands.
+    expect(misrouted).toEqual({ batchItemFailures: [{ itemIdentifier: 'aws-job' }] });
+    expect(sandbox.calls()['sagemaker.DescribeEndpoint'] ?? 0).toBe(describes);
+    expect(await runExecute(job)).toEqual({ batchItemFailures: [] });
+    expect(sandbox.calls()['sagemaker.DeleteEndpoint']).toBe(1);
+    expect(fraudMessage().text).toContain('— done');
+  });
+
   it('execute holds back the rest of a FIFO batch after a failure, to keep each proposal’s jobs in order', async () => {
     const { createHandler } = await import('../../functions/execute.js');
     const handler = createHandler({ slackApiUrl: sandbox.slackApiUrl, clock: sandbox.clock });
