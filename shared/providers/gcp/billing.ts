@@ -9,7 +9,8 @@ import { plansBilling, type CollectionFailure, type CollectOptions } from '../po
 import { costRecordsOf, readExport, type BillingExportTable, type ExportGrouping, type ExportMeter, type ExportRow } from './billing-export.js';
 import { budgetSpecOf, calendarPeriod, groupingOf, judgeBudget, runRate, type BudgetSpec, type KnownProject } from './budgets.js';
 import type { GcpBillingClients } from './clients.js';
-import { fetchCatalogPrices } from './catalog.js';
+import { fetchCatalogPrices, type CatalogPrices } from './catalog.js';
+import type { FetchedGcsPrice } from '../../pricing/gcs-prices.js';
 import { describeGoogleError } from './errors.js';
 
 /** What the gcp provider reads about money, from the policy. */
@@ -34,6 +35,8 @@ export interface GcpBillingCollection {
   readonly budgets: Budget[];
   readonly forecasts: CostForecast[];
   readonly prices: FetchedPrice[];
+  /** Cloud Storage class figures from the Catalog, for the cold-artifacts rule. */
+  readonly storagePrices: FetchedGcsPrice[];
   readonly failures: CollectionFailure[];
 }
 
@@ -218,14 +221,15 @@ export class GcpBilling {
     const failures: CollectionFailure[] = [];
     const fail = (operation: string, err: unknown) => failures.push({ scope, operation, message: describe(err) });
     const table = this.options.export;
+    const none: CatalogPrices = { prices: [], storage: [] };
     const prices =
       this.options.catalog === false
-        ? Promise.resolve([] as FetchedPrice[])
+        ? Promise.resolve(none)
         : inventory
             .then((found) => fetchCatalogPrices(this.clients().catalog, found, opts.cache, now, this.options.call))
             .catch((err: unknown) => {
               fail('cloudbilling:services.skus.list', err);
-              return [] as FetchedPrice[];
+              return none;
             });
     let specs: BudgetSpec[] = [];
     const wantBudgets = plansBilling(opts, 'budgets') && this.options.billingAccount !== undefined;
@@ -298,7 +302,8 @@ export class GcpBilling {
         });
       }
     }
-    return { costs, budgets, forecasts, prices: await prices, failures };
+    const catalog = await prices;
+    return { costs, budgets, forecasts, prices: catalog.prices, storagePrices: catalog.storage, failures };
   }
 
 }
