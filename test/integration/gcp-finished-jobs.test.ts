@@ -102,7 +102,8 @@ describe('gcp finished custom jobs for spot-training', () => {
       expect(ran?.title).toMatch(/^custom job ran-10d-ago ran on demand \(\$[\d,.]+\): Spot VMs could have saved/);
       expect(JSON.stringify(ran)).toMatch(/ran on demand from 2025-06-06 12:00 UTC to 2025-06-08 12:00 UTC/);
       expect(finished.filter((f) => f.ruleId !== 'spot-training')).toEqual([]);
-      expect(finished.some((f) => f.proposal !== undefined)).toBe(false);
+      expect(finished.every((f) => f.notifyOnly !== undefined)).toBe(true);
+      expect(report.proposals.filter((p) => p.resource.kind === VERTEX_FINISHED_CUSTOM_JOB)).toEqual([]);
       // The running job is judged by both rules, under its own kind.
       const running = report.findings.filter((f) => f.resource?.kind === VERTEX_CUSTOM_JOB && f.resource?.name === 'running-long').map((f) => f.ruleId).sort();
       expect(running).toEqual(expect.arrayContaining(['long-training-job', 'spot-training']));
