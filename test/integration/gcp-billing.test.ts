@@ -162,7 +162,13 @@ describe('gcp budgets: spend computed from the export over the budget’s own fi
     expect(budget(mine.budgets, 'fraud-gross')).toMatchObject({ actual: { amount: 1020 }, scope: { tags: { team: 'fraud' } } });
     // Vertex AI only (service id filter), in the other project: 17 × 30; forecast 510 + 30 × 13.
     expect(budget(other.budgets, 'serving-vertex')).toMatchObject({ actual: { amount: 510 }, forecast: { amount: 900 }, scope: { scopeIds: [OTHER], services: ['Vertex AI'] }, forecastThresholds: [100] });
-    expect(budget(mine.budgets, 'org-folder')?.problem).toMatch(/folders\/123456/);
+    // Every project under folders/123456 (by project.ancestors), listed or not: 17 × 50 (data-lake-99) + 17 × 35 (ml-serving-7).
+    expect(budget(mine.budgets, 'org-folder')).toMatchObject({ actual: { amount: 1445, currency: 'USD' } });
+    expect(budget(mine.budgets, 'org-folder')?.problem).toBeUndefined();
+    const ancestral = sandbox.state.gcp.billing.queries.filter((q) => q.params['ancestors'] !== undefined);
+    expect(ancestral).toHaveLength(1);
+    expect(ancestral[0]).toMatchObject({ params: { ancestors: 'folders/123456' }, maximumBytesBilled: '52428800' });
+    expect(ancestral[0]!.sql).not.toContain('123456');
     expect(budget(mine.budgets, 'whole-account')?.problem).toMatch(/every project of the billing account/);
     expect(budget(mine.budgets, 'data-lake')?.problem).toMatch(/projects\/323456789012, which is not in clouds.gcp.projects/);
     for (const b of [...mine.budgets, ...other.budgets]) if (b.problem) expect(b.actual).toBeUndefined();
@@ -181,7 +187,7 @@ describe('gcp budgets: spend computed from the export over the budget’s own fi
       expect(forecast?.title).toMatch(/forecast \$900\.00 by 2025-06-30 is 112\.5% of \$800\.00/);
       expect(forecast?.evidence.join('\n')).toMatch(/mean of the last 7 days/);
       const unknown = report.findings.filter((f) => f.ruleId === 'budget-breach' && f.state === 'unknown').map((f) => f.title);
-      expect(unknown).toHaveLength(3);
+      expect(unknown).toHaveLength(2);
       expect(unknown.join('\n')).toMatch(/Google Cloud budget whole-account: spend cannot be judged — it counts every project/);
     } finally {
       await store.close();

@@ -240,7 +240,7 @@ interface MachineKey {
   readonly accelerator: boolean;
 }
 
-const USE_OF_KIND: Readonly<Record<string, CatalogUse>> = { 'gcp.vertex.endpoint': 'hosting', 'gcp.workbench.instance': 'notebook', 'gcp.vertex.custom-job': 'training' };
+const USE_OF_KIND: Readonly<Record<string, CatalogUse>> = { 'gcp.vertex.endpoint': 'hosting', 'gcp.workbench.instance': 'notebook', 'gcp.vertex.custom-job': 'training', 'gcp.vertex.finished-custom-job': 'training' };
 
 /** The service whose SKUs price each use: Workbench instances are Compute Engine VMs. */
 const SERVICE_OF_USE: Readonly<Record<CatalogUse, string>> = { hosting: CATALOG_SERVICES.vertexAi, training: CATALOG_SERVICES.vertexAi, notebook: CATALOG_SERVICES.computeEngine };
@@ -290,11 +290,13 @@ export async function fetchCatalogPrices(
   now: Date,
   call: <T>(fn: () => Promise<T>) => Promise<T>,
   storageCurrency: string = BUNDLED_GCS_PRICES.currency,
+  /** Lists a service's SKUs; the caller shares one listing between the projects of a scan. */
+  list: (service: string) => Promise<Sku[]> = (service) => listSkus(catalog, service, call),
 ): Promise<CatalogPrices> {
   const lists = new Map<string, Promise<Sku[]>>();
   const skusOf = (service: string): Promise<Sku[]> => {
     let p = lists.get(service);
-    if (!p) lists.set(service, (p = listSkus(catalog, service, call)));
+    if (!p) lists.set(service, (p = list(service)));
     return p;
   };
   const until = new Date(now.getTime() + CATALOG_CACHE_DAYS * 86_400_000);
