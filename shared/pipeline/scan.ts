@@ -128,6 +128,7 @@ export async function runScan(opts: ScanOptions, deps: ScanDeps): Promise<ScanRe
     if (marks) watermarks.set(`${t.scope.cloud}:${t.scope.id}`, marks);
     const c = await collectOne(t, opts, deps, startedAt, toRead, marks);
     if (c.prices) deps.prices.addFetched(c.prices);
+    if (c.storagePrices) deps.prices.gcsStorage().withFetched(c.storagePrices);
     const [priced] = priceCollections([c], deps.prices);
     const verdicts = judgeCollection(priced!, opts.rules, startedAt, deps.prices, hooks);
     return { collection: { ...priced!, usage: [] } as Collection, verdicts };

@@ -3,6 +3,7 @@ import type { CostRecord } from '../domain/cost.js';
 import type { BillingSignal, CommitmentCoverage, CostAnomaly, CostForecast } from '../domain/cost-signals.js';
 export { BILLING_SIGNALS, type BillingSignal } from '../domain/cost-signals.js';
 import type { FetchedPrice } from '../pricing/price-book.js';
+import type { FetchedGcsPrice } from '../pricing/gcs-prices.js';
 import type { StateStore } from '../store/port.js';
 import type { Cloud, Resource, ResourceRef, Scope } from '../domain/resource.js';
 import { RESOURCE_FACTS, USAGE_SIGNALS, type ResourceFact, type UsageSeries, type UsageSignal } from '../domain/usage.js';
@@ -88,6 +89,8 @@ export interface Collection {
   readonly commitments?: readonly CommitmentCoverage[];
   /** Prices read from the cloud's price list during the scan, loaded into the PriceBook before rules run. */
   readonly prices?: readonly FetchedPrice[];
+  /** Cloud Storage class figures read from the cloud's price list (Google Cloud: the Catalog), keyed as the GCS price book keys them. */
+  readonly storagePrices?: readonly FetchedGcsPrice[];
   readonly failures: readonly CollectionFailure[];
 }
 

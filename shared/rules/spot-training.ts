@@ -22,7 +22,7 @@ export interface SpotTrainingSettings {
 export const SPOT_DISCOUNT_ASSUMPTION = { percent: 60, asOf: '2025-06' } as const;
 
 /** Kinds this rule judges. */
-export const SPOT_TRAINING_KINDS = ['aws.sagemaker.training-job', 'aws.sagemaker.finished-training-job', 'gcp.vertex.custom-job', 'azure.ml.compute-cluster'] as const;
+export const SPOT_TRAINING_KINDS = ['aws.sagemaker.training-job', 'aws.sagemaker.finished-training-job', 'gcp.vertex.custom-job', 'azure.ml.compute-cluster', 'gcp.vertex.finished-custom-job'] as const;
 
 /**
  * `spot-training`: training that ran on demand and could have run on spot capacity — SageMaker
@@ -52,6 +52,7 @@ export const spotTraining: ResourceRule<SpotTrainingSettings> = {
       case 'aws.sagemaker.finished-training-job':
         return sageMaker(r, settings, now, prices, discount, assumption);
       case 'gcp.vertex.custom-job':
+      case 'gcp.vertex.finished-custom-job':
         return vertex(r, settings, now, prices, discount, assumption);
       case 'azure.ml.compute-cluster':
         return azureCluster(r, settings, prices, discount, assumption);
@@ -158,26 +159,33 @@ function sageMaker(r: Resource, settings: SpotTrainingSettings, now: Date, price
 function vertex(r: Resource, settings: SpotTrainingSettings, now: Date, prices: PriceBook, discount: number, assumption: string): RuleResult {
   const strategy = typeof r.attributes['schedulingStrategy'] === 'string' ? r.attributes['schedulingStrategy'] : 'STRATEGY_UNSPECIFIED';
   if (strategy === 'SPOT') return { state: 'ok', evidence: ['scheduling.strategy is SPOT'] };
-  if (r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
+  const finished = r.kind === 'gcp.vertex.finished-custom-job';
+  if (!finished && r.lifecycle !== 'running') return { state: 'not-applicable', reason: `state ${r.state}` };
   const started = dateAttribute(r, 'startedAt') ?? r.createdAt;
   if (!started) return { state: 'not-applicable', reason: 'start time unknown' };
-  const ms = Math.max(0, now.getTime() - started.getTime());
+  const ended = finished ? dateAttribute(r, 'endedAt') : now;
+  if (!ended) return { state: 'not-applicable', reason: 'end time unknown' };
+  const ms = Math.max(0, ended.getTime() - started.getTime());
   const evidence = [
-    `custom job running on demand since ${utc(started)} (${duration(ms)}): scheduling.strategy ${strategy}, not SPOT`,
+    finished
+      ? `custom job ran on demand from ${utc(started)} to ${utc(ended)} (${duration(ms)}, ${r.state}): scheduling.strategy ${strategy}, not SPOT`
+      : `custom job running on demand since ${utc(started)} (${duration(ms)}): scheduling.strategy ${strategy}, not SPOT`,
     'checkpointing unknown: Vertex AI has no checkpoint setting on the job; on Spot VMs a preempted job restarts, so the training code must save and resume checkpoints (e.g. under baseOutputDirectory) — spot without checkpoints is advised against',
   ];
   const cost = costOver(r, ms / 3_600_000, prices);
   if (!cost) {
     evidence.push(noPriceLine(r, 'training'), ownerLine(r));
-    return { state: 'violation', title: `custom job ${r.name} runs on demand: Spot VMs could cost less`, evidence, confidence: 'medium', notifyOnly: 'advice: the scheduling strategy is set when a job is created' };
+    return { state: 'violation', title: `custom job ${r.name} ${finished ? 'ran' : 'runs'} on demand: Spot VMs could cost less`, evidence, confidence: 'medium', notifyOnly: 'advice: the scheduling strategy is set when a job is created' };
   }
-  evidence.splice(1, 0, `on-demand cost so far: ${cost.arithmetic}`);
+  evidence.splice(1, 0, `on-demand cost${finished ? '' : ' so far'}: ${cost.arithmetic}`);
   const assumed = savingLine(cost.cost, discount, assumption);
   evidence.push(assumed.line, ownerLine(r));
   if (assumed.saving.amount < settings.minSaving) return { state: 'ok', evidence: [...evidence, `below rules.spot-training.minSaving (${settings.minSaving})`] };
   return {
     state: 'violation',
-    title: `custom job ${r.name} runs on demand (${formatMoney(cost.cost)} so far): Spot VMs could save ~${formatMoney(assumed.saving)}`,
+    title: finished
+      ? `custom job ${r.name} ran on demand (${formatMoney(cost.cost)}): Spot VMs could have saved ~${formatMoney(assumed.saving)}`
+      : `custom job ${r.name} runs on demand (${formatMoney(cost.cost)} so far): Spot VMs could save ~${formatMoney(assumed.saving)}`,
     evidence,
     confidence: 'medium',
     notifyOnly: 'advice: the scheduling strategy is set when a job is created',

@@ -13,7 +13,7 @@ import { GcpProvider } from '../../shared/providers/gcp/provider.js';
 import { activeRules } from '../../shared/app/compose.js';
 import { defineWorld, startSandbox, type Sandbox } from '../../shared/sandbox/index.js';
 import { openMemoryStore } from '../../shared/store/embedded-store.js';
-import { ACCOUNT, billingWorld, EXPORT, NOW, OTHER, PROJECT, TABLE } from '../fixtures/gcp/billing-world.js';
+import { ACCOUNT, billingWorld, CATALOG_SKUS, EXPORT, NOW, OTHER, PROJECT, STORAGE, TABLE } from '../fixtures/gcp/billing-world.js';
 
 /*
  * Google Cloud money with the real clients (@google-cloud/bigquery, billing, billing-budgets)
@@ -162,7 +162,13 @@ describe('gcp budgets: spend computed from the export over the budget’s own fi
     expect(budget(mine.budgets, 'fraud-gross')).toMatchObject({ actual: { amount: 1020 }, scope: { tags: { team: 'fraud' } } });
     // Vertex AI only (service id filter), in the other project: 17 × 30; forecast 510 + 30 × 13.
     expect(budget(other.budgets, 'serving-vertex')).toMatchObject({ actual: { amount: 510 }, forecast: { amount: 900 }, scope: { scopeIds: [OTHER], services: ['Vertex AI'] }, forecastThresholds: [100] });
-    expect(budget(mine.budgets, 'org-folder')?.problem).toMatch(/folders\/123456/);
+    // Every project under folders/123456 (by project.ancestors), listed or not: 17 × 50 (data-lake-99) + 17 × 35 (ml-serving-7).
+    expect(budget(mine.budgets, 'org-folder')).toMatchObject({ actual: { amount: 1445, currency: 'USD' } });
+    expect(budget(mine.budgets, 'org-folder')?.problem).toBeUndefined();
+    const ancestral = sandbox.state.gcp.billing.queries.filter((q) => q.params['ancestors'] !== undefined);
+    expect(ancestral).toHaveLength(1);
+    expect(ancestral[0]).toMatchObject({ params: { ancestors: 'folders/123456' }, maximumBytesBilled: '52428800' });
+    expect(ancestral[0]!.sql).not.toContain('123456');
     expect(budget(mine.budgets, 'whole-account')?.problem).toMatch(/every project of the billing account/);
     expect(budget(mine.budgets, 'data-lake')?.problem).toMatch(/projects\/323456789012, which is not in clouds.gcp.projects/);
     for (const b of [...mine.budgets, ...other.budgets]) if (b.problem) expect(b.actual).toBeUndefined();
@@ -181,7 +187,7 @@ describe('gcp budgets: spend computed from the export over the budget’s own fi
       expect(forecast?.title).toMatch(/forecast \$900\.00 by 2025-06-30 is 112\.5% of \$800\.00/);
       expect(forecast?.evidence.join('\n')).toMatch(/mean of the last 7 days/);
       const unknown = report.findings.filter((f) => f.ruleId === 'budget-breach' && f.state === 'unknown').map((f) => f.title);
-      expect(unknown).toHaveLength(3);
+      expect(unknown).toHaveLength(2);
       expect(unknown.join('\n')).toMatch(/Google Cloud budget whole-account: spend cannot be judged — it counts every project/);
     } finally {
       await store.close();
@@ -223,6 +229,85 @@ describe('gcp prices from the Cloud Billing Catalog', () => {
     expect(c.prices).toEqual([]);
     expect(c.failures).toEqual([expect.objectContaining({ operation: 'cloudbilling:services.skus.list', message: expect.stringMatching(/^PERMISSION_DENIED/) })]);
     expect(c.costs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('gcp Workbench, training and Cloud Storage prices from the Cloud Billing Catalog', () => {
+  const GiB = 1024 ** 3;
+  function pricedWorld() {
+    const world = billingWorld();
+    world.gcp!.billing!.skus = [...world.gcp!.billing!.skus!, ...CATALOG_SKUS];
+    world.gcp!.billing!.skusPerPage = 5000;
+    const region = world.gcp!.projects![0]!.regions!['us-central1']!;
+    region.workbench = [{ name: 'nb-idle', machineType: 'n1-standard-4', acceleratorType: 'NVIDIA_TESLA_T4', acceleratorCount: 1, createdAt: '-30d', metrics: { cpu: { constant: 1 } } }];
+    region.customJobs = [{ id: '7001', displayName: 'train-long', startedAt: '-80h', workerPools: [{ machineType: 'n1-standard-4', acceleratorType: 'NVIDIA_TESLA_T4', acceleratorCount: 1, replicaCount: 1 }] }];
+    world.gcp!.projects![0]!.buckets = [{ name: 'ckpt-cold', location: 'US-CENTRAL1', objects: [{ name: 'runs/step-', count: 40, sizeBytes: 2 * GiB, createdAt: '-120d' }] }];
+    return world;
+  }
+
+  it('reads one SKU listing per service, prices Workbench and training from it, and caches each price for 7 days', async () => {
+    const { sandbox, provider } = await setup(pricedWorld());
+    const c = await provider.collect(target(PROJECT, 'us-central1'), { now: sandbox.clock.now(), lookbackHours: 24 });
+    expect(c.failures).toEqual([]);
+    // Vertex AI (prediction and training) and Compute Engine: one listing each (buckets are read for cold-artifacts only; see below).
+    expect(sandbox.calls()['cloudbilling.services.skus.list']).toBe(2);
+    const nb = c.prices?.find((p) => p.usage === 'notebook' && p.instanceType === 'n1-standard-4');
+    expect(nb?.price.amount).toBeCloseTo(4 * 0.031611 + 15 * 0.004237, 6);
+    expect(nb?.source).toMatch(/^Cloud Billing Catalog API \(Compute Engine, us-central1: 4 vCPU/);
+    expect(c.prices?.find((p) => p.usage === 'notebook' && p.instanceType === 'accelerator:NVIDIA_TESLA_T4')?.price.amount).toBe(0.35);
+    expect(c.prices?.find((p) => p.usage === 'training' && p.instanceType === 'n1-standard-4')?.source).toMatch(/management fee/);
+    expect(c.prices?.find((p) => p.usage === 'training' && p.instanceType === 'accelerator:NVIDIA_TESLA_T4')?.price.amount).toBe(0.4025);
+
+    // Cached for 7 days: a second read lists nothing.
+    const store = await openMemoryStore();
+    try {
+      await provider.collect(target(PROJECT, 'us-central1'), { now: sandbox.clock.now(), lookbackHours: 24, cache: store });
+      const before = sandbox.calls()['cloudbilling.services.skus.list'];
+      const again = await provider.collect(target(PROJECT, 'us-central1'), { now: sandbox.clock.now(), lookbackHours: 24, cache: store });
+      expect(sandbox.calls()['cloudbilling.services.skus.list']).toBe(before);
+      expect(again.prices).toEqual(c.prices);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('names the Catalog in the findings, and the bundled table when the Catalog fails or lacks the SKU', async () => {
+    const policy = policyOf(`  idle-notebook: { mode: notify }\n  long-training-job: { mode: notify, maxHours: 24 }\n  cold-artifacts: { mode: notify }`);
+    const scan = async (world: ReturnType<typeof pricedWorld>, fault = false) => {
+      sb = await startSandbox({ world: defineWorld(world) });
+      const sandbox = sb;
+      if (fault) sandbox.faults.add({ service: 'cloudbilling', operation: 'services.skus.list', kind: 'access-denied' });
+      const providers = buildProviders(policy, { gcp: { endpoint: sandbox.gcp, authClient: staticTokenAuth('sandbox'), now: () => sandbox.clock.now() } }, { gcp: gcpProviderBuilder() });
+      const store = await openMemoryStore();
+      try {
+        const report = await runScan({ ...scanOptionsFor(policy, { now: () => sandbox.clock.now() }), dryRun: true }, { providers, store, clock: sandbox.clock, prices: priceBook(policy) });
+        const text = (rule: string) => report.findings.filter((f) => f.ruleId === rule).map((f) => JSON.stringify(f)).join('\n');
+        return { report, text };
+      } finally {
+        await store.close();
+        await sandbox.close();
+        sb = undefined;
+      }
+    };
+    const withCatalog = await scan(pricedWorld());
+    expect(withCatalog.text('idle-notebook')).toMatch(/Cloud Billing Catalog API \(Compute Engine, us-central1/);
+    expect(withCatalog.text('long-training-job')).toMatch(/Cloud Billing Catalog API \(Vertex AI training, us-central1/);
+    expect(withCatalog.text('cold-artifacts')).toMatch(/Cloud Billing Catalog API \(Cloud Storage, us-central1: SKU 5A01-0000-0004 \\"Nearline Storage Iowa\\"/);
+
+    const failed = await scan(pricedWorld(), true);
+    expect(failed.report.findings.some((f) => f.ruleId === 'collection-failed' && JSON.stringify(f).includes('cloudbilling:services.skus.list'))).toBe(true);
+    expect(failed.text('idle-notebook')).toMatch(/bundled notebook price table 2025-10/);
+    expect(failed.text('long-training-job')).toMatch(/bundled training price table 2025-10/);
+    expect(failed.text('cold-artifacts')).toMatch(/bundled Cloud Storage price table/);
+    expect(failed.text('cold-artifacts')).not.toMatch(/Cloud Billing Catalog API/);
+
+    // A Catalog without the training and Compute Engine SKUs: those fall back, storage stays from the Catalog.
+    const partial = pricedWorld();
+    partial.gcp!.billing!.skus = partial.gcp!.billing!.skus!.filter((s) => s.service === STORAGE);
+    const lacking = await scan(partial);
+    expect(lacking.text('idle-notebook')).toMatch(/bundled notebook price table/);
+    expect(lacking.text('long-training-job')).toMatch(/bundled training price table/);
+    expect(lacking.text('cold-artifacts')).toMatch(/Cloud Billing Catalog API \(Cloud Storage/);
   });
 });
 

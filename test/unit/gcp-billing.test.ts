@@ -69,6 +69,36 @@ describe('gcp budgets', () => {
     expect(judged.actual).toBeUndefined();
   });
 
+  it.each([
+    [{ budgetFilter: { projects: ['projects/123456789012'], resourceAncestors: ['folders/1'] } }, /both projects and folders\/1/, 'standard'],
+    [{ budgetFilter: { resourceAncestors: ['folders/1'] } }, /FOCUS export carries no project ancestry/, 'focus'],
+    [{ budgetFilter: { resourceAncestors: ['projects/1'] } }, /not folders\/<id> or organizations\/<id>/, 'standard'],
+  ] as const)('reports a folder or organization filter the export cannot reproduce as unknown (%#)', (extra, why, kind) => {
+    const spec = budgetSpecOf({ ...base, ...extra } as never, projects, kind);
+    expect(spec.problem).toMatch(why);
+  });
+
+  it('judges a budget over folders and organizations from every project under them, by project.ancestors', () => {
+    const spec = budgetSpecOf({ ...base, budgetFilter: { resourceAncestors: ['organizations/456', 'folders/123'] } } as never, projects);
+    expect(spec.problem).toBeUndefined();
+    expect(spec).toMatchObject({ projects: [], ancestors: ['folders/123', 'organizations/456'] });
+    const rows = [
+      { day: '2025-06-02', projectId: 'unlisted-1', service: 'BigQuery', serviceId: '24E6-581D-38E5', currency: 'USD', cost: 40, credits: -5 },
+      { day: '2025-06-02', projectId: 'ml-research-42', service: 'Vertex AI', serviceId: 'C7E2-9256-1C43', currency: 'USD', cost: 10, credits: 0 },
+    ];
+    const judged = judgeBudget(spec, rows, { now: new Date('2025-06-18T12:00:00Z'), readFrom: new Date('2025-06-01T00:00:00Z'), table: 't', billingAccount: 'X' });
+    expect(judged.actual).toEqual({ amount: 45, currency: 'USD' });
+    expect(judged.basis?.[0]).toMatch(/every project under folders\/123, organizations\/456 \(by project.ancestors; projects with spend: ml-research-42, unlisted-1\)/);
+    // The query: parameterized ancestors, the partition filter kept, and a shape the sandbox answers; FOCUS has no ancestry.
+    const table = { project: 'b', dataset: 'd', table: 'gcp_billing_export_v1_X', kind: 'standard' as const, maximumBytesBilled: 1 };
+    const q = buildExportQuery(table, { ancestors: ['folders/123'], start: '2025-06-01', end: '2025-06-18', grouping: 'SERVICE' });
+    expect(q.query).toMatch(/a\.resource_name IN UNNEST\(@ancestors\)/);
+    expect(q.query).not.toContain('folders/123');
+    expect(q.types['ancestors']).toEqual(['STRING']);
+    expect(parseExportQuery(q.query)).toMatchObject({ shape: 'export', byAncestors: true, pruned: true });
+    expect(() => buildExportQuery({ ...table, kind: 'focus' }, { ancestors: ['folders/123'], start: '2025-06-01', end: '2025-06-18', grouping: 'SERVICE' })).toThrow(/no project ancestry/);
+  });
+
   it('never adds amounts of another currency', () => {
     const spec = budgetSpecOf({ ...base, budgetFilter: { projects: ['projects/123456789012'] } }, projects);
     const judged = judgeBudget(spec, [{ day: '2025-06-02', projectId: 'ml-research-42', service: 'Vertex AI', currency: 'EUR', cost: 5, credits: 0 }], { now: new Date('2025-06-18T12:00:00Z'), readFrom: new Date('2025-06-01T00:00:00Z'), table: 't', billingAccount: 'X' });

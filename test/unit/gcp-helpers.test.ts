@@ -37,6 +37,14 @@ describe('withRetry', () => {
     n = 0;
     await expect(withRetry(async () => (++n, Promise.reject(reset())), false, opts)).rejects.toThrow(/ECONNRESET/);
     expect(n).toBe(1);
+    // node-fetch's wording of a reset kept-alive socket, with no code on the error.
+    const hangUp = () => Object.assign(new Error('request to http://x/v3/p failed, reason: socket hang up'), { name: 'FetchError' });
+    n = 0;
+    await expect(withRetry(async () => (++n < 3 ? Promise.reject(hangUp()) : 'ok'), true, opts)).resolves.toBe('ok');
+    expect(n).toBe(3);
+    n = 0;
+    await expect(withRetry(async () => (++n, Promise.reject(hangUp())), false, opts)).rejects.toThrow(/socket hang up/);
+    expect(n).toBe(1);
   });
 
   it('never retries a refusal', async () => {

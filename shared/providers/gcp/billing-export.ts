@@ -56,9 +56,14 @@ export interface ExportRow {
   readonly credits: number;
 }
 
-/** One query: a project's rows in [start, end) under a grouping. */
+/**
+ * One query: a project's rows in [start, end) under a grouping, or (standard and detailed exports)
+ * the rows of every project under some folders or organizations, by `project.ancestors`.
+ */
 export interface ExportQuery {
-  readonly projectId: string;
+  readonly projectId?: string;
+  /** `folders/<id>`, `organizations/<id>`: rows whose project has one of them among its ancestors. */
+  readonly ancestors?: readonly string[];
   /** YYYY-MM-DD inclusive. */
   readonly start: string;
   /** YYYY-MM-DD exclusive. */
@@ -80,12 +85,15 @@ export function labelOf(grouping: ExportGrouping): string | undefined {
 }
 
 /** The SQL and parameters of one query. */
-export function buildExportQuery(table: BillingExportTable, q: ExportQuery): { query: string; params: Record<string, unknown>; types: Record<string, string> } {
+export function buildExportQuery(table: BillingExportTable, q: ExportQuery): { query: string; params: Record<string, unknown>; types: Record<string, string | string[]> } {
   const label = labelOf(q.grouping);
   const ref = `\`${table.project}.${table.dataset}.${table.table}\``;
   // Dates go as Date objects: the client sends a TIMESTAMP parameter's value only for a Date or BigQueryTimestamp.
-  const params: Record<string, unknown> = { project_id: q.projectId, start: new Date(`${q.start}T00:00:00Z`), end: new Date(`${q.end}T00:00:00Z`) };
-  const types: Record<string, string> = { project_id: 'STRING', start: 'TIMESTAMP', end: 'TIMESTAMP' };
+  const byAncestors = q.ancestors !== undefined;
+  if (byAncestors === (q.projectId !== undefined)) throw new Error('an export query names either a project or ancestors');
+  if (byAncestors && table.kind === 'focus') throw new Error('the FOCUS export carries no project ancestry');
+  const params: Record<string, unknown> = { ...(byAncestors ? { ancestors: [...q.ancestors!] } : { project_id: q.projectId }), start: new Date(`${q.start}T00:00:00Z`), end: new Date(`${q.end}T00:00:00Z`) };
+  const types: Record<string, string | string[]> = { ...(byAncestors ? { ancestors: ['STRING'] } : { project_id: 'STRING' }), start: 'TIMESTAMP', end: 'TIMESTAMP' };
   if (label !== undefined) {
     params['label_key'] = label;
     types['label_key'] = 'STRING';
@@ -110,7 +118,10 @@ export function buildExportQuery(table: BillingExportTable, q: ExportQuery): { q
       'SUM(cost) AS cost, SUM(IFNULL((SELECT SUM(c.amount) FROM UNNEST(credits) AS c), 0)) AS credits',
       `FROM ${ref}`,
       // The export is partitioned by the time rows were written, never before their usage: this prunes older partitions.
-      'WHERE project.id = @project_id AND usage_start_time >= @start AND usage_start_time < @end AND _PARTITIONTIME >= @start',
+      byAncestors
+        ? // project.ancestors[].resource_name: the project, its folders and its organization (standard and detailed exports).
+          'WHERE EXISTS(SELECT 1 FROM UNNEST(project.ancestors) AS a WHERE a.resource_name IN UNNEST(@ancestors)) AND usage_start_time >= @start AND usage_start_time < @end AND _PARTITIONTIME >= @start'
+        : 'WHERE project.id = @project_id AND usage_start_time >= @start AND usage_start_time < @end AND _PARTITIONTIME >= @start',
       `GROUP BY day, project_id, ${label !== undefined ? 'label_value, ' : ''}service_id, service, currency`,
       'ORDER BY day, service_id',
     ].join('\n');

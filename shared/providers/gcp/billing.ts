@@ -9,7 +9,8 @@ import { plansBilling, type CollectionFailure, type CollectOptions } from '../po
 import { costRecordsOf, readExport, type BillingExportTable, type ExportGrouping, type ExportMeter, type ExportRow } from './billing-export.js';
 import { budgetSpecOf, calendarPeriod, groupingOf, judgeBudget, runRate, type BudgetSpec, type KnownProject } from './budgets.js';
 import type { GcpBillingClients } from './clients.js';
-import { fetchCatalogPrices } from './catalog.js';
+import { fetchCatalogPrices, listSkus, type CatalogPrices } from './catalog.js';
+import type { FetchedGcsPrice } from '../../pricing/gcs-prices.js';
 import { describeGoogleError } from './errors.js';
 
 /** What the gcp provider reads about money, from the policy. */
@@ -34,6 +35,8 @@ export interface GcpBillingCollection {
   readonly budgets: Budget[];
   readonly forecasts: CostForecast[];
   readonly prices: FetchedPrice[];
+  /** Cloud Storage class figures from the Catalog, for the cold-artifacts rule. */
+  readonly storagePrices: FetchedGcsPrice[];
   readonly failures: CollectionFailure[];
 }
 
@@ -126,6 +129,29 @@ export class GcpBilling {
     );
   }
 
+  /** The rows of every project under folders or organizations (`project.ancestors`), one grouping, [from, today): one query per set·grouping·day, cached. */
+  ancestorRows(ancestors: readonly string[], grouping: ExportGrouping, from: Date, now: Date, cache: CostCache | undefined): Promise<ExportRow[]> {
+    const table = this.options.export;
+    if (!table) return Promise.reject(new Error('no billing export configured'));
+    const start = dayOf(from);
+    const end = dayOf(utcDay(now));
+    const ref = `${table.project}.${table.dataset}.${table.table}`;
+    const set = [...ancestors].sort();
+    const key = `bq:billing-export:v1:${ref}:ancestors=${set.join('+')}:${grouping}:${start}:${end}`;
+    return this.once(key, () =>
+      start >= end
+        ? Promise.resolve([])
+        : cachedRead(
+            cache,
+            key,
+            now,
+            endOfUtcDay(now),
+            () => this.options.call(() => readExport(this.clients().bigquery(table.project), table, { ancestors: set, start, end, grouping }, this.meter)),
+            { encode: (rs) => rs, decode: reviveRows },
+          ),
+    );
+  }
+
   /** The billing account's budgets as the Budget API returns them (every page), once per scan. */
   private rawBudgets(now: Date): Promise<unknown[]> {
     const account = this.options.billingAccount;
@@ -145,7 +171,7 @@ export class GcpBilling {
 
   /** The budgets' filters read with what is known now of the projects' numbers. */
   private async googleBudgets(now: Date): Promise<BudgetSpec[]> {
-    return (await this.rawBudgets(now)).map((b) => budgetSpecOf(b as never, this.knownProjects()));
+    return (await this.rawBudgets(now)).map((b) => budgetSpecOf(b as never, this.knownProjects(), this.options.export?.kind ?? 'standard'));
   }
 
   private readonly numbers = new Map<string, string>();
@@ -205,7 +231,10 @@ export class GcpBilling {
     const opts = { now, readFrom: this.readFrom(now, specs), table: table ? `${table.project}.${table.dataset}.${table.table}` : '(none)', billingAccount: this.options.billingAccount ?? '?' };
     if (!table || spec.problem) return judgeBudget(spec, undefined, { ...opts, missing: 'no billing export is configured (clouds.gcp.billingExport): the Budget API holds no spend' });
     try {
-      const rows = (await Promise.all(spec.projects.map((p) => this.rows(p, groupingOf(spec), opts.readFrom, now, cache)))).flat();
+      const rows =
+        (spec.ancestors ?? []).length > 0
+          ? await this.ancestorRows(spec.ancestors!, groupingOf(spec), opts.readFrom, now, cache)
+          : (await Promise.all(spec.projects.map((p) => this.rows(p, groupingOf(spec), opts.readFrom, now, cache)))).flat();
       return judgeBudget(spec, rows, opts);
     } catch (err) {
       return judgeBudget(spec, undefined, { ...opts, missing: `the billing export could not be read: ${describe(err)}` });
@@ -218,14 +247,20 @@ export class GcpBilling {
     const failures: CollectionFailure[] = [];
     const fail = (operation: string, err: unknown) => failures.push({ scope, operation, message: describe(err) });
     const table = this.options.export;
+    const none: CatalogPrices = { prices: [], storage: [] };
     const prices =
       this.options.catalog === false
-        ? Promise.resolve([] as FetchedPrice[])
+        ? Promise.resolve(none)
         : inventory
-            .then((found) => fetchCatalogPrices(this.clients().catalog, found, opts.cache, now, this.options.call))
+            .then((found) =>
+              // One listing per service and UTC day, shared by the projects scanned at once (each price is then cached 7 days).
+              fetchCatalogPrices(this.clients().catalog, found, opts.cache, now, this.options.call, undefined, (service) =>
+                this.once(`skus:${service}:${now.toISOString().slice(0, 10)}`, () => listSkus(this.clients().catalog, service, this.options.call)),
+              ),
+            )
             .catch((err: unknown) => {
               fail('cloudbilling:services.skus.list', err);
-              return [] as FetchedPrice[];
+              return none;
             });
     let specs: BudgetSpec[] = [];
     const wantBudgets = plansBilling(opts, 'budgets') && this.options.billingAccount !== undefined;
@@ -298,7 +333,8 @@ export class GcpBilling {
         });
       }
     }
-    return { costs, budgets, forecasts, prices: await prices, failures };
+    const catalog = await prices;
+    return { costs, budgets, forecasts, prices: catalog.prices, storagePrices: catalog.storage, failures };
   }
 
 }

@@ -26,8 +26,10 @@ export interface BudgetSpec {
   readonly displayName: string;
   readonly limit?: Money;
   readonly period: BudgetPeriod;
-  /** Project ids, in the order of the policy; empty = every project of the billing account. */
+  /** Project ids, in the order of the policy; empty = every project of the billing account (or of `ancestors`). */
   readonly projects: readonly string[];
+  /** `folders/<id>`, `organizations/<id>` (the budget's `resourceAncestors`): every project under them, read by `project.ancestors`. */
+  readonly ancestors?: readonly string[];
   /** Service ids (`6F81-5844-456A`); empty = every service. */
   readonly services: readonly string[];
   readonly label?: { readonly key: string; readonly value: string };
@@ -61,7 +63,7 @@ function amountOf(m: { units?: unknown; nanos?: number | null } | null | undefin
  * Reads a budget's amount, period, thresholds and filter. `projects` are the projects costwatch
  * reads (in the policy's order), used to turn `projects/<number>` into ids.
  */
-export function budgetSpecOf(b: GoogleBudget, projects: readonly KnownProject[]): BudgetSpec {
+export function budgetSpecOf(b: GoogleBudget, projects: readonly KnownProject[], exportKind: 'standard' | 'detailed' | 'focus' = 'standard'): BudgetSpec {
   const name = b.name ?? '(unnamed)';
   const displayName = b.displayName || name.split('/').pop() || name;
   const f = b.budgetFilter ?? {};
@@ -85,14 +87,20 @@ export function budgetSpecOf(b: GoogleBudget, projects: readonly KnownProject[])
     // An empty currency means the billing account's: settled against the export rows.
     else limit = money(x, /^[A-Z]{3}$/.test(currency) ? currency : '');
   } else problems.push('it has no amount');
-  if ((f.resourceAncestors ?? []).length > 0) problems.push(`it counts ${f.resourceAncestors!.join(', ')}; costwatch reads the export per listed project, not per folder or organization`);
+  const ancestors = (f.resourceAncestors ?? []).filter((a) => typeof a === 'string');
+  if (ancestors.length > 0) {
+    const bad = ancestors.filter((a) => !/^(folders|organizations)\/\d+$/.test(a));
+    if (bad.length > 0) problems.push(`it counts ${bad.join(', ')}, which is not folders/<id> or organizations/<id>`);
+    else if ((f.projects ?? []).length > 0) problems.push(`it counts both projects and ${ancestors.join(', ')}; costwatch does not combine a project filter with a folder or organization filter`);
+    else if (exportKind === 'focus') problems.push(`it counts ${ancestors.join(', ')}; the FOCUS export carries no project ancestry: use the standard or detailed export`);
+  }
   if ((f.subaccounts ?? []).length > 0) problems.push('it counts subaccounts of a reseller account, which the export does not tell apart per budget');
   const treatment = enumText(f.creditTypesTreatment, TREATMENT);
   let credits: 'net' | 'gross' = 'net';
   if (treatment === 'EXCLUDE_ALL_CREDITS') credits = 'gross';
   else if (treatment === 'INCLUDE_SPECIFIED_CREDITS') problems.push(`it includes only some credit types (${(f.creditTypes ?? []).join(', ') || 'none named'}); costwatch reads credits in total`);
   const ids: string[] = [];
-  for (const p of f.projects ?? []) {
+  for (const p of ancestors.length > 0 ? [] : (f.projects ?? [])) {
     const key = p.replace(/^projects\//, '');
     const hit = projects.find((k) => k.number === key || k.id === key);
     if (hit) ids.push(hit.id);
@@ -129,6 +137,7 @@ export function budgetSpecOf(b: GoogleBudget, projects: readonly KnownProject[])
     ...(limit ? { limit } : {}),
     period,
     projects: [...new Set(ids)].sort((a, b) => projects.findIndex((p) => p.id === a) - projects.findIndex((p) => p.id === b)),
+    ...(ancestors.length > 0 ? { ancestors: [...ancestors].sort() } : {}),
     services: (f.services ?? []).map((s) => s.replace(/^services\//, '')),
     ...(label ? { label } : {}),
     credits,
@@ -198,7 +207,8 @@ export function judgeBudget(spec: BudgetSpec, rows: readonly ExportRow[] | undef
   if (spec.problem) return unknown(spec.problem);
   if (!rows) return unknown(opts.missing ?? 'the billing export could not be read for the projects it counts');
   if (spec.services.length > 0 && rows.some((r) => r.serviceId === undefined)) return unknown('it filters by service id, which the FOCUS export does not carry: use the standard or detailed export');
-  const matching = rows.filter((r) => spec.projects.includes(r.projectId) && (spec.services.length === 0 || spec.services.includes(r.serviceId ?? '')) && (!spec.label || r.label === spec.label.value));
+  const ancestral = (spec.ancestors ?? []).length > 0;
+  const matching = rows.filter((r) => (ancestral || spec.projects.includes(r.projectId)) && (spec.services.length === 0 || spec.services.includes(r.serviceId ?? '')) && (!spec.label || r.label === spec.label.value));
   const currencies = [...new Set(matching.map((r) => r.currency))];
   const currency = spec.limit?.currency || currencies[0] || '';
   if (!currency) return unknown('it has no currency and the export has no rows for it yet', spec.limit);
@@ -222,7 +232,7 @@ export function judgeBudget(spec: BudgetSpec, rows: readonly ExportRow[] | undef
     actual: money(actual, currency),
     forecast: money(forecast, currency),
     basis: [
-      `Google Cloud budget ${spec.name} (billing account ${opts.billingAccount}): spend computed from the billing export ${opts.table} over its filter — projects ${spec.projects.join(', ')}${spec.services.length > 0 ? `; services ${spec.services.join(', ')}` : ''}${spec.label ? `; label ${spec.label.key}=${spec.label.value}` : ''}; credits ${spec.credits === 'net' ? 'included' : 'excluded'}; ${dayOf(period.start)} through ${lastDay}`,
+      `Google Cloud budget ${spec.name} (billing account ${opts.billingAccount}): spend computed from the billing export ${opts.table} over its filter — ${ancestral ? `every project under ${spec.ancestors!.join(', ')} (by project.ancestors; projects with spend: ${[...new Set(matching.map((r) => r.projectId))].sort().join(', ') || 'none'})` : `projects ${spec.projects.join(', ')}`}${spec.services.length > 0 ? `; services ${spec.services.join(', ')}` : ''}${spec.label ? `; label ${spec.label.key}=${spec.label.value}` : ''}; credits ${spec.credits === 'net' ? 'included' : 'excluded'}; ${dayOf(period.start)} through ${lastDay}`,
       `forecast = spend so far ${money(actual, currency).amount.toFixed(2)} + ${rate.perDay.toFixed(2)}/day (mean of the last ${rate.days} days) × ${rate.left} days left`,
     ],
   };

@@ -103,7 +103,7 @@ function legacyHeaders(client: AuthClient): unknown {
   };
 }
 
-/** Client factory for real projects and for the sandbox. One set of clients is cached per project and region. */
+/** Client factory for real projects and for the sandbox. google-gax clients are built once per API host and shared by every project; Storage once per project. */
 export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
   const cache = new Map<string, GcpClients>();
   const auth =
@@ -112,9 +112,12 @@ export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
       : 'credentials' in opts.auth
         ? { auth: new GoogleAuth({ credentials: opts.auth.credentials as never, scopes: [CLOUD_PLATFORM_SCOPE] }) }
         : { auth: new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }) };
-  const shared = new Map<string, { notebooks: notebooksV2.NotebookServiceClient; monitoring: MetricServiceClient; storage: Storage }>();
-  // The storage client speaks the JSON API through its own request stack: same credentials, no retries
-  // of its own (costwatch's retry policy wraps every call, as for the other clients).
+  // google-gax clients hold no project: the project is in each request's path. Each one built loads
+  // its service's protos (hundreds of ms and tens of MiB), so they are built once per host and shared
+  // by every project: the global APIs once, Vertex AI once per region.
+  let global: { notebooks: notebooksV2.NotebookServiceClient; monitoring: MetricServiceClient } | undefined;
+  const regional = new Map<string, { endpoints: EndpointServiceClient; jobs: JobServiceClient }>();
+  const storages = new Map<string, Storage>();
   const storageAuth: StorageOptions =
     'authClient' in opts.auth
       ? { authClient: legacyHeaders(opts.auth.authClient) as never }
@@ -136,21 +139,22 @@ export function gcpClientFactory(opts: GcpFactoryOptions): GcpClientFactory {
       (opts.endpoint
         ? { apiEndpoint: opts.endpoint.apiEndpoint, port: opts.endpoint.port, protocol: opts.endpoint.protocol ?? 'http', fallback: true, ...auth }
         : { apiEndpoint: host, fallback: true, ...auth }) as unknown as ClientOptions;
-    // The global clients are shared by every region of a project.
-    let global = shared.get(target.projectId);
-    if (!global) {
-      global = {
-        notebooks: new notebooksV2.NotebookServiceClient(at('notebooks.googleapis.com')),
-        monitoring: new MetricServiceClient(at('monitoring.googleapis.com')),
-        storage: new Storage(storageAt(target.projectId)),
-      };
-      shared.set(target.projectId, global);
-    }
-    const clients: GcpClients = {
-      endpoints: new EndpointServiceClient(at(`${target.region}-aiplatform.googleapis.com`)),
-      jobs: new JobServiceClient(at(`${target.region}-aiplatform.googleapis.com`)),
-      ...global,
+    global ??= {
+      notebooks: new notebooksV2.NotebookServiceClient(at('notebooks.googleapis.com')),
+      monitoring: new MetricServiceClient(at('monitoring.googleapis.com')),
     };
+    let vertex = regional.get(target.region);
+    if (!vertex) {
+      vertex = { endpoints: new EndpointServiceClient(at(`${target.region}-aiplatform.googleapis.com`)), jobs: new JobServiceClient(at(`${target.region}-aiplatform.googleapis.com`)) };
+      regional.set(target.region, vertex);
+    }
+    // The Storage client lists the buckets of its own project: one per project (it loads no protos).
+    let storage = storages.get(target.projectId);
+    if (!storage) {
+      storage = new Storage(storageAt(target.projectId));
+      storages.set(target.projectId, storage);
+    }
+    const clients: GcpClients = { ...vertex, ...global, storage };
     cache.set(key, clients);
     return clients;
   };

@@ -59,6 +59,9 @@ function seconds(t: { seconds?: unknown; nanos?: number | null } | null | undefi
  * the start of their alignment period. The window must be a whole number of periods long:
  * Cloud Monitoring aligns periods to end at the window's end, and series count them from its start.
  */
+/** Points per Cloud Monitoring page costwatch asks for. */
+export const MONITORING_PAGE_POINTS = 20_000;
+
 export async function readTimeSeries(
   client: MetricServiceClient,
   projectId: string,
@@ -89,19 +92,39 @@ export async function readTimeSeries(
         filter: `metric.type = "${first.metricType}" AND resource.type = "${first.resourceType}"${extra}`,
         interval: { startTime: { seconds: start }, endTime: { seconds: end } },
         aggregation: { alignmentPeriod: { seconds: periodSeconds }, perSeriesAligner: first.aligner },
+        // Pages of whole series up to this many points: a page decoded by the client is bounded
+        // (the API's default, 100,000 points, decodes to hundreds of MiB across a project's metrics).
+        pageSize: MONITORING_PAGE_POINTS,
       };
-      let series: TimeSeries[];
+      // Each page is turned into points as it arrives and dropped: the decoded TimeSeries messages
+      // (a Timestamp object per point) are far larger than the points kept.
+      const names = Object.keys(first.labels);
+      const wanted = new Set(group.map((q) => keyOf(q.labels)));
+      let byKey: Map<string, { at: number; value: number }[]>;
+      let listed = 0;
       try {
-        series = await call(async () => {
-          const pages: TimeSeries[] = [];
+        byKey = await call(async () => {
+          const found = new Map<string, { at: number; value: number }[]>();
+          listed = 0;
           let pageToken: string | undefined;
           do {
             if (meter) meter.calls++;
             const [page, next] = await client.listTimeSeries({ ...request, ...(pageToken ? { pageToken } : {}) }, { autoPaginate: false });
-            pages.push(...page);
+            listed += page.length;
+            for (const ts of page) {
+              const key = keyOf(seriesLabels(ts, names));
+              if (!wanted.has(key)) continue;
+              const pts: { at: number; value: number }[] = [];
+              for (const p of ts.points ?? []) {
+                const endMs = seconds(p.interval?.endTime);
+                const v = valueOf(p);
+                if (endMs !== undefined && v !== undefined) pts.push({ at: endMs - periodMs, value: v });
+              }
+              found.set(key, pts);
+            }
             pageToken = next?.pageToken || undefined;
           } while (pageToken);
-          return pages;
+          return found;
         });
       } catch (err) {
         const error = `${first.metricType}: ${describeGoogleError(err)}`;
@@ -111,19 +134,9 @@ export async function readTimeSeries(
         }
         return;
       }
-      if (meter) meter.series += series.length;
-      const names = Object.keys(first.labels);
-      const byKey = new Map<string, TimeSeries>();
-      for (const ts of series) byKey.set(keyOf(seriesLabels(ts, names)), ts);
+      if (meter) meter.series += listed;
       for (const q of group) {
-        const ts = byKey.get(keyOf(q.labels));
-        const points: UsagePoint[] = [];
-        for (const p of ts?.points ?? []) {
-          const endMs = seconds(p.interval?.endTime);
-          const v = valueOf(p);
-          if (endMs === undefined || v === undefined) continue;
-          points.push({ at: new Date(endMs - periodMs), value: v * q.scale });
-        }
+        const points: UsagePoint[] = (byKey.get(keyOf(q.labels)) ?? []).map((p) => ({ at: new Date(p.at), value: p.value * q.scale }));
         points.sort((a, b) => a.at.getTime() - b.at.getTime());
         out.push(seriesOf(q, window, periodSeconds, points.length > 0 ? 'present' : 'absent', points));
         if (q.alsoAs) out.push({ ...seriesOf(q, window, periodSeconds, points.length > 0 ? 'present' : 'absent', points), signal: q.alsoAs });

@@ -132,6 +132,7 @@ export class GcpProvider implements CloudProvider {
       budgets: billing.budgets,
       forecasts: billing.forecasts,
       prices: billing.prices,
+      storagePrices: billing.storagePrices,
       failures: [...compute.failures, ...billing.failures],
     };
   }

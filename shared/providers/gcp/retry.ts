@@ -30,6 +30,8 @@ function networkCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown } | undefined;
   for (const c of [e?.code, e?.cause?.code]) if (typeof c === 'string' && NETWORK.has(c)) return c;
   const m = typeof e?.message === 'string' ? /\b(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN)\b/.exec(e.message) : null;
+  // node-fetch words a reset kept-alive socket as "socket hang up" (gaxios: "request to … failed, reason: socket hang up").
+  if (!m && typeof e?.message === 'string' && /\bsocket hang up\b/i.test(e.message)) return 'ECONNRESET';
   return m?.[1];
 }
 

@@ -352,21 +352,52 @@ function settleJob(j: CustomJobRecord, now: number): void {
   }
 }
 
-const JOB_FILTER = /^\s*state\s*=\s*"?(JOB_STATE_[A-Z_]+)"?\s*$/;
+const STATE_TERM = /^state\s*(=|!=)\s*"?(JOB_STATE_[A-Z_]+)"?$/;
+const CREATE_TERM = /^create_time\s*(>=|<=|>|<|=|!=)\s*"([^"]+)"$/;
+
+/**
+ * The list filters the sandbox evaluates: AND of terms, each `state="…"` (or `!=`), a parenthesized
+ * OR of state equalities, or `create_time <op> "<RFC 3339>"` — the fields Vertex AI documents for
+ * custom jobs. Anything else is refused, so a filter costwatch sends wrong fails loudly.
+ */
+function jobFilter(filter: string): (j: CustomJobRecord) => boolean {
+  const tests: ((j: CustomJobRecord) => boolean)[] = [];
+  for (const raw of filter.split(/\s+AND\s+/)) {
+    const term = raw.trim();
+    const group = /^\((.*)\)$/.exec(term);
+    if (group) {
+      const states = group[1]!.split(/\s+OR\s+/).map((t) => STATE_TERM.exec(t.trim()));
+      if (states.some((m) => !m || m[1] !== '=')) invalid(`The sandbox cloud evaluates only state equalities inside parentheses, not: ${term}`);
+      const want = new Set(states.map((m) => m![2]!));
+      tests.push((j) => want.has(j.state));
+      continue;
+    }
+    const st = STATE_TERM.exec(term);
+    if (st) {
+      tests.push(st[1] === '=' ? (j) => j.state === st[2] : (j) => j.state !== st[2]);
+      continue;
+    }
+    const ct = CREATE_TERM.exec(term);
+    if (ct) {
+      const t = Date.parse(ct[2]!);
+      if (!Number.isFinite(t) || !/^\d{4}-\d{2}-\d{2}T/.test(ct[2]!)) invalid(`create_time must be in RFC 3339 format: ${ct[2]!}`);
+      const op = ct[1]!;
+      tests.push((j) => (op === '>=' ? j.createTime >= t : op === '<=' ? j.createTime <= t : op === '>' ? j.createTime > t : op === '<' ? j.createTime < t : op === '=' ? j.createTime === t : j.createTime !== t));
+      continue;
+    }
+    invalid(`The sandbox cloud evaluates only state and create_time filters (joined by AND), not: ${filter}`);
+  }
+  return (j) => tests.every((t) => t(j));
+}
 
 function listCustomJobs(call: GcpCall) {
   const loc = location(call);
   const filter = call.query.get('filter') ?? '';
-  let want: string | undefined;
-  if (filter.trim() !== '') {
-    const m = JOB_FILTER.exec(filter);
-    if (!m) invalid(`The sandbox cloud evaluates only filters of the form state="JOB_STATE_RUNNING", not: ${filter}`);
-    want = m[1];
-  }
+  const keep = filter.trim() !== '' ? jobFilter(filter) : () => true;
   const all = [...call.project.jobs.values()]
     .filter((j) => j.region === loc)
     .map((j) => (settleJob(j, call.now), j))
-    .filter((j) => !want || j.state === want)
+    .filter(keep)
     .sort((a, b) => b.createTime - a.createTime || (a.id < b.id ? -1 : 1));
   const { page, nextPageToken } = pageOf(all, call.query, PAGE, 1000, fingerprintOf(call.path, call.query));
   return { customJobs: page.map((j) => jobJson(call.project, j)), ...(nextPageToken ? { nextPageToken } : {}) };

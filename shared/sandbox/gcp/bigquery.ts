@@ -32,7 +32,9 @@ const EXPORT_SHAPE = new RegExp(
     `(\\s*${words('(SELECT l.value FROM UNNEST(labels) AS l WHERE l.key = @label_key LIMIT 1) AS label_value,')})?\\s*` +
     words('service.id AS service_id, service.description AS service, currency, SUM(cost) AS cost, SUM(IFNULL((SELECT SUM(c.amount) FROM UNNEST(credits) AS c), 0)) AS credits FROM') +
     '\\s*`([^`]+)`\\s*' +
-    words('WHERE project.id = @project_id AND usage_start_time >= @start AND usage_start_time < @end') +
+    words('WHERE') +
+    `\\s*(?:${words('project.id = @project_id')}|(${words('EXISTS(SELECT 1 FROM UNNEST(project.ancestors) AS a WHERE a.resource_name IN UNNEST(@ancestors))')}))\\s*` +
+    words('AND usage_start_time >= @start AND usage_start_time < @end') +
     `(\\s*${words('AND _PARTITIONTIME >= @start')})?\\s*` +
     words('GROUP BY day, project_id,') +
     `(\\s*label_value,)?\\s*` +
@@ -59,6 +61,8 @@ const FOCUS_SHAPE = new RegExp(
 
 interface Parsed {
   readonly shape: 'export' | 'focus';
+  /** Rows of every project with one of `@ancestors` in `project.ancestors` (standard and detailed exports), not of `@project_id`. */
+  readonly byAncestors: boolean;
   readonly table: string;
   readonly labelled: boolean;
   readonly pruned: boolean;
@@ -69,33 +73,43 @@ export function parseExportQuery(sql: string): Parsed {
   const q = norm(sql);
   const e = EXPORT_SHAPE.exec(q);
   if (e) {
-    if (Boolean(e[1]) !== Boolean(e[4])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
-    return { shape: 'export', table: e[2]!, labelled: Boolean(e[1]), pruned: Boolean(e[3]) };
+    if (Boolean(e[1]) !== Boolean(e[5])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
+    return { shape: 'export', table: e[2]!, byAncestors: Boolean(e[3]), labelled: Boolean(e[1]), pruned: Boolean(e[4]) };
   }
   const f = FOCUS_SHAPE.exec(q);
   if (f) {
     if (Boolean(f[1]) !== Boolean(f[3])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
-    return { shape: 'focus', table: f[2]!, labelled: Boolean(f[1]), pruned: false };
+    return { shape: 'focus', table: f[2]!, byAncestors: false, labelled: Boolean(f[1]), pruned: false };
   }
   invalid(
-    `The sandbox cloud answers only costwatch's billing-export queries (daily cost and credits by service, and optionally one label, of one project over a time range, on the standard, detailed or FOCUS export); this query is not one: ${q.slice(0, 120)}${q.length > 120 ? '…' : ''}`,
+    `The sandbox cloud answers only costwatch's billing-export queries (daily cost and credits by service, and optionally one label, of one project — or of the projects under some folders or organizations — over a time range, on the standard, detailed or FOCUS export); this query is not one: ${q.slice(0, 120)}${q.length > 120 ? '…' : ''}`,
   );
 }
 
 /** Named query parameters by name: `{ name: { type, value } }`. */
-function paramsOf(body: Readonly<Record<string, unknown>>): Record<string, { type: string; value: string }> {
-  const out: Record<string, { type: string; value: string }> = {};
+function paramsOf(body: Readonly<Record<string, unknown>>): Record<string, { type: string; value: string; values?: string[] }> {
+  const out: Record<string, { type: string; value: string; values?: string[] }> = {};
   const list = body['queryParameters'];
   if (list !== undefined && !Array.isArray(list)) invalid('queryParameters must be a list');
   if (Array.isArray(list) && list.length > 0 && body['parameterMode'] !== undefined && String(body['parameterMode']).toUpperCase() !== 'NAMED') invalid('costwatch queries use named parameters (parameterMode NAMED)');
-  for (const p of (list ?? []) as { name?: unknown; parameterType?: { type?: unknown }; parameterValue?: { value?: unknown } }[]) {
+  for (const p of (list ?? []) as { name?: unknown; parameterType?: { type?: unknown; arrayType?: { type?: unknown } }; parameterValue?: { value?: unknown; arrayValues?: unknown } }[]) {
+    if (typeof p.name === 'string' && p.parameterType?.type === 'ARRAY') {
+      const items = p.parameterValue?.arrayValues;
+      if (typeof p.parameterType.arrayType?.type !== 'string' || (items !== undefined && !Array.isArray(items))) invalid('an ARRAY query parameter needs parameterType.arrayType.type and parameterValue.arrayValues');
+      const values = ((items ?? []) as { value?: unknown }[]).map((v) => {
+        if (typeof v?.value !== 'string') invalid(`every value of the ARRAY parameter ${p.name as string} needs a value`);
+        return v.value;
+      });
+      out[p.name] = { type: `ARRAY<${p.parameterType.arrayType.type}>`, value: '', values };
+      continue;
+    }
     if (typeof p.name !== 'string' || typeof p.parameterType?.type !== 'string' || typeof p.parameterValue?.value !== 'string') invalid('a query parameter needs a name, parameterType.type and parameterValue.value');
     out[p.name] = { type: p.parameterType.type, value: p.parameterValue.value };
   }
   return out;
 }
 
-function need(params: Record<string, { type: string; value: string }>, name: string, type: string): string {
+function need(params: Record<string, { type: string; value: string; values?: string[] }>, name: string, type: string): string {
   const p = params[name];
   if (!p) invalid(`Query parameter '${name}' not found`);
   if (p.type !== type) invalid(`Query parameter '${name}' has type ${p.type}; the query compares it with a ${type}`);
@@ -118,11 +132,11 @@ function timestampOf(text: string, name: string): number {
 const str = (s: string) => 2 + Buffer.byteLength(s, 'utf8');
 
 /** Bytes a row contributes for the columns a query shape references. */
-function rowBytes(r: BillingRow, shape: 'export' | 'focus', labelled: boolean): number {
+function rowBytes(r: BillingRow, shape: 'export' | 'focus', labelled: boolean, byAncestors = false): number {
   const labelBytes = Object.entries(r.labels).reduce((s, [k, v]) => s + str(k) + str(v), 0);
   if (shape === 'export') {
     // usage_start_time, project.id, project.number, service.id, service.description, currency, cost, credits.amount (labels.key/value when grouped by a label).
-    return 8 + str(r.projectId) + str(r.projectNumber) + str(r.serviceId) + str(r.service) + str(r.currency) + 8 + (r.credits !== 0 ? 8 : 0) + (labelled ? labelBytes : 0);
+    return 8 + str(r.projectId) + str(r.projectNumber) + str(r.serviceId) + str(r.service) + str(r.currency) + 8 + (r.credits !== 0 ? 8 : 0) + (labelled ? labelBytes : 0) + (byAncestors ? r.ancestors.reduce((s, a) => s + str(a), 0) : 0);
   }
   // ChargePeriodStart, SubAccountId, ServiceName, BillingCurrency, ChargeCategory, BilledCost (Tags when grouped by a label); a credit is a row of its own.
   const one = 8 + str(r.projectId) + str(r.service) + str(r.currency) + 8 + (labelled ? labelBytes : 0);
@@ -130,8 +144,10 @@ function rowBytes(r: BillingRow, shape: 'export' | 'focus', labelled: boolean): 
 }
 
 /** `day, project_id, …` result rows of one query. */
-function answer(b: GcpBillingState, t: ExportTableRecord, p: Parsed, params: Record<string, { type: string; value: string }>, now: number) {
-  const project = need(params, 'project_id', 'STRING');
+function answer(b: GcpBillingState, t: ExportTableRecord, p: Parsed, params: Record<string, { type: string; value: string; values?: string[] }>, now: number) {
+  const project = p.byAncestors ? undefined : need(params, 'project_id', 'STRING');
+  if (p.byAncestors) need(params, 'ancestors', 'ARRAY<STRING>');
+  const ancestors = new Set(params['ancestors']?.values ?? []);
   const start = timestampOf(need(params, 'start', 'TIMESTAMP'), 'start');
   const end = timestampOf(need(params, 'end', 'TIMESTAMP'), 'end');
   const label = p.labelled ? need(params, 'label_key', 'STRING') : undefined;
@@ -139,10 +155,11 @@ function answer(b: GcpBillingState, t: ExportTableRecord, p: Parsed, params: Rec
   // The standard and detailed exports are partitioned by export day: `_PARTITIONTIME >= @start` reads only those partitions.
   const startDay = Math.floor(start / 86_400_000) * 86_400_000;
   const scanned = p.pruned ? inTable.filter((r) => Math.floor(r.exportTime / 86_400_000) * 86_400_000 >= startDay) : inTable;
-  const bytesProcessed = scanned.reduce((s, r) => s + rowBytes(r, p.shape, p.labelled), 0);
+  const bytesProcessed = scanned.reduce((s, r) => s + rowBytes(r, p.shape, p.labelled, p.byAncestors), 0);
   const groups = new Map<string, { day: string; project: string; number: string; serviceId: string; service: string; label: string | null; currency: string; cost: number; credits: number }>();
   for (const r of scanned) {
-    if (r.projectId !== project || r.usageStart < start || r.usageStart >= end) continue;
+    if (project !== undefined ? r.projectId !== project : !r.ancestors.some((a) => ancestors.has(a))) continue;
+    if (r.usageStart < start || r.usageStart >= end) continue;
     const day = new Date(r.usageStart).toISOString().slice(0, 10);
     const value = label !== undefined ? (r.labels[label] ?? null) : null;
     const key = [day, r.projectId, value ?? '\u0000', p.shape === 'export' ? r.serviceId : '', r.service, r.currency].join('\u0001');
@@ -212,7 +229,7 @@ function query(call: GcpGlobalCall) {
   const log = (entry: Omit<Parameters<GcpBillingState['queries']['push']>[0], 'sql'>) => b.queries.push({ sql, ...entry });
   const maxBilled = body['maximumBytesBilled'] === undefined ? undefined : String(body['maximumBytesBilled']);
   let parsed: Parsed;
-  let params: Record<string, { type: string; value: string }>;
+  let params: Record<string, { type: string; value: string; values?: string[] }>;
   try {
     parsed = parseExportQuery(sql);
     params = paramsOf(body);
@@ -220,7 +237,7 @@ function query(call: GcpGlobalCall) {
     log({ params: {}, ...(maxBilled ? { maximumBytesBilled: maxBilled } : {}), bytesProcessed: 0, bytesBilled: 0, refused: (err as Error).message });
     throw err;
   }
-  const flat = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.value]));
+  const flat = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.values ? v.values.join(',') : v.value]));
   const jobProject = call.params['project'] ?? '';
   const table = b.table(parsed.table) ?? b.table(`${jobProject}.${parsed.table}`);
   if (!table) throw new GoogleApiError('NOT_FOUND', `Not found: Table ${parsed.table.replace(/^([^.]+)\./, '$1:')} was not found in location ${String(body['location'] ?? 'US')}`);

@@ -28,6 +28,8 @@ export interface BillingRow {
   readonly credits: number;
   readonly currency: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** `project.ancestors[].resource_name`: the project itself, then its folders and organization. */
+  readonly ancestors: readonly string[];
 }
 
 /** An export table: which account's rows it holds and in which schema. */
@@ -109,8 +111,9 @@ export class GcpBillingState {
       if (!account) continue;
       const currency = this.accounts.get(account)?.currency ?? 'USD';
       const number = p.number ?? defaultProjectNumber(p.id);
+      const ancestors = [`projects/${number}`, ...p.ancestors];
       const add = (service: string, declared: string | undefined, at: number, cost: number, credits: number, labels: Record<string, string>, exported?: number) =>
-        this.rows.push({ billingAccount: account, projectId: p.id, projectNumber: number, serviceId: serviceIdOf(service, declared), service, usageStart: at, exportTime: exported ?? at + 3_600_000, cost, credits, currency, labels: { ...labels } });
+        this.rows.push({ billingAccount: account, projectId: p.id, projectNumber: number, serviceId: serviceIdOf(service, declared), service, usageStart: at, exportTime: exported ?? at + 3_600_000, cost, credits, currency, labels: { ...labels }, ancestors });
       for (const r of p.costs.rows) add(r.service, r.serviceId, resolveTime(r.at, nowMs), r.cost, r.credits, r.labels, r.exportedAt ? resolveTime(r.exportedAt, nowMs) : undefined);
       for (const d of p.costs.daily) {
         const from = Math.floor(resolveTime(d.from, nowMs) / DAY_MS) * DAY_MS;

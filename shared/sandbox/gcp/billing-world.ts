@@ -170,6 +170,8 @@ export function gcpBillingWorld<T extends z.ZodType<string, unknown>>(time: T) {
     billingAccount: z.union([billingAccountId, z.literal('none')]).optional(),
     /** Whether billing is enabled (false: the account is closed or the link is suspended). */
     billingEnabled: z.boolean().default(true),
+    /** The folders and organization above the project, nearest first (`folders/123`, `organizations/456`): the export's `project.ancestors` after the project itself. */
+    ancestors: z.array(z.string().regex(/^(folders|organizations)\/\d+$/, 'folders/<id> or organizations/<id>')).default([]),
     costs,
   };
 

@@ -108,52 +108,66 @@ function listTimeSeries(call: GcpCall) {
 
   const n = Math.max(1, Math.ceil((end - start) / periodMs));
   const base = end - n * periodMs;
-  const series: Record<string, unknown>[] = [];
-  for (const s of call.project.series) {
-    if (!matches(s, filter)) continue;
-    const runs = intersect(s.series(base, end), s.alive);
-    const agg = aggregate(runs, base, periodMs, stat ?? 'Average');
-    if (agg.timestamps.length === 0) continue;
-    const int = stat === 'SampleCount' || (s.valueType === 'INT64' && stat !== 'Average');
-    const points: Point[] = [];
-    for (let i = agg.timestamps.length - 1; i >= 0; i--) {
-      const t = agg.timestamps[i] ?? 0;
-      const raw = agg.values[i] ?? 0;
-      const v = stat === 'SampleCount' ? raw : raw * s.scale;
-      const endTime = rfc3339(t + periodMs);
-      points.push({
-        interval: { startTime: s.metricKind === 'DELTA' ? rfc3339(t) : endTime, endTime },
-        value: int ? { int64Value: String(Math.round(v)) } : { doubleValue: v },
-      });
-    }
-    series.push({
-      metric: { type: s.metricType, labels: { ...s.metricLabels } },
-      resource: { type: s.resourceType, labels: { ...s.resourceLabels } },
-      metricKind: s.metricKind,
-      valueType: int ? 'INT64' : 'DOUBLE',
-      points,
-      unit: s.scale === 1 ? '1' : '10^2.%',
-    });
-  }
   const pageSizeRaw = q.get('pageSize');
   const pageSize = Math.min(MAX_POINTS_PER_PAGE, pageSizeRaw && pageSizeRaw !== '0' ? Number(pageSizeRaw) : MAX_POINTS_PER_PAGE);
   if (!Number.isInteger(pageSize) || pageSize < 1) invalid(`Invalid value for pageSize: ${pageSizeRaw ?? ''}`);
   const fingerprint = fingerprintOf(call.path, q);
   const token = q.get('pageToken');
   const offset = token ? decodePageToken(token, fingerprint) : 0;
-  if (offset > series.length) throw new GoogleApiError('INVALID_ARGUMENT', 'Invalid page token');
-  // A page holds whole series, at least one, up to pageSize points.
+  // The matching series are aggregated once per query (and world version and time), then each page
+  // is cut from that: paging through a project's series stays linear, not quadratic.
+  const memoKey = `${fingerprint}|${call.now}|${call.project.version}`;
+  let matched = aggregated.get(call.project)?.get(memoKey);
+  if (!matched) {
+    matched = [];
+    for (const s of call.project.series) {
+      if (!matches(s, filter)) continue;
+      const agg = aggregate(intersect(s.series(base, end), s.alive), base, periodMs, stat ?? 'Average');
+      if (agg.timestamps.length > 0) matched.push({ s, agg });
+    }
+    const memo = aggregated.get(call.project) ?? new Map<string, Matched[]>();
+    if (memo.size >= 16) memo.delete(memo.keys().next().value as string);
+    memo.set(memoKey, matched);
+    aggregated.set(call.project, memo);
+  }
+  if (offset > matched.length) throw new GoogleApiError('INVALID_ARGUMENT', 'Invalid page token');
   const page: Record<string, unknown>[] = [];
   let points = 0;
-  let i = offset;
-  for (; i < series.length; i++) {
-    const s = series[i] as { points: unknown[] };
-    if (page.length > 0 && points + s.points.length > pageSize) break;
-    page.push(series[i] as Record<string, unknown>);
-    points += s.points.length;
+  let more = false;
+  for (let k = offset; k < matched.length; k++) {
+    const { s, agg } = matched[k]!;
+    if (page.length > 0 && points + agg.timestamps.length > pageSize) {
+      more = true;
+      break;
+    }
+    const int = stat === 'SampleCount' || (s.valueType === 'INT64' && stat !== 'Average');
+    const pts: Point[] = [];
+    for (let i = agg.timestamps.length - 1; i >= 0; i--) {
+      const t = agg.timestamps[i] ?? 0;
+      const raw = agg.values[i] ?? 0;
+      const v = stat === 'SampleCount' ? raw : raw * s.scale;
+      const endTime = rfc3339(t + periodMs);
+      pts.push({
+        interval: { startTime: s.metricKind === 'DELTA' ? rfc3339(t) : endTime, endTime },
+        value: int ? { int64Value: String(Math.round(v)) } : { doubleValue: v },
+      });
+    }
+    page.push({
+      metric: { type: s.metricType, labels: { ...s.metricLabels } },
+      resource: { type: s.resourceType, labels: { ...s.resourceLabels } },
+      metricKind: s.metricKind,
+      valueType: int ? 'INT64' : 'DOUBLE',
+      points: pts,
+      unit: s.scale === 1 ? '1' : '10^2.%',
+    });
+    points += pts.length;
   }
-  return { ...(page.length > 0 ? { timeSeries: page } : {}), ...(i < series.length ? { nextPageToken: encodePageToken(i, fingerprint) } : {}), unit: page.length > 0 ? (page[0] as { unit: string }).unit : '' };
+  // A page holds whole series, at least one, up to pageSize points.
+  return { ...(page.length > 0 ? { timeSeries: page } : {}), ...(more ? { nextPageToken: encodePageToken(offset + page.length, fingerprint) } : {}), unit: page.length > 0 ? (page[0] as { unit: string }).unit : '' };
 }
+
+type Matched = { s: SeriesRecord; agg: ReturnType<typeof aggregate> };
+const aggregated = new WeakMap<GcpCall['project'], Map<string, Matched[]>>();
 
 /** The Cloud Monitoring routes. */
 export const MONITORING_ROUTES: readonly GcpRoute[] = [

@@ -349,6 +349,8 @@ function seedProject(p: GcpProjectSpec, nowMs: number): GcpProjectState {
     for (const j of r.customJobs) {
       const created = at(j.createdAt, nowMs);
       const started = j.startedAt !== undefined ? resolveTime(j.startedAt, nowMs) : j.state === 'JOB_STATE_QUEUED' || j.state === 'JOB_STATE_PENDING' ? undefined : created;
+      const finished = j.state === 'JOB_STATE_SUCCEEDED' || j.state === 'JOB_STATE_FAILED' || j.state === 'JOB_STATE_CANCELLED';
+      const ended = finished ? (j.endedAt !== undefined ? resolveTime(j.endedAt, nowMs) : (started ?? created) + 3_600_000) : undefined;
       state.jobs.set(j.id, {
         id: j.id,
         region,
@@ -356,7 +358,8 @@ function seedProject(p: GcpProjectSpec, nowMs: number): GcpProjectState {
         state: j.state,
         createTime: created,
         ...(started !== undefined ? { startTime: started } : {}),
-        updateTime: started ?? created,
+        ...(ended !== undefined ? { endTime: ended } : {}),
+        updateTime: ended ?? started ?? created,
         ...(j.timeoutSeconds ? { timeoutSeconds: j.timeoutSeconds } : {}),
         ...(j.strategy ? { strategy: j.strategy } : {}),
         labels: { ...j.labels },

@@ -118,6 +118,8 @@ export function gcpWorldSection<S extends z.ZodType, T extends z.ZodType<string,
     state: z.enum(JOB_STATES).default('JOB_STATE_RUNNING'),
     createdAt: time.default('-1h' as never),
     startedAt: time.optional(),
+    /** When a finished job (SUCCEEDED, FAILED, CANCELLED) ended; default one hour after it started. */
+    endedAt: time.optional(),
     /** `scheduling.timeout`, in seconds; absent = not set (Vertex AI then applies its default of 7 days). */
     timeoutSeconds: z.number().int().min(1).optional(),
     /** `scheduling.strategy`, e.g. SPOT; absent = not set (on demand). */

@@ -11,6 +11,12 @@ const ACCEL = VERTEX_ACCELERATOR;
 
 /** The kind id. */
 export const VERTEX_CUSTOM_JOB = 'gcp.vertex.custom-job';
+/** Custom jobs that finished in the last 30 days: read for advice (spot-training) only, never acted on. */
+export const VERTEX_FINISHED_CUSTOM_JOB = 'gcp.vertex.finished-custom-job';
+/** How far back finished custom jobs are read. */
+export const FINISHED_JOB_DAYS = 30;
+/** Terminal states of a custom job that ran. */
+export const FINISHED_JOB_STATES = ['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'] as const;
 /** Cancels a custom job: irreversible. */
 export const CANCEL_CUSTOM_JOB = 'gcp.vertex.cancel-custom-job';
 /** Vertex AI stops a custom job after `scheduling.timeout`, 7 days when not set. */
@@ -36,18 +42,22 @@ function seconds(d: { seconds?: unknown } | null | undefined): number | undefine
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-/** A custom job as a costwatch resource: one component per worker pool. */
-export function jobResource(j: CustomJob, scope: Scope, region: string): Resource {
+/**
+ * A custom job as a costwatch resource: one component per worker pool. `asRan` (a finished job)
+ * keeps the replicas it ran with, under its own kind; otherwise a job not running holds none.
+ */
+export function jobResource(j: CustomJob, scope: Scope, region: string, asRan = false): Resource {
   const state = enumName(j.state, JOB_STATE);
   const lifecycle = LIFECYCLE[state] ?? 'other';
-  const running = lifecycle === 'running';
+  const running = lifecycle === 'running' || asRan;
+  const ended = dateOf(j.endTime);
   const timeout = seconds(j.jobSpec?.scheduling?.timeout);
   const started = dateOf(j.startTime);
   return {
     cloud: 'gcp',
     scope,
     region,
-    kind: VERTEX_CUSTOM_JOB,
+    kind: asRan ? VERTEX_FINISHED_CUSTOM_JOB : VERTEX_CUSTOM_JOB,
     id: j.name ?? '',
     name: j.displayName || parseName(j.name ?? '')?.id || (j.name ?? ''),
     tags: labelsOf(j.labels as Record<string, string> | null | undefined),
@@ -71,6 +81,7 @@ export function jobResource(j: CustomJob, scope: Scope, region: string): Resourc
     }),
     attributes: {
       ...(started ? { startedAt: started.toISOString() } : {}),
+      ...(ended ? { endedAt: ended.toISOString() } : {}),
       // long-training-job reads the runtime limit as `maxRuntimeSeconds` for every cloud.
       maxRuntimeSeconds: timeout ?? DEFAULT_TIMEOUT_SECONDS,
       runtimeLimit: timeout !== undefined ? 'scheduling.timeout' : 'scheduling.timeout (not set: Vertex AI default of 7 days)',
@@ -84,6 +95,37 @@ export function jobResource(j: CustomJob, scope: Scope, region: string): Resourc
 async function list(ctx: GcpCtx, scope: Scope, region: string): Promise<Resource[]> {
   const [jobs] = await ctx.call(() => ctx.clients.jobs.listCustomJobs({ parent: `projects/${ctx.projectId}/locations/${region}`, filter: 'state="JOB_STATE_RUNNING"' }));
   return jobs.map((j) => jobResource(j, scope, region));
+}
+
+/**
+ * The filter of the finished-jobs listing. Vertex AI filters custom jobs on `state` and
+ * `create_time`, not on end time: the listing asks for the terminal states and jobs created within
+ * the window plus the longest a job runs by default (its 7-day timeout), and the end time is
+ * checked on what comes back.
+ */
+export function finishedJobsFilter(now: Date): string {
+  const since = new Date(now.getTime() - (FINISHED_JOB_DAYS * 86_400 + DEFAULT_TIMEOUT_SECONDS) * 1000);
+  return `(${FINISHED_JOB_STATES.map((s) => `state="${s}"`).join(' OR ')}) AND create_time>="${since.toISOString().replace(/\.\d{3}Z$/, 'Z')}"`;
+}
+
+/** Custom jobs of one region that ended in the last 30 days, every page, as they ran. */
+async function listFinished(ctx: GcpCtx, scope: Scope, region: string): Promise<Resource[]> {
+  const [jobs] = await ctx.call(() => ctx.clients.jobs.listCustomJobs({ parent: `projects/${ctx.projectId}/locations/${region}`, filter: finishedJobsFilter(ctx.now) }));
+  const from = ctx.now.getTime() - FINISHED_JOB_DAYS * 86_400_000;
+  return jobs
+    .filter((j) => (FINISHED_JOB_STATES as readonly string[]).includes(enumName(j.state, JOB_STATE)))
+    .filter((j) => (dateOf(j.endTime)?.getTime() ?? -Infinity) >= from)
+    .map((j) => jobResource(j, scope, region, true));
+}
+
+async function describeFinished(ctx: GcpCtx, ref: ResourceRef): Promise<Resource | undefined> {
+  try {
+    const [j] = await ctx.call(() => ctx.clients.jobs.getCustomJob({ name: ref.id }));
+    return jobResource(j, { cloud: 'gcp', id: ref.scopeId }, ref.region, true);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 async function describe(ctx: GcpCtx, ref: ResourceRef): Promise<Resource | undefined> {
@@ -121,4 +163,13 @@ export const customJobKind: GcpKind = {
   list,
   describe,
   actions: [cancel],
+};
+
+/** Vertex AI custom jobs that finished in the last 30 days: advice only (spot-training), no action. */
+export const finishedCustomJobKind: GcpKind = {
+  kind: VERTEX_FINISHED_CUSTOM_JOB,
+  inventoryOperation: 'aiplatform:ListCustomJobs (finished)',
+  list: listFinished,
+  describe: describeFinished,
+  actions: [],
 };

@@ -1,7 +1,7 @@
 import { KindRegistry, withGuardAction } from '../../kind.js';
 import type { GcpCtx, GcpKind, GcpMetricQuery } from '../context.js';
 import { billingProjectKind } from './billing-project.js';
-import { CANCEL_CUSTOM_JOB, customJobKind } from './custom-job.js';
+import { CANCEL_CUSTOM_JOB, customJobKind, finishedCustomJobKind } from './custom-job.js';
 import { storageBucketKind } from './storage-bucket.js';
 import { UNDEPLOY_MODELS, vertexEndpointKind } from './vertex-endpoint.js';
 import { STOP_WORKBENCH, workbenchInstanceKind } from './workbench-instance.js';
@@ -13,6 +13,7 @@ export const GCP_KINDS: readonly GcpKind[] = [
   withGuardAction(customJobKind, CANCEL_CUSTOM_JOB, 'gcp.vertex.guard-cancel-custom-job'),
   storageBucketKind,
   billingProjectKind,
+  finishedCustomJobKind,
 ];
 
 /** The Google Cloud kinds, looked up by kind and action id. */
