@@ -19,6 +19,11 @@ export interface AzureBillingOptions {
   readonly budgets: readonly Budget[];
   /** Read the subscription's Azure budgets (the budget rules are on). */
   readonly nativeBudgets: boolean;
+  /**
+   * Read the month's spend grouped by service and this tag key (the untagged-spend rule is on): the
+   * share of AI spend without a team tag. Absent = not read.
+   */
+  readonly tagSpendKey?: string;
   /** Read VM prices from the Retail Prices API (default true). */
   readonly retailPrices?: boolean;
 }
@@ -76,7 +81,12 @@ export class AzureBilling {
 
   /** Whether a plan reads anything this side reads. */
   plans(opts: CollectOptions): boolean {
-    return plansBilling(opts, 'costs') || plansBilling(opts, 'forecasts') || (this.options.nativeBudgets && plansBilling(opts, 'budgets'));
+    return (
+      plansBilling(opts, 'costs') ||
+      plansBilling(opts, 'forecasts') ||
+      (this.options.nativeBudgets && plansBilling(opts, 'budgets')) ||
+      (this.options.tagSpendKey !== undefined && plansBilling(opts, 'tag-spend'))
+    );
   }
 
   /** Reads one subscription; `inventory` (the ML resources, when read) names the VM sizes to price. */
@@ -113,10 +123,19 @@ export class AzureBilling {
     const applicable = plansBilling(opts, 'costs') || plansBilling(opts, 'forecasts') ? this.options.budgets.filter((b) => covers(b, scope)) : [];
 
     const costs: CostRecord[] = [];
-    // Cost Management throttles hard: read costs only when a budget will look at them.
+    // Cost Management throttles hard: read costs only when a budget, or the untagged share, will look at them.
+    const reads: { start: number; breakdowns: AzureBreakdown[] }[] = [];
+    const tagKey = plansBilling(opts, 'tag-spend') ? this.options.tagSpendKey : undefined;
     if ((applicable.length > 0 || native.budgets.length > 0) && plansBilling(opts, 'costs')) {
       const start = Math.min(startOfPeriod('monthly', now), ...[...applicable, ...native.budgets].map((b) => startOfPeriod(b.period, now)));
-      const breakdowns: AzureBreakdown[] = ['SERVICE', ...this.tagKeys().map((k): AzureBreakdown => `SERVICE,TAG:${k}`)];
+      const keys = this.tagKeys();
+      reads.push({ start, breakdowns: ['SERVICE', ...keys.map((k): AzureBreakdown => `SERVICE,TAG:${k}`)] });
+      // The budgets' read starts at the month's start or earlier: it already holds the month by this tag.
+      if (tagKey !== undefined && !keys.includes(tagKey)) reads.push({ start, breakdowns: [`SERVICE,TAG:${tagKey}`] });
+    } else if (tagKey !== undefined) {
+      reads.push({ start: startOfPeriod('monthly', now), breakdowns: [`SERVICE,TAG:${tagKey}`] });
+    }
+    for (const { start, breakdowns } of reads) {
       // Daily queries span at most a month: one per calendar month of the longest budget period.
       const months = monthChunks(start, Date.parse(`${today}T00:00:00Z`));
       await Promise.all(
