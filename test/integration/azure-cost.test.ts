@@ -98,9 +98,9 @@ function policy(yaml = ''): Policy {
   return parsePolicy(`version: 1\nclouds:\n  azure:\n    subscriptions:\n      - { id: ${A}, name: prod }\n      - { id: ${B}, name: dev }\n${yaml}`, 'test.yml', { now: NOW }).policy;
 }
 
-async function scan(sb: Sandbox, p: Policy) {
+async function scan(sb: Sandbox, p: Policy, dryRun = true) {
   const providers = buildProviders(p, sandboxProviderEndpoints(sb), FOREIGN_PROVIDERS);
-  const opts = scanOptionsFor(p, { now: () => sb.clock.now(), dryRun: true });
+  const opts = scanOptionsFor(p, { now: () => sb.clock.now(), dryRun });
   return runScan(opts, { providers, store: store!, clock: sb.clock, prices: priceBook(p) });
 }
 
@@ -367,3 +367,36 @@ describe('Azure budgets in a scan', () => {
     expect(report.findings.filter((f) => f.ruleId === 'idle-cluster').map((f) => f.scopeId).sort()).toEqual([A, B]);
   });
 });
+
+describe('Azure untagged share: the month’s AI spend by team tag', () => {
+  it('reads the month grouped by service and team once per subscription and day, and flags the AI spend without a team tag', async () => {
+    const w = world();
+    // dev: $30 a day of Azure Machine Learning, $20 of it untagged (an empty value is untagged too).
+    const dev = (w.azure!.subscriptions as ReturnType<typeof sub>[])[1]!;
+    dev.costs.daily = [
+      { service: 'Azure Machine Learning', resourceGroup: 'rg-ml', amount: 10, from: '-40d', tags: { team: 'nlp' } },
+      { service: 'Azure Machine Learning', resourceGroup: 'rg-ml', amount: 20, from: '-40d' },
+      { service: 'Storage', resourceGroup: 'rg-data', amount: 500, from: '-40d' },
+    ];
+    const sb = await start(w);
+    const p = policy('rules:\n  idle-endpoint: { enabled: false }\n');
+    const report = await scan(sb, p, false);
+    const shares = report.findings.filter((f) => f.ruleId === 'untagged-spend' && !f.resource);
+    // prod: every Azure Machine Learning dollar carries team=fraud (Storage is not AI spend): not flagged.
+    expect(shares.map((f) => [f.scopeId, f.title])).toEqual([[B, '66.7% of AI spend in dev this month has no team tag ($540.00 of $810.00)']]);
+    const first = calls(sb, 'costmanagement.Query_Usage');
+    expect(first).toBe(2);
+    // The same day again: the store answers.
+    await scan(sb, p, false);
+    expect(calls(sb, 'costmanagement.Query_Usage')).toBe(first);
+  });
+
+  it('a failing tag query is its own collection failure and the share is unknown; the other subscription is judged', async () => {
+    const sb = await start(world({}, [{ service: 'costmanagement', operation: 'Query_Usage', kind: 'access-denied', subscription: B }]));
+    const report = await scan(sb, policy('rules:\n  idle-endpoint: { enabled: false }\n'));
+    expect(report.findings.filter((f) => f.ruleId === 'collection-failed').map((f) => f.title)).toEqual([expect.stringContaining('costmanagement:Query_Usage (SERVICE,TAG:team)')]);
+    expect(report.findings.find((f) => f.id === `untagged-spend:azure:${B}`)?.state).toBe('unknown');
+    expect(report.findings.find((f) => f.id === `untagged-spend:azure:${A}`)).toBeUndefined();
+  });
+});
+
