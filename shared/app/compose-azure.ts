@@ -48,6 +48,7 @@ export function azureBillingOptions(policy: Policy): AzureBillingOptions {
     budgets: budgetsOn ? policyBudgets(policy) : [],
     nativeBudgets: budgetsOn,
     ...(on('untagged-spend') ? { tagSpendKey: TEAM_TAG_KEY } : {}),
+    ...(on('commitment-coverage') ? { commitments: { termYears: policy.rules['commitment-coverage'].term, lookbackDays: policy.rules['commitment-coverage'].lookbackDays } } : {}),
   };
 }
 

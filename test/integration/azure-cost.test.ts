@@ -400,3 +400,50 @@ describe('Azure untagged share: the month’s AI spend by team tag', () => {
   });
 });
 
+describe('Azure commitment coverage: reservation recommendations for the VM sizes Azure ML compute uses', () => {
+  const recs = [
+    // The prod compute instance's size, around the clock: $0.293 × 720 h on demand.
+    { vmSize: 'Standard_DS3_v2', location: 'eastus', recommendedQuantity: 1, costWithNoReservedInstances: 210.96, totalCostWithReservedInstances: 126.58 },
+    // Saves $20.28/month: under minMonthlySaving.
+    { vmSize: 'Standard_NC6s_v3', location: 'eastus', recommendedQuantity: 1, costWithNoReservedInstances: 100, totalCostWithReservedInstances: 80 },
+    // No Azure ML compute runs this size: not ML compute's.
+    { vmSize: 'Standard_E4s_v3', location: 'eastus', recommendedQuantity: 4, costWithNoReservedInstances: 700, totalCostWithReservedInstances: 420 },
+    { vmSize: 'Standard_DS3_v2', location: 'eastus', term: 'P3Y', recommendedQuantity: 1, costWithNoReservedInstances: 210.96, totalCostWithReservedInstances: 90 },
+  ];
+  const withRecs = () => {
+    const w = world();
+    (w.azure!.subscriptions as (ReturnType<typeof sub> & { reservationRecommendations?: unknown })[])[0]!.reservationRecommendations = recs;
+    return w;
+  };
+  const on = 'rules:\n  idle-endpoint: { enabled: false }\n';
+
+  it('reports Azure’s recommendation with the arithmetic, once per subscription and day; not small savings, other sizes or other terms', async () => {
+    const sb = await start(withRecs());
+    const report = await scan(sb, policy(on), false);
+    const found = report.findings.filter((f) => f.ruleId === 'commitment-coverage');
+    expect(found.map((f) => [f.scopeId, f.title])).toEqual([[A, `Standard_DS3_v2 VMs (Azure Machine Learning compute) in ${A}: the cloud recommends reserving 1 × Standard_DS3_v2 in eastus for 1 year, saving ~$85.55/month`]]);
+    const ev = found[0]!.evidence;
+    expect(ev).toContain('hourly on-demand Standard_DS3_v2 VMs (Azure Machine Learning compute) spend over the last 30 days: average $0.293/h');
+    expect(ev).toContain("estimated saving (the cloud's estimate, not costwatch's): $84.38 over the 30 days; $84.38 ÷ 720 h × 730 h = $85.55/month (40% of the on-demand cost)");
+    expect(ev.some((e) => e.startsWith('break-even: ') && e.includes('$126.58 ÷ $210.96 = 60%'))).toBe(true);
+    expect(found[0]!.notifyOnly).toMatch(/advice/);
+    expect(found[0]!.resource).toBeUndefined();
+    expect(calls(sb, 'consumption.ReservationRecommendations_List')).toBe(2);
+    await scan(sb, policy(on), false);
+    expect(calls(sb, 'consumption.ReservationRecommendations_List')).toBe(2);
+    // Three years: Azure's 3-year recommendation for the same size.
+    const three = await scan(sb, policy(`${on}  commitment-coverage: { term: 3 }\n`), false);
+    expect(three.findings.filter((f) => f.ruleId === 'commitment-coverage').map((f) => f.title)).toEqual([expect.stringContaining('for 3 years, saving ~$122.64/month')]);
+  });
+
+  it('a subscription without recommendations gets no finding; a failing read is its own collection failure and the costs stand', async () => {
+    const sb = await start(withRecs());
+    sb.faults.add({ service: 'consumption', operation: 'ReservationRecommendations_List', kind: 'access-denied', subscription: A });
+    const report = await scan(sb, policy(on));
+    expect(report.findings.filter((f) => f.ruleId === 'commitment-coverage')).toEqual([]);
+    expect(report.findings.filter((f) => f.ruleId === 'collection-failed').map((f) => f.title)).toEqual([expect.stringContaining('consumption:ReservationRecommendations_List')]);
+    // The month by team tag was still read for both subscriptions.
+    expect(calls(sb, 'costmanagement.Query_Usage')).toBe(2);
+  });
+});
+

@@ -1,6 +1,6 @@
 import type { Budget } from '../../domain/budget.js';
 import type { CostRecord } from '../../domain/cost.js';
-import type { CostForecast } from '../../domain/cost-signals.js';
+import type { CommitmentCoverage, CostForecast } from '../../domain/cost-signals.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { cachedRead, endOfUtcDay } from '../aws/cost-cache.js';
@@ -9,6 +9,7 @@ import { plansBilling, type CollectionFailure, type CollectOptions } from '../po
 import { readAzureBudgets } from './budgets.js';
 import type { AzureClientFactory } from './clients.js';
 import { forecastFilter, readCostForecast, readCostQuery, type AzureBreakdown } from './cost-management.js';
+import { readReservationRecommendations, reservationCoverage, type ReservationRecommendation } from './reservations.js';
 import { fetchVmPrices, type RetailPrice, type VmPriceKey } from './retail-prices.js';
 
 /** What the Azure provider reads about money, from the policy. */
@@ -24,6 +25,8 @@ export interface AzureBillingOptions {
    * share of AI spend without a team tag. Absent = not read.
    */
   readonly tagSpendKey?: string;
+  /** Read reservation recommendations for the VM sizes Azure ML compute uses (the commitment-coverage rule is on). */
+  readonly commitments?: { readonly termYears: 1 | 3; readonly lookbackDays: 7 | 30 | 60 };
   /** Read VM prices from the Retail Prices API (default true). */
   readonly retailPrices?: boolean;
 }
@@ -34,6 +37,7 @@ export interface AzureBillingMeter {
   forecast: number;
   budgets: number;
   retailPrices: number;
+  reservationRecommendations: number;
 }
 
 /** Everything one subscription's billing reads produced. */
@@ -41,6 +45,7 @@ export interface AzureBillingCollection {
   readonly costs: CostRecord[];
   readonly budgets: Budget[];
   readonly forecasts: CostForecast[];
+  readonly commitments: CommitmentCoverage[];
   readonly prices: FetchedPrice[];
   readonly failures: CollectionFailure[];
 }
@@ -59,7 +64,7 @@ export const COST_QUERY_OPERATION = 'costmanagement:Query_Usage';
  * Retail Prices API's VM prices. Each read fails alone: its failure is reported, the rest stands.
  */
 export class AzureBilling {
-  readonly meter: AzureBillingMeter = { query: 0, forecast: 0, budgets: 0, retailPrices: 0 };
+  readonly meter: AzureBillingMeter = { query: 0, forecast: 0, budgets: 0, retailPrices: 0, reservationRecommendations: 0 };
   /** Retail price reads of this provider's lifetime (one scan), shared by its subscriptions. */
   private readonly priceReads = new Map<string, Promise<RetailPrice | undefined>>();
 
@@ -85,7 +90,8 @@ export class AzureBilling {
       plansBilling(opts, 'costs') ||
       plansBilling(opts, 'forecasts') ||
       (this.options.nativeBudgets && plansBilling(opts, 'budgets')) ||
-      (this.options.tagSpendKey !== undefined && plansBilling(opts, 'tag-spend'))
+      (this.options.tagSpendKey !== undefined && plansBilling(opts, 'tag-spend')) ||
+      (this.options.commitments !== undefined && plansBilling(opts, 'commitments'))
     );
   }
 
@@ -189,8 +195,42 @@ export class AzureBilling {
       }),
     );
 
-    return { costs, budgets: native.budgets, forecasts, prices: await prices, failures };
+    const commitments: CommitmentCoverage[] = [];
+    const ri = this.options.commitments;
+    if (ri && plansBilling(opts, 'commitments')) {
+      try {
+        // One call per subscription, look-back and day: every size and term, filtered below.
+        const recs = await cachedRead(
+          opts.cache,
+          `azure:consumption:ReservationRecommendations:v1:${scope.id}:${ri.lookbackDays}:${today}`,
+          now,
+          expires,
+          async () => {
+            const r = await readReservationRecommendations(clients.consumption, scope.id, ri.lookbackDays, 'USD');
+            this.meter.reservationRecommendations += r.pages;
+            return r.recommendations;
+          },
+          { encode: (rs) => rs, decode: reviveRecommendations },
+        );
+        const sizes = mlComputeSizes(await inventory.catch(() => [] as Resource[]));
+        commitments.push(...reservationCoverage(recs, { subscriptionId: scope.id, sizes, termYears: ri.termYears, today: new Date(`${today}T00:00:00Z`) }));
+      } catch (err) {
+        fail('consumption:ReservationRecommendations_List', err);
+      }
+    }
+
+    return { costs, budgets: native.budgets, forecasts, commitments, prices: await prices, failures };
   }
+}
+
+/** The VM sizes and regions of the Azure ML compute instances and clusters found (what a VM reservation can cover). */
+export function mlComputeSizes(inventory: readonly Resource[]): VmPriceKey[] {
+  return vmKeys(inventory.filter((r) => r.kind === 'azure.ml.compute-instance' || r.kind === 'azure.ml.compute-cluster'));
+}
+
+function reviveRecommendations(raw: unknown): ReservationRecommendation[] {
+  if (!Array.isArray(raw)) throw new TypeError('cached reservation recommendations are not a list');
+  return raw as ReservationRecommendation[];
 }
 
 /** Whether a configured budget counts this subscription's costs. */
