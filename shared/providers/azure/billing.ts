@@ -206,7 +206,7 @@ export class AzureBilling {
           now,
           expires,
           async () => {
-            const r = await readReservationRecommendations(clients.consumption, scope.id, ri.lookbackDays, 'USD');
+            const r = await readReservationRecommendations(await clients.consumption(), scope.id, ri.lookbackDays, 'USD');
             this.meter.reservationRecommendations += r.pages;
             return r.recommendations;
           },
