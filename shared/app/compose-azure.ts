@@ -4,6 +4,7 @@ import type { AzureBillingOptions } from '../providers/azure/billing.js';
 import { awsFederatedAzureCredential, azureClientFactory, localAzureCredential, secretsManagerAzureCredential, type AwsFederation } from '../providers/azure/clients.js';
 import { AzureProvider } from '../providers/azure/provider.js';
 import { policyBudgets } from './compose.js';
+import { TEAM_TAG_KEY } from '../savings/ledger.js';
 import type { ProviderBuilders, ProviderEndpoints } from './providers.js';
 
 /*
@@ -46,6 +47,8 @@ export function azureBillingOptions(policy: Policy): AzureBillingOptions {
     costTagKeys: policy.clouds.azure?.costTagKeys ?? [],
     budgets: budgetsOn ? policyBudgets(policy) : [],
     nativeBudgets: budgetsOn,
+    ...(on('untagged-spend') ? { tagSpendKey: TEAM_TAG_KEY } : {}),
+    ...(on('commitment-coverage') ? { commitments: { termYears: policy.rules['commitment-coverage'].term, lookbackDays: policy.rules['commitment-coverage'].lookbackDays } } : {}),
   };
 }
 

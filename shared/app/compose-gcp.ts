@@ -5,7 +5,8 @@ import type { CloudProvider } from '../providers/port.js';
 import { gcpClientFactory, type GcpCredentials } from '../providers/gcp/clients.js';
 import { GcpProvider } from '../providers/gcp/provider.js';
 import type { GcpBillingOptions } from '../providers/gcp/billing.js';
-import { defaultExportTable } from '../providers/gcp/billing-export.js';
+import { defaultExportTable, WORKBENCH_LABEL_KEYS } from '../providers/gcp/billing-export.js';
+import { TEAM_TAG_KEY } from '../savings/ledger.js';
 import { policyBudgets } from './compose.js';
 import type { ProviderEndpoints } from './providers.js';
 
@@ -118,6 +119,7 @@ export function gcpBillingOptions(policy: Policy): Omit<GcpBillingOptions, 'call
     // Only budgets that can count Google Cloud spend widen what is read.
     budgets: policyBudgets(policy).filter((b) => !b.scope.clouds || b.scope.clouds.includes('gcp')),
     catalog: g?.catalogPrices ?? true,
+    ...(policy.rules['untagged-spend'].enabled ? { tagSpend: { labelKey: TEAM_TAG_KEY, ai: { services: policy.rules['untagged-spend'].gcpServices, labelKeys: WORKBENCH_LABEL_KEYS } } } : {}),
   };
 }
 

@@ -336,6 +336,10 @@ const RulesSchema = z
     }).prefault({}),
     'untagged-spend': rule('untagged-spend', {
       services: z.array(nonEmpty).min(1, 'list at least one service name as billed, e.g. Amazon SageMaker').default(['Amazon SageMaker', 'Amazon Bedrock']),
+      /** Google Cloud: services whose spend is AI spend (billing export service.description); rows of Workbench VMs count too. */
+      gcpServices: z.array(nonEmpty).default(['Vertex AI', 'Notebooks']),
+      /** Azure: services whose spend is AI spend (Cost Management ServiceName). */
+      azureServices: z.array(nonEmpty).default(['Azure Machine Learning']),
     }).prefault({}),
     'commitment-coverage': rule('commitment-coverage', {
       term: z.union([z.literal(1), z.literal(3)], { error: 'must be 1 or 3 (years)' }).default(1),

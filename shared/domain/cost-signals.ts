@@ -72,6 +72,11 @@ export interface CommitmentRecommendation {
   readonly estimatedUtilizationPercent?: number;
   /** Eligible on-demand spend per hour over the look-back: the steady floor, the mean and the peak. */
   readonly hourlyOnDemand?: { readonly minimum?: Money; readonly average?: Money; readonly maximum?: Money };
+  /**
+   * A reservation of a number of instances (Azure Reserved VM Instances), with the cloud's costs
+   * over the look-back (`hours`) the hourly figures are divided from.
+   */
+  readonly reservation?: { readonly quantity: number; readonly unit: string; readonly costWithout: Money; readonly costWith: Money; readonly netSavings: Money; readonly hours: number };
   /** When the cloud computed it. */
   readonly generatedAt?: Date;
   readonly id?: string;

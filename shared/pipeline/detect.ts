@@ -96,9 +96,9 @@ export interface CostDetection {
   readonly budgets: readonly Budget[];
 }
 
-/** Failures that leave a scope's costs unread (the whole scope, or the cost query: Cost Explorer, Cost Management). */
+/** Failures that leave a scope's costs unread (the whole scope, or the cost query: Cost Explorer, Cost Management, the BigQuery billing export). */
 function costProblems(c: Collection): string[] {
-  return c.failures.filter((f) => f.operation === 'provider' || f.operation === 'collect' || f.operation.startsWith('ce:GetCostAndUsage') || f.operation.startsWith('costmanagement:Query_Usage')).map((f) => `${f.operation}: ${f.message}`);
+  return c.failures.filter((f) => f.operation === 'provider' || f.operation === 'collect' || f.operation.startsWith('ce:GetCostAndUsage') || f.operation.startsWith('costmanagement:Query_Usage') || f.operation.startsWith('bigquery:jobs.query')).map((f) => `${f.operation}: ${f.message}`);
 }
 
 /** Runs the cost rules once over every collection: budgets span scopes. */

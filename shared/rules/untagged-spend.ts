@@ -19,8 +19,12 @@ export interface TagPolicy {
 
 /** Settings of untagged-spend (`rules.untagged-spend` plus the policy's `tags`). */
 export interface UntaggedSpendSettings {
-  /** Services whose spend is AI spend, as billed (FOCUS `ServiceName`). */
+  /** AWS services whose spend is AI spend, as billed (FOCUS `ServiceName`). */
   readonly services: readonly string[];
+  /** Google Cloud services whose spend is AI spend (the export's `service.description`); absent = the defaults. */
+  readonly gcpServices?: readonly string[];
+  /** Azure services whose spend is AI spend (Cost Management `ServiceName`); absent = the defaults. */
+  readonly azureServices?: readonly string[];
   readonly tags: TagPolicy;
 }
 
@@ -103,15 +107,17 @@ export interface UntaggedShare {
 }
 
 /**
- * The share of AI spend without a team tag in `rows` (Cost Explorer rows grouped by service and
- * the team tag: an empty tag value is the untagged group), per currency, from `from` on.
+ * The share of AI spend without a team tag in `rows` (rows grouped by service and the team tag: an
+ * empty tag value is the untagged group), per currency, from `from` on. `breakdown` names the rows'
+ * grouping (default `SERVICE,TAG:<key>`); `services` undefined = every row is AI spend (the query
+ * already kept only AI spend: Google Cloud's `AI,TAG:<key>`).
  */
-export function untaggedShares(rows: readonly CostRecord[], services: readonly string[], from: Date, tagKey = TEAM_TAG): UntaggedShare[] {
-  const wanted = new Set(services);
+export function untaggedShares(rows: readonly CostRecord[], services: readonly string[] | undefined, from: Date, tagKey = TEAM_TAG, breakdown = `SERVICE,TAG:${tagKey}`): UntaggedShare[] {
+  const wanted = services ? new Set(services) : undefined;
   const byCur = new Map<string, { total: number; untagged: number; svc: Map<string, number>; last: number }>();
   for (const r of rows) {
-    if (r.x_Breakdown !== `SERVICE,TAG:${tagKey}`) continue;
-    if (r.ChargePeriodStart < from || !r.ServiceName || !wanted.has(r.ServiceName)) continue;
+    if (r.x_Breakdown !== breakdown) continue;
+    if (r.ChargePeriodStart < from || !r.ServiceName || (wanted && !wanted.has(r.ServiceName))) continue;
     const c = byCur.get(r.BillingCurrency) ?? { total: 0, untagged: 0, svc: new Map<string, number>(), last: 0 };
     c.total += r.BilledCost;
     if (tagValue(r.Tags, tagKey) === undefined) {
@@ -125,17 +131,79 @@ export function untaggedShares(rows: readonly CostRecord[], services: readonly s
     currency,
     total: c.total,
     untagged: c.untagged,
-    byService: [...c.svc].map(([service, amount]) => ({ service, amount })).sort((a, b) => b.amount - a.amount),
+    byService: [...c.svc].filter(([, amount]) => amount !== 0).map(([service, amount]) => ({ service, amount })).sort((a, b) => b.amount - a.amount),
     from,
     to: new Date(c.last),
   }));
 }
 
+/** The default AI services of Google Cloud and Azure (`rules.untagged-spend.gcpServices`, `azureServices`). */
+export const DEFAULT_GCP_AI_SERVICES: readonly string[] = ['Vertex AI', 'Notebooks'];
+export const DEFAULT_AZURE_AI_SERVICES: readonly string[] = ['Azure Machine Learning'];
+
+/** How one cloud's rows of the month's spend by team tag are found and described. */
+interface CloudReading {
+  readonly providers: readonly string[];
+  readonly breakdown: string;
+  /** Undefined: the query kept only AI spend. */
+  readonly services: readonly string[] | undefined;
+  readonly what: string;
+  readonly source: string;
+  readonly tagWord: string;
+  readonly note: string;
+}
+
+function readingOf(cloud: string, settings: UntaggedSpendSettings): CloudReading | undefined {
+  if (cloud === 'aws') {
+    return {
+      providers: ['AWS', 'Amazon Web Services'],
+      breakdown: `SERVICE,TAG:${TEAM_TAG}`,
+      services: settings.services,
+      what: settings.services.join(', '),
+      source: 'Cost Explorer grouped by the tag: the empty value is the untagged group',
+      tagWord: 'tag',
+      note: 'a resource tag counts once it is activated as a cost allocation tag (Billing console), and only for spend after that',
+    };
+  }
+  if (cloud === 'gcp') {
+    const services = settings.gcpServices ?? DEFAULT_GCP_AI_SERVICES;
+    return {
+      providers: ['Google Cloud'],
+      breakdown: `AI,TAG:${TEAM_TAG}`,
+      services: undefined,
+      what: `${services.length > 0 ? `${services.join(', ')} and ` : ''}Workbench VMs' Compute Engine`,
+      source: 'Cloud Billing export in BigQuery grouped by the label: rows without it are the untagged group',
+      tagWord: 'label',
+      note: 'a label counts for usage after it is set on the resource; the export does not relabel past rows',
+    };
+  }
+  if (cloud === 'azure') {
+    const services = settings.azureServices ?? DEFAULT_AZURE_AI_SERVICES;
+    return {
+      providers: ['Microsoft', 'Microsoft Azure'],
+      breakdown: `SERVICE,TAG:${TEAM_TAG}`,
+      services,
+      what: services.join(', '),
+      source: 'Cost Management Query grouped by the tag key: the empty tag value is the untagged group',
+      tagWord: 'tag',
+      note: 'Cost Management counts a tag for usage after it is set, and only on resources that emit tags with their usage (tag inheritance can apply subscription and resource group tags)',
+    };
+  }
+  return undefined;
+}
+
+/** Whether a cost problem is about the rows this reading needs (a failure naming another grouping is not). */
+function concerns(problem: string, breakdown: string): boolean {
+  const named = /\((?:billing export, )?((?:SERVICE|AI)(?:,TAG:[^)]*)?)\)/.exec(problem)?.[1];
+  return named === undefined || named === breakdown;
+}
+
 /**
  * `untagged-spend`, spend half: per scope, the share of the month's AI spend (`services`) carrying
  * no team tag, from Cost Explorer grouped by service and the tag; a finding when it passes
- * `tags.maxUntaggedShare`. Scopes whose cost data is not read (Google Cloud, Azure in this version)
- * are not judged.
+ * `tags.maxUntaggedShare`. AWS: Cost Explorer grouped by service and the tag; Google Cloud: the
+ * billing export's AI spend (the `gcpServices` and Workbench VMs' rows) by the label; Azure: Cost
+ * Management grouped by service and the tag key, of the `azureServices`.
  */
 export const untaggedShare: CostRule<UntaggedSpendSettings> = {
   id: 'untagged-spend',
@@ -147,14 +215,17 @@ export const untaggedShare: CostRule<UntaggedSpendSettings> = {
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const out: Finding[] = [];
     for (const s of scopes) {
-      if (s.scope.cloud !== 'aws') continue;
+      const reading = readingOf(s.scope.cloud, settings);
+      if (!reading) continue;
       const id = `untagged-spend:${s.scope.cloud}:${s.scope.id}`;
-      const rows = costs.filter((r) => r.SubAccountId === s.scope.id && (r.ProviderName === 'AWS' || r.ProviderName === 'Amazon Web Services'));
-      if (s.costProblems.length > 0) {
-        out.push({ id, ruleId: 'untagged-spend', state: 'unknown', cloud: s.scope.cloud, scopeId: s.scope.id, title: `share of untagged AI spend in ${s.scope.name ?? s.scope.id} unknown: its costs could not be read`, evidence: [...s.costProblems], detectedAt: now });
+      const scopeId = s.scope.id.toLowerCase();
+      const rows = costs.filter((r) => r.SubAccountId?.toLowerCase() === scopeId && reading.providers.includes(r.ProviderName));
+      const problems = s.costProblems.filter((p) => concerns(p, reading.breakdown));
+      if (problems.length > 0) {
+        out.push({ id, ruleId: 'untagged-spend', state: 'unknown', cloud: s.scope.cloud, scopeId: s.scope.id, title: `share of untagged AI spend in ${s.scope.name ?? s.scope.id} unknown: its costs could not be read`, evidence: [...problems], detectedAt: now });
         continue;
       }
-      for (const share of untaggedShares(rows, settings.services, monthStart)) {
+      for (const share of untaggedShares(rows, reading.services, monthStart, TEAM_TAG, reading.breakdown)) {
         if (share.total <= 0) continue;
         const ratio = share.untagged / share.total;
         if (ratio <= settings.tags.maxUntaggedShare) continue;
@@ -167,12 +238,12 @@ export const untaggedShare: CostRule<UntaggedSpendSettings> = {
           state: 'violation',
           cloud: s.scope.cloud,
           scopeId: s.scope.id,
-          title: `${pct(ratio)} of AI spend in ${s.scope.name ?? s.scope.id} this month has no ${TEAM_TAG} tag (${money(share.untagged)} of ${money(share.total)})`,
+          title: `${pct(ratio)} of AI spend in ${s.scope.name ?? s.scope.id} this month has no ${TEAM_TAG} ${reading.tagWord} (${money(share.untagged)} of ${money(share.total)})`,
           evidence: [
-            `${money(share.untagged)} ÷ ${money(share.total)} = ${pct(ratio)} of ${settings.services.join(', ')} spend from ${day(share.from)} to ${day(lastDay)} carries no ${TEAM_TAG} tag (Cost Explorer grouped by the tag: the empty value is the untagged group)`,
+            `${money(share.untagged)} ÷ ${money(share.total)} = ${pct(ratio)} of ${reading.what} spend from ${day(share.from)} to ${day(lastDay)} carries no ${TEAM_TAG} ${reading.tagWord} (${reading.source})`,
             `above tags.maxUntaggedShare ${pct(settings.tags.maxUntaggedShare)}`,
             ...share.byService.slice(0, 5).map((x) => `untagged ${x.service}: ${money(x.amount)}`),
-            'a resource tag counts once it is activated as a cost allocation tag (Billing console), and only for spend after that',
+            reading.note,
           ],
           confidence: 'high',
           notifyOnly: ADVICE,

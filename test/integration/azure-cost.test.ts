@@ -98,9 +98,9 @@ function policy(yaml = ''): Policy {
   return parsePolicy(`version: 1\nclouds:\n  azure:\n    subscriptions:\n      - { id: ${A}, name: prod }\n      - { id: ${B}, name: dev }\n${yaml}`, 'test.yml', { now: NOW }).policy;
 }
 
-async function scan(sb: Sandbox, p: Policy) {
+async function scan(sb: Sandbox, p: Policy, dryRun = true) {
   const providers = buildProviders(p, sandboxProviderEndpoints(sb), FOREIGN_PROVIDERS);
-  const opts = scanOptionsFor(p, { now: () => sb.clock.now(), dryRun: true });
+  const opts = scanOptionsFor(p, { now: () => sb.clock.now(), dryRun });
   return runScan(opts, { providers, store: store!, clock: sb.clock, prices: priceBook(p) });
 }
 
@@ -367,3 +367,83 @@ describe('Azure budgets in a scan', () => {
     expect(report.findings.filter((f) => f.ruleId === 'idle-cluster').map((f) => f.scopeId).sort()).toEqual([A, B]);
   });
 });
+
+describe('Azure untagged share: the month’s AI spend by team tag', () => {
+  it('reads the month grouped by service and team once per subscription and day, and flags the AI spend without a team tag', async () => {
+    const w = world();
+    // dev: $30 a day of Azure Machine Learning, $20 of it untagged (an empty value is untagged too).
+    const dev = (w.azure!.subscriptions as ReturnType<typeof sub>[])[1]!;
+    dev.costs.daily = [
+      { service: 'Azure Machine Learning', resourceGroup: 'rg-ml', amount: 10, from: '-40d', tags: { team: 'nlp' } },
+      { service: 'Azure Machine Learning', resourceGroup: 'rg-ml', amount: 20, from: '-40d' },
+      { service: 'Storage', resourceGroup: 'rg-data', amount: 500, from: '-40d' },
+    ];
+    const sb = await start(w);
+    const p = policy('rules:\n  idle-endpoint: { enabled: false }\n');
+    const report = await scan(sb, p, false);
+    const shares = report.findings.filter((f) => f.ruleId === 'untagged-spend' && !f.resource);
+    // prod: every Azure Machine Learning dollar carries team=fraud (Storage is not AI spend): not flagged.
+    expect(shares.map((f) => [f.scopeId, f.title])).toEqual([[B, '66.7% of AI spend in dev this month has no team tag ($540.00 of $810.00)']]);
+    const first = calls(sb, 'costmanagement.Query_Usage');
+    expect(first).toBe(2);
+    // The same day again: the store answers.
+    await scan(sb, p, false);
+    expect(calls(sb, 'costmanagement.Query_Usage')).toBe(first);
+  });
+
+  it('a failing tag query is its own collection failure and the share is unknown; the other subscription is judged', async () => {
+    const sb = await start(world({}, [{ service: 'costmanagement', operation: 'Query_Usage', kind: 'access-denied', subscription: B }]));
+    const report = await scan(sb, policy('rules:\n  idle-endpoint: { enabled: false }\n'));
+    expect(report.findings.filter((f) => f.ruleId === 'collection-failed').map((f) => f.title)).toEqual([expect.stringContaining('costmanagement:Query_Usage (SERVICE,TAG:team)')]);
+    expect(report.findings.find((f) => f.id === `untagged-spend:azure:${B}`)?.state).toBe('unknown');
+    expect(report.findings.find((f) => f.id === `untagged-spend:azure:${A}`)).toBeUndefined();
+  });
+});
+
+describe('Azure commitment coverage: reservation recommendations for the VM sizes Azure ML compute uses', () => {
+  const recs = [
+    // The prod compute instance's size, around the clock: $0.293 × 720 h on demand.
+    { vmSize: 'Standard_DS3_v2', location: 'eastus', recommendedQuantity: 1, costWithNoReservedInstances: 210.96, totalCostWithReservedInstances: 126.58 },
+    // Saves $20.28/month: under minMonthlySaving.
+    { vmSize: 'Standard_NC6s_v3', location: 'eastus', recommendedQuantity: 1, costWithNoReservedInstances: 100, totalCostWithReservedInstances: 80 },
+    // No Azure ML compute runs this size: not ML compute's.
+    { vmSize: 'Standard_E4s_v3', location: 'eastus', recommendedQuantity: 4, costWithNoReservedInstances: 700, totalCostWithReservedInstances: 420 },
+    { vmSize: 'Standard_DS3_v2', location: 'eastus', term: 'P3Y', recommendedQuantity: 1, costWithNoReservedInstances: 210.96, totalCostWithReservedInstances: 90 },
+  ];
+  const withRecs = () => {
+    const w = world();
+    (w.azure!.subscriptions as (ReturnType<typeof sub> & { reservationRecommendations?: unknown })[])[0]!.reservationRecommendations = recs;
+    return w;
+  };
+  const on = 'rules:\n  idle-endpoint: { enabled: false }\n';
+
+  it('reports Azure’s recommendation with the arithmetic, once per subscription and day; not small savings, other sizes or other terms', async () => {
+    const sb = await start(withRecs());
+    const report = await scan(sb, policy(on), false);
+    const found = report.findings.filter((f) => f.ruleId === 'commitment-coverage');
+    expect(found.map((f) => [f.scopeId, f.title])).toEqual([[A, `Standard_DS3_v2 VMs (Azure Machine Learning compute) in ${A}: the cloud recommends reserving 1 × Standard_DS3_v2 in eastus for 1 year, saving ~$85.55/month`]]);
+    const ev = found[0]!.evidence;
+    expect(ev).toContain('hourly on-demand Standard_DS3_v2 VMs (Azure Machine Learning compute) spend over the last 30 days: average $0.293/h');
+    expect(ev).toContain("estimated saving (the cloud's estimate, not costwatch's): $84.38 over the 30 days; $84.38 ÷ 720 h × 730 h = $85.55/month (40% of the on-demand cost)");
+    expect(ev.some((e) => e.startsWith('break-even: ') && e.includes('$126.58 ÷ $210.96 = 60%'))).toBe(true);
+    expect(found[0]!.notifyOnly).toMatch(/advice/);
+    expect(found[0]!.resource).toBeUndefined();
+    expect(calls(sb, 'consumption.ReservationRecommendations_List')).toBe(2);
+    await scan(sb, policy(on), false);
+    expect(calls(sb, 'consumption.ReservationRecommendations_List')).toBe(2);
+    // Three years: Azure's 3-year recommendation for the same size.
+    const three = await scan(sb, policy(`${on}  commitment-coverage: { term: 3 }\n`), false);
+    expect(three.findings.filter((f) => f.ruleId === 'commitment-coverage').map((f) => f.title)).toEqual([expect.stringContaining('for 3 years, saving ~$122.64/month')]);
+  });
+
+  it('a subscription without recommendations gets no finding; a failing read is its own collection failure and the costs stand', async () => {
+    const sb = await start(withRecs());
+    sb.faults.add({ service: 'consumption', operation: 'ReservationRecommendations_List', kind: 'access-denied', subscription: A });
+    const report = await scan(sb, policy(on));
+    expect(report.findings.filter((f) => f.ruleId === 'commitment-coverage')).toEqual([]);
+    expect(report.findings.filter((f) => f.ruleId === 'collection-failed').map((f) => f.title)).toEqual([expect.stringContaining('consumption:ReservationRecommendations_List')]);
+    // The month by team tag was still read for both subscriptions.
+    expect(calls(sb, 'costmanagement.Query_Usage')).toBe(2);
+  });
+});
+

@@ -70,8 +70,8 @@ describe('gcp billing export: costs from BigQuery', () => {
     const c = await provider.collect(target(PROJECT, 'us-central1'), { now: sandbox.clock.now(), lookbackHours: 24 });
     expect(c.failures).toEqual([]);
     const queries = sandbox.state.gcp.billing.queries.filter((q) => q.params['project_id'] === PROJECT);
-    // SERVICE and SERVICE,TAG:team for this project (the budget reads of OTHER are its own queries).
-    expect(queries).toHaveLength(2);
+    // SERVICE and SERVICE,TAG:team for this project, and AI,TAG:team for the untagged share (the budget reads of OTHER are its own queries).
+    expect(queries).toHaveLength(3);
     for (const q of queries) {
       expect(q.refused).toBeUndefined();
       expect(q.maximumBytesBilled).toBe('52428800');
@@ -81,6 +81,7 @@ describe('gcp billing export: costs from BigQuery', () => {
       expect(q.sql).toContain('@project_id');
       expect(q.sql).toContain(`\`${TABLE}\``);
       expect(q.params['start']).toMatch(/^2025-06-01T00:00:00/);
+      expect(q.sql).not.toContain('Vertex AI');
       expect(q.params['end']).toMatch(/^2025-06-18T00:00:00/);
       expect(q.bytesBilled).toBe(10 * 1024 * 1024);
       expect(q.bytesProcessed).toBeGreaterThan(0);
@@ -143,6 +144,70 @@ describe('gcp billing export: costs from BigQuery', () => {
     expect(c.failures).toEqual([]);
     expect(sandbox.faults.injected()).toEqual({ 'bigquery.jobs.query:throttle': 2 });
     expect(c.costs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('gcp untagged share: the month’s AI spend by team label from the billing export', () => {
+  const world = () => {
+    const w = billingWorld();
+    const p = (w.gcp as { projects: { costs: { daily: unknown[] } }[] }).projects[0]!;
+    // A Workbench VM without a team label: Compute Engine spend that is AI spend; another VM that is not.
+    p.costs.daily.push(
+      { service: 'Compute Engine', amount: 15, from: '2025-06-01T00:00:00Z', until: '2025-06-18T00:00:00Z', labels: { 'goog-workbench-instance': 'true' } },
+      { service: 'Compute Engine', amount: 500, from: '2025-06-01T00:00:00Z', until: '2025-06-18T00:00:00Z' },
+    );
+    return w;
+  };
+
+  it('reads AI services and Workbench-labelled rows only, with the services and label keys as parameters, and the rule flags the untagged share', async () => {
+    const { sandbox, provider, policy } = await setup(world());
+    const c = await provider.collect(target(PROJECT, 'us-central1'), { now: sandbox.clock.now(), lookbackHours: 24 });
+    expect(c.failures).toEqual([]);
+    const ai = sandbox.state.gcp.billing.queries.filter((q) => q.params['project_id'] === PROJECT && q.sql.includes('@ai_services'));
+    expect(ai).toHaveLength(1);
+    expect(ai[0]!.params['ai_services']).toBe('Vertex AI,Notebooks');
+    expect(ai[0]!.params['ai_label_keys']).toContain('goog-workbench-instance');
+    expect(ai[0]!.sql).not.toContain('goog-');
+    const rows = c.costs.filter((r) => r.x_Breakdown === 'AI,TAG:team');
+    // 17 days of Vertex AI (fraud) and of the Workbench VM; not the unlabelled VM, not search's VM.
+    expect(rows).toHaveLength(34);
+    expect(new Set(rows.map((r) => `${r.ServiceName}:${r.Tags['team'] ?? '-'}`))).toEqual(new Set(['Vertex AI:fraud', 'Compute Engine:-']));
+    const { untaggedShare } = await import('../../shared/rules/untagged-spend.js');
+    const [f] = untaggedShare.evaluate({ costs: c.costs, cloudBudgets: [], budgets: [], forecasts: [], anomalies: [], scopes: [{ scope: c.scope, costProblems: [] }], settings: { services: [], tags: policy.tags }, now: sandbox.clock.now(), prices: priceBook(policy) });
+    // 17 × 15 = 255 untagged of 17 × (50 + 15) = 1,105 net: 23.1%.
+    expect(f?.title).toBe('23.1% of AI spend in ml-research-42 this month has no team label ($255.00 of $1,105.00)');
+  });
+
+  it('a failing AI query is a collection failure of its own; the other costs stand', async () => {
+    const { sandbox, policy } = await setup(world());
+    const store = await openMemoryStore();
+    try {
+      const fresh = () => new GcpProvider(gcpClientFactory({ auth: { authClient: staticTokenAuth('sandbox') }, endpoint: sandbox.gcp }), { retry: noSleep, billing: gcpBillingOptions(policy) });
+      const opts = { now: sandbox.clock.now(), lookbackHours: 24, cache: store };
+      // The day's cost rows are in the store; then BigQuery refuses every query.
+      await fresh().collect(target(PROJECT, 'us-central1'), { ...opts, plan: { kinds: {}, billing: ['costs'] } });
+      sandbox.faults.add({ service: 'bigquery', operation: 'jobs.query', kind: 'access-denied' });
+      const c = await fresh().collect(target(PROJECT, 'us-central1'), { ...opts, plan: { kinds: {}, billing: ['costs', 'tag-spend'] } });
+      expect(c.failures.map((f) => f.operation)).toEqual(['bigquery:jobs.query (billing export, AI,TAG:team)']);
+      expect(c.costs.filter((r) => r.x_Breakdown === 'SERVICE')).not.toHaveLength(0);
+      expect(c.costs.filter((r) => r.x_Breakdown === 'AI,TAG:team')).toHaveLength(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the sandbox refuses an AI query whose services are not an ARRAY<STRING>', async () => {
+    sb = await startSandbox({ world: defineWorld(billingWorld()) });
+    const { buildExportQuery } = await import('../../shared/providers/gcp/billing-export.js');
+    const { query } = buildExportQuery({ project: EXPORT.project, dataset: EXPORT.dataset, table: TABLE.split('.')[2]!, kind: 'standard', maximumBytesBilled: 1e9 }, { projectId: PROJECT, start: '2025-06-01', end: '2025-06-18', grouping: 'AI,TAG:team', ai: { services: ['Vertex AI'], labelKeys: [] } });
+    const param = (name: string, type: string, value: string) => ({ name, parameterType: { type }, parameterValue: { value } });
+    const res = await fetch(`http://${sb.gcp.apiEndpoint}:${sb.gcp.port}/bigquery/v2/projects/${EXPORT.project}/queries`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sandbox', 'content-type': 'application/json' },
+      body: JSON.stringify({ query, useLegacySql: false, parameterMode: 'NAMED', queryParameters: [param('project_id', 'STRING', PROJECT), param('start', 'TIMESTAMP', '2025-06-01 00:00:00+00'), param('end', 'TIMESTAMP', '2025-06-18 00:00:00+00'), param('label_key', 'STRING', 'team'), param('ai_services', 'STRING', 'Vertex AI'), param('ai_label_keys', 'STRING', 'x')] }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/ai_services' has type STRING; IN UNNEST needs an ARRAY<STRING>/);
   });
 });
 

@@ -188,3 +188,35 @@ describe('workload identity federation from AWS', () => {
     expect(cred).toBeInstanceOf(ClientAssertionCredential);
   });
 });
+
+describe('Azure reservation recommendations (Consumption ReservationRecommendations_List)', () => {
+  // Shapes of Microsoft's REST reference examples (api-version 2021-10-01+): `legacy` for pay-as-you-go/EA, `modern` for MCA.
+  const legacy = {
+    id: '/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Consumption/reservationRecommendations/00000000-0000-0000-0000-000000000001',
+    location: 'westus',
+    sku: 'Standard_DS1_v2',
+    kind: 'legacy',
+    properties: { lookBackPeriod: 'Last7Days', term: 'P1Y', costWithNoReservedInstances: 12.0785105, recommendedQuantity: 1, totalCostWithReservedInstances: 11.4899644807748, netSavings: 0.588546019225182, firstUsageDate: '2019-07-07T00:00:00-07:00', scope: 'Single', resourceType: 'virtualmachines' },
+  };
+  const modern = {
+    id: '/subscriptions/x/providers/Microsoft.Consumption/reservationRecommendations/y',
+    kind: 'modern',
+    properties: { location: 'westus', skuName: 'Standard_DS1_v2', lookBackPeriod: 30, term: 'P3Y', recommendedQuantity: 2, costWithNoReservedInstances: { currency: 'EUR', value: 100 }, totalCostWithReservedInstances: { currency: 'EUR', value: 70 }, netSavings: { currency: 'EUR', value: 30 }, scope: 'Single' },
+  };
+
+  it('reads both kinds, keeping the currency and the look-back', async () => {
+    const { recommendationOf } = await import('../../shared/providers/azure/reservations.js');
+    expect(recommendationOf(legacy, 30, 'USD')).toMatchObject({ vmSize: 'Standard_DS1_v2', location: 'westus', term: 'P1Y', lookbackDays: 7, quantity: 1, currency: 'USD', costWithout: 12.0785105, netSavings: 0.588546019225182 });
+    expect(recommendationOf(modern, 7, 'USD')).toMatchObject({ vmSize: 'Standard_DS1_v2', location: 'westus', term: 'P3Y', lookbackDays: 30, quantity: 2, currency: 'EUR', costWith: 70 });
+    expect(() => recommendationOf({ ...legacy, properties: { ...legacy.properties, netSavings: 'n/a' } }, 30, 'USD')).toThrow(/without a numeric netSavings/);
+  });
+
+  it('keeps only the term asked and the sizes Azure ML compute uses', async () => {
+    const { recommendationOf, reservationCoverage } = await import('../../shared/providers/azure/reservations.js');
+    const recs = [recommendationOf(legacy, 7, 'USD'), recommendationOf(modern, 7, 'USD')];
+    const opts = { subscriptionId: 's', termYears: 1 as const, today: new Date('2025-06-18T00:00:00Z') };
+    expect(reservationCoverage(recs, { ...opts, sizes: [{ vmSize: 'Standard_DS1_v2', region: 'westus' }] }).map((c) => c.recommendation?.estimatedMonthlySavings)).toEqual([{ amount: 2.56, currency: 'USD' }]);
+    expect(reservationCoverage(recs, { ...opts, sizes: [{ vmSize: 'Standard_DS1_v2', region: 'eastus' }] })).toEqual([]);
+    expect(reservationCoverage(recs, { ...opts, termYears: 3, sizes: [{ vmSize: 'standard_ds1_v2', region: 'westus' }] }).map((c) => c.recommendation?.reservation?.quantity)).toEqual([2]);
+  });
+});

@@ -99,11 +99,13 @@ describe('untagged-spend rule: share of AI spend without a team tag', () => {
     expect(f?.resource).toBeUndefined();
   });
 
-  it('does not report a share at or below the limit, a scope without spend, or clouds whose costs are not read', () => {
+  it('does not report a share at or below the limit, a scope without spend, or another cloud’s rows', () => {
     const costs = [row('Amazon SageMaker', 900, { team: 'fraud' }), row('Amazon SageMaker', 100, {})];
     expect(untaggedShare.evaluate(costInput(costs))).toEqual([]);
     expect(untaggedShare.evaluate(costInput([]))).toEqual([]);
     expect(untaggedShare.evaluate(costInput([], { scopes: [{ scope: { cloud: 'gcp', id: 'p' }, costProblems: [] }] }))).toEqual([]);
+    // AWS rows are not another cloud's.
+    expect(untaggedShare.evaluate(costInput([row('Amazon SageMaker', 100, {}, '2025-06-10', 'p')], { scopes: [{ scope: { cloud: 'gcp', id: 'p' }, costProblems: [] }] }))).toEqual([]);
   });
 
   it('reports unknown, not zero, when the scope’s costs could not be read', () => {
@@ -118,6 +120,55 @@ describe('untagged-spend rule: share of AI spend without a team tag', () => {
       ['USD', 0, 50],
       ['EUR', 50, 50],
     ]);
+  });
+});
+
+describe('untagged-spend rule on Google Cloud and Azure', () => {
+  const gcpRow = (service: string, amount: number, tags: Record<string, string>, day = '2025-06-10'): CostRecord => ({ ...row(service, amount, tags, day, 'ml-research-42'), ProviderName: 'Google Cloud', x_Breakdown: 'AI,TAG:team' });
+  const azRow = (service: string, amount: number, tags: Record<string, string>, day = '2025-06-10'): CostRecord => ({ ...row(service, amount, tags, day, '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a71'), ProviderName: 'Microsoft' });
+  const gcpScope = { scope: { cloud: 'gcp' as const, id: 'ml-research-42' }, costProblems: [] };
+  const azScope = { scope: { cloud: 'azure' as const, id: '3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a71', name: 'ml-azure-dev' }, costProblems: [] };
+
+  it('Google Cloud: the AI spend query’s rows (Vertex AI and Workbench VMs) without a team label, with the arithmetic', () => {
+    const costs = [
+      gcpRow('Vertex AI', 200, { team: 'fraud' }),
+      gcpRow('Compute Engine', 50, {}),
+      // Another grouping of the same project is not this reading.
+      { ...gcpRow('Compute Engine', 900, {}), x_Breakdown: 'SERVICE,TAG:team' },
+    ];
+    const [f, ...rest] = untaggedShare.evaluate(costInput(costs, { scopes: [gcpScope] }));
+
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ id: 'untagged-spend:gcp:ml-research-42', cloud: 'gcp', state: 'violation', title: '20% of AI spend in ml-research-42 this month has no team label ($50.00 of $250.00)' });
+    expect(f?.evidence[0]).toBe(
+      "$50.00 ÷ $250.00 = 20% of Vertex AI, Notebooks and Workbench VMs' Compute Engine spend from 2025-06-01 to 2025-06-10 carries no team label (Cloud Billing export in BigQuery grouped by the label: rows without it are the untagged group)",
+    );
+    expect(f?.evidence).toContain('untagged Compute Engine: $50.00');
+    expect(f?.notifyOnly).toMatch(/tag hygiene/);
+  });
+
+  it('Google Cloud: does not flag a share at or under the limit', () => {
+    expect(untaggedShare.evaluate(costInput([gcpRow('Vertex AI', 900, { team: 'fraud' }), gcpRow('Vertex AI', 100, {})], { scopes: [gcpScope] }))).toEqual([]);
+  });
+
+  it('Azure: only the AI services, an empty tag value being the untagged group', () => {
+    const costs = [azRow('Azure Machine Learning', 20, {}), azRow('Azure Machine Learning', 20, { team: '' }), azRow('Azure Machine Learning', 60, { team: 'nlp' }), azRow('Storage', 500, {})];
+    const [f] = untaggedShare.evaluate(costInput(costs, { scopes: [azScope] }));
+
+    expect(f).toMatchObject({ id: 'untagged-spend:azure:3f2b8c1e-5a4d-4e6f-9a1b-2c3d4e5f6a71', title: '40% of AI spend in ml-azure-dev this month has no team tag ($40.00 of $100.00)' });
+    expect(f?.evidence[0]).toMatch(/^\$40\.00 ÷ \$100\.00 = 40% of Azure Machine Learning spend .* \(Cost Management Query grouped by the tag key: the empty tag value is the untagged group\)$/);
+    // The policy's azureServices decide what is AI spend.
+    expect(untaggedShare.evaluate(costInput(costs, { scopes: [azScope], settings: { ...settings, azureServices: ['Storage'] } as typeof settings }))[0]?.title).toBe('100% of AI spend in ml-azure-dev this month has no team tag ($500.00 of $500.00)');
+  });
+
+  it('Azure: does not flag tagged spend; unknown when its own grouping could not be read, not when another one failed', () => {
+    expect(untaggedShare.evaluate(costInput([azRow('Azure Machine Learning', 100, { team: 'fraud' })], { scopes: [azScope] }))).toEqual([]);
+    const other = { ...azScope, costProblems: ['costmanagement:Query_Usage (SERVICE): 429 TooManyRequests'] };
+    expect(untaggedShare.evaluate(costInput([azRow('Azure Machine Learning', 100, {})], { scopes: [other] }))[0]?.state).toBe('violation');
+    const own = { ...azScope, costProblems: ['costmanagement:Query_Usage (SERVICE,TAG:team): 429 TooManyRequests'] };
+    expect(untaggedShare.evaluate(costInput([], { scopes: [own] }))[0]).toMatchObject({ state: 'unknown', evidence: ['costmanagement:Query_Usage (SERVICE,TAG:team): 429 TooManyRequests'] });
+    const gcpFailed = { ...gcpScope, costProblems: ['bigquery:jobs.query (billing export, AI,TAG:team): 403 Access Denied'] };
+    expect(untaggedShare.evaluate(costInput([], { scopes: [gcpFailed] }))[0]?.state).toBe('unknown');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Budget } from '../../domain/budget.js';
 import type { CostRecord } from '../../domain/cost.js';
-import type { CostForecast } from '../../domain/cost-signals.js';
+import type { CommitmentCoverage, CostForecast } from '../../domain/cost-signals.js';
 import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { cachedRead, endOfUtcDay } from '../aws/cost-cache.js';
@@ -9,6 +9,7 @@ import { plansBilling, type CollectionFailure, type CollectOptions } from '../po
 import { readAzureBudgets } from './budgets.js';
 import type { AzureClientFactory } from './clients.js';
 import { forecastFilter, readCostForecast, readCostQuery, type AzureBreakdown } from './cost-management.js';
+import { readReservationRecommendations, reservationCoverage, type ReservationRecommendation } from './reservations.js';
 import { fetchVmPrices, type RetailPrice, type VmPriceKey } from './retail-prices.js';
 
 /** What the Azure provider reads about money, from the policy. */
@@ -19,6 +20,13 @@ export interface AzureBillingOptions {
   readonly budgets: readonly Budget[];
   /** Read the subscription's Azure budgets (the budget rules are on). */
   readonly nativeBudgets: boolean;
+  /**
+   * Read the month's spend grouped by service and this tag key (the untagged-spend rule is on): the
+   * share of AI spend without a team tag. Absent = not read.
+   */
+  readonly tagSpendKey?: string;
+  /** Read reservation recommendations for the VM sizes Azure ML compute uses (the commitment-coverage rule is on). */
+  readonly commitments?: { readonly termYears: 1 | 3; readonly lookbackDays: 7 | 30 | 60 };
   /** Read VM prices from the Retail Prices API (default true). */
   readonly retailPrices?: boolean;
 }
@@ -29,6 +37,7 @@ export interface AzureBillingMeter {
   forecast: number;
   budgets: number;
   retailPrices: number;
+  reservationRecommendations: number;
 }
 
 /** Everything one subscription's billing reads produced. */
@@ -36,6 +45,7 @@ export interface AzureBillingCollection {
   readonly costs: CostRecord[];
   readonly budgets: Budget[];
   readonly forecasts: CostForecast[];
+  readonly commitments: CommitmentCoverage[];
   readonly prices: FetchedPrice[];
   readonly failures: CollectionFailure[];
 }
@@ -54,7 +64,7 @@ export const COST_QUERY_OPERATION = 'costmanagement:Query_Usage';
  * Retail Prices API's VM prices. Each read fails alone: its failure is reported, the rest stands.
  */
 export class AzureBilling {
-  readonly meter: AzureBillingMeter = { query: 0, forecast: 0, budgets: 0, retailPrices: 0 };
+  readonly meter: AzureBillingMeter = { query: 0, forecast: 0, budgets: 0, retailPrices: 0, reservationRecommendations: 0 };
   /** Retail price reads of this provider's lifetime (one scan), shared by its subscriptions. */
   private readonly priceReads = new Map<string, Promise<RetailPrice | undefined>>();
 
@@ -76,7 +86,13 @@ export class AzureBilling {
 
   /** Whether a plan reads anything this side reads. */
   plans(opts: CollectOptions): boolean {
-    return plansBilling(opts, 'costs') || plansBilling(opts, 'forecasts') || (this.options.nativeBudgets && plansBilling(opts, 'budgets'));
+    return (
+      plansBilling(opts, 'costs') ||
+      plansBilling(opts, 'forecasts') ||
+      (this.options.nativeBudgets && plansBilling(opts, 'budgets')) ||
+      (this.options.tagSpendKey !== undefined && plansBilling(opts, 'tag-spend')) ||
+      (this.options.commitments !== undefined && plansBilling(opts, 'commitments'))
+    );
   }
 
   /** Reads one subscription; `inventory` (the ML resources, when read) names the VM sizes to price. */
@@ -113,10 +129,19 @@ export class AzureBilling {
     const applicable = plansBilling(opts, 'costs') || plansBilling(opts, 'forecasts') ? this.options.budgets.filter((b) => covers(b, scope)) : [];
 
     const costs: CostRecord[] = [];
-    // Cost Management throttles hard: read costs only when a budget will look at them.
+    // Cost Management throttles hard: read costs only when a budget, or the untagged share, will look at them.
+    const reads: { start: number; breakdowns: AzureBreakdown[] }[] = [];
+    const tagKey = plansBilling(opts, 'tag-spend') ? this.options.tagSpendKey : undefined;
     if ((applicable.length > 0 || native.budgets.length > 0) && plansBilling(opts, 'costs')) {
       const start = Math.min(startOfPeriod('monthly', now), ...[...applicable, ...native.budgets].map((b) => startOfPeriod(b.period, now)));
-      const breakdowns: AzureBreakdown[] = ['SERVICE', ...this.tagKeys().map((k): AzureBreakdown => `SERVICE,TAG:${k}`)];
+      const keys = this.tagKeys();
+      reads.push({ start, breakdowns: ['SERVICE', ...keys.map((k): AzureBreakdown => `SERVICE,TAG:${k}`)] });
+      // The budgets' read starts at the month's start or earlier: it already holds the month by this tag.
+      if (tagKey !== undefined && !keys.includes(tagKey)) reads.push({ start, breakdowns: [`SERVICE,TAG:${tagKey}`] });
+    } else if (tagKey !== undefined) {
+      reads.push({ start: startOfPeriod('monthly', now), breakdowns: [`SERVICE,TAG:${tagKey}`] });
+    }
+    for (const { start, breakdowns } of reads) {
       // Daily queries span at most a month: one per calendar month of the longest budget period.
       const months = monthChunks(start, Date.parse(`${today}T00:00:00Z`));
       await Promise.all(
@@ -170,8 +195,42 @@ export class AzureBilling {
       }),
     );
 
-    return { costs, budgets: native.budgets, forecasts, prices: await prices, failures };
+    const commitments: CommitmentCoverage[] = [];
+    const ri = this.options.commitments;
+    if (ri && plansBilling(opts, 'commitments')) {
+      try {
+        // One call per subscription, look-back and day: every size and term, filtered below.
+        const recs = await cachedRead(
+          opts.cache,
+          `azure:consumption:ReservationRecommendations:v1:${scope.id}:${ri.lookbackDays}:${today}`,
+          now,
+          expires,
+          async () => {
+            const r = await readReservationRecommendations(await clients.consumption(), scope.id, ri.lookbackDays, 'USD');
+            this.meter.reservationRecommendations += r.pages;
+            return r.recommendations;
+          },
+          { encode: (rs) => rs, decode: reviveRecommendations },
+        );
+        const sizes = mlComputeSizes(await inventory.catch(() => [] as Resource[]));
+        commitments.push(...reservationCoverage(recs, { subscriptionId: scope.id, sizes, termYears: ri.termYears, today: new Date(`${today}T00:00:00Z`) }));
+      } catch (err) {
+        fail('consumption:ReservationRecommendations_List', err);
+      }
+    }
+
+    return { costs, budgets: native.budgets, forecasts, commitments, prices: await prices, failures };
   }
+}
+
+/** The VM sizes and regions of the Azure ML compute instances and clusters found (what a VM reservation can cover). */
+export function mlComputeSizes(inventory: readonly Resource[]): VmPriceKey[] {
+  return vmKeys(inventory.filter((r) => r.kind === 'azure.ml.compute-instance' || r.kind === 'azure.ml.compute-cluster'));
+}
+
+function reviveRecommendations(raw: unknown): ReservationRecommendation[] {
+  if (!Array.isArray(raw)) throw new TypeError('cached reservation recommendations are not a list');
+  return raw as ReservationRecommendation[];
 }
 
 /** Whether a configured budget counts this subscription's costs. */

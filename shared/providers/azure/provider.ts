@@ -144,7 +144,7 @@ export class AzureProvider implements CloudProvider {
       ...c,
       costs: m?.costs ?? [],
       budgets: m?.budgets ?? [],
-      ...(m ? { forecasts: m.forecasts, prices: m.prices } : {}),
+      ...(m ? { forecasts: m.forecasts, commitments: m.commitments, prices: m.prices } : {}),
       failures: [...c.failures, ...(m?.failures ?? [])],
     };
   }

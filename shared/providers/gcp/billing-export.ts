@@ -34,8 +34,28 @@ export function defaultExportTable(kind: ExportKind, billingAccount: string): st
   return kind === 'standard' ? `gcp_billing_export_v1_${id}` : kind === 'detailed' ? `gcp_billing_export_resource_v1_${id}` : `gcp_billing_export_focus_${id}`;
 }
 
-/** How one query groups a project's spend: by service, or by service and one label (the AWS side's breakdown names, so budget rules read both alike). */
-export type ExportGrouping = 'SERVICE' | `SERVICE,TAG:${string}`;
+/**
+ * How one query groups a project's spend: by service, or by service and one label (the AWS side's
+ * breakdown names, so budget rules read both alike); `AI,TAG:<key>` is the AI spend only (the
+ * query's {@link AiSpend} services, and rows carrying a Workbench VM's label), by service and one label.
+ */
+export type ExportGrouping = 'SERVICE' | `SERVICE,TAG:${string}` | `AI,TAG:${string}`;
+
+/** What an `AI,TAG:<key>` query counts as AI spend. */
+export interface AiSpend {
+  /** Services whose every row is AI spend, as billed (`service.description`, FOCUS `ServiceName`). */
+  readonly services: readonly string[];
+  /** Label keys that make any row AI spend (the labels Google puts on Workbench VMs and their disks). */
+  readonly labelKeys: readonly string[];
+}
+
+/**
+ * Label keys Google puts on the Compute Engine VMs (and disks) of Vertex AI Workbench and
+ * user-managed notebooks: `goog-caip-notebook` and `goog-caip-notebook-volume` (Notebooks release
+ * notes, 2021-03-04), `goog-workbench-instance` on Workbench instances. A VM's labels reach its
+ * billing export rows, so its Compute Engine spend counts as AI spend.
+ */
+export const WORKBENCH_LABEL_KEYS: readonly string[] = ['goog-caip-notebook', 'goog-caip-notebook-volume', 'goog-workbench-instance'];
 
 /** One row of a grouped export query: a project's spend on one service (and label value) on one day. */
 export interface ExportRow {
@@ -69,6 +89,8 @@ export interface ExportQuery {
   /** YYYY-MM-DD exclusive. */
   readonly end: string;
   readonly grouping: ExportGrouping;
+  /** What counts as AI spend; required by an `AI,TAG:<key>` grouping. */
+  readonly ai?: AiSpend;
 }
 
 /** Bytes and calls the export queries cost, for benches and tests. */
@@ -81,7 +103,7 @@ export interface ExportMeter {
 
 /** The label key of a grouping, or undefined for `SERVICE`. */
 export function labelOf(grouping: ExportGrouping): string | undefined {
-  return /^SERVICE,TAG:(.+)$/.exec(grouping)?.[1];
+  return /^(?:SERVICE|AI),TAG:(.+)$/.exec(grouping)?.[1];
 }
 
 /** The SQL and parameters of one query. */
@@ -98,6 +120,14 @@ export function buildExportQuery(table: BillingExportTable, q: ExportQuery): { q
     params['label_key'] = label;
     types['label_key'] = 'STRING';
   }
+  const ai = q.grouping.startsWith('AI,');
+  if (ai) {
+    if (!q.ai || (q.ai.services.length === 0 && q.ai.labelKeys.length === 0)) throw new ProviderError('an AI spend query needs the AI services or label keys', { cloud: 'gcp', operation: 'bigquery:jobs.query' });
+    params['ai_services'] = [...q.ai.services];
+    types['ai_services'] = ['STRING'];
+    params['ai_label_keys'] = [...q.ai.labelKeys];
+    types['ai_label_keys'] = ['STRING'];
+  }
   let query: string;
   if (table.kind === 'focus') {
     query = [
@@ -107,6 +137,7 @@ export function buildExportQuery(table: BillingExportTable, q: ExportQuery): { q
       "SUM(IF(ChargeCategory = 'Credit', 0, BilledCost)) AS cost, SUM(IF(ChargeCategory = 'Credit', BilledCost, 0)) AS credits",
       `FROM ${ref}`,
       'WHERE SubAccountId = @project_id AND ChargePeriodStart >= @start AND ChargePeriodStart < @end',
+      ...(ai ? ['AND (ServiceName IN UNNEST(@ai_services) OR EXISTS(SELECT 1 FROM UNNEST(Tags) AS w WHERE w.key IN UNNEST(@ai_label_keys)))'] : []),
       `GROUP BY day, project_id, ${label !== undefined ? 'label_value, ' : ''}service, currency`,
       'ORDER BY day, service',
     ].join('\n');
@@ -122,6 +153,7 @@ export function buildExportQuery(table: BillingExportTable, q: ExportQuery): { q
         ? // project.ancestors[].resource_name: the project, its folders and its organization (standard and detailed exports).
           'WHERE EXISTS(SELECT 1 FROM UNNEST(project.ancestors) AS a WHERE a.resource_name IN UNNEST(@ancestors)) AND usage_start_time >= @start AND usage_start_time < @end AND _PARTITIONTIME >= @start'
         : 'WHERE project.id = @project_id AND usage_start_time >= @start AND usage_start_time < @end AND _PARTITIONTIME >= @start',
+      ...(ai ? ['AND (service.description IN UNNEST(@ai_services) OR EXISTS(SELECT 1 FROM UNNEST(labels) AS w WHERE w.key IN UNNEST(@ai_label_keys)))'] : []),
       `GROUP BY day, project_id, ${label !== undefined ? 'label_value, ' : ''}service_id, service, currency`,
       'ORDER BY day, service_id',
     ].join('\n');

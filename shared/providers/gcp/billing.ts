@@ -6,7 +6,7 @@ import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { cachedRead, endOfUtcDay, type CostCache } from '../aws/cost-cache.js';
 import { plansBilling, type CollectionFailure, type CollectOptions } from '../port.js';
-import { costRecordsOf, readExport, type BillingExportTable, type ExportGrouping, type ExportMeter, type ExportRow } from './billing-export.js';
+import { costRecordsOf, readExport, type AiSpend, type BillingExportTable, type ExportGrouping, type ExportMeter, type ExportRow } from './billing-export.js';
 import { budgetSpecOf, calendarPeriod, groupingOf, judgeBudget, runRate, type BudgetSpec, type KnownProject } from './budgets.js';
 import type { GcpBillingClients } from './clients.js';
 import { fetchCatalogPrices, listSkus, type CatalogPrices } from './catalog.js';
@@ -23,6 +23,11 @@ export interface GcpBillingOptions {
   readonly projects: readonly KnownProject[];
   /** Configured budgets (costwatch.yml): they widen the period read and get run-rate forecasts. */
   readonly budgets: readonly Budget[];
+  /**
+   * Read the month's AI spend grouped by service and this label (the untagged-spend rule is on): the
+   * share of AI spend without a team label. Absent = not read.
+   */
+  readonly tagSpend?: { readonly labelKey: string; readonly ai: AiSpend };
   /** Read the Cloud Billing Catalog API for prices (default true). */
   readonly catalog?: boolean;
   /** Calls `fn` with the provider's retry policy. */
@@ -108,13 +113,15 @@ export class GcpBilling {
   }
 
   /** One project's rows of one grouping in [from, today): at most one query per project·grouping·day, cached in the store. */
-  rows(projectId: string, grouping: ExportGrouping, from: Date, now: Date, cache: CostCache | undefined): Promise<ExportRow[]> {
+  rows(projectId: string, grouping: ExportGrouping, from: Date, now: Date, cache: CostCache | undefined, ai?: AiSpend): Promise<ExportRow[]> {
     const table = this.options.export;
     if (!table) return Promise.reject(new Error('no billing export configured'));
     const start = dayOf(from);
     const end = dayOf(utcDay(now));
     const ref = `${table.project}.${table.dataset}.${table.table}`;
-    const key = `bq:billing-export:v1:${ref}:${projectId}:${grouping}:${start}:${end}`;
+    // What counts as AI is part of an AI query: another policy's services are another query.
+    const what = ai ? `:${JSON.stringify([ai.services, ai.labelKeys])}` : '';
+    const key = `bq:billing-export:v1:${ref}:${projectId}:${grouping}${what}:${start}:${end}`;
     return this.once(key, () =>
       start >= end
         ? Promise.resolve([])
@@ -123,7 +130,7 @@ export class GcpBilling {
             key,
             now,
             endOfUtcDay(now),
-            () => this.options.call(() => readExport(this.clients().bigquery(table.project), table, { projectId, start, end, grouping }, this.meter)),
+            () => this.options.call(() => readExport(this.clients().bigquery(table.project), table, { projectId, start, end, grouping, ...(ai ? { ai } : {}) }, this.meter)),
             { encode: (rs) => rs, decode: reviveRows },
           ),
     );
@@ -293,6 +300,17 @@ export class GcpBilling {
           }
         }),
       );
+    }
+
+    // The month's AI spend by team label (untagged-spend): its own query, one per project·day.
+    const tagSpend = this.options.tagSpend;
+    if (table && tagSpend && plansBilling(opts, 'tag-spend')) {
+      const g: ExportGrouping = `AI,TAG:${tagSpend.labelKey}`;
+      try {
+        costs.push(...costRecordsOf(await this.rows(scope.id, g, calendarPeriod('monthly', now).start, now, opts.cache, tagSpend.ai), g));
+      } catch (err) {
+        fail(`bigquery:jobs.query (billing export, ${g})`, err);
+      }
     }
 
     // A Google budget is reported once, by the first listed project it counts (or the first listed project).

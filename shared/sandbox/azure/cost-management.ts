@@ -3,7 +3,7 @@ import { resolveTime } from '../time.js';
 import type { World } from '../world.js';
 import { ArmError, type ArmResponse } from './arm.js';
 import type { ArmContext } from './machine-learning.js';
-import type { AzureBudgetSpec, RetailPricesSpec } from './world-azure-cost.js';
+import type { AzureBudgetSpec, ReservationRecommendationSpec, RetailPricesSpec } from './world-azure-cost.js';
 
 /*
  * The sandbox's Azure money APIs: Cost Management Query and Forecast (api-version 2022-10-01)
@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 /** Operation ids served, per service, as in Microsoft's swagger. */
 export const AZURE_BILLING_OPERATIONS = {
   costmanagement: ['Query_Usage', 'Forecast_Usage'],
-  consumption: ['Budgets_List'],
+  consumption: ['Budgets_List', 'ReservationRecommendations_List'],
   retailprices: ['Prices_Get'],
 } as const;
 
@@ -37,6 +37,7 @@ interface SubscriptionCosts {
   readonly rowsPerPage: number;
   readonly rows: readonly DayRow[];
   readonly budgets: readonly AzureBudgetSpec[];
+  readonly reservationRecommendations: readonly ReservationRecommendationSpec[];
 }
 
 /** The money side of the Azure world, read-only. */
@@ -57,7 +58,7 @@ export class AzureCostState {
           rows.push({ day, service: d.service, resourceGroup: (d.resourceGroup ?? '').toLowerCase(), cost: d.amount, tags: { ...d.tags } });
         }
       }
-      this.subs.set(s.id, { currency: s.costs.currency, rowsPerPage: s.costs.rowsPerPage, rows, budgets: s.budgets });
+      this.subs.set(s.id, { currency: s.costs.currency, rowsPerPage: s.costs.rowsPerPage, rows, budgets: s.budgets, reservationRecommendations: s.reservationRecommendations });
     }
   }
 
@@ -103,6 +104,9 @@ export function billingRoute(ctx: ArmContext, costs: AzureCostState): BillingRou
   if (/^\/subscriptions\/[^/]+\/providers\/microsoft\.consumption\/budgets$/.test(path)) {
     return { service: 'consumption', operation: 'Budgets_List', run: () => budgets(ctx, costs) };
   }
+  if (/^\/subscriptions\/[^/]+\/providers\/microsoft\.consumption\/reservationrecommendations$/.test(path)) {
+    return { service: 'consumption', operation: 'ReservationRecommendations_List', run: () => reservationRecommendations(ctx, costs) };
+  }
   return undefined;
 }
 
@@ -113,7 +117,7 @@ function need(ctx: ArmContext, method: string): void {
 }
 
 function subCosts(ctx: ArmContext, costs: AzureCostState): SubscriptionCosts {
-  return costs.subscription(ctx.subscription) ?? { currency: 'USD', rowsPerPage: 1000, rows: [], budgets: [] };
+  return costs.subscription(ctx.subscription) ?? { currency: 'USD', rowsPerPage: 1000, rows: [], budgets: [], reservationRecommendations: [] };
 }
 
 function bad(message: string): ArmError {
@@ -303,6 +307,67 @@ function budgets(ctx: ArmContext, costs: AzureCostState): ArmResponse {
         currentSpend: { amount: Math.round(current * 100) / 100, unit },
         ...(forecastSpend !== undefined ? { forecastSpend: { amount: Math.round(forecastSpend * 100) / 100, unit } } : {}),
         notifications: {},
+      },
+    };
+  });
+  const skip = Number(ctx.url.searchParams.get('$skiptoken') ?? '0');
+  const page = value.slice(skip, skip + ctx.pageSize);
+  const next = skip + ctx.pageSize < value.length ? nextUrl(ctx, { $skiptoken: String(skip + ctx.pageSize) }) : undefined;
+  return { status: 200, body: { value: page, ...(next ? { nextLink: next } : {}) } };
+}
+
+/** The `$filter` clauses ReservationRecommendations_List takes: `properties/<name> eq '<value>'`, joined by `and`. */
+const RECOMMENDATION_FILTERS: Readonly<Record<string, readonly string[]>> = {
+  scope: ['Single', 'Shared'],
+  resourceType: ['VirtualMachines', 'SQLDatabases', 'PostgreSQL', 'ManagedDisk', 'MySQL', 'RedHat', 'MariaDB', 'RedisCache', 'CosmosDB', 'SqlDataWarehouse', 'SUSELinux', 'AppService', 'BlockBlob', 'AzureDataExplorer', 'VMwareCloudSimple'],
+  lookBackPeriod: ['Last7Days', 'Last30Days', 'Last60Days'],
+};
+
+/**
+ * Answers ReservationRecommendations_List for a subscription (the `legacy` kind a pay-as-you-go or
+ * EA subscription gets): the world's recommendations of the asked look-back period (default
+ * Last7Days, as Azure's), single scope, virtual machines. Other scopes and resource types have none.
+ */
+function reservationRecommendations(ctx: ArmContext, costs: AzureCostState): ArmResponse {
+  need(ctx, 'GET');
+  const sub = subCosts(ctx, costs);
+  const asked: Record<string, string> = { scope: 'Single', resourceType: 'VirtualMachines', lookBackPeriod: 'Last7Days' };
+  const filter = (ctx.url.searchParams.get('$filter') ?? '').trim();
+  if (filter !== '') {
+    for (const clause of filter.split(/\s+and\s+/i)) {
+      const m = /^properties\/(\w+)\s+eq\s+'([^']*)'$/i.exec(clause.trim());
+      const name = m ? Object.keys(RECOMMENDATION_FILTERS).find((k) => k.toLowerCase() === m[1]!.toLowerCase()) : undefined;
+      if (!m || !name) throw bad(`Invalid $filter clause ${JSON.stringify(clause)}: use properties/scope, properties/resourceType or properties/lookBackPeriod eq '<value>'`);
+      const value = RECOMMENDATION_FILTERS[name]!.find((v) => v.toLowerCase() === m[2]!.toLowerCase());
+      if (!value) throw bad(`Invalid value ${JSON.stringify(m[2])} for properties/${name}: one of ${RECOMMENDATION_FILTERS[name]!.join(', ')}`);
+      asked[name] = value;
+    }
+  }
+  const matching = asked['scope'] === 'Single' && asked['resourceType'] === 'VirtualMachines' ? sub.reservationRecommendations.filter((r) => r.lookBackPeriod === asked['lookBackPeriod']) : [];
+  const value = matching.map((r) => {
+    const id = randomUUID();
+    return {
+      id: `/subscriptions/${ctx.subscription}/providers/Microsoft.Consumption/reservationRecommendations/${id}`,
+      name: id,
+      type: 'Microsoft.Consumption/reservationRecommendations',
+      location: r.location,
+      sku: r.vmSize,
+      kind: 'legacy',
+      properties: {
+        lookBackPeriod: r.lookBackPeriod,
+        instanceFlexibilityRatio: 1,
+        normalizedSize: r.vmSize,
+        recommendedQuantityNormalized: r.recommendedQuantity,
+        meterId: '00000000-0000-4000-8000-000000000000',
+        resourceType: 'virtualmachines',
+        term: r.term,
+        costWithNoReservedInstances: r.costWithNoReservedInstances,
+        recommendedQuantity: r.recommendedQuantity,
+        totalCostWithReservedInstances: r.totalCostWithReservedInstances,
+        netSavings: r.netSavings,
+        firstUsageDate: new Date(resolveTime(r.firstUsageDate, costs.nowMs)).toISOString(),
+        scope: 'Single',
+        subscriptionId: ctx.subscription,
       },
     };
   });

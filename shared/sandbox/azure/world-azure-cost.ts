@@ -114,3 +114,30 @@ export type AzureCostsSpec = z.output<typeof azureCostsSchema>;
 export type AzureBudgetSpec = z.output<typeof budgetSchema>;
 /** The Retail Prices section, validated. */
 export type RetailPricesSpec = z.output<typeof retailPricesSchema>;
+
+/**
+ * One reservation purchase recommendation of a subscription, as Consumption's
+ * ReservationRecommendations_List serves it (`kind: legacy`, single scope, virtual machines). The
+ * costs are over the look-back period, in the subscription's currency.
+ */
+const reservationRecommendationSchema = z
+  .strictObject({
+    vmSize: z.string().regex(/^(Standard|Basic)_[A-Za-z0-9_]+$/, 'a VM size looks like Standard_NC6s_v3'),
+    location: z.string().regex(/^[a-z][a-z0-9]*$/, 'an Azure region looks like eastus'),
+    term: z.enum(['P1Y', 'P3Y']).default('P1Y'),
+    lookBackPeriod: z.enum(['Last7Days', 'Last30Days', 'Last60Days']).default('Last30Days'),
+    recommendedQuantity: z.number().positive(),
+    /** On-demand cost of the usage over the look-back period. */
+    costWithNoReservedInstances: z.number().min(0),
+    /** What the same usage would have cost with the recommended reservation. */
+    totalCostWithReservedInstances: z.number().min(0),
+    /** Default: the difference of the two. */
+    netSavings: z.number().optional(),
+    firstUsageDate: worldTime.default('-30d'),
+  })
+  .transform((r) => ({ ...r, netSavings: r.netSavings ?? Math.round((r.costWithNoReservedInstances - r.totalCostWithReservedInstances) * 1e6) / 1e6 }));
+
+export const reservationRecommendationsSchema = z.array(reservationRecommendationSchema).default([]);
+
+export type ReservationRecommendationSpec = z.output<typeof reservationRecommendationSchema>;
+

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { worldTags, worldTime } from '../aws/world-common.js';
-import { azureBudgetsSchema, azureCostsSchema, retailPricesSchema } from './world-azure-cost.js';
+import { azureBudgetsSchema, azureCostsSchema, retailPricesSchema, reservationRecommendationsSchema } from './world-azure-cost.js';
 import { worldStorageAccount } from './world-storage.js';
 
 /*
@@ -149,6 +149,8 @@ export function azureWorldSchema<S extends z.ZodType>(series: S) {
       costs: azureCostsSchema,
       /** Azure budgets (Consumption). */
       budgets: azureBudgetsSchema,
+      /** Reservation purchase recommendations (Consumption ReservationRecommendations_List): commitment-coverage on Azure. */
+      reservationRecommendations: reservationRecommendationsSchema,
       /** Storage accounts with their containers and blobs (cold-artifacts on Azure). */
       storageAccounts: z.array(worldStorageAccount).default([]),
     })

@@ -5,8 +5,9 @@ import type { BillingRow, ExportTableRecord, GcpBillingState } from './billing-s
 /*
  * BigQuery (bigquery.googleapis.com v2) as the sandbox serves it: `jobs.query` and
  * `jobs.getQueryResults` for costwatch's own billing-export queries only — daily cost by service
- * (and one label) of one project over a time range, on the standard, detailed or FOCUS export
- * schema — answered from the world's cost rows. Any other SQL is refused with a clear error.
+ * (and one label) of one project over a time range, optionally only its AI spend (services named by
+ * `@ai_services`, and rows carrying a label key of `@ai_label_keys`), on the standard, detailed or
+ * FOCUS export schema — answered from the world's cost rows. Any other SQL is refused with a clear error.
  * Bytes processed are counted honestly: every row of the partitions the query reads (the
  * standard and detailed exports are pruned by `_PARTITIONTIME`; FOCUS is not) times the size of
  * the columns it references, by BigQuery's data-size rules (STRING 2 + UTF-8 bytes, FLOAT64 and
@@ -25,7 +26,7 @@ function norm(sql: string): string {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const words = (s: string) => esc(norm(s)).replace(/ /g, '\\s*');
 
-/** The standard and detailed export query shape; groups: label, table, partition filter, label grouping. */
+/** The standard and detailed export query shape; groups: label, table, partition filter, AI filter, label grouping. */
 const EXPORT_SHAPE = new RegExp(
   '^' +
     words('SELECT FORMAT_DATE("%F", DATE(usage_start_time)) AS day, project.id AS project_id, ANY_VALUE(project.number) AS project_number,') +
@@ -36,6 +37,7 @@ const EXPORT_SHAPE = new RegExp(
     `\\s*(?:${words('project.id = @project_id')}|(${words('EXISTS(SELECT 1 FROM UNNEST(project.ancestors) AS a WHERE a.resource_name IN UNNEST(@ancestors))')}))\\s*` +
     words('AND usage_start_time >= @start AND usage_start_time < @end') +
     `(\\s*${words('AND _PARTITIONTIME >= @start')})?\\s*` +
+    `(${words('AND (service.description IN UNNEST(@ai_services) OR EXISTS(SELECT 1 FROM UNNEST(labels) AS w WHERE w.key IN UNNEST(@ai_label_keys)))')}\\s*)?` +
     words('GROUP BY day, project_id,') +
     `(\\s*label_value,)?\\s*` +
     words('service_id, service, currency') +
@@ -43,7 +45,7 @@ const EXPORT_SHAPE = new RegExp(
   'i',
 );
 
-/** The FOCUS export query shape; groups: label, table, label grouping. */
+/** The FOCUS export query shape; groups: label, table, AI filter, label grouping. */
 const FOCUS_SHAPE = new RegExp(
   '^' +
     words('SELECT FORMAT_DATE("%F", DATE(ChargePeriodStart)) AS day, SubAccountId AS project_id,') +
@@ -52,6 +54,7 @@ const FOCUS_SHAPE = new RegExp(
     '\\s*`([^`]+)`\\s*' +
     words('WHERE SubAccountId = @project_id AND ChargePeriodStart >= @start AND ChargePeriodStart < @end') +
     '\\s*' +
+    `(${words('AND (ServiceName IN UNNEST(@ai_services) OR EXISTS(SELECT 1 FROM UNNEST(Tags) AS w WHERE w.key IN UNNEST(@ai_label_keys)))')}\\s*)?` +
     words('GROUP BY day, project_id,') +
     `(\\s*label_value,)?\\s*` +
     words('service, currency') +
@@ -66,6 +69,8 @@ interface Parsed {
   readonly table: string;
   readonly labelled: boolean;
   readonly pruned: boolean;
+  /** Only AI spend: rows of `@ai_services` or carrying a key of `@ai_label_keys`. */
+  readonly ai: boolean;
 }
 
 /** Which of costwatch's query shapes the SQL is; refuses anything else. */
@@ -73,34 +78,39 @@ export function parseExportQuery(sql: string): Parsed {
   const q = norm(sql);
   const e = EXPORT_SHAPE.exec(q);
   if (e) {
-    if (Boolean(e[1]) !== Boolean(e[5])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
-    return { shape: 'export', table: e[2]!, byAncestors: Boolean(e[3]), labelled: Boolean(e[1]), pruned: Boolean(e[4]) };
+    if (Boolean(e[1]) !== Boolean(e[6])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
+    return { shape: 'export', table: e[2]!, byAncestors: Boolean(e[3]), labelled: Boolean(e[1]), pruned: Boolean(e[4]), ai: Boolean(e[5]) };
   }
   const f = FOCUS_SHAPE.exec(q);
   if (f) {
-    if (Boolean(f[1]) !== Boolean(f[3])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
-    return { shape: 'focus', table: f[2]!, byAncestors: false, labelled: Boolean(f[1]), pruned: false };
+    if (Boolean(f[1]) !== Boolean(f[4])) invalid('SELECT list expression references column label_value which is neither grouped nor aggregated');
+    return { shape: 'focus', table: f[2]!, byAncestors: false, labelled: Boolean(f[1]), pruned: false, ai: Boolean(f[3]) };
   }
   invalid(
-    `The sandbox cloud answers only costwatch's billing-export queries (daily cost and credits by service, and optionally one label, of one project — or of the projects under some folders or organizations — over a time range, on the standard, detailed or FOCUS export); this query is not one: ${q.slice(0, 120)}${q.length > 120 ? '…' : ''}`,
+    `The sandbox cloud answers only costwatch's billing-export queries (daily cost and credits by service, and optionally one label, of one project — or of the projects under some folders or organizations — over a time range, optionally only AI services and Workbench-labelled rows, on the standard, detailed or FOCUS export); this query is not one: ${q.slice(0, 120)}${q.length > 120 ? '…' : ''}`,
   );
 }
 
-/** Named query parameters by name: `{ name: { type, value } }`. */
-function paramsOf(body: Readonly<Record<string, unknown>>): Record<string, { type: string; value: string; values?: string[] }> {
-  const out: Record<string, { type: string; value: string; values?: string[] }> = {};
+/** A named query parameter: a scalar's type and value, or an ARRAY's element type and values. */
+interface Param {
+  readonly type: string;
+  readonly value: string;
+  readonly arrayType?: string;
+  readonly values?: readonly string[];
+}
+
+/** Named query parameters by name: `{ name: { type, value } }`, arrays as `{ type: 'ARRAY', arrayType, values }`. */
+function paramsOf(body: Readonly<Record<string, unknown>>): Record<string, Param> {
+  const out: Record<string, Param> = {};
   const list = body['queryParameters'];
   if (list !== undefined && !Array.isArray(list)) invalid('queryParameters must be a list');
   if (Array.isArray(list) && list.length > 0 && body['parameterMode'] !== undefined && String(body['parameterMode']).toUpperCase() !== 'NAMED') invalid('costwatch queries use named parameters (parameterMode NAMED)');
   for (const p of (list ?? []) as { name?: unknown; parameterType?: { type?: unknown; arrayType?: { type?: unknown } }; parameterValue?: { value?: unknown; arrayValues?: unknown } }[]) {
     if (typeof p.name === 'string' && p.parameterType?.type === 'ARRAY') {
-      const items = p.parameterValue?.arrayValues;
-      if (typeof p.parameterType.arrayType?.type !== 'string' || (items !== undefined && !Array.isArray(items))) invalid('an ARRAY query parameter needs parameterType.arrayType.type and parameterValue.arrayValues');
-      const values = ((items ?? []) as { value?: unknown }[]).map((v) => {
-        if (typeof v?.value !== 'string') invalid(`every value of the ARRAY parameter ${p.name as string} needs a value`);
-        return v.value;
-      });
-      out[p.name] = { type: `ARRAY<${p.parameterType.arrayType.type}>`, value: '', values };
+      const elem = p.parameterType.arrayType?.type;
+      const vals = p.parameterValue?.arrayValues ?? [];
+      if (typeof elem !== 'string' || !Array.isArray(vals) || vals.some((v) => typeof (v as { value?: unknown })?.value !== 'string')) invalid(`array parameter ${p.name} needs parameterType.arrayType.type and parameterValue.arrayValues[].value`);
+      out[p.name] = { type: 'ARRAY', value: '', arrayType: elem, values: (vals as { value: string }[]).map((v) => v.value) };
       continue;
     }
     if (typeof p.name !== 'string' || typeof p.parameterType?.type !== 'string' || typeof p.parameterValue?.value !== 'string') invalid('a query parameter needs a name, parameterType.type and parameterValue.value');
@@ -109,11 +119,18 @@ function paramsOf(body: Readonly<Record<string, unknown>>): Record<string, { typ
   return out;
 }
 
-function need(params: Record<string, { type: string; value: string; values?: string[] }>, name: string, type: string): string {
+function need(params: Record<string, Param>, name: string, type: string): string {
   const p = params[name];
   if (!p) invalid(`Query parameter '${name}' not found`);
   if (p.type !== type) invalid(`Query parameter '${name}' has type ${p.type}; the query compares it with a ${type}`);
   return p.value;
+}
+
+function needArray(params: Record<string, Param>, name: string): readonly string[] {
+  const p = params[name];
+  if (!p) invalid(`Query parameter '${name}' not found`);
+  if (p.type !== 'ARRAY' || p.arrayType !== 'STRING') invalid(`Query parameter '${name}' has type ${p.type}${p.arrayType ? `<${p.arrayType}>` : ''}; IN UNNEST needs an ARRAY<STRING>`);
+  return p.values ?? [];
 }
 
 /** A TIMESTAMP parameter value (`2026-12-01 00:00:00+00`, RFC 3339…), in ms. */
@@ -144,22 +161,24 @@ function rowBytes(r: BillingRow, shape: 'export' | 'focus', labelled: boolean, b
 }
 
 /** `day, project_id, …` result rows of one query. */
-function answer(b: GcpBillingState, t: ExportTableRecord, p: Parsed, params: Record<string, { type: string; value: string; values?: string[] }>, now: number) {
+function answer(b: GcpBillingState, t: ExportTableRecord, p: Parsed, params: Record<string, Param>, now: number) {
   const project = p.byAncestors ? undefined : need(params, 'project_id', 'STRING');
-  if (p.byAncestors) need(params, 'ancestors', 'ARRAY<STRING>');
-  const ancestors = new Set(params['ancestors']?.values ?? []);
+  const ancestors = new Set(p.byAncestors ? needArray(params, 'ancestors') : []);
   const start = timestampOf(need(params, 'start', 'TIMESTAMP'), 'start');
   const end = timestampOf(need(params, 'end', 'TIMESTAMP'), 'end');
   const label = p.labelled ? need(params, 'label_key', 'STRING') : undefined;
+  const aiServices = p.ai ? new Set(needArray(params, 'ai_services')) : undefined;
+  const aiLabels = p.ai ? needArray(params, 'ai_label_keys') : [];
   const inTable = b.rows.filter((r) => r.billingAccount === t.account && r.exportTime <= now);
   // The standard and detailed exports are partitioned by export day: `_PARTITIONTIME >= @start` reads only those partitions.
   const startDay = Math.floor(start / 86_400_000) * 86_400_000;
   const scanned = p.pruned ? inTable.filter((r) => Math.floor(r.exportTime / 86_400_000) * 86_400_000 >= startDay) : inTable;
-  const bytesProcessed = scanned.reduce((s, r) => s + rowBytes(r, p.shape, p.labelled, p.byAncestors), 0);
+  const bytesProcessed = scanned.reduce((s, r) => s + rowBytes(r, p.shape, p.labelled || p.ai, p.byAncestors), 0);
   const groups = new Map<string, { day: string; project: string; number: string; serviceId: string; service: string; label: string | null; currency: string; cost: number; credits: number }>();
   for (const r of scanned) {
     if (project !== undefined ? r.projectId !== project : !r.ancestors.some((a) => ancestors.has(a))) continue;
     if (r.usageStart < start || r.usageStart >= end) continue;
+    if (aiServices && !aiServices.has(r.service) && !aiLabels.some((k) => k in r.labels)) continue;
     const day = new Date(r.usageStart).toISOString().slice(0, 10);
     const value = label !== undefined ? (r.labels[label] ?? null) : null;
     const key = [day, r.projectId, value ?? '\u0000', p.shape === 'export' ? r.serviceId : '', r.service, r.currency].join('\u0001');
@@ -229,7 +248,7 @@ function query(call: GcpGlobalCall) {
   const log = (entry: Omit<Parameters<GcpBillingState['queries']['push']>[0], 'sql'>) => b.queries.push({ sql, ...entry });
   const maxBilled = body['maximumBytesBilled'] === undefined ? undefined : String(body['maximumBytesBilled']);
   let parsed: Parsed;
-  let params: Record<string, { type: string; value: string; values?: string[] }>;
+  let params: Record<string, Param>;
   try {
     parsed = parseExportQuery(sql);
     params = paramsOf(body);
