@@ -25,7 +25,11 @@ export function collectionPlan(rules: readonly ActiveRule[], costRules: readonly
     }
   }
   const billing = new Set<BillingSignal>();
-  for (const { rule } of costRules) for (const b of rule.reads ?? BILLING_SIGNALS) billing.add(b);
+  for (const { rule } of costRules) {
+    for (const b of rule.reads ?? BILLING_SIGNALS) billing.add(b);
+    // Listed for the billing reads, with no usage signal unless a resource rule reads one.
+    for (const kind of rule.lists ?? []) if (!kinds.has(kind)) kinds.set(kind, new Set<UsageSignal>());
+  }
   return {
     kinds: Object.fromEntries([...kinds].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, USAGE_SIGNALS.filter((x) => s.has(x))])),
     billing: BILLING_SIGNALS.filter((b) => billing.has(b)),

@@ -27,6 +27,8 @@ export interface CommitmentCoverageSettings {
 export const commitmentCoverage: CostRule<CommitmentCoverageSettings> = {
   id: 'commitment-coverage',
   reads: ['commitments'],
+  // Azure reservation recommendations are kept for the VM sizes Azure ML compute uses: list it.
+  lists: ['azure.ml.compute-instance', 'azure.ml.compute-cluster'],
   title: 'Steady AI compute not covered by a commitment',
   explanation: 'Compute that runs around the clock costs less under a Savings Plan or committed-use discount, for as long as it keeps running.',
   severity: 'low',

@@ -112,6 +112,12 @@ export interface CostRule<S = unknown> {
   readonly severity: 'low' | 'medium' | 'high';
   /** The billing data the rule reads; absent: all of it. A scan running only this rule reads no other. */
   readonly reads?: readonly BillingSignal[];
+  /**
+   * Resource kinds whose inventory the rule's billing reads need (no usage is read for them), e.g.
+   * the Azure ML compute whose VM sizes reservation recommendations are kept for: a scan running
+   * only this rule still lists them.
+   */
+  readonly lists?: readonly string[];
   /** Findings in state `violation` or `unknown`, each with `budget` set. */
   evaluate(input: CostRuleInput<S>): Finding[];
 }

@@ -436,6 +436,17 @@ describe('Azure commitment coverage: reservation recommendations for the VM size
     expect(three.findings.filter((f) => f.ruleId === 'commitment-coverage').map((f) => f.title)).toEqual([expect.stringContaining('for 3 years, saving ~$122.64/month')]);
   });
 
+  it('reports it from a scan that runs commitment-coverage alone (a weekly schedule): the Azure ML compute is listed for it', async () => {
+    const sb = await start(withRecs());
+    const p = policy(on);
+    const providers = buildProviders(p, sandboxProviderEndpoints(sb), FOREIGN_PROVIDERS);
+    const report = await runScan(scanOptionsFor(p, { now: () => sb.clock.now(), rules: ['commitment-coverage'] }), { providers, store: store!, clock: sb.clock, prices: priceBook(p) });
+    expect(report.findings.filter((f) => f.ruleId === 'commitment-coverage').map((f) => f.title)).toEqual([expect.stringContaining('reserving 1 × Standard_DS3_v2 in eastus for 1 year')]);
+    // Listed, not read: no metrics for the compute.
+    expect(calls(sb, 'monitor.Metrics_Batch')).toBe(0);
+    expect(calls(sb, 'machinelearning.Compute_List')).toBeGreaterThan(0);
+  });
+
   it('a subscription without recommendations gets no finding; a failing read is its own collection failure and the costs stand', async () => {
     const sb = await start(withRecs());
     sb.faults.add({ service: 'consumption', operation: 'ReservationRecommendations_List', kind: 'access-denied', subscription: A });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectionPlan, describePlan } from '../../shared/pipeline/collection-plan.js';
 import type { ActiveCostRule, ActiveRule } from '../../shared/pipeline/detect.js';
+import { commitmentCoverage } from '../../shared/rules/commitment-coverage.js';
 import { budgetBreach, costAnomaly, idleCluster, idleEndpoint, idleNotebook, longTrainingJob, underusedEndpoint } from '../../shared/rules/index.js';
 import type { CostRule, ResourceRule } from '../../shared/rules/types.js';
 
@@ -40,6 +41,17 @@ describe('collectionPlan', () => {
         'azure.ml.online-endpoint': ['requests', 'heartbeat', 'cpu', 'gpu', 'requests-per-instance', 'instances'],
       },
       billing: ['costs', 'budgets', 'forecasts', 'anomalies', 'tag-spend', 'commitments'],
+    });
+  });
+
+  it('lists the kinds a cost rule\'s billing reads need, reading no usage of them unless a resource rule does', () => {
+    expect(collectionPlan([], [cost(commitmentCoverage)])).toEqual({
+      kinds: { 'azure.ml.compute-cluster': [], 'azure.ml.compute-instance': [] },
+      billing: ['commitments'],
+    });
+    expect(collectionPlan([active(idleCluster)], [cost(commitmentCoverage)]).kinds).toEqual({
+      'azure.ml.compute-cluster': ['requests', 'heartbeat'],
+      'azure.ml.compute-instance': [],
     });
   });
 });
