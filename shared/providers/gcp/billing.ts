@@ -6,7 +6,7 @@ import type { Resource, Scope } from '../../domain/resource.js';
 import type { FetchedPrice } from '../../pricing/price-book.js';
 import { cachedRead, endOfUtcDay, type CostCache } from '../aws/cost-cache.js';
 import { plansBilling, type CollectionFailure, type CollectOptions } from '../port.js';
-import { costRecordsOf, readExport, type AiSpend, type BillingExportTable, type ExportGrouping, type ExportMeter, type ExportRow } from './billing-export.js';
+import { costRecordsOf, readExport, type AiSpend, type BillingExportTable, type ExportGrouping, type ExportMeter, type ExportQuery, type ExportRow } from './billing-export.js';
 import { budgetSpecOf, calendarPeriod, groupingOf, judgeBudget, runRate, type BudgetSpec, type KnownProject } from './budgets.js';
 import type { GcpBillingClients } from './clients.js';
 import { fetchCatalogPrices, listSkus, type CatalogPrices } from './catalog.js';
@@ -114,37 +114,24 @@ export class GcpBilling {
 
   /** One project's rows of one grouping in [from, today): at most one query per project·grouping·day, cached in the store. */
   rows(projectId: string, grouping: ExportGrouping, from: Date, now: Date, cache: CostCache | undefined, ai?: AiSpend): Promise<ExportRow[]> {
-    const table = this.options.export;
-    if (!table) return Promise.reject(new Error('no billing export configured'));
-    const start = dayOf(from);
-    const end = dayOf(utcDay(now));
-    const ref = `${table.project}.${table.dataset}.${table.table}`;
     // What counts as AI is part of an AI query: another policy's services are another query.
     const what = ai ? `:${JSON.stringify([ai.services, ai.labelKeys])}` : '';
-    const key = `bq:billing-export:v1:${ref}:${projectId}:${grouping}${what}:${start}:${end}`;
-    return this.once(key, () =>
-      start >= end
-        ? Promise.resolve([])
-        : cachedRead(
-            cache,
-            key,
-            now,
-            endOfUtcDay(now),
-            () => this.options.call(() => readExport(this.clients().bigquery(table.project), table, { projectId, start, end, grouping, ...(ai ? { ai } : {}) }, this.meter)),
-            { encode: (rs) => rs, decode: reviveRows },
-          ),
-    );
+    return this.cachedQuery(`${projectId}:${grouping}${what}`, { projectId, grouping, ...(ai ? { ai } : {}) }, from, now, cache);
   }
 
   /** The rows of every project under folders or organizations (`project.ancestors`), one grouping, [from, today): one query per set·grouping·day, cached. */
   ancestorRows(ancestors: readonly string[], grouping: ExportGrouping, from: Date, now: Date, cache: CostCache | undefined): Promise<ExportRow[]> {
+    const set = [...ancestors].sort();
+    return this.cachedQuery(`ancestors=${set.join('+')}:${grouping}`, { ancestors: set, grouping }, from, now, cache);
+  }
+
+  /** One export query over [from, today), run at most once per key and day (in this scan, and in the store's cache). */
+  private cachedQuery(what: string, query: Omit<ExportQuery, 'start' | 'end'>, from: Date, now: Date, cache: CostCache | undefined): Promise<ExportRow[]> {
     const table = this.options.export;
     if (!table) return Promise.reject(new Error('no billing export configured'));
     const start = dayOf(from);
     const end = dayOf(utcDay(now));
-    const ref = `${table.project}.${table.dataset}.${table.table}`;
-    const set = [...ancestors].sort();
-    const key = `bq:billing-export:v1:${ref}:ancestors=${set.join('+')}:${grouping}:${start}:${end}`;
+    const key = `bq:billing-export:v1:${table.project}.${table.dataset}.${table.table}:${what}:${start}:${end}`;
     return this.once(key, () =>
       start >= end
         ? Promise.resolve([])
@@ -153,7 +140,7 @@ export class GcpBilling {
             key,
             now,
             endOfUtcDay(now),
-            () => this.options.call(() => readExport(this.clients().bigquery(table.project), table, { ancestors: set, start, end, grouping }, this.meter)),
+            () => this.options.call(() => readExport(this.clients().bigquery(table.project), table, { ...query, start, end }, this.meter)),
             { encode: (rs) => rs, decode: reviveRows },
           ),
     );
