@@ -1,22 +1,10 @@
 import type { Resource } from '../domain/resource.js';
-import type { PriceBook, PriceUsage } from '../pricing/price-book.js';
+import type { PriceBook } from '../pricing/price-book.js';
+import { PRICE_USAGE_BY_KIND } from '../pricing/price-usage.js';
 import { rateOf } from '../rules/helpers.js';
 import type { Collection } from '../providers/port.js';
 
-/** Which price list applies to each billable kind (a training price is never used for hosting). */
-export const PRICE_USAGE_BY_KIND: Readonly<Record<string, PriceUsage>> = {
-  'aws.sagemaker.endpoint': 'hosting',
-  'aws.sagemaker.notebook-instance': 'notebook',
-  'aws.sagemaker.studio-app': 'studio',
-  'aws.sagemaker.training-job': 'training',
-  'aws.sagemaker.processing-job': 'processing',
-  'gcp.vertex.endpoint': 'hosting',
-  'gcp.workbench.instance': 'notebook',
-  'gcp.vertex.custom-job': 'training',
-  'azure.ml.online-endpoint': 'hosting',
-  'azure.ml.compute-instance': 'notebook',
-  'azure.ml.compute-cluster': 'training',
-};
+export { PRICE_USAGE_BY_KIND };
 
 /** The resource with its hourly price, when its kind is billed per instance-hour and the price is known. */
 export function withHourlyPrice(r: Resource, prices: PriceBook): Resource {

@@ -1,3 +1,4 @@
+import { PRICE_USAGE_BY_KIND } from '../pricing/price-usage.js';
 import type { CostRecord } from '../domain/cost.js';
 import type { Finding } from '../domain/finding.js';
 import { formatMoney, HOURS_PER_MONTH } from '../domain/money.js';
@@ -28,20 +29,8 @@ export interface UntaggedSpendSettings {
   readonly tags: TagPolicy;
 }
 
-/** AI resource kinds and the price list each is billed from. */
-export const TAGGED_KINDS: Readonly<Record<string, PriceUsage>> = {
-  'aws.sagemaker.endpoint': 'hosting',
-  'aws.sagemaker.notebook-instance': 'notebook',
-  'aws.sagemaker.studio-app': 'studio',
-  'aws.sagemaker.training-job': 'training',
-  'aws.sagemaker.processing-job': 'processing',
-  'gcp.vertex.endpoint': 'hosting',
-  'gcp.workbench.instance': 'notebook',
-  'gcp.vertex.custom-job': 'training',
-  'azure.ml.online-endpoint': 'hosting',
-  'azure.ml.compute-instance': 'notebook',
-  'azure.ml.compute-cluster': 'training',
-};
+/** AI resource kinds and the price list each is billed from: every kind billed per instance-hour. */
+export const TAGGED_KINDS: Readonly<Record<string, PriceUsage>> = PRICE_USAGE_BY_KIND;
 
 const ADVICE = 'tag hygiene: costwatch reports it; tagging is for the owner';
 
